@@ -1,0 +1,21 @@
+//! Pure rules and types of a blood establishment: who may do what, the audit chain,
+//! sites, hospital accounts, donors and donations.
+//!
+//! This crate never touches SQL, HTTP, files or the clock: callers pass in the time
+//! and the data, and get back checked values or decisions.
+
+pub mod audit;
+pub mod donor;
+pub mod hospital;
+pub mod role;
+pub mod site;
+pub mod user;
+mod validation;
+
+pub use audit::{AuditDraft, AuditRecord, ChainBreak, GENESIS_HASH};
+pub use donor::{BloodGroup, DonationProcedure, DonorNumber, Sex};
+pub use hospital::{AccountStatus, HospitalAccount, HospitalCode, HospitalInput};
+pub use role::{Permission, Role, Roles};
+pub use site::{Site, SiteCode, SiteInput, SiteKind, TimeZoneName};
+pub use user::{Password, Username};
+pub use validation::{FieldError, FieldErrors};

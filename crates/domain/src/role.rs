@@ -1,0 +1,217 @@
+//! Roles people hold and the permissions each role grants.
+//!
+//! The table in [`Role::permissions`] is the single place that says who may do what;
+//! the web layer asks it for every route and the use cases ask it again before writing.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Recruiter,
+    Collector,
+    Lab,
+    Distribution,
+    Apheresis,
+    Sales,
+    Quality,
+    /// A user of one hospital account (the portal); sees only that hospital's data.
+    Hospital,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    ManageUsers,
+    ManageSites,
+    ManageHospitals,
+    ViewSites,
+    /// Every hospital account.
+    ViewHospitals,
+    /// Only the hospital account the user belongs to.
+    ViewOwnHospital,
+    ViewAudit,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::Admin,
+        Role::Recruiter,
+        Role::Collector,
+        Role::Lab,
+        Role::Distribution,
+        Role::Apheresis,
+        Role::Sales,
+        Role::Quality,
+        Role::Hospital,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Recruiter => "recruiter",
+            Role::Collector => "collector",
+            Role::Lab => "lab",
+            Role::Distribution => "distribution",
+            Role::Apheresis => "apheresis",
+            Role::Sales => "sales",
+            Role::Quality => "quality",
+            Role::Hospital => "hospital",
+        }
+    }
+
+    /// What a person in this role is called on screen.
+    pub fn title(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Recruiter => "Donor recruiter",
+            Role::Collector => "Collection staff",
+            Role::Lab => "Laboratory",
+            Role::Distribution => "Distribution",
+            Role::Apheresis => "Apheresis coordinator",
+            Role::Sales => "Sales / account manager",
+            Role::Quality => "Quality",
+            Role::Hospital => "Hospital user",
+        }
+    }
+
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::Admin => &[
+                ManageUsers,
+                ManageSites,
+                ManageHospitals,
+                ViewSites,
+                ViewHospitals,
+                ViewAudit,
+            ],
+            Role::Recruiter | Role::Collector | Role::Lab => &[ViewSites],
+            Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
+            Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
+            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit],
+            Role::Hospital => &[ViewOwnHospital],
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role '{0}'; roles are admin, recruiter, collector, lab, distribution, apheresis, sales, quality, hospital")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_string()))
+    }
+}
+
+/// The roles one user holds: never empty, no duplicates, in a stable order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Roles(Vec<Role>);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RolesError {
+    #[error("a user needs at least one role")]
+    Empty,
+    #[error(
+        "a hospital user holds only the hospital role; staff roles cannot be combined with it"
+    )]
+    HospitalMixedWithStaff,
+}
+
+impl Roles {
+    pub fn new(roles: impl IntoIterator<Item = Role>) -> Result<Self, RolesError> {
+        let mut v: Vec<Role> = roles.into_iter().collect();
+        v.sort();
+        v.dedup();
+        if v.is_empty() {
+            return Err(RolesError::Empty);
+        }
+        if v.contains(&Role::Hospital) && v.len() > 1 {
+            return Err(RolesError::HospitalMixedWithStaff);
+        }
+        Ok(Self(v))
+    }
+
+    pub fn as_slice(&self) -> &[Role] {
+        &self.0
+    }
+
+    pub fn contains(&self, role: Role) -> bool {
+        self.0.contains(&role)
+    }
+
+    pub fn allows(&self, permission: Permission) -> bool {
+        self.0.iter().any(|r| r.permissions().contains(&permission))
+    }
+
+    pub fn is_hospital(&self) -> bool {
+        self.contains(Role::Hospital)
+    }
+
+    /// Comma-separated names, as stored and printed.
+    pub fn joined(&self) -> String {
+        self.0
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_parses_from_its_name() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        assert!("superuser".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn roles_refuse_empty_and_hospital_with_staff() {
+        assert_eq!(Roles::new([]), Err(RolesError::Empty));
+        assert_eq!(
+            Roles::new([Role::Hospital, Role::Lab]),
+            Err(RolesError::HospitalMixedWithStaff)
+        );
+        let r = Roles::new([Role::Quality, Role::Lab, Role::Lab]).unwrap();
+        assert_eq!(r.joined(), "lab,quality");
+    }
+
+    #[test]
+    fn only_admin_manages_users_and_only_quality_and_admin_see_audit() {
+        for r in Role::ALL {
+            let roles = Roles::new([r]).unwrap();
+            assert_eq!(roles.allows(Permission::ManageUsers), r == Role::Admin);
+            assert_eq!(
+                roles.allows(Permission::ViewAudit),
+                matches!(r, Role::Admin | Role::Quality)
+            );
+        }
+    }
+
+    #[test]
+    fn hospital_role_sees_only_its_own_account() {
+        let h = Roles::new([Role::Hospital]).unwrap();
+        assert!(h.allows(Permission::ViewOwnHospital));
+        assert!(!h.allows(Permission::ViewHospitals));
+        assert!(!h.allows(Permission::ViewSites));
+    }
+}

@@ -1,0 +1,190 @@
+//! The hash-chained audit trail. Appending reads and advances the chain head inside
+//! the caller's transaction; on PostgreSQL the head row is locked so that concurrent
+//! writers queue instead of forking the chain.
+
+use crate::{on_pool, on_tx, Backend, Result, Store, WriteTx};
+use chrono::{DateTime, Utc};
+use domain::audit::ChainVerifier;
+use domain::{AuditDraft, AuditRecord, ChainBreak};
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    seq: i64,
+    id: Uuid,
+    at: DateTime<Utc>,
+    actor: String,
+    action: String,
+    entity_type: String,
+    entity_id: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    reason: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<AuditRow> for AuditRecord {
+    fn from(r: AuditRow) -> Self {
+        AuditRecord {
+            seq: r.seq,
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            before: r.before_json,
+            after: r.after_json,
+            reason: r.reason,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+const AUDIT_COLUMNS: &str = "seq, id, at, actor, action, entity_type, entity_id, before_json, after_json, reason, prev_hash, hash";
+
+/// What to look for in the audit trail; empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound.
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditPage {
+    pub records: Vec<AuditRecord>,
+    pub total: i64,
+}
+
+impl AuditFilter {
+    fn where_clause(&self) -> String {
+        let mut conds = Vec::new();
+        let mut n = 0;
+        let mut push = |present: bool, cond: &str| {
+            if present {
+                n += 1;
+                conds.push(cond.replace('?', &format!("${n}")));
+            }
+        };
+        push(self.entity_type.is_some(), "entity_type = ?");
+        push(self.entity_id.is_some(), "entity_id = ?");
+        push(self.actor.is_some(), "actor = ?");
+        push(self.action.is_some(), "action = ?");
+        push(self.from.is_some(), "at >= ?");
+        push(self.to.is_some(), "at < ?");
+        if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        }
+    }
+}
+
+/// Binds the filter's present values in the order `where_clause` numbered them.
+macro_rules! bind_filter {
+    ($q:expr, $f:expr) => {{
+        let mut q = $q;
+        if let Some(v) = &$f.entity_type {
+            q = q.bind(v.clone());
+        }
+        if let Some(v) = &$f.entity_id {
+            q = q.bind(v.clone());
+        }
+        if let Some(v) = &$f.actor {
+            q = q.bind(v.clone());
+        }
+        if let Some(v) = &$f.action {
+            q = q.bind(v.clone());
+        }
+        if let Some(v) = $f.from {
+            q = q.bind(v);
+        }
+        if let Some(v) = $f.to {
+            q = q.bind(v);
+        }
+        q
+    }};
+}
+
+impl Store {
+    /// Newest first.
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<AuditPage> {
+        let wc = filter.where_clause();
+        let count_sql = format!("SELECT COUNT(*) FROM audit_records{wc}");
+        let page_sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_records{wc} ORDER BY seq DESC LIMIT {limit} OFFSET {offset}");
+        let (total, rows): (i64, Vec<AuditRow>) = on_pool!(self, p => {
+            let total = bind_filter!(sqlx::query_scalar(&count_sql), filter).fetch_one(p).await?;
+            let rows = bind_filter!(sqlx::query_as(&page_sql), filter).fetch_all(p).await?;
+            (total, rows)
+        });
+        Ok(AuditPage {
+            records: rows.into_iter().map(Into::into).collect(),
+            total,
+        })
+    }
+
+    pub async fn audit_head(&self) -> Result<(i64, String)> {
+        Ok(
+            on_pool!(self, p => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await?),
+        )
+    }
+
+    /// Walks the whole chain in sequence order, in batches, and returns the number
+    /// of records checked, or the first break.
+    pub async fn verify_audit_chain(&self) -> Result<Result<i64, ChainBreak>> {
+        const BATCH: i64 = 5_000;
+        let (head_seq, head_hash) = self.audit_head().await?;
+        let mut verifier = ChainVerifier::default();
+        let mut after = 0i64;
+        loop {
+            let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT {BATCH}");
+            let rows: Vec<AuditRow> =
+                on_pool!(self, p => sqlx::query_as(&sql).bind(after).fetch_all(p).await?);
+            let Some(last) = rows.last() else { break };
+            after = last.seq;
+            for row in rows {
+                if let Err(e) = verifier.check(&row.into()) {
+                    return Ok(Err(e));
+                }
+            }
+        }
+        Ok(verifier.finish(head_seq, &head_hash))
+    }
+}
+
+impl WriteTx {
+    /// Seals the draft onto the end of the chain, in this transaction.
+    pub async fn append_audit(&mut self, draft: AuditDraft) -> Result<AuditRecord> {
+        let head_sql = match self.backend() {
+            Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+            // BEGIN IMMEDIATE already holds the database write lock.
+            Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
+        };
+        let (seq, hash): (i64, String) =
+            on_tx!(self, c => sqlx::query_as(head_sql).fetch_one(c).await?);
+        let record = draft.seal(seq + 1, Utc::now(), &hash);
+        let insert = format!("INSERT INTO audit_records ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+        on_tx!(self, c => {
+            sqlx::query(&insert)
+                .bind(record.seq).bind(record.id).bind(record.at).bind(&record.actor).bind(&record.action)
+                .bind(&record.entity_type).bind(&record.entity_id).bind(&record.before).bind(&record.after)
+                .bind(&record.reason).bind(&record.prev_hash).bind(&record.hash)
+                .execute(&mut *c).await?;
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(record.seq).bind(&record.hash).execute(&mut *c).await?;
+        });
+        Ok(record)
+    }
+}

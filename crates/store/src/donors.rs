@@ -1,0 +1,98 @@
+//! Donors and donations (the registry grows in later work; this is its base).
+
+use crate::{on_pool, on_tx, Result, Store, WriteTx};
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DonorRow {
+    pub id: Uuid,
+    pub donor_number: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub birth_date: NaiveDate,
+    pub sex: String,
+    pub abo: Option<String>,
+    pub rhd: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub preferred_site: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DonationRow {
+    pub id: Uuid,
+    pub donor_id: Uuid,
+    pub din: Option<String>,
+    pub procedure: String,
+    pub site_id: Option<Uuid>,
+    pub collected_at: DateTime<Utc>,
+}
+
+/// Counts for dashboards.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DonorStats {
+    pub donors: i64,
+    pub donations: i64,
+    /// (ABO, RhD, donors), most common first.
+    pub by_group: Vec<(String, String, i64)>,
+}
+
+impl Store {
+    pub async fn donor_stats(&self) -> Result<DonorStats> {
+        let (donors, donations, by_group) = on_pool!(self, p => {
+            let donors: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM donors").fetch_one(p).await?;
+            let donations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM donations").fetch_one(p).await?;
+            let by_group: Vec<(String, String, i64)> = sqlx::query_as(
+                "SELECT abo, rhd, COUNT(*) AS n FROM donors WHERE abo IS NOT NULL AND rhd IS NOT NULL GROUP BY abo, rhd ORDER BY n DESC, abo, rhd")
+                .fetch_all(p).await?;
+            (donors, donations, by_group)
+        });
+        Ok(DonorStats {
+            donors,
+            donations,
+            by_group,
+        })
+    }
+
+    pub async fn donor_by_number(&self, number: &str) -> Result<Option<DonorRow>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at FROM donors WHERE donor_number = $1")
+            .bind(number).fetch_optional(p).await?))
+    }
+
+    pub async fn donations_of(&self, donor_id: Uuid) -> Result<Vec<DonationRow>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT id, donor_id, din, procedure, site_id, collected_at FROM donations WHERE donor_id = $1 ORDER BY collected_at")
+            .bind(donor_id).fetch_all(p).await?))
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_donor(&mut self, d: &DonorRow) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO donors (id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+            .bind(d.id).bind(&d.donor_number).bind(&d.first_name).bind(&d.last_name).bind(d.birth_date)
+            .bind(&d.sex).bind(&d.abo).bind(&d.rhd).bind(&d.email).bind(&d.phone).bind(d.preferred_site).bind(d.created_at)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn insert_donation(&mut self, d: &DonationRow) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO donations (id, donor_id, din, procedure, site_id, collected_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(d.id).bind(d.donor_id).bind(&d.din).bind(&d.procedure).bind(d.site_id).bind(d.collected_at)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    /// True when the database holds no donors, sites or hospitals yet.
+    pub async fn is_empty(&mut self) -> Result<bool> {
+        let n: i64 = on_tx!(self, c => sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM donors) + (SELECT COUNT(*) FROM sites) + (SELECT COUNT(*) FROM hospitals)")
+            .fetch_one(c).await?);
+        Ok(n == 0)
+    }
+}
