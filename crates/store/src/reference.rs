@@ -210,6 +210,13 @@ impl WriteTx {
         row.map(HospitalRow::into_hospital).transpose()
     }
 
+    pub async fn hospital_by_code(&mut self, code: &str) -> Result<Option<HospitalAccount>> {
+        let sql = format!("{HOSPITAL_SELECT} AND h.code = $1");
+        let row: Option<HospitalRow> =
+            on_tx!(self, c => sqlx::query_as(&sql).bind(code).fetch_optional(c).await?);
+        row.map(HospitalRow::into_hospital).transpose()
+    }
+
     pub async fn insert_hospital(
         &mut self,
         id: Uuid,

@@ -1,0 +1,45 @@
+use chrono::{DateTime, Utc};
+use domain::FieldErrors;
+use store::StoreError;
+use thiserror::Error;
+
+/// Every way a use case can refuse. The web layer maps each kind to one HTTP status.
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many failed logins; this account is locked until {until} UTC")]
+    LockedOut { until: DateTime<Utc> },
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Duplicate { what } => AppError::Conflict(format!("{what} already exists")),
+            StoreError::NotFound(what) => AppError::NotFound(format!("{what} was not found")),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(e: FieldErrors) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl From<domain::FieldError> for AppError {
+    fn from(e: domain::FieldError) -> Self {
+        AppError::Invalid(FieldErrors(vec![e]))
+    }
+}

@@ -1,0 +1,343 @@
+//! Use cases against a real store, on both back ends.
+
+use app::demo::DemoOptions;
+use app::users::NewUserInput;
+use app::{Actor, App, AppError, Settings};
+use chrono::NaiveDate;
+use domain::{HospitalInput, SiteInput};
+use store::{AuditFilter, Backend};
+
+macro_rules! both_backends {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = store::test_support::fresh(store::Backend::Sqlite).await.unwrap();
+                super::$case(app::App::new(db.store.clone(), Default::default())).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) = store::test_support::fresh(store::Backend::Postgres).await {
+                    super::$case(app::App::new(db.store.clone(), Default::default())).await;
+                }
+            }
+        }
+    )*};
+}
+
+both_backends!(
+    demo_centre_is_complete_and_audited,
+    demo_refuses_a_database_that_has_data,
+    wrong_passwords_lock_the_account_with_back_off,
+    hospital_users_see_only_their_own_account,
+    refused_changes_write_nothing,
+    edits_keep_old_values_in_versions_and_audit,
+    revoked_and_expired_tokens_are_refused,
+);
+
+fn small_demo() -> DemoOptions {
+    DemoOptions {
+        seed: 11,
+        donors: 60,
+        as_of: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+    }
+}
+
+async fn demo_centre_is_complete_and_audited(app: App) {
+    let mut calls = 0;
+    let s = app
+        .generate_demo(small_demo(), |_, _| calls += 1)
+        .await
+        .unwrap();
+    assert!(calls >= 1);
+    assert_eq!((s.sites, s.hospitals, s.donors), (7, 20, 60));
+    assert_eq!(s.logins.len(), 9);
+    assert!(s.donations > 60, "{} donations", s.donations);
+    let o = app.overview(&Actor::operator()).await.unwrap();
+    assert_eq!(o.donors, 60);
+    assert_eq!(o.donations as u64, s.donations);
+    // sites + hospitals + users + donors + donations, each with its own audit record
+    assert_eq!(o.audit_records as u64, 7 + 20 + 9 + 60 + s.donations);
+    assert_eq!(app.verify_audit().await.unwrap(), Ok(o.audit_records));
+    for l in &s.logins {
+        app.login(&l.username, &l.password).await.unwrap();
+    }
+}
+
+async fn demo_refuses_a_database_that_has_data(app: App) {
+    app.generate_demo(
+        DemoOptions {
+            donors: 5,
+            ..small_demo()
+        },
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let before = app.store.audit_head().await.unwrap();
+    let e = app
+        .generate_demo(small_demo(), |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
+    assert_eq!(app.store.audit_head().await.unwrap(), before);
+}
+
+async fn admin(app: &App) -> Actor {
+    app.create_user(
+        &Actor::operator(),
+        &NewUserInput {
+            username: "boss".into(),
+            password: "boss-password-1".into(),
+            roles: vec!["admin".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    app.login("boss", "boss-password-1").await.unwrap();
+    let s = app.login("boss", "boss-password-1").await.unwrap();
+    app.session_actor(&s.token).await.unwrap().unwrap().0
+}
+
+async fn wrong_passwords_lock_the_account_with_back_off(app: App) {
+    let app = App::new(
+        app.store.clone(),
+        Settings {
+            lockout_threshold: 3,
+            ..Default::default()
+        },
+    );
+    admin(&app).await;
+    for _ in 0..2 {
+        assert!(matches!(
+            app.login("boss", "nope-nope-nope").await,
+            Err(AppError::Unauthenticated(_))
+        ));
+    }
+    assert!(matches!(
+        app.login("boss", "nope-nope-nope").await,
+        Err(AppError::LockedOut { .. })
+    ));
+    // Even the right password is refused while locked.
+    assert!(matches!(
+        app.login("boss", "boss-password-1").await,
+        Err(AppError::LockedOut { .. })
+    ));
+    let failed = AuditFilter {
+        action: Some("user.login_failed".into()),
+        ..Default::default()
+    };
+    assert_eq!(app.store.audit_page(&failed, 10, 0).await.unwrap().total, 3);
+    assert!(matches!(
+        app.login("ghost", "whatever-pass").await,
+        Err(AppError::Unauthenticated(_))
+    ));
+}
+
+async fn hospital_users_see_only_their_own_account(app: App) {
+    let boss = admin(&app).await;
+    let mut ids = Vec::new();
+    for code in ["H-ONE", "H-TWO"] {
+        let h = app
+            .create_hospital(
+                &boss,
+                &HospitalInput {
+                    code: code.into(),
+                    name: code.into(),
+                    status: "active".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(h.id);
+    }
+    app.create_user(
+        &boss,
+        &NewUserInput {
+            username: "portal".into(),
+            password: "portal-password".into(),
+            roles: vec!["hospital".into()],
+            hospital: Some("H-ONE".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let s = app.login("portal", "portal-password").await.unwrap();
+    let portal = app.session_actor(&s.token).await.unwrap().unwrap().0;
+    let seen = app.list_hospitals(&portal).await.unwrap();
+    assert_eq!(seen.iter().map(|h| h.id).collect::<Vec<_>>(), vec![ids[0]]);
+    assert!(app.hospital(&portal, ids[0]).await.is_ok());
+    assert!(matches!(
+        app.hospital(&portal, ids[1]).await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(matches!(
+        app.list_sites(&portal).await,
+        Err(AppError::Forbidden(_))
+    ));
+    // A hospital user must name a hospital, and staff must not.
+    let e = app
+        .create_user(
+            &boss,
+            &NewUserInput {
+                username: "p2".into(),
+                password: "portal-password".into(),
+                roles: vec!["hospital".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::Invalid(ref f) if f.message_for("hospital").is_some()),
+        "{e:?}"
+    );
+}
+
+async fn refused_changes_write_nothing(app: App) {
+    let boss = admin(&app).await;
+    let head = app.store.audit_head().await.unwrap();
+    let bad_site = SiteInput {
+        code: "x y".into(),
+        name: "".into(),
+        kind: "boat".into(),
+        time_zone: "Nowhere/Land".into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        app.create_site(&boss, &bad_site).await,
+        Err(AppError::Invalid(_))
+    ));
+    let dup = NewUserInput {
+        username: "boss".into(),
+        password: "another-password".into(),
+        roles: vec!["lab".into()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        app.create_user(&boss, &dup).await,
+        Err(AppError::Conflict(_))
+    ));
+    let unknown_role = NewUserInput {
+        username: "newbie".into(),
+        password: "another-password".into(),
+        roles: vec!["wizard".into()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        app.create_user(&boss, &unknown_role).await,
+        Err(AppError::Invalid(_))
+    ));
+    let h = HospitalInput {
+        code: "H-X".into(),
+        name: "X".into(),
+        delivery_site: "NOPE".into(),
+        status: "active".into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        app.create_hospital(&boss, &h).await,
+        Err(AppError::Invalid(_))
+    ));
+    assert_eq!(app.store.audit_head().await.unwrap(), head);
+    assert!(app.store.list_sites().await.unwrap().is_empty());
+    assert!(app.store.list_hospitals().await.unwrap().is_empty());
+}
+
+async fn edits_keep_old_values_in_versions_and_audit(app: App) {
+    let boss = admin(&app).await;
+    let mut input = SiteInput {
+        code: "MAIN".into(),
+        name: "Main".into(),
+        kind: "fixed".into(),
+        time_zone: "America/Chicago".into(),
+        active: true,
+        ..Default::default()
+    };
+    let site = app.create_site(&boss, &input).await.unwrap();
+    input.name = "Main Donor Center".into();
+    let e = app
+        .update_site(&boss, site.id, &input, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Invalid(ref f) if f.message_for("reason").is_some()));
+    let v2 = app
+        .update_site(&boss, site.id, &input, Some("official name".into()))
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    let nothing = app
+        .update_site(&boss, site.id, &input, Some("again".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(nothing, AppError::Conflict(_)));
+    input.code = "MAIN2".into();
+    assert!(matches!(
+        app.update_site(&boss, site.id, &input, Some("x".into()))
+            .await,
+        Err(AppError::Invalid(_))
+    ));
+    let (_, history) = app.site(&boss, site.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let f = AuditFilter {
+        entity_type: Some("site".into()),
+        entity_id: Some(site.id.to_string()),
+        ..Default::default()
+    };
+    let page = app.audit_page(&boss, &f, 1, 50).await.unwrap();
+    assert_eq!(page.total, 2);
+    let update = &page.records[0];
+    assert_eq!(update.action, "site.update");
+    assert!(update.before.as_deref().unwrap().contains("\"Main\""));
+    assert!(update
+        .after
+        .as_deref()
+        .unwrap()
+        .contains("Main Donor Center"));
+    assert_eq!(update.reason.as_deref(), Some("official name"));
+}
+
+async fn revoked_and_expired_tokens_are_refused(app: App) {
+    let boss = admin(&app).await;
+    let (view, secret) = app
+        .create_api_token(&boss, "boss", "LIS", Some(30))
+        .await
+        .unwrap();
+    assert_eq!(app.token_actor(&secret).await.unwrap().username, "boss");
+    app.revoke_api_token(&boss, view.id, Some("rotated".into()))
+        .await
+        .unwrap();
+    let e = app.token_actor(&secret).await.unwrap_err().to_string();
+    assert!(e.contains("revoked"), "{e}");
+    assert!(app.token_actor("hft_made_up").await.is_err());
+    assert!(matches!(
+        app.create_api_token(&boss, "boss", "x", Some(0)).await,
+        Err(AppError::Invalid(_))
+    ));
+    assert!(matches!(
+        app.create_api_token(&boss, "nobody", "x", None).await,
+        Err(AppError::Invalid(_))
+    ));
+    // A token whose expiry has passed.
+    let mut tx = app.store.begin_write().await.unwrap();
+    let u = tx.user_by_username("boss").await.unwrap().unwrap();
+    tx.insert_api_token(&store::ApiTokenRecord {
+        id: uuid::Uuid::now_v7(),
+        user_id: u.id,
+        name: "old".into(),
+        token_hash: app::auth::token_hash("hft_old"),
+        created_at: store::now() - chrono::Duration::days(40),
+        created_by: "boss".into(),
+        expires_at: Some(store::now() - chrono::Duration::days(10)),
+        revoked_at: None,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let e = app.token_actor("hft_old").await.unwrap_err().to_string();
+    assert!(e.contains("expired"), "{e}");
+    let _ = Backend::Sqlite;
+}
