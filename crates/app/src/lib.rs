@@ -10,9 +10,9 @@ pub mod reference;
 pub mod users;
 
 pub use error::AppError;
+pub use store::{AuditFilter, AuditPage, Backend, Store, VersionInfo};
 
 use domain::{Permission, Role, Roles};
-use store::Store;
 use uuid::Uuid;
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;

@@ -1,0 +1,347 @@
+//! HTML pages: each handler calls a use case and renders a compile-checked template.
+
+pub mod audit;
+pub mod hospitals;
+pub mod sites;
+pub mod users;
+
+use crate::auth::{safe_next, Principal, SESSION_COOKIE};
+use crate::error::PageError;
+use crate::AppState;
+use app::AppError;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use domain::{FieldErrors, Permission, Role};
+use serde::Deserialize;
+
+pub type PageResult = Result<Response, PageError>;
+
+pub fn render(t: &impl Template) -> PageResult {
+    render_status(StatusCode::OK, t)
+}
+
+pub fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
+    match t.render() {
+        Ok(html) => Ok((status, Html(html)).into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            Ok((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered; the error has been logged",
+            )
+                .into_response())
+        }
+    }
+}
+
+pub struct NavItem {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub href: &'static str,
+}
+
+/// What every signed-in page shows around its content.
+pub struct Layout {
+    pub display_name: String,
+    pub username: String,
+    pub roles: String,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub active: &'static str,
+}
+
+impl Layout {
+    pub fn new(p: &Principal, active: &'static str) -> Self {
+        let a = &p.actor;
+        let mut nav = vec![NavItem {
+            key: "dashboard",
+            label: "Dashboard",
+            href: "/",
+        }];
+        if a.can(Permission::ViewSites) {
+            nav.push(NavItem {
+                key: "sites",
+                label: "Sites",
+                href: "/sites",
+            });
+        }
+        if a.can(Permission::ViewHospitals) {
+            nav.push(NavItem {
+                key: "hospitals",
+                label: "Hospitals",
+                href: "/hospitals",
+            });
+        } else if a.can(Permission::ViewOwnHospital) {
+            nav.push(NavItem {
+                key: "hospitals",
+                label: "My hospital",
+                href: "/hospitals",
+            });
+        }
+        if a.can(Permission::ViewAudit) {
+            nav.push(NavItem {
+                key: "audit",
+                label: "Audit trail",
+                href: "/quality/audit",
+            });
+        }
+        if a.can(Permission::ManageUsers) {
+            nav.push(NavItem {
+                key: "users",
+                label: "Users",
+                href: "/admin/users",
+            });
+        }
+        Self {
+            display_name: a.display_name.clone(),
+            username: a.username.clone(),
+            roles: a
+                .roles
+                .as_slice()
+                .iter()
+                .map(|r| r.title())
+                .collect::<Vec<_>>()
+                .join(", "),
+            csrf: p
+                .session
+                .as_ref()
+                .map(|s| s.csrf.clone())
+                .unwrap_or_default(),
+            nav,
+            active,
+        }
+    }
+}
+
+/// One input of a generic form, with its current value and error.
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// text, password, email, select, checkbox, textarea
+    pub kind: &'static str,
+    pub value: String,
+    pub options: Vec<(String, String)>,
+    pub error: Option<String>,
+    pub help: &'static str,
+    pub required: bool,
+}
+
+impl FieldView {
+    pub fn text(name: &'static str, label: &'static str, value: &str) -> Self {
+        Self {
+            name,
+            label,
+            kind: "text",
+            value: value.to_string(),
+            options: vec![],
+            error: None,
+            help: "",
+            required: false,
+        }
+    }
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub fn kind(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
+    }
+    pub fn help(mut self, help: &'static str) -> Self {
+        self.help = help;
+        self
+    }
+    pub fn select(mut self, options: Vec<(String, String)>) -> Self {
+        self.kind = "select";
+        self.options = options;
+        self
+    }
+    pub fn is_selected(&self, v: &str) -> bool {
+        self.value == v
+    }
+}
+
+/// Puts each field error next to its field; errors for fields not on the form are
+/// returned for a message above it.
+pub fn attach_errors(fields: &mut [FieldView], errors: &FieldErrors) -> Vec<String> {
+    let mut rest = Vec::new();
+    for e in &errors.0 {
+        match fields.iter_mut().find(|f| f.name == e.field) {
+            Some(f) => f.error = Some(e.message.clone()),
+            None => rest.push(e.to_string()),
+        }
+    }
+    rest
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+pub struct FormPage {
+    pub layout: Layout,
+    pub title: String,
+    pub intro: String,
+    pub action: String,
+    pub submit: &'static str,
+    pub cancel: String,
+    pub fields: Vec<FieldView>,
+    pub form_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub title: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub username: String,
+    pub next: String,
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+pub async fn login_form(principal: Option<Principal>, Query(q): Query<NextQuery>) -> PageResult {
+    if principal.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    render(&LoginPage {
+        username: String::new(),
+        next: safe_next(q.next.as_deref()),
+        error: None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+pub async fn login(State(s): State<AppState>, Form(f): Form<LoginForm>) -> PageResult {
+    let next = safe_next(f.next.as_deref());
+    match s.app.login(&f.username, &f.password).await {
+        Ok(session) => {
+            let max_age = (session.expires_at - chrono::Utc::now())
+                .num_seconds()
+                .max(0);
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+                session.token,
+                if s.secure_cookies { "; Secure" } else { "" }
+            );
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
+        }
+        Err(e @ (AppError::Unauthenticated(_) | AppError::LockedOut { .. })) => {
+            let status = crate::error::status_of(&e);
+            render_status(
+                status,
+                &LoginPage {
+                    username: f.username,
+                    next,
+                    error: Some(e.to_string()),
+                },
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn logout(State(s): State<AppState>, p: Principal) -> PageResult {
+    if let Some(session) = &p.session {
+        s.app.logout(&session.token).await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
+}
+
+pub struct RolePanel {
+    pub title: &'static str,
+    pub text: &'static str,
+    pub links: Vec<(&'static str, &'static str)>,
+}
+
+fn panel(role: Role) -> RolePanel {
+    let (text, links): (&str, Vec<(&str, &str)>) = match role {
+        Role::Admin => ("Manage users, roles, API tokens, sites and hospital accounts.", vec![("Users and tokens", "/admin/users"), ("Sites", "/sites"), ("Hospitals", "/hospitals")]),
+        Role::Recruiter => ("The donor pool by blood group; segments and campaigns arrive with the donor module.", vec![("Sites and drives", "/sites")]),
+        Role::Collector => ("Collection sites and drives; donor registration and screening arrive with the donor module.", vec![("Sites and drives", "/sites")]),
+        Role::Lab => ("Component manufacture, testing and release arrive with the ISBT 128 and laboratory modules.", vec![("Sites", "/sites")]),
+        Role::Distribution => ("Hospital accounts you ship to; orders and shipments arrive with the distribution module.", vec![("Hospitals", "/hospitals")]),
+        Role::Apheresis => ("Hospitals you serve; therapeutic apheresis requests arrive with the apheresis module.", vec![("Hospitals", "/hospitals")]),
+        Role::Sales => ("Hospital accounts and their status; contracts and invoices arrive with the sales module.", vec![("Hospital accounts", "/hospitals"), ("New account", "/hospitals/new")]),
+        Role::Quality => ("The audit trail of every change, hash-chained; verify it with `hemaflow audit verify`.", vec![("Audit trail", "/quality/audit")]),
+        Role::Hospital => ("Your hospital's account with us; ordering arrives with the distribution module.", vec![("My hospital", "/hospitals")]),
+    };
+    RolePanel {
+        title: role.title(),
+        text,
+        links,
+    }
+}
+
+pub struct Bar {
+    pub label: String,
+    pub count: i64,
+    pub percent: String,
+    pub width: i64,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub layout: Layout,
+    pub panels: Vec<RolePanel>,
+    pub show_pool: bool,
+    pub donors: i64,
+    pub donations: i64,
+    pub sites: usize,
+    pub hospitals: usize,
+    pub audit_records: i64,
+    pub show_audit: bool,
+    pub bars: Vec<Bar>,
+}
+
+pub async fn dashboard(State(s): State<AppState>, p: Principal) -> PageResult {
+    let o = s.app.overview(&p.actor).await?;
+    let max = o.by_group.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+    let total: i64 = o.by_group.iter().map(|(_, n)| *n).sum::<i64>().max(1);
+    let bars = o
+        .by_group
+        .iter()
+        .map(|(g, n)| Bar {
+            label: g.clone(),
+            count: *n,
+            percent: format!("{:.1}", *n as f64 * 100.0 / total as f64),
+            width: n * 100 / max,
+        })
+        .collect();
+    let staff = !p.actor.roles.is_hospital();
+    render(&DashboardPage {
+        layout: Layout::new(&p, "dashboard"),
+        panels: p.actor.roles.as_slice().iter().map(|r| panel(*r)).collect(),
+        show_pool: staff,
+        donors: o.donors,
+        donations: o.donations,
+        sites: o.sites,
+        hospitals: o.hospitals,
+        audit_records: o.audit_records,
+        show_audit: p.actor.can(Permission::ViewAudit),
+        bars,
+    })
+}

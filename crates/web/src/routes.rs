@@ -1,0 +1,345 @@
+//! The route table: every route with its access rule. The router is built from it,
+//! the guard enforces it, the OpenAPI document lists it, and the authorization
+//! matrix test checks it against its own independent expectations.
+
+use crate::{api, assets, pages, AppState};
+use app::Actor;
+use axum::http::Method;
+use axum::routing::{get, post, put, MethodRouter};
+use domain::Permission;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user.
+    Signed,
+    Perm(Permission),
+    /// Either permission suffices (e.g. all hospitals, or one's own).
+    Either(Permission, Permission),
+}
+
+impl Access {
+    pub fn allows(self, actor: &Actor) -> bool {
+        match self {
+            Access::Public | Access::Signed => true,
+            Access::Perm(p) => actor.can(p),
+            Access::Either(a, b) => actor.can(a) || actor.can(b),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub summary: &'static str,
+}
+
+type Entry = (RouteSpec, MethodRouter<AppState>);
+
+fn r(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    summary: &'static str,
+    handler: MethodRouter<AppState>,
+) -> Entry {
+    (
+        RouteSpec {
+            method,
+            path,
+            access,
+            summary,
+        },
+        handler,
+    )
+}
+
+pub fn table() -> Vec<Entry> {
+    use Access::*;
+    use Permission::*;
+    let any_hospital = Either(ViewHospitals, ViewOwnHospital);
+    vec![
+        r(
+            Method::GET,
+            "/healthz",
+            Public,
+            "Liveness and database status",
+            get(api::healthz),
+        ),
+        r(
+            Method::GET,
+            "/static/{file}",
+            Public,
+            "Vendored assets",
+            get(assets::serve),
+        ),
+        r(
+            Method::GET,
+            "/login",
+            Public,
+            "Sign-in form",
+            get(pages::login_form),
+        ),
+        r(
+            Method::POST,
+            "/login",
+            Public,
+            "Sign in",
+            post(pages::login),
+        ),
+        r(
+            Method::POST,
+            "/logout",
+            Signed,
+            "Sign out",
+            post(pages::logout),
+        ),
+        r(Method::GET, "/", Signed, "Dashboard", get(pages::dashboard)),
+        r(
+            Method::GET,
+            "/sites",
+            Perm(ViewSites),
+            "Sites",
+            get(pages::sites::list),
+        ),
+        r(
+            Method::GET,
+            "/sites/new",
+            Perm(ManageSites),
+            "New site form",
+            get(pages::sites::new_form),
+        ),
+        r(
+            Method::POST,
+            "/sites",
+            Perm(ManageSites),
+            "Create a site",
+            post(pages::sites::create),
+        ),
+        r(
+            Method::GET,
+            "/sites/{id}",
+            Perm(ViewSites),
+            "One site",
+            get(pages::sites::show),
+        ),
+        r(
+            Method::GET,
+            "/sites/{id}/edit",
+            Perm(ManageSites),
+            "Edit site form",
+            get(pages::sites::edit_form),
+        ),
+        r(
+            Method::POST,
+            "/sites/{id}",
+            Perm(ManageSites),
+            "Record a new site version",
+            post(pages::sites::update),
+        ),
+        r(
+            Method::GET,
+            "/hospitals",
+            any_hospital,
+            "Hospital accounts",
+            get(pages::hospitals::list),
+        ),
+        r(
+            Method::GET,
+            "/hospitals/new",
+            Perm(ManageHospitals),
+            "New hospital form",
+            get(pages::hospitals::new_form),
+        ),
+        r(
+            Method::POST,
+            "/hospitals",
+            Perm(ManageHospitals),
+            "Create a hospital account",
+            post(pages::hospitals::create),
+        ),
+        r(
+            Method::GET,
+            "/hospitals/{id}",
+            any_hospital,
+            "One hospital account",
+            get(pages::hospitals::show),
+        ),
+        r(
+            Method::GET,
+            "/hospitals/{id}/edit",
+            Perm(ManageHospitals),
+            "Edit hospital form",
+            get(pages::hospitals::edit_form),
+        ),
+        r(
+            Method::POST,
+            "/hospitals/{id}",
+            Perm(ManageHospitals),
+            "Record a new hospital version",
+            post(pages::hospitals::update),
+        ),
+        r(
+            Method::GET,
+            "/quality/audit",
+            Perm(ViewAudit),
+            "Audit trail",
+            get(pages::audit::list),
+        ),
+        r(
+            Method::GET,
+            "/admin/users",
+            Perm(ManageUsers),
+            "Users and API tokens",
+            get(pages::users::list),
+        ),
+        r(
+            Method::POST,
+            "/admin/users",
+            Perm(ManageUsers),
+            "Create a user",
+            post(pages::users::create),
+        ),
+        r(
+            Method::POST,
+            "/admin/users/{username}/active",
+            Perm(ManageUsers),
+            "Activate or deactivate a user",
+            post(pages::users::set_active),
+        ),
+        r(
+            Method::POST,
+            "/admin/tokens",
+            Perm(ManageUsers),
+            "Create an API token",
+            post(pages::users::create_token),
+        ),
+        r(
+            Method::POST,
+            "/admin/tokens/{id}/revoke",
+            Perm(ManageUsers),
+            "Revoke an API token",
+            post(pages::users::revoke_token),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/openapi.json",
+            Public,
+            "This API's OpenAPI document",
+            get(api::openapi),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/me",
+            Signed,
+            "The calling user",
+            get(api::me),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/sites",
+            Perm(ViewSites),
+            "List sites",
+            get(api::list_sites),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/sites",
+            Perm(ManageSites),
+            "Create a site",
+            post(api::create_site),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/sites/{id}",
+            Perm(ViewSites),
+            "Get a site with its version history",
+            get(api::get_site),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/sites/{id}",
+            Perm(ManageSites),
+            "Record a new site version",
+            put(api::update_site),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/hospitals",
+            any_hospital,
+            "List hospital accounts (hospital users: their own)",
+            get(api::list_hospitals),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/hospitals",
+            Perm(ManageHospitals),
+            "Create a hospital account",
+            post(api::create_hospital),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/hospitals/{id}",
+            any_hospital,
+            "Get a hospital account with its version history",
+            get(api::get_hospital),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/hospitals/{id}",
+            Perm(ManageHospitals),
+            "Record a new hospital version",
+            put(api::update_hospital),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/users",
+            Perm(ManageUsers),
+            "List users",
+            get(api::list_users),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/users",
+            Perm(ManageUsers),
+            "Create a user",
+            post(api::create_user),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/tokens",
+            Perm(ManageUsers),
+            "List API tokens",
+            get(api::list_tokens),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/tokens",
+            Perm(ManageUsers),
+            "Create an API token",
+            post(api::create_token),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/tokens/{id}/revoke",
+            Perm(ManageUsers),
+            "Revoke an API token",
+            post(api::revoke_token),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/audit",
+            Perm(ViewAudit),
+            "Search the audit trail",
+            get(api::audit),
+        ),
+    ]
+}
+
+/// The table without handlers, for the guard, the OpenAPI document and tests.
+pub fn specs() -> Vec<RouteSpec> {
+    table().into_iter().map(|(s, _)| s).collect()
+}

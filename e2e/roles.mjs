@@ -1,0 +1,388 @@
+// End-to-end browser test: log in as every demo role, check what each one sees.
+//
+// Usage: node e2e/roles.mjs BASE_URL LABEL
+//   BASE_URL  e.g. http://127.0.0.1:8080 (a server started with `hemaflow serve --demo`)
+//   LABEL     e.g. sqlite or postgres; used in screenshot names
+//             (target/screenshots/LABEL-ROLE.png, relative to the current directory)
+//
+// Environment (optional, for local iteration):
+//   E2E_ROLES=admin,quality   run only these roles (order stays the canonical one)
+//   E2E_TIMEOUT_MS=10000      timeout of each action / navigation
+//   CHROMIUM=/usr/bin/chromium
+//
+// Uses playwright-core with Debian's chromium; never downloads a browser.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+const USAGE = 'usage: node e2e/roles.mjs BASE_URL LABEL';
+const [rawBase, label] = process.argv.slice(2);
+if (!rawBase || !label) {
+  console.error(USAGE);
+  process.exit(2);
+}
+if (!/^[A-Za-z0-9_.-]+$/.test(label)) {
+  console.error(`LABEL must be a plain word (got ${JSON.stringify(label)})\n${USAGE}`);
+  process.exit(2);
+}
+const BASE = rawBase.replace(/\/+$/, '');
+const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 10_000);
+const EXECUTABLE = process.env.CHROMIUM || '/usr/bin/chromium';
+const SCREENSHOT_DIR = path.join(process.cwd(), 'target', 'screenshots');
+
+// Demo roles in the order they must run (admin first: quality's audit check
+// looks for admin's login records).
+const EXPECTED_NAV = {
+  admin: ['dashboard', 'sites', 'hospitals', 'audit', 'users'],
+  recruiter: ['dashboard', 'sites'],
+  collector: ['dashboard', 'sites'],
+  lab: ['dashboard', 'sites'],
+  distribution: ['dashboard', 'sites', 'hospitals'],
+  apheresis: ['dashboard', 'sites', 'hospitals'],
+  sales: ['dashboard', 'sites', 'hospitals'],
+  quality: ['dashboard', 'sites', 'hospitals', 'audit'],
+  hospital: ['dashboard', 'hospitals'],
+};
+const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'hospital'];
+
+const DEMO_SITE_COUNT = 7;
+const DEMO_HOSPITAL_COUNT = 20;
+const HOSPITAL_USER_HOSPITAL = "St Mary's Medical Center";
+
+let roles = ROLE_ORDER;
+if (process.env.E2E_ROLES) {
+  const wanted = process.env.E2E_ROLES.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted.filter((r) => !ROLE_ORDER.includes(r));
+  if (unknown.length) {
+    console.error(`E2E_ROLES names unknown roles: ${unknown.join(', ')} (known: ${ROLE_ORDER.join(', ')})`);
+    process.exit(2);
+  }
+  roles = ROLE_ORDER.filter((r) => wanted.includes(r));
+}
+
+// ---------------------------------------------------------------- helpers
+
+class CheckError extends Error {}
+
+function fail(message) {
+  throw new CheckError(message);
+}
+
+function url(p) {
+  return BASE + p;
+}
+
+function pathOf(page) {
+  return new URL(page.url()).pathname;
+}
+
+function expectPath(page, predicate, what) {
+  const p = pathOf(page);
+  if (!predicate(p)) fail(`expected ${what}, but the page is at ${page.url()}`);
+}
+
+const isLogin = (p) => p === '/login' || p.startsWith('/login/') || p.startsWith('/login?');
+const isRoot = (p) => p === '/';
+
+// Runs `action` (which should trigger a main-frame navigation: a link click or
+// a form submission, redirects included) and waits until the new document has loaded.
+async function navigating(page, action) {
+  const committed = page.waitForEvent('framenavigated', {
+    predicate: (frame) => frame === page.mainFrame(),
+    timeout: TIMEOUT,
+  });
+  await action();
+  await committed;
+  await page.waitForLoadState('load', { timeout: TIMEOUT });
+}
+
+async function goto(page, p) {
+  const response = await page.goto(url(p), { waitUntil: 'load', timeout: TIMEOUT });
+  if (!response) fail(`no response for ${url(p)}`);
+  return response;
+}
+
+async function visible(locator, what) {
+  try {
+    await locator.first().waitFor({ state: 'visible', timeout: TIMEOUT });
+  } catch {
+    fail(`${what} did not become visible within ${TIMEOUT} ms`);
+  }
+}
+
+async function attached(locator, what) {
+  try {
+    await locator.first().waitFor({ state: 'attached', timeout: TIMEOUT });
+  } catch {
+    fail(`${what} was not found within ${TIMEOUT} ms`);
+  }
+}
+
+// The submit button of the form that contains `fieldSelector` (the header also
+// holds a form: the logout button, so a bare button[type=submit] is ambiguous).
+function submitOf(page, fieldSelector) {
+  return page.locator('form', { has: page.locator(fieldSelector) }).locator('button[type=submit]').first();
+}
+
+async function login(page, username, password) {
+  await visible(page.locator('input[name=username]'), 'the login form field input[name=username]');
+  await page.locator('input[name=username]').fill(username);
+  await page.locator('input[name=password]').fill(password);
+  await navigating(page, () => submitOf(page, 'input[name=username]').click());
+}
+
+async function navLinks(page) {
+  await visible(page.locator('nav#main-nav'), 'nav#main-nav');
+  return page.locator('nav#main-nav a[data-nav]').evaluateAll((as) => as.map((a) => a.getAttribute('data-nav')));
+}
+
+async function clickNav(page, key) {
+  const link = page.locator(`nav#main-nav a[data-nav="${key}"]`).first();
+  await visible(link, `the navigation link data-nav="${key}"`);
+  const href = await link.getAttribute('href');
+  if (!href) fail(`the navigation link data-nav="${key}" has no href`);
+  const target = new URL(href, page.url());
+  if (target.href === page.url()) {
+    await link.click();
+    return;
+  }
+  await navigating(page, () => link.click());
+  if (pathOf(page) !== target.pathname) {
+    fail(`clicking nav "${key}" (href ${href}) ended at ${page.url()}, expected path ${target.pathname}`);
+  }
+}
+
+async function rowCount(page, rowsSelector, tableSelector) {
+  await attached(page.locator(tableSelector), tableSelector);
+  return page.locator(rowsSelector).count();
+}
+
+async function pageTextSnippet(page, max = 1500) {
+  try {
+    const text = await page.locator('body').innerText({ timeout: 2000 });
+    const squeezed = text.replace(/\n{3,}/g, '\n\n').trim();
+    return squeezed.length > max ? squeezed.slice(0, max) + ' […]' : squeezed;
+  } catch (e) {
+    return `(could not read the page text: ${e.message.split('\n')[0]})`;
+  }
+}
+
+// ---------------------------------------------------------------- checks
+
+async function checkNav(page, role) {
+  const got = await navLinks(page);
+  const expected = EXPECTED_NAV[role];
+  const gotSet = [...new Set(got)].sort();
+  const expSet = [...expected].sort();
+  const missing = expSet.filter((k) => !gotSet.includes(k));
+  const extra = gotSet.filter((k) => !expSet.includes(k));
+  if (missing.length || extra.length) {
+    fail(
+      `navigation for ${role} differs:\n` +
+        `    expected: ${expSet.join(', ')}\n` +
+        `    got:      ${gotSet.join(', ') || '(nothing)'}\n` +
+        (missing.length ? `    missing:  ${missing.join(', ')}` + (extra.length ? '\n' : '') : '') +
+        (extra.length ? `    extra:    ${extra.join(', ')}` : ''),
+    );
+  }
+}
+
+async function checkWrongPassword(page) {
+  // On the login page already.
+  await login(page, 'lab', 'definitely-not-the-lab-password');
+  await visible(page.locator('.form-error'), 'a .form-error after a wrong password for lab');
+  expectPath(page, isLogin, 'to stay on /login after a wrong password');
+}
+
+async function checkAdminUsers(page) {
+  await clickNav(page, 'users');
+  await visible(page.locator('table', { hasText: 'quality' }), 'a table listing the user "quality" on the users page');
+}
+
+async function checkBadSiteInput(page) {
+  await goto(page, '/sites/new');
+  const code = page.locator('input[name=code]');
+  await visible(code, 'input[name=code] on /sites/new');
+  await code.fill('bad code!');
+  const name = page.locator('input[name=name]');
+  if (await name.count()) await name.first().fill('');
+  // Test the server's validation, not the browser's: switch off HTML5
+  // constraint validation (required, pattern, …) on that form.
+  await page.locator('form', { has: code }).evaluate((form) => {
+    form.noValidate = true;
+  });
+  await navigating(page, () => submitOf(page, 'input[name=code]').click());
+  await visible(page.locator('input[name=code]'), 'the site form (input[name=code]) after submitting bad input');
+  const errors = await page.locator('.field-error').count();
+  if (errors < 2) fail(`expected at least 2 .field-error elements after a bad code and an empty name, got ${errors}`);
+  const codeValue = await page.locator('input[name=code]').first().inputValue();
+  if (codeValue !== 'bad code!') {
+    console.log(`  note: the re-rendered site form does not keep the entered code (value ${JSON.stringify(codeValue)})`);
+  }
+
+  await goto(page, '/sites');
+  const sites = await rowCount(page, 'table#sites-table tbody tr', 'table#sites-table');
+  if (sites !== DEMO_SITE_COUNT) {
+    fail(`expected ${DEMO_SITE_COUNT} sites in table#sites-table after the rejected form, got ${sites}`);
+  }
+}
+
+async function checkQualityAudit(page) {
+  await clickNav(page, 'audit');
+  const before = await rowCount(page, 'table#audit-table tbody tr', 'table#audit-table');
+  if (before < 1) fail('table#audit-table has no rows');
+
+  const actor = page.locator('form#audit-filter input[name=actor]');
+  const actorInput = (await actor.count()) ? actor : page.locator('input[name=actor]');
+  await visible(actorInput, 'input[name=actor] in the audit filter');
+  await actorInput.first().fill('admin');
+  await navigating(page, () => page.locator('form#audit-filter button[type=submit]').first().click());
+
+  await attached(page.locator('table#audit-table'), 'table#audit-table after filtering by actor');
+  const actors = await page
+    .locator('table#audit-table tbody tr')
+    .evaluateAll((rows) =>
+      rows
+        .filter((r) => r.offsetParent !== null || r.getClientRects().length > 0)
+        .map((r) => {
+          const cell = r.querySelector('td.actor');
+          return cell ? cell.innerText.trim() : null;
+        }),
+    );
+  if (actors.length < 1) fail('no audit rows for actor "admin" (admin logged in before quality, so there must be some)');
+  const bad = actors.filter((a) => a !== 'admin');
+  if (bad.length) {
+    const shown = bad.slice(0, 10).map((a) => (a === null ? '(row without td.actor)' : JSON.stringify(a)));
+    fail(`after filtering by actor=admin, ${bad.length} of ${actors.length} rows have another actor: ${shown.join(', ')}`);
+  }
+}
+
+async function checkHospitalsCount(page, expected, mustContain) {
+  await clickNav(page, 'hospitals');
+  const rows = await rowCount(page, 'table#hospitals-table tbody tr', 'table#hospitals-table');
+  if (rows !== expected) fail(`expected ${expected} rows in table#hospitals-table, got ${rows}`);
+  if (mustContain) {
+    const text = await page.locator('table#hospitals-table tbody').innerText();
+    if (!text.includes(mustContain)) fail(`table#hospitals-table does not contain ${JSON.stringify(mustContain)}: ${JSON.stringify(text.slice(0, 300))}`);
+  }
+}
+
+async function logout(page) {
+  const button = page.locator('button#logout');
+  await visible(button, 'button#logout');
+  await navigating(page, () => button.first().click());
+  expectPath(page, isLogin, 'to be on /login after logging out');
+  await goto(page, '/');
+  expectPath(page, isLogin, 'GET / after logging out to redirect to /login');
+}
+
+async function runRole(browser, role) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(TIMEOUT);
+  context.setDefaultNavigationTimeout(TIMEOUT);
+  const page = await context.newPage();
+  const serverErrors = [];
+  const pageErrors = [];
+  page.on('response', (r) => {
+    if (r.status() >= 500) serverErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const notes = [];
+  try {
+    await goto(page, '/');
+    expectPath(page, isLogin, 'GET / without a session to redirect to /login');
+
+    if (role === 'lab') {
+      await checkWrongPassword(page);
+      notes.push('wrong password rejected');
+    }
+
+    await login(page, role, `${role}-demo-pass`);
+    expectPath(page, isRoot, `to land on the dashboard (/) after logging in as ${role}`);
+    await visible(page.locator('h1'), 'the dashboard h1');
+
+    await checkNav(page, role);
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${label}-${role}.png`), fullPage: true, timeout: TIMEOUT });
+
+    switch (role) {
+      case 'admin':
+        await checkAdminUsers(page);
+        notes.push('users page');
+        await checkBadSiteInput(page);
+        notes.push('bad site input rejected');
+        break;
+      case 'quality':
+        await checkQualityAudit(page);
+        notes.push('audit filter');
+        break;
+      case 'hospital':
+        await checkHospitalsCount(page, 1, HOSPITAL_USER_HOSPITAL);
+        notes.push('own hospital only');
+        break;
+      case 'sales':
+        await checkHospitalsCount(page, DEMO_HOSPITAL_COUNT);
+        notes.push(`${DEMO_HOSPITAL_COUNT} hospitals`);
+        break;
+      default:
+        break;
+    }
+
+    await logout(page);
+    if (serverErrors.length) fail(`the server answered with 5xx:\n    ${serverErrors.join('\n    ')}`);
+    console.log(`PASS ${label} ${role}${notes.length ? ` (${notes.join(', ')})` : ''}`);
+    return true;
+  } catch (e) {
+    console.log(`FAIL ${label} ${role}: ${e instanceof CheckError ? e.message : e.stack || e}`);
+    console.log(`  page url: ${page.url()}`);
+    if (serverErrors.length) console.log(`  5xx responses:\n    ${serverErrors.join('\n    ')}`);
+    if (pageErrors.length) console.log(`  page script errors:\n    ${pageErrors.join('\n    ')}`);
+    console.log(`  page text:\n${(await pageTextSnippet(page)).replace(/^/gm, '    | ')}`);
+    try {
+      mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      const shot = path.join(SCREENSHOT_DIR, `${label}-${role}-failure.png`);
+      await page.screenshot({ path: shot, fullPage: true, timeout: TIMEOUT });
+      console.log(`  screenshot: ${path.relative(process.cwd(), shot)}`);
+    } catch {
+      // the page may be gone; the message above is what matters
+    }
+    return false;
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+let browser;
+let passed = 0;
+let failed = 0;
+try {
+  browser = await chromium.launch({
+    executablePath: EXECUTABLE,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    timeout: 60_000,
+  });
+  console.log(`e2e ${label}: ${BASE} with Chromium ${browser.version()}, roles: ${roles.join(', ')}`);
+  for (const role of roles) {
+    if (await runRole(browser, role)) passed += 1;
+    else failed += 1;
+  }
+} catch (e) {
+  console.log(`FAIL ${label}: could not run the browser test: ${e.stack || e}`);
+  failed += 1;
+} finally {
+  if (browser) await browser.close().catch(() => {});
+}
+console.log(`${label}: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
