@@ -38,7 +38,8 @@ pub struct UserForm {
     email: String,
     #[serde(default)]
     password: String,
-    #[serde(default)]
+    /// One role from the select (named like the domain field, so its error lands there).
+    #[serde(default, rename = "roles")]
     role: String,
     #[serde(default)]
     hospital: String,

@@ -1,0 +1,260 @@
+//! The authorization matrix: for every route, each role either gets through or gets
+//! 403; anonymous API calls get 401 and anonymous page views are sent to the login.
+//! The expectations below are written independently of the route table, and every
+//! route in the table must appear here.
+
+mod common;
+
+use common::TestApp;
+use reqwest::{Method, StatusCode};
+use std::collections::BTreeSet;
+
+const STAFF: &[&str] = &[
+    "admin",
+    "recruiter",
+    "collector",
+    "lab",
+    "distribution",
+    "apheresis",
+    "sales",
+    "quality",
+];
+const ALL: &[&str] = &[
+    "admin",
+    "recruiter",
+    "collector",
+    "lab",
+    "distribution",
+    "apheresis",
+    "sales",
+    "quality",
+    "hospital",
+];
+const ADMIN: &[&str] = &["admin"];
+const SITE_MANAGERS: &[&str] = &["admin"];
+const HOSPITAL_VIEWERS: &[&str] = &[
+    "admin",
+    "distribution",
+    "apheresis",
+    "sales",
+    "quality",
+    "hospital",
+];
+const HOSPITAL_MANAGERS: &[&str] = &["admin", "sales"];
+const AUDITORS: &[&str] = &["admin", "quality"];
+
+/// (method, path, roles allowed). Public routes are listed with `None`.
+fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
+    vec![
+        ("GET", "/healthz", None),
+        ("GET", "/static/{file}", None),
+        ("GET", "/login", None),
+        ("POST", "/login", None),
+        ("GET", "/api/v1/openapi.json", None),
+        ("POST", "/logout", Some(ALL)),
+        ("GET", "/", Some(ALL)),
+        ("GET", "/api/v1/me", Some(ALL)),
+        ("GET", "/sites", Some(STAFF)),
+        ("GET", "/sites/new", Some(SITE_MANAGERS)),
+        ("POST", "/sites", Some(SITE_MANAGERS)),
+        ("GET", "/sites/{id}", Some(STAFF)),
+        ("GET", "/sites/{id}/edit", Some(SITE_MANAGERS)),
+        ("POST", "/sites/{id}", Some(SITE_MANAGERS)),
+        ("GET", "/api/v1/sites", Some(STAFF)),
+        ("POST", "/api/v1/sites", Some(SITE_MANAGERS)),
+        ("GET", "/api/v1/sites/{id}", Some(STAFF)),
+        ("PUT", "/api/v1/sites/{id}", Some(SITE_MANAGERS)),
+        ("GET", "/hospitals", Some(HOSPITAL_VIEWERS)),
+        ("GET", "/hospitals/new", Some(HOSPITAL_MANAGERS)),
+        ("POST", "/hospitals", Some(HOSPITAL_MANAGERS)),
+        ("GET", "/hospitals/{id}", Some(HOSPITAL_VIEWERS)),
+        ("GET", "/hospitals/{id}/edit", Some(HOSPITAL_MANAGERS)),
+        ("POST", "/hospitals/{id}", Some(HOSPITAL_MANAGERS)),
+        ("GET", "/api/v1/hospitals", Some(HOSPITAL_VIEWERS)),
+        ("POST", "/api/v1/hospitals", Some(HOSPITAL_MANAGERS)),
+        ("GET", "/api/v1/hospitals/{id}", Some(HOSPITAL_VIEWERS)),
+        ("PUT", "/api/v1/hospitals/{id}", Some(HOSPITAL_MANAGERS)),
+        ("GET", "/quality/audit", Some(AUDITORS)),
+        ("GET", "/api/v1/audit", Some(AUDITORS)),
+        ("GET", "/admin/users", Some(ADMIN)),
+        ("POST", "/admin/users", Some(ADMIN)),
+        ("POST", "/admin/users/{username}/active", Some(ADMIN)),
+        ("POST", "/admin/tokens", Some(ADMIN)),
+        ("POST", "/admin/tokens/{id}/revoke", Some(ADMIN)),
+        ("GET", "/api/v1/users", Some(ADMIN)),
+        ("POST", "/api/v1/users", Some(ADMIN)),
+        ("GET", "/api/v1/tokens", Some(ADMIN)),
+        ("POST", "/api/v1/tokens", Some(ADMIN)),
+        ("POST", "/api/v1/tokens/{id}/revoke", Some(ADMIN)),
+    ]
+}
+
+/// A concrete URL for a route pattern. The hospital user's requests name their own
+/// hospital, so that "allowed" means really allowed.
+fn concrete(t: &TestApp, path: &str) -> String {
+    let id = if path.contains("/hospitals/") {
+        t.own_hospital.to_string()
+    } else if path.contains("/tokens/") {
+        t.token_id.to_string()
+    } else {
+        t.site_id.to_string()
+    };
+    path.replace("{id}", &id)
+        .replace("{username}", "lab")
+        .replace("{file}", "app.css")
+}
+
+/// Bodies that pass authorization but change nothing (they fail validation), so the
+/// matrix can run every route for every role.
+fn body(method: &str, path: &str) -> Option<(&'static str, String)> {
+    match (method, path) {
+        ("GET", _) => None,
+        (_, p) if p.starts_with("/api/") => Some(("application/json", "{}".into())),
+        (_, "/admin/users/{username}/active") => {
+            Some(("application/x-www-form-urlencoded", "active=true".into()))
+        }
+        _ => Some(("application/x-www-form-urlencoded", "code=".into())),
+    }
+}
+
+#[test]
+fn every_route_has_an_expectation_and_no_expectation_is_stale() {
+    let table: BTreeSet<(String, String)> = web::routes::specs()
+        .into_iter()
+        .map(|s| (s.method.to_string(), s.path.to_string()))
+        .collect();
+    let expected: BTreeSet<(String, String)> = expected()
+        .into_iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(
+        table.difference(&expected).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "routes without an expectation"
+    );
+    assert_eq!(
+        expected.difference(&table).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "expectations without a route"
+    );
+}
+
+async fn matrix_holds_for_every_route_and_role(t: TestApp) {
+    // Signing in and out are tested on their own: a bad login is a 401 by design.
+    let routes: Vec<_> = expected()
+        .into_iter()
+        .filter(|(m, p, _)| *p != "/logout" && !(*m == "POST" && *p == "/login"))
+        .collect();
+    for role in ALL {
+        let s = t.login_as(role).await;
+        for (method, path, allowed) in &routes {
+            let url = t.url(&concrete(&t, path));
+            let mut req = s
+                .client
+                .request(Method::from_bytes(method.as_bytes()).unwrap(), &url)
+                .header("x-csrf-token", &s.csrf);
+            if let Some((ct, b)) = body(method, path) {
+                req = req.header("content-type", ct).body(b);
+            }
+            let status = req.send().await.unwrap().status();
+            let may = allowed.is_none_or(|roles| roles.contains(role));
+            if may {
+                assert!(
+                    status != StatusCode::FORBIDDEN
+                        && status != StatusCode::UNAUTHORIZED
+                        && !status.is_server_error(),
+                    "{role} {method} {path}: expected to get through, got {status}"
+                );
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{role} {method} {path}");
+            }
+        }
+        // Signing out is allowed for everyone; done last since it ends the session.
+        let r = s
+            .client
+            .post(t.url("/logout"))
+            .form(&[("_csrf", s.csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{role} logout");
+    }
+}
+
+async fn anonymous_api_gets_401_and_pages_redirect_to_login(t: TestApp) {
+    let c = common::client();
+    for (method, path, allowed) in expected() {
+        if allowed.is_none() {
+            continue;
+        }
+        let url = t.url(&concrete(&t, path));
+        let mut req = c.request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
+        if let Some((ct, b)) = body(method, path) {
+            req = req.header("content-type", ct).body(b);
+        }
+        let r = req.send().await.unwrap();
+        if path.starts_with("/api/") {
+            assert_eq!(
+                r.status(),
+                StatusCode::UNAUTHORIZED,
+                "anonymous {method} {path}"
+            );
+            let p = common::problem(r).await;
+            assert_eq!(p["status"], 401);
+        } else {
+            assert_eq!(
+                r.status(),
+                StatusCode::SEE_OTHER,
+                "anonymous {method} {path}"
+            );
+            let to = r.headers()["location"].to_str().unwrap();
+            assert!(
+                to.starts_with("/login"),
+                "anonymous {method} {path} went to {to}"
+            );
+        }
+    }
+}
+
+async fn hospital_user_gets_404_for_another_hospital(t: TestApp) {
+    let s = t.login_as("hospital").await;
+    for path in [
+        format!("/api/v1/hospitals/{}", t.other_hospital),
+        format!("/hospitals/{}", t.other_hospital),
+    ] {
+        let r = s.client.get(t.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let own: serde_json::Value = s
+        .client
+        .get(t.url("/api/v1/hospitals"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<&str> = own
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["H-OWN"]);
+    let page = s
+        .client
+        .get(t.url("/hospitals"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Own Hospital") && !page.contains("Other Hospital"));
+}
+
+both_backends!(
+    matrix_holds_for_every_route_and_role,
+    anonymous_api_gets_401_and_pages_redirect_to_login,
+    hospital_user_gets_404_for_another_hospital,
+);

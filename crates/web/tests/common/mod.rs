@@ -1,0 +1,243 @@
+//! `spawn_app()`: the real server on port 0 with a fresh database, and a client with
+//! helpers to sign in as each role.
+
+#![allow(dead_code)]
+
+use app::users::NewUserInput;
+use app::{Actor, App};
+use domain::{HospitalInput, Role, SiteInput};
+use reqwest::{Client, Response, StatusCode};
+use store::test_support::TestDb;
+use store::Backend;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "test-password-1";
+
+pub struct TestApp {
+    pub addr: String,
+    pub app: App,
+    pub site_id: Uuid,
+    /// The hospital the hospital user belongs to, and another one.
+    pub own_hospital: Uuid,
+    pub other_hospital: Uuid,
+    pub token_id: Uuid,
+    pub admin_token: String,
+    _db: TestDb,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts hemaflow with one user per role (user name = role name), one site and two
+/// hospital accounts. `None` when the back end is not available here.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let db = store::test_support::fresh(backend).await?;
+    let app = App::new(db.store.clone(), app::Settings::default());
+    let op = Actor::operator();
+    let site = app
+        .create_site(
+            &op,
+            &SiteInput {
+                code: "MAIN".into(),
+                name: "Main donor centre".into(),
+                kind: "fixed".into(),
+                time_zone: "America/Chicago".into(),
+                active: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut hospitals = Vec::new();
+    for (code, name) in [("H-OWN", "Own Hospital"), ("H-OTHER", "Other Hospital")] {
+        let h = app
+            .create_hospital(
+                &op,
+                &HospitalInput {
+                    code: code.into(),
+                    name: name.into(),
+                    status: "active".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        hospitals.push(h.id);
+    }
+    for role in Role::ALL {
+        app.create_user(
+            &op,
+            &NewUserInput {
+                username: role.as_str().into(),
+                password: PASSWORD.into(),
+                roles: vec![role.as_str().into()],
+                hospital: (role == Role::Hospital).then(|| "H-OWN".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let (token, admin_token) = app
+        .create_api_token(&op, "admin", "tests", None)
+        .await
+        .unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let state = web::AppState::new(app.clone(), false);
+    tokio::spawn(web::serve(listener, state, async move {
+        let _ = rx.await;
+    }));
+    Some(TestApp {
+        addr,
+        app,
+        site_id: site.id,
+        own_hospital: hospitals[0],
+        other_hospital: hospitals[1],
+        token_id: token.id,
+        admin_token,
+        _db: db,
+        shutdown: Some(tx),
+    })
+}
+
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A signed-in browser-like client and its CSRF token.
+pub struct Session {
+    pub client: Client,
+    pub csrf: String,
+}
+
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"_csrf\" value=\"")
+        .expect("page has a CSRF field")
+        + 20;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.addr, path)
+    }
+
+    pub async fn login_as(&self, username: &str) -> Session {
+        let client = client();
+        let r = client
+            .post(self.url("/login"))
+            .form(&[("username", username), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login as {username}");
+        let html = client
+            .get(self.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        Session {
+            client,
+            csrf: csrf_of(&html),
+        }
+    }
+
+    pub async fn audit_head(&self) -> i64 {
+        self.app.store.audit_head().await.unwrap().0
+    }
+
+    pub fn api(&self) -> ApiClient {
+        ApiClient {
+            base: self.addr.clone(),
+            token: self.admin_token.clone(),
+            client: client(),
+        }
+    }
+}
+
+pub struct ApiClient {
+    pub base: String,
+    pub token: String,
+    pub client: Client,
+}
+
+impl ApiClient {
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn put_json(&self, path: &str, body: serde_json::Value) -> Response {
+        self.client
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Reads a problem document and checks its shape.
+pub async fn problem(r: Response) -> serde_json::Value {
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert_eq!(ct, "application/problem+json", "problem content type");
+    let v: serde_json::Value = r.json().await.unwrap();
+    for k in ["type", "title", "detail", "status"] {
+        assert!(v.get(k).is_some(), "problem lacks {k}: {v}");
+    }
+    v
+}
+
+/// One test per back end for each case.
+#[macro_export]
+macro_rules! both_backends {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::common::spawn_app(store::Backend::Sqlite).await.unwrap();
+                super::$case(t).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(t) = $crate::common::spawn_app(store::Backend::Postgres).await {
+                    super::$case(t).await;
+                }
+            }
+        }
+    )*};
+}
