@@ -4,17 +4,19 @@
 //! are not already set, so the order of precedence is: flag, environment, file, default.
 
 use anyhow::{bail, Context};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
-/// Every environment variable the command line declares.
-fn declared_env(cmd: &clap::Command, out: &mut BTreeSet<String>) {
+/// Every setting the command line declares: long flag name → environment variable.
+fn declared(cmd: &clap::Command, out: &mut BTreeMap<String, String>) {
     for a in cmd.get_arguments() {
-        if let Some(e) = a.get_env() {
-            out.insert(e.to_string_lossy().into_owned());
+        if let (Some(long), Some(env)) = (a.get_long(), a.get_env()) {
+            if long != "config" {
+                out.insert(long.to_string(), env.to_string_lossy().into_owned());
+            }
         }
     }
     for sub in cmd.get_subcommands() {
-        declared_env(sub, out);
+        declared(sub, out);
     }
 }
 
@@ -41,20 +43,15 @@ pub fn apply_config_file(cmd: &clap::Command, args: &[String]) -> anyhow::Result
     let table: toml::Table = text
         .parse()
         .with_context(|| format!("config file {path} is not valid TOML"))?;
-    let mut known = BTreeSet::new();
-    declared_env(cmd, &mut known);
+    let mut known = BTreeMap::new();
+    declared(cmd, &mut known);
     for (key, value) in table {
-        let env = format!("HEMAFLOW_{}", key.to_uppercase().replace('-', "_"));
-        if !known.contains(&env) || env == "HEMAFLOW_CONFIG" {
+        let Some(env) = known.get(&key.replace('_', "-")).cloned() else {
             bail!(
                 "config file {path}: unknown setting '{key}' (settings: {})",
-                known
-                    .iter()
-                    .map(|e| e.trim_start_matches("HEMAFLOW_").to_lowercase())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                known.keys().cloned().collect::<Vec<_>>().join(", ")
             );
-        }
+        };
         let value = match value {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
