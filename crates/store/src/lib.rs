@@ -228,6 +228,12 @@ impl WriteTx {
     }
 }
 
+/// The current instant at the resolution both back ends store (microseconds), so
+/// that what is written reads back equal.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    domain::audit::truncate_to_micros(chrono::Utc::now())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,10 +258,4 @@ mod tests {
             "postgres://hemaflow@127.0.0.1:5432/x"
         );
     }
-}
-
-/// The current instant at the resolution both back ends store (microseconds), so
-/// that what is written reads back equal.
-pub fn now() -> chrono::DateTime<chrono::Utc> {
-    domain::audit::truncate_to_micros(chrono::Utc::now())
 }
