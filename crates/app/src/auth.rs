@@ -22,15 +22,11 @@ pub fn token_hash(token: &str) -> String {
 }
 
 pub(crate) async fn hash_password(password: String) -> String {
-    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
-        .await
-        .expect("hashing task")
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password)).await.expect("hashing task")
 }
 
 async fn password_matches(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
-        .await
-        .expect("verify task")
+    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok()).await.expect("verify task")
 }
 
 /// Verifies against a hash of a random password when the user name is unknown, so
@@ -59,18 +55,8 @@ pub(crate) fn actor_of(u: &UserRecord, via_token: bool) -> Result<Actor> {
         .split(',')
         .map(|r| r.parse())
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| {
-            AppError::Store(store::StoreError::Corrupt(format!(
-                "user {}: {e}",
-                u.username
-            )))
-        })?;
-    let roles = Roles::new(roles).map_err(|e| {
-        AppError::Store(store::StoreError::Corrupt(format!(
-            "user {}: {e}",
-            u.username
-        )))
-    })?;
+        .map_err(|e| AppError::Store(store::StoreError::Corrupt(format!("user {}: {e}", u.username))))?;
+    let roles = Roles::new(roles).map_err(|e| AppError::Store(store::StoreError::Corrupt(format!("user {}: {e}", u.username))))?;
     Ok(Actor {
         user_id: Some(u.id),
         username: u.username.clone(),
@@ -83,8 +69,7 @@ pub(crate) fn actor_of(u: &UserRecord, via_token: bool) -> Result<Actor> {
 
 /// Back-off after the threshold: 1 minute, then doubling per further failure, at most an hour.
 fn lock_duration(failures: i64, threshold: i64) -> Option<Duration> {
-    (failures >= threshold)
-        .then(|| Duration::minutes(1i64 << (failures - threshold).min(6)).min(Duration::hours(1)))
+    (failures >= threshold).then(|| Duration::minutes(1i64 << (failures - threshold).min(6)).min(Duration::hours(1)))
 }
 
 const BAD_LOGIN: &str = "wrong user name or password";
@@ -98,8 +83,7 @@ impl App {
             burn_decoy(password.to_string()).await;
             let mut tx = self.store.begin_write().await?;
             tx.append_audit(
-                AuditDraft::new("anonymous", "user.login_failed", "user", username.trim())
-                    .reason(Some("unknown or inactive user".into())),
+                AuditDraft::new("anonymous", "user.login_failed", "user", username.trim()).reason(Some("unknown or inactive user".into())),
             )
             .await?;
             tx.commit().await?;
@@ -111,15 +95,10 @@ impl App {
         let ok = password_matches(password.to_string(), user.password_hash.clone()).await;
         let mut tx = self.store.begin_write().await?;
         // Re-read inside the write lock so concurrent attempts count correctly.
-        let mut current = tx
-            .user(user.id)
-            .await?
-            .ok_or_else(|| AppError::Unauthenticated(BAD_LOGIN.into()))?;
+        let mut current = tx.user(user.id).await?.ok_or_else(|| AppError::Unauthenticated(BAD_LOGIN.into()))?;
         if !ok {
             current.failed_logins += 1;
-            current.locked_until =
-                lock_duration(current.failed_logins, self.settings.lockout_threshold)
-                    .map(|d| now + d);
+            current.locked_until = lock_duration(current.failed_logins, self.settings.lockout_threshold).map(|d| now + d);
             tx.update_user(&current).await?;
             let mut draft = AuditDraft::new(&current.username, "user.login_failed", "user", current.id)
                 .after(serde_json::json!({"failed_logins": current.failed_logins, "locked_until": current.locked_until}));
@@ -137,11 +116,8 @@ impl App {
             tx.update_user(&current).await?;
         }
         tx.delete_expired_sessions(now).await?;
-        let session = NewSession {
-            token: new_secret("hfs_"),
-            csrf_token: new_secret(""),
-            expires_at: now + Duration::hours(self.settings.session_hours),
-        };
+        let session =
+            NewSession { token: new_secret("hfs_"), csrf_token: new_secret(""), expires_at: now + Duration::hours(self.settings.session_hours) };
         tx.insert_session(&SessionRecord {
             token_hash: token_hash(&session.token),
             user_id: current.id,
@@ -150,13 +126,7 @@ impl App {
             expires_at: session.expires_at,
         })
         .await?;
-        tx.append_audit(AuditDraft::new(
-            &current.username,
-            "user.login",
-            "user",
-            current.id,
-        ))
-        .await?;
+        tx.append_audit(AuditDraft::new(&current.username, "user.login", "user", current.id)).await?;
         tx.commit().await?;
         Ok(session)
     }
@@ -182,41 +152,25 @@ impl App {
         };
         let mut tx = self.store.begin_write().await?;
         tx.delete_session(&hash).await?;
-        let who = tx
-            .user(s.user_id)
-            .await?
-            .map(|u| u.username)
-            .unwrap_or_default();
-        tx.append_audit(AuditDraft::new(who, "user.logout", "user", s.user_id))
-            .await?;
+        let who = tx.user(s.user_id).await?.map(|u| u.username).unwrap_or_default();
+        tx.append_audit(AuditDraft::new(who, "user.logout", "user", s.user_id)).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The actor behind an `Authorization: Bearer` token, or why it is refused.
     pub async fn token_actor(&self, token: &str) -> Result<Actor> {
-        let t = self
-            .store
-            .api_token_by_hash(&token_hash(token))
-            .await?
-            .ok_or_else(|| AppError::Unauthenticated("the API token is not valid".into()))?;
+        let t =
+            self.store.api_token_by_hash(&token_hash(token)).await?.ok_or_else(|| AppError::Unauthenticated("the API token is not valid".into()))?;
         if t.revoked_at.is_some() {
-            return Err(AppError::Unauthenticated(format!(
-                "the API token '{}' has been revoked",
-                t.name
-            )));
+            return Err(AppError::Unauthenticated(format!("the API token '{}' has been revoked", t.name)));
         }
         if t.expires_at.is_some_and(|e| e <= Utc::now()) {
-            return Err(AppError::Unauthenticated(format!(
-                "the API token '{}' has expired",
-                t.name
-            )));
+            return Err(AppError::Unauthenticated(format!("the API token '{}' has expired", t.name)));
         }
         match self.store.user(t.user_id).await? {
             Some(u) if u.active => actor_of(&u, true),
-            _ => Err(AppError::Unauthenticated(
-                "the API token's user is deactivated".into(),
-            )),
+            _ => Err(AppError::Unauthenticated("the API token's user is deactivated".into())),
         }
     }
 }

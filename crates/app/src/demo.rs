@@ -1,7 +1,7 @@
 //! The demo blood centre: a realistic, deterministic data set for trying hemaflow.
 //!
 //! Same seed and same as-of date give the same centre. Blood groups follow the US
-//! donor population (Mississippi Blood Services, "About blood types",
+//! population as a blood centre publishes it ("About blood types",
 //! http://www.mbc.org/About-Blood/About-Blood-Overview/Blood-Types: O+ 38%, O- 7%,
 //! A+ 34%, A- 6%, B+ 9%, B- 2%, AB+ 3%, AB- 1%). Donation intervals respect the
 //! 8-week whole blood and 16-week double red cell intervals (reference/domain-rules.md §1.2).
@@ -9,9 +9,7 @@
 use crate::users::NewUserInput;
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use domain::{
-    AuditDraft, BloodGroup, DonationProcedure, DonorNumber, HospitalInput, Role, SiteInput,
-};
+use domain::{AuditDraft, BloodGroup, DonationProcedure, DonorNumber, HospitalInput, Role, SiteInput};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -35,11 +33,7 @@ pub struct DemoLogin {
 pub fn demo_logins() -> Vec<DemoLogin> {
     Role::ALL
         .into_iter()
-        .map(|role| DemoLogin {
-            username: role.as_str().to_string(),
-            password: format!("{}-demo-pass", role.as_str()),
-            role,
-        })
+        .map(|role| DemoLogin { username: role.as_str().to_string(), password: format!("{}-demo-pass", role.as_str()), role })
         .collect()
 }
 
@@ -52,11 +46,7 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        Self {
-            seed: DEFAULT_SEED,
-            donors: DEFAULT_DONORS,
-            as_of: Utc::now().date_naive(),
-        }
+        Self { seed: DEFAULT_SEED, donors: DEFAULT_DONORS, as_of: Utc::now().date_naive() }
     }
 }
 
@@ -71,55 +61,13 @@ pub struct DemoSummary {
 }
 
 const SITES: &[(&str, &str, &str, &str, &str)] = &[
-    (
-        "MAIN",
-        "Riverside Donor Center",
-        "fixed",
-        "1200 River Road",
-        "Springfield",
-    ),
-    (
-        "NORTH",
-        "Northgate Donor Center",
-        "fixed",
-        "85 Northgate Plaza",
-        "Springfield",
-    ),
-    (
-        "DRV-UNIV",
-        "State University Student Union",
-        "mobile",
-        "400 College Avenue",
-        "Springfield",
-    ),
-    (
-        "DRV-STLUKE",
-        "St Luke's Parish Hall",
-        "mobile",
-        "17 Church Street",
-        "Chatham",
-    ),
-    (
-        "DRV-ACME",
-        "Acme Manufacturing Campus",
-        "mobile",
-        "2500 Industrial Parkway",
-        "Sherman",
-    ),
-    (
-        "DRV-LINCOLN",
-        "Lincoln High School Gym",
-        "mobile",
-        "900 Lincoln Way",
-        "Rochester",
-    ),
-    (
-        "DRV-MALL",
-        "Westfield Mall Community Room",
-        "mobile",
-        "3100 Veterans Parkway",
-        "Springfield",
-    ),
+    ("MAIN", "Riverside Donor Center", "fixed", "1200 River Road", "Springfield"),
+    ("NORTH", "Northgate Donor Center", "fixed", "85 Northgate Plaza", "Springfield"),
+    ("DRV-UNIV", "State University Student Union", "mobile", "400 College Avenue", "Springfield"),
+    ("DRV-STLUKE", "St Luke's Parish Hall", "mobile", "17 Church Street", "Chatham"),
+    ("DRV-ACME", "Acme Manufacturing Campus", "mobile", "2500 Industrial Parkway", "Sherman"),
+    ("DRV-LINCOLN", "Lincoln High School Gym", "mobile", "900 Lincoln Way", "Rochester"),
+    ("DRV-MALL", "Westfield Mall Community Room", "mobile", "3100 Veterans Parkway", "Springfield"),
 ];
 
 const HOSPITALS: &[(&str, &str, &str)] = &[
@@ -127,11 +75,7 @@ const HOSPITALS: &[(&str, &str, &str)] = &[
     ("H-SPGEN", "Springfield General Hospital", "Springfield"),
     ("H-RIVKIDS", "Riverside Children's Hospital", "Springfield"),
     ("H-LAKEVIEW", "Lakeview Regional Medical Center", "Decatur"),
-    (
-        "H-MEMORIAL",
-        "Memorial Hospital of Jacksonville",
-        "Jacksonville",
-    ),
+    ("H-MEMORIAL", "Memorial Hospital of Jacksonville", "Jacksonville"),
     ("H-PRAIRIE", "Prairie Heart Institute", "Springfield"),
     ("H-CARLIN", "Carlinville Area Hospital", "Carlinville"),
     ("H-TAYLOR", "Taylorville Memorial Hospital", "Taylorville"),
@@ -324,19 +268,15 @@ fn min_gap_days(p: DonationProcedure) -> i64 {
 impl App {
     /// Fills an empty database with the demo centre. Refuses a database that already
     /// holds sites, hospitals or donors. `progress(done, total)` is called as donors are written.
-    pub async fn generate_demo(
-        &self,
-        opts: DemoOptions,
-        mut progress: impl FnMut(u64, u64),
-    ) -> Result<DemoSummary> {
-        let actor = Actor {
-            username: "demo-generator".into(),
-            ..Actor::operator()
-        };
+    pub async fn generate_demo(&self, opts: DemoOptions, mut progress: impl FnMut(u64, u64)) -> Result<DemoSummary> {
+        let actor = Actor { username: "demo-generator".into(), ..Actor::operator() };
         {
             let mut tx = self.store.begin_write().await?;
             if !tx.is_empty().await? {
-                return Err(AppError::Conflict("the database already holds data; the demo centre is only generated into an empty database".into()));
+                return Err(AppError::Conflict(
+                    "the database already holds data (users, sites, hospitals or donors); the demo centre is only generated into an empty database"
+                        .into(),
+                ));
             }
         }
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
@@ -367,11 +307,7 @@ impl App {
                     name: name.to_string(),
                     address: format!("{} Medical Drive", 100 + i * 37),
                     city: city.to_string(),
-                    contact_name: format!(
-                        "{} {}",
-                        FEMALE[i % FEMALE.len()],
-                        LAST[(i * 7) % LAST.len()]
-                    ),
+                    contact_name: format!("{} {}", FEMALE[i % FEMALE.len()], LAST[(i * 7) % LAST.len()]),
                     contact_email: format!("bloodbank@{slug}.example.org"),
                     contact_phone: format!("+1 217-555-{:04}", 100 + i),
                     delivery_site: if i % 3 == 0 { "NORTH" } else { "MAIN" }.into(),
@@ -412,12 +348,10 @@ impl App {
                 n += 1;
                 let (donor, history) = make_donor(&mut rng, n, as_of, &site_ids);
                 tx.insert_donor(&donor).await?;
-                tx.append_audit(
-                    AuditDraft::new(&actor.username, "donor.register", "donor", donor.id).after(serde_json::json!({
-                        "donor_number": donor.donor_number, "first_name": donor.first_name, "last_name": donor.last_name,
-                        "birth_date": donor.birth_date, "sex": donor.sex, "abo": donor.abo, "rhd": donor.rhd,
-                    })),
-                )
+                tx.append_audit(AuditDraft::new(&actor.username, "donor.register", "donor", donor.id).after(serde_json::json!({
+                    "donor_number": donor.donor_number, "first_name": donor.first_name, "last_name": donor.last_name,
+                    "birth_date": donor.birth_date, "sex": donor.sex, "abo": donor.abo, "rhd": donor.rhd,
+                })))
                 .await?;
                 for (procedure, at, site) in history {
                     let year = chrono::Datelike::year(&at);
@@ -443,32 +377,15 @@ impl App {
             tx.commit().await?;
             progress(n as u64, opts.donors as u64);
         }
-        Ok(DemoSummary {
-            sites: SITES.len(),
-            hospitals: HOSPITALS.len(),
-            donors: opts.donors,
-            donations,
-            logins,
-        })
+        Ok(DemoSummary { sites: SITES.len(), hospitals: HOSPITALS.len(), donors: opts.donors, donations, logins })
     }
 }
 
 type History = Vec<(DonationProcedure, DateTime<Utc>, Uuid)>;
 
-fn make_donor(
-    rng: &mut ChaCha8Rng,
-    n: u32,
-    as_of: DateTime<Utc>,
-    sites: &[Uuid],
-) -> (DonorRow, History) {
+fn make_donor(rng: &mut ChaCha8Rng, n: u32, as_of: DateTime<Utc>, sites: &[Uuid]) -> (DonorRow, History) {
     let female = rng.gen_bool(0.52);
-    let first = if female {
-        FEMALE.choose(rng)
-    } else {
-        MALE.choose(rng)
-    }
-    .expect("names")
-    .to_string();
+    let first = if female { FEMALE.choose(rng) } else { MALE.choose(rng) }.expect("names").to_string();
     let last = LAST.choose(rng).expect("names").to_string();
     let age_days = rng.gen_range(18 * 365 + 5..76 * 365);
     let birth_date = (as_of - Duration::days(age_days)).date_naive();
@@ -478,17 +395,8 @@ fn make_donor(
         45..=74 => sites[1],
         _ => sites[rng.gen_range(2..sites.len())],
     };
-    let email = rng.gen_bool(0.85).then(|| {
-        format!(
-            "{}.{}{}@example.com",
-            first.to_lowercase(),
-            last.to_lowercase().replace('\'', ""),
-            n % 97
-        )
-    });
-    let phone = rng
-        .gen_bool(0.9)
-        .then(|| format!("+1 217-555-{:04}", rng.gen_range(0..10_000)));
+    let email = rng.gen_bool(0.85).then(|| format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase().replace('\'', ""), n % 97));
+    let phone = rng.gen_bool(0.9).then(|| format!("+1 217-555-{:04}", rng.gen_range(0..10_000)));
     let donor = DonorRow {
         id: Uuid::now_v7(),
         donor_number: DonorNumber::sequential(n).as_str().to_string(),
@@ -519,23 +427,14 @@ fn make_donor(
     };
     let adult_days = age_days - 18 * 365;
     let first_back = rng.gen_range(20..=(10 * 365).min(adult_days).max(21));
-    let lapsed_days = if rng.gen_bool(0.35) {
-        rng.gen_range(120..first_back.max(121))
-    } else {
-        0
-    };
+    let lapsed_days = if rng.gen_bool(0.35) { rng.gen_range(120..first_back.max(121)) } else { 0 };
     let mut history = Vec::new();
     let mut t = as_of - Duration::days(first_back);
     let end = as_of - Duration::days(lapsed_days.max(1));
     while t < end {
         let minute = rng.gen_range(8 * 60..18 * 60);
-        let at = Utc.from_utc_datetime(&t.date_naive().and_hms_opt(0, 0, 0).expect("midnight"))
-            + Duration::minutes(minute + 6 * 60);
-        let site = if rng.gen_bool(0.8) {
-            home
-        } else {
-            sites[rng.gen_range(0..sites.len())]
-        };
+        let at = Utc.from_utc_datetime(&t.date_naive().and_hms_opt(0, 0, 0).expect("midnight")) + Duration::minutes(minute + 6 * 60);
+        let site = if rng.gen_bool(0.8) { home } else { sites[rng.gen_range(0..sites.len())] };
         history.push((procedure, at, site));
         let mean_gap = 365.0 / per_year;
         let gap = (mean_gap * rng.gen_range(0.7..1.6)) as i64;

@@ -16,7 +16,7 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("{0}")]
     Conflict(String),
-    #[error("too many failed logins; this account is locked until {until} UTC")]
+    #[error("too many failed logins; this account is locked until {} UTC", until.format("%Y-%m-%d %H:%M:%S"))]
     LockedOut { until: DateTime<Utc> },
     #[error(transparent)]
     Store(StoreError),

@@ -28,10 +28,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self {
-            session_hours: 8,
-            lockout_threshold: 5,
-        }
+        Self { session_hours: 8, lockout_threshold: 5 }
     }
 }
 
@@ -82,10 +79,7 @@ impl Actor {
         if self.can(p) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
-                "your roles ({}) do not allow this",
-                self.roles.joined()
-            )))
+            Err(AppError::Forbidden(format!("your roles ({}) do not allow this", self.roles.joined())))
         }
     }
 }
@@ -104,19 +98,11 @@ pub struct Overview {
 impl App {
     pub async fn overview(&self, actor: &Actor) -> Result<Overview> {
         let stats = self.store.donor_stats().await?;
-        let hospitals = if actor.can(Permission::ViewHospitals) {
-            self.store.list_hospitals().await?.len()
-        } else {
-            0
-        };
+        let hospitals = if actor.can(Permission::ViewHospitals) { self.store.list_hospitals().await?.len() } else { 0 };
         Ok(Overview {
             donors: stats.donors,
             donations: stats.donations,
-            by_group: stats
-                .by_group
-                .into_iter()
-                .map(|(abo, rhd, n)| (format!("{abo}{}", if rhd == "pos" { "+" } else { "-" }), n))
-                .collect(),
+            by_group: stats.by_group.into_iter().map(|(abo, rhd, n)| (format!("{abo}{}", if rhd == "pos" { "+" } else { "-" }), n)).collect(),
             sites: self.store.list_sites().await?.len(),
             hospitals,
             audit_records: self.store.audit_head().await?.0,

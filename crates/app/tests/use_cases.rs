@@ -36,19 +36,12 @@ both_backends!(
 );
 
 fn small_demo() -> DemoOptions {
-    DemoOptions {
-        seed: 11,
-        donors: 60,
-        as_of: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
-    }
+    DemoOptions { seed: 11, donors: 60, as_of: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap() }
 }
 
 async fn demo_centre_is_complete_and_audited(app: App) {
     let mut calls = 0;
-    let s = app
-        .generate_demo(small_demo(), |_, _| calls += 1)
-        .await
-        .unwrap();
+    let s = app.generate_demo(small_demo(), |_, _| calls += 1).await.unwrap();
     assert!(calls >= 1);
     assert_eq!((s.sites, s.hospitals, s.donors), (7, 20, 60));
     assert_eq!(s.logins.len(), 9);
@@ -65,20 +58,9 @@ async fn demo_centre_is_complete_and_audited(app: App) {
 }
 
 async fn demo_refuses_a_database_that_has_data(app: App) {
-    app.generate_demo(
-        DemoOptions {
-            donors: 5,
-            ..small_demo()
-        },
-        |_, _| {},
-    )
-    .await
-    .unwrap();
+    app.generate_demo(DemoOptions { donors: 5, ..small_demo() }, |_, _| {}).await.unwrap();
     let before = app.store.audit_head().await.unwrap();
-    let e = app
-        .generate_demo(small_demo(), |_, _| {})
-        .await
-        .unwrap_err();
+    let e = app.generate_demo(small_demo(), |_, _| {}).await.unwrap_err();
     assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
     assert_eq!(app.store.audit_head().await.unwrap(), before);
 }
@@ -86,12 +68,7 @@ async fn demo_refuses_a_database_that_has_data(app: App) {
 async fn admin(app: &App) -> Actor {
     app.create_user(
         &Actor::operator(),
-        &NewUserInput {
-            username: "boss".into(),
-            password: "boss-password-1".into(),
-            roles: vec!["admin".into()],
-            ..Default::default()
-        },
+        &NewUserInput { username: "boss".into(), password: "boss-password-1".into(), roles: vec!["admin".into()], ..Default::default() },
     )
     .await
     .unwrap();
@@ -101,38 +78,17 @@ async fn admin(app: &App) -> Actor {
 }
 
 async fn wrong_passwords_lock_the_account_with_back_off(app: App) {
-    let app = App::new(
-        app.store.clone(),
-        Settings {
-            lockout_threshold: 3,
-            ..Default::default()
-        },
-    );
+    let app = App::new(app.store.clone(), Settings { lockout_threshold: 3, ..Default::default() });
     admin(&app).await;
     for _ in 0..2 {
-        assert!(matches!(
-            app.login("boss", "nope-nope-nope").await,
-            Err(AppError::Unauthenticated(_))
-        ));
+        assert!(matches!(app.login("boss", "nope-nope-nope").await, Err(AppError::Unauthenticated(_))));
     }
-    assert!(matches!(
-        app.login("boss", "nope-nope-nope").await,
-        Err(AppError::LockedOut { .. })
-    ));
+    assert!(matches!(app.login("boss", "nope-nope-nope").await, Err(AppError::LockedOut { .. })));
     // Even the right password is refused while locked.
-    assert!(matches!(
-        app.login("boss", "boss-password-1").await,
-        Err(AppError::LockedOut { .. })
-    ));
-    let failed = AuditFilter {
-        action: Some("user.login_failed".into()),
-        ..Default::default()
-    };
+    assert!(matches!(app.login("boss", "boss-password-1").await, Err(AppError::LockedOut { .. })));
+    let failed = AuditFilter { action: Some("user.login_failed".into()), ..Default::default() };
     assert_eq!(app.store.audit_page(&failed, 10, 0).await.unwrap().total, 3);
-    assert!(matches!(
-        app.login("ghost", "whatever-pass").await,
-        Err(AppError::Unauthenticated(_))
-    ));
+    assert!(matches!(app.login("ghost", "whatever-pass").await, Err(AppError::Unauthenticated(_))));
 }
 
 async fn hospital_users_see_only_their_own_account(app: App) {
@@ -140,15 +96,7 @@ async fn hospital_users_see_only_their_own_account(app: App) {
     let mut ids = Vec::new();
     for code in ["H-ONE", "H-TWO"] {
         let h = app
-            .create_hospital(
-                &boss,
-                &HospitalInput {
-                    code: code.into(),
-                    name: code.into(),
-                    status: "active".into(),
-                    ..Default::default()
-                },
-            )
+            .create_hospital(&boss, &HospitalInput { code: code.into(), name: code.into(), status: "active".into(), ..Default::default() })
             .await
             .unwrap();
         ids.push(h.id);
@@ -170,78 +118,31 @@ async fn hospital_users_see_only_their_own_account(app: App) {
     let seen = app.list_hospitals(&portal).await.unwrap();
     assert_eq!(seen.iter().map(|h| h.id).collect::<Vec<_>>(), vec![ids[0]]);
     assert!(app.hospital(&portal, ids[0]).await.is_ok());
-    assert!(matches!(
-        app.hospital(&portal, ids[1]).await,
-        Err(AppError::NotFound(_))
-    ));
-    assert!(matches!(
-        app.list_sites(&portal).await,
-        Err(AppError::Forbidden(_))
-    ));
+    assert!(matches!(app.hospital(&portal, ids[1]).await, Err(AppError::NotFound(_))));
+    assert!(matches!(app.list_sites(&portal).await, Err(AppError::Forbidden(_))));
     // A hospital user must name a hospital, and staff must not.
     let e = app
         .create_user(
             &boss,
-            &NewUserInput {
-                username: "p2".into(),
-                password: "portal-password".into(),
-                roles: vec!["hospital".into()],
-                ..Default::default()
-            },
+            &NewUserInput { username: "p2".into(), password: "portal-password".into(), roles: vec!["hospital".into()], ..Default::default() },
         )
         .await
         .unwrap_err();
-    assert!(
-        matches!(e, AppError::Invalid(ref f) if f.message_for("hospital").is_some()),
-        "{e:?}"
-    );
+    assert!(matches!(e, AppError::Invalid(ref f) if f.message_for("hospital").is_some()), "{e:?}");
 }
 
 async fn refused_changes_write_nothing(app: App) {
     let boss = admin(&app).await;
     let head = app.store.audit_head().await.unwrap();
-    let bad_site = SiteInput {
-        code: "x y".into(),
-        name: "".into(),
-        kind: "boat".into(),
-        time_zone: "Nowhere/Land".into(),
-        ..Default::default()
-    };
-    assert!(matches!(
-        app.create_site(&boss, &bad_site).await,
-        Err(AppError::Invalid(_))
-    ));
-    let dup = NewUserInput {
-        username: "boss".into(),
-        password: "another-password".into(),
-        roles: vec!["lab".into()],
-        ..Default::default()
-    };
-    assert!(matches!(
-        app.create_user(&boss, &dup).await,
-        Err(AppError::Conflict(_))
-    ));
-    let unknown_role = NewUserInput {
-        username: "newbie".into(),
-        password: "another-password".into(),
-        roles: vec!["wizard".into()],
-        ..Default::default()
-    };
-    assert!(matches!(
-        app.create_user(&boss, &unknown_role).await,
-        Err(AppError::Invalid(_))
-    ));
-    let h = HospitalInput {
-        code: "H-X".into(),
-        name: "X".into(),
-        delivery_site: "NOPE".into(),
-        status: "active".into(),
-        ..Default::default()
-    };
-    assert!(matches!(
-        app.create_hospital(&boss, &h).await,
-        Err(AppError::Invalid(_))
-    ));
+    let bad_site = SiteInput { code: "x y".into(), name: "".into(), kind: "boat".into(), time_zone: "Nowhere/Land".into(), ..Default::default() };
+    assert!(matches!(app.create_site(&boss, &bad_site).await, Err(AppError::Invalid(_))));
+    let dup = NewUserInput { username: "boss".into(), password: "another-password".into(), roles: vec!["lab".into()], ..Default::default() };
+    assert!(matches!(app.create_user(&boss, &dup).await, Err(AppError::Conflict(_))));
+    let unknown_role =
+        NewUserInput { username: "newbie".into(), password: "another-password".into(), roles: vec!["wizard".into()], ..Default::default() };
+    assert!(matches!(app.create_user(&boss, &unknown_role).await, Err(AppError::Invalid(_))));
+    let h = HospitalInput { code: "H-X".into(), name: "X".into(), delivery_site: "NOPE".into(), status: "active".into(), ..Default::default() };
+    assert!(matches!(app.create_hospital(&boss, &h).await, Err(AppError::Invalid(_))));
     assert_eq!(app.store.audit_head().await.unwrap(), head);
     assert!(app.store.list_sites().await.unwrap().is_empty());
     assert!(app.store.list_hospitals().await.unwrap().is_empty());
@@ -259,68 +160,36 @@ async fn edits_keep_old_values_in_versions_and_audit(app: App) {
     };
     let site = app.create_site(&boss, &input).await.unwrap();
     input.name = "Main Donor Center".into();
-    let e = app
-        .update_site(&boss, site.id, &input, None)
-        .await
-        .unwrap_err();
+    let e = app.update_site(&boss, site.id, &input, None).await.unwrap_err();
     assert!(matches!(e, AppError::Invalid(ref f) if f.message_for("reason").is_some()));
-    let v2 = app
-        .update_site(&boss, site.id, &input, Some("official name".into()))
-        .await
-        .unwrap();
+    let v2 = app.update_site(&boss, site.id, &input, Some("official name".into())).await.unwrap();
     assert_eq!(v2.version, 2);
-    let nothing = app
-        .update_site(&boss, site.id, &input, Some("again".into()))
-        .await
-        .unwrap_err();
+    let nothing = app.update_site(&boss, site.id, &input, Some("again".into())).await.unwrap_err();
     assert!(matches!(nothing, AppError::Conflict(_)));
     input.code = "MAIN2".into();
-    assert!(matches!(
-        app.update_site(&boss, site.id, &input, Some("x".into()))
-            .await,
-        Err(AppError::Invalid(_))
-    ));
+    assert!(matches!(app.update_site(&boss, site.id, &input, Some("x".into())).await, Err(AppError::Invalid(_))));
     let (_, history) = app.site(&boss, site.id).await.unwrap();
     assert_eq!(history.len(), 2);
-    let f = AuditFilter {
-        entity_type: Some("site".into()),
-        entity_id: Some(site.id.to_string()),
-        ..Default::default()
-    };
+    let f = AuditFilter { entity_type: Some("site".into()), entity_id: Some(site.id.to_string()), ..Default::default() };
     let page = app.audit_page(&boss, &f, 1, 50).await.unwrap();
     assert_eq!(page.total, 2);
     let update = &page.records[0];
     assert_eq!(update.action, "site.update");
     assert!(update.before.as_deref().unwrap().contains("\"Main\""));
-    assert!(update
-        .after
-        .as_deref()
-        .unwrap()
-        .contains("Main Donor Center"));
+    assert!(update.after.as_deref().unwrap().contains("Main Donor Center"));
     assert_eq!(update.reason.as_deref(), Some("official name"));
 }
 
 async fn revoked_and_expired_tokens_are_refused(app: App) {
     let boss = admin(&app).await;
-    let (view, secret) = app
-        .create_api_token(&boss, "boss", "LIS", Some(30))
-        .await
-        .unwrap();
+    let (view, secret) = app.create_api_token(&boss, "boss", "LIS", Some(30)).await.unwrap();
     assert_eq!(app.token_actor(&secret).await.unwrap().username, "boss");
-    app.revoke_api_token(&boss, view.id, Some("rotated".into()))
-        .await
-        .unwrap();
+    app.revoke_api_token(&boss, view.id, Some("rotated".into())).await.unwrap();
     let e = app.token_actor(&secret).await.unwrap_err().to_string();
     assert!(e.contains("revoked"), "{e}");
     assert!(app.token_actor("hft_made_up").await.is_err());
-    assert!(matches!(
-        app.create_api_token(&boss, "boss", "x", Some(0)).await,
-        Err(AppError::Invalid(_))
-    ));
-    assert!(matches!(
-        app.create_api_token(&boss, "nobody", "x", None).await,
-        Err(AppError::Invalid(_))
-    ));
+    assert!(matches!(app.create_api_token(&boss, "boss", "x", Some(0)).await, Err(AppError::Invalid(_))));
+    assert!(matches!(app.create_api_token(&boss, "nobody", "x", None).await, Err(AppError::Invalid(_))));
     // A token whose expiry has passed.
     let mut tx = app.store.begin_write().await.unwrap();
     let u = tx.user_by_username("boss").await.unwrap().unwrap();

@@ -26,12 +26,7 @@ pub struct AuditDraft {
 }
 
 impl AuditDraft {
-    pub fn new(
-        actor: impl Into<String>,
-        action: impl Into<String>,
-        entity_type: impl Into<String>,
-        entity_id: impl ToString,
-    ) -> Self {
+    pub fn new(actor: impl Into<String>, action: impl Into<String>, entity_type: impl Into<String>, entity_id: impl ToString) -> Self {
         Self {
             actor: actor.into(),
             action: action.into(),
@@ -140,10 +135,7 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self {
-            expected_seq: 1,
-            prev_hash: GENESIS_HASH.to_string(),
-        }
+        Self { expected_seq: 1, prev_hash: GENESIS_HASH.to_string() }
     }
 }
 
@@ -151,22 +143,13 @@ impl ChainVerifier {
     pub fn check(&mut self, r: &AuditRecord) -> Result<(), ChainBreak> {
         let brk = |seq, problem: String| Err(ChainBreak { seq, problem });
         if r.seq != self.expected_seq {
-            return brk(
-                self.expected_seq,
-                format!("missing (the next record found is {})", r.seq),
-            );
+            return brk(self.expected_seq, format!("missing (the next record found is {})", r.seq));
         }
         if r.prev_hash != self.prev_hash {
-            return brk(
-                r.seq,
-                "does not link to the record before it (prev_hash differs)".into(),
-            );
+            return brk(r.seq, "does not link to the record before it (prev_hash differs)".into());
         }
         if r.compute_hash() != r.hash {
-            return brk(
-                r.seq,
-                "content does not match its hash (the record was altered)".into(),
-            );
+            return brk(r.seq, "content does not match its hash (the record was altered)".into());
         }
         self.expected_seq += 1;
         self.prev_hash = r.hash.clone();
@@ -183,16 +166,11 @@ impl ChainVerifier {
         if head_seq != last {
             return Err(ChainBreak {
                 seq: last + 1,
-                problem: format!(
-                    "missing: the chain head says {head_seq} records were written but only {last} are present"
-                ),
+                problem: format!("missing: the chain head says {head_seq} records were written but only {last} are present"),
             });
         }
         if head_hash != self.prev_hash {
-            return Err(ChainBreak {
-                seq: last,
-                problem: "does not match the hash recorded in the chain head".into(),
-            });
+            return Err(ChainBreak { seq: last, problem: "does not match the hash recorded in the chain head".into() });
         }
         Ok(last)
     }
@@ -207,13 +185,11 @@ mod tests {
         let mut prev = GENESIS_HASH.to_string();
         (1..=n)
             .map(|seq| {
-                let r = AuditDraft::new("admin", "site.create", "site", seq)
-                    .after(serde_json::json!({"name": format!("Site {seq}")}))
-                    .seal(
-                        seq,
-                        Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap(),
-                        &prev,
-                    );
+                let r = AuditDraft::new("admin", "site.create", "site", seq).after(serde_json::json!({"name": format!("Site {seq}")})).seal(
+                    seq,
+                    Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap(),
+                    &prev,
+                );
                 prev = r.hash.clone();
                 r
             })

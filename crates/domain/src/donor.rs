@@ -86,22 +86,14 @@ impl BloodGroup {
         } else if let Some(a) = t.strip_suffix('-').or_else(|| t.strip_suffix("NEG")) {
             (a, false)
         } else {
-            return Err(FieldError::new(
-                "blood_group",
-                format!("'{s}' has no RhD type; write e.g. O+ or AB-"),
-            ));
+            return Err(FieldError::new("blood_group", format!("'{s}' has no RhD type; write e.g. O+ or AB-")));
         };
         let abo = match abo {
             "O" => Abo::O,
             "A" => Abo::A,
             "B" => Abo::B,
             "AB" => Abo::AB,
-            _ => {
-                return Err(FieldError::new(
-                    "blood_group",
-                    format!("'{s}' is not an ABO group (O, A, B, AB)"),
-                ))
-            }
+            _ => return Err(FieldError::new("blood_group", format!("'{s}' is not an ABO group (O, A, B, AB)"))),
         };
         Ok(Self::new(abo, rh))
     }
@@ -109,12 +101,7 @@ impl BloodGroup {
 
 impl fmt::Display for BloodGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}{}",
-            self.abo_str(),
-            if self.rhd_positive { "+" } else { "-" }
-        )
+        write!(f, "{}{}", self.abo_str(), if self.rhd_positive { "+" } else { "-" })
     }
 }
 
@@ -127,10 +114,7 @@ impl DonorNumber {
         let s = s.trim();
         let letters = s.chars().take_while(char::is_ascii_uppercase).count();
         let rest = &s[letters..];
-        if !(1..=3).contains(&letters)
-            || !(4..=10).contains(&rest.len())
-            || !rest.chars().all(|c| c.is_ascii_digit())
-        {
+        if !(1..=3).contains(&letters) || !(4..=10).contains(&rest.len()) || !rest.chars().all(|c| c.is_ascii_digit()) {
             return Err(FieldError::new(
                 "donor_number",
                 format!("'{s}' is not a donor number (1-3 upper-case letters then 4-10 digits, e.g. D0004711)"),
@@ -182,15 +166,12 @@ impl DonationProcedure {
     }
 
     pub fn parse(s: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s.trim())
-            .ok_or_else(|| {
-                FieldError::new(
-                    "procedure",
-                    format!("'{s}' is not a procedure; use whole_blood, double_red_cells, platelets, plasma, source_plasma or autologous"),
-                )
-            })
+        Self::ALL.into_iter().find(|p| p.as_str() == s.trim()).ok_or_else(|| {
+            FieldError::new(
+                "procedure",
+                format!("'{s}' is not a procedure; use whole_blood, double_red_cells, platelets, plasma, source_plasma or autologous"),
+            )
+        })
     }
 }
 
@@ -200,14 +181,8 @@ mod tests {
 
     #[test]
     fn blood_group_parses_common_spellings() {
-        assert_eq!(
-            BloodGroup::parse("O-").unwrap(),
-            BloodGroup::new(Abo::O, false)
-        );
-        assert_eq!(
-            BloodGroup::parse("ab pos").unwrap(),
-            BloodGroup::new(Abo::AB, true)
-        );
+        assert_eq!(BloodGroup::parse("O-").unwrap(), BloodGroup::new(Abo::O, false));
+        assert_eq!(BloodGroup::parse("ab pos").unwrap(), BloodGroup::new(Abo::AB, true));
         assert_eq!(BloodGroup::parse("A NEG").unwrap().to_string(), "A-");
         assert!(BloodGroup::parse("C+").is_err());
         assert!(BloodGroup::parse("O").is_err());

@@ -1,9 +1,7 @@
 //! Hospital accounts: the customers that order products and therapeutic apheresis.
 
 use crate::site::parse_code;
-use crate::validation::{
-    optional_email, optional_phone, optional_text, required_text, FieldError, FieldErrors,
-};
+use crate::validation::{optional_email, optional_phone, optional_text, required_text, FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -17,11 +15,7 @@ pub enum AccountStatus {
 }
 
 impl AccountStatus {
-    pub const ALL: [AccountStatus; 3] = [
-        AccountStatus::Active,
-        AccountStatus::OnHold,
-        AccountStatus::Closed,
-    ];
+    pub const ALL: [AccountStatus; 3] = [AccountStatus::Active, AccountStatus::OnHold, AccountStatus::Closed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -35,15 +29,7 @@ impl AccountStatus {
         Self::ALL
             .into_iter()
             .find(|a| a.as_str() == s.trim())
-            .ok_or_else(|| {
-                FieldError::new(
-                    "status",
-                    format!(
-                        "'{}' is not an account status; use active, on_hold or closed",
-                        s.trim()
-                    ),
-                )
-            })
+            .ok_or_else(|| FieldError::new("status", format!("'{}' is not an account status; use active, on_hold or closed", s.trim())))
     }
 }
 
@@ -111,10 +97,8 @@ impl HospitalInput {
         let contact_name = e.take(optional_text("contact_name", &self.contact_name, 120));
         let contact_email = e.take(optional_email("contact_email", &self.contact_email));
         let contact_phone = e.take(optional_phone("contact_phone", &self.contact_phone));
-        let delivery_site = e.take(
-            optional_text("delivery_site", &self.delivery_site, 16)
-                .and_then(|s| s.map(|s| parse_code("delivery_site", &s)).transpose()),
-        );
+        let delivery_site =
+            e.take(optional_text("delivery_site", &self.delivery_site, 16).and_then(|s| s.map(|s| parse_code("delivery_site", &s)).transpose()));
         let status = e.take(AccountStatus::parse(&self.status));
         if !e.is_empty() {
             return Err(e);
@@ -162,13 +146,8 @@ mod tests {
 
     #[test]
     fn unknown_status_and_bad_email_are_refused() {
-        let i = HospitalInput {
-            code: "H-1".into(),
-            name: "X".into(),
-            contact_email: "nobody".into(),
-            status: "suspended".into(),
-            ..Default::default()
-        };
+        let i =
+            HospitalInput { code: "H-1".into(), name: "X".into(), contact_email: "nobody".into(), status: "suspended".into(), ..Default::default() };
         let e = i.validate().unwrap_err();
         assert!(e.message_for("status").unwrap().contains("suspended"));
         assert!(e.message_for("contact_email").is_some());

@@ -37,17 +37,8 @@ pub enum Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
-        Role::Admin,
-        Role::Recruiter,
-        Role::Collector,
-        Role::Lab,
-        Role::Distribution,
-        Role::Apheresis,
-        Role::Sales,
-        Role::Quality,
-        Role::Hospital,
-    ];
+    pub const ALL: [Role; 9] =
+        [Role::Admin, Role::Recruiter, Role::Collector, Role::Lab, Role::Distribution, Role::Apheresis, Role::Sales, Role::Quality, Role::Hospital];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -81,14 +72,7 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::Admin => &[
-                ManageUsers,
-                ManageSites,
-                ManageHospitals,
-                ViewSites,
-                ViewHospitals,
-                ViewAudit,
-            ],
+            Role::Admin => &[ManageUsers, ManageSites, ManageHospitals, ViewSites, ViewHospitals, ViewAudit],
             Role::Recruiter | Role::Collector | Role::Lab => &[ViewSites],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
@@ -111,10 +95,7 @@ pub struct UnknownRole(pub String);
 impl FromStr for Role {
     type Err = UnknownRole;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| UnknownRole(s.to_string()))
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| UnknownRole(s.to_string()))
     }
 }
 
@@ -126,9 +107,7 @@ pub struct Roles(Vec<Role>);
 pub enum RolesError {
     #[error("a user needs at least one role")]
     Empty,
-    #[error(
-        "a hospital user holds only the hospital role; staff roles cannot be combined with it"
-    )]
+    #[error("a hospital user holds only the hospital role; staff roles cannot be combined with it")]
     HospitalMixedWithStaff,
 }
 
@@ -164,11 +143,7 @@ impl Roles {
 
     /// Comma-separated names, as stored and printed.
     pub fn joined(&self) -> String {
-        self.0
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
+        self.0.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
     }
 }
 
@@ -187,10 +162,7 @@ mod tests {
     #[test]
     fn roles_refuse_empty_and_hospital_with_staff() {
         assert_eq!(Roles::new([]), Err(RolesError::Empty));
-        assert_eq!(
-            Roles::new([Role::Hospital, Role::Lab]),
-            Err(RolesError::HospitalMixedWithStaff)
-        );
+        assert_eq!(Roles::new([Role::Hospital, Role::Lab]), Err(RolesError::HospitalMixedWithStaff));
         let r = Roles::new([Role::Quality, Role::Lab, Role::Lab]).unwrap();
         assert_eq!(r.joined(), "lab,quality");
     }
@@ -200,10 +172,7 @@ mod tests {
         for r in Role::ALL {
             let roles = Roles::new([r]).unwrap();
             assert_eq!(roles.allows(Permission::ManageUsers), r == Role::Admin);
-            assert_eq!(
-                roles.allows(Permission::ViewAudit),
-                matches!(r, Role::Admin | Role::Quality)
-            );
+            assert_eq!(roles.allows(Permission::ViewAudit), matches!(r, Role::Admin | Role::Quality));
         }
     }
 

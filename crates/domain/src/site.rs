@@ -28,10 +28,7 @@ impl SiteKind {
         match s.trim() {
             "fixed" => Ok(SiteKind::Fixed),
             "mobile" => Ok(SiteKind::Mobile),
-            other => Err(FieldError::new(
-                "kind",
-                format!("'{other}' is not a site kind; use 'fixed' or 'mobile'"),
-            )),
+            other => Err(FieldError::new("kind", format!("'{other}' is not a site kind; use 'fixed' or 'mobile'"))),
         }
     }
 }
@@ -55,14 +52,8 @@ pub(crate) fn parse_code(field: &'static str, s: &str) -> Result<String, FieldEr
     if !(2..=16).contains(&s.len()) {
         return Err(FieldError::new(field, "must be 2 to 16 characters long"));
     }
-    if let Some(c) = s
-        .chars()
-        .find(|c| !(c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '-'))
-    {
-        return Err(FieldError::new(
-            field,
-            format!("'{c}' is not allowed; use upper-case letters, digits and '-'"),
-        ));
+    if let Some(c) = s.chars().find(|c| !(c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '-')) {
+        return Err(FieldError::new(field, format!("'{c}' is not allowed; use upper-case letters, digits and '-'")));
     }
     Ok(s.to_string())
 }
@@ -74,12 +65,8 @@ pub struct TimeZoneName(String);
 impl TimeZoneName {
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         let s = s.trim();
-        chrono_tz::Tz::from_str(s).map_err(|_| {
-            FieldError::new(
-                "time_zone",
-                format!("'{s}' is not an IANA time zone name (for example America/Chicago)"),
-            )
-        })?;
+        chrono_tz::Tz::from_str(s)
+            .map_err(|_| FieldError::new("time_zone", format!("'{s}' is not an IANA time zone name (for example America/Chicago)")))?;
         Ok(Self(s.to_string()))
     }
     pub fn as_str(&self) -> &str {
@@ -138,18 +125,8 @@ impl SiteInput {
         let city = e.take(optional_text("city", &self.city, 80));
         let time_zone = e.take(TimeZoneName::parse(&self.time_zone));
         match (code, name, kind, address, city, time_zone) {
-            (Some(code), Some(name), Some(kind), Some(address), Some(city), Some(time_zone))
-                if e.is_empty() =>
-            {
-                Ok(SiteFields {
-                    code,
-                    name,
-                    kind,
-                    address,
-                    city,
-                    time_zone,
-                    active: self.active,
-                })
+            (Some(code), Some(name), Some(kind), Some(address), Some(city), Some(time_zone)) if e.is_empty() => {
+                Ok(SiteFields { code, name, kind, address, city, time_zone, active: self.active })
             }
             _ => Err(e),
         }

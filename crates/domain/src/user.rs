@@ -12,19 +12,10 @@ impl Username {
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         let s = s.trim();
         if !(3..=64).contains(&s.len()) {
-            return Err(FieldError::new(
-                "username",
-                "must be 3 to 64 characters long",
-            ));
+            return Err(FieldError::new("username", "must be 3 to 64 characters long"));
         }
-        if let Some(c) = s
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(*c)))
-        {
-            return Err(FieldError::new(
-                "username",
-                format!("'{c}' is not allowed; use lower-case letters, digits, '.', '_' or '-'"),
-            ));
+        if let Some(c) = s.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(*c))) {
+            return Err(FieldError::new("username", format!("'{c}' is not allowed; use lower-case letters, digits, '.', '_' or '-'")));
         }
         Ok(Self(s.to_string()))
     }
@@ -49,22 +40,13 @@ impl Password {
 
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         if s.chars().count() < Self::MIN_LEN {
-            return Err(FieldError::new(
-                "password",
-                format!("must be at least {} characters long", Self::MIN_LEN),
-            ));
+            return Err(FieldError::new("password", format!("must be at least {} characters long", Self::MIN_LEN)));
         }
         if s.chars().count() > 256 {
-            return Err(FieldError::new(
-                "password",
-                "must be at most 256 characters long",
-            ));
+            return Err(FieldError::new("password", "must be at most 256 characters long"));
         }
         if s.trim() != s {
-            return Err(FieldError::new(
-                "password",
-                "must not start or end with spaces",
-            ));
+            return Err(FieldError::new("password", "must not start or end with spaces"));
         }
         Ok(Self(s.to_string()))
     }

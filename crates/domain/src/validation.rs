@@ -10,10 +10,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field,
-            message: message.into(),
-        }
+        Self { field, message: message.into() }
     }
 }
 
@@ -46,10 +43,7 @@ impl FieldErrors {
     }
 
     pub fn message_for(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 }
 
@@ -63,20 +57,13 @@ impl fmt::Display for FieldErrors {
 impl std::error::Error for FieldErrors {}
 
 /// Trims a required free-text field and bounds its length.
-pub(crate) fn required_text(
-    field: &'static str,
-    value: &str,
-    max: usize,
-) -> Result<String, FieldError> {
+pub(crate) fn required_text(field: &'static str, value: &str, max: usize) -> Result<String, FieldError> {
     let v = value.trim();
     if v.is_empty() {
         return Err(FieldError::new(field, "is required"));
     }
     if v.chars().count() > max {
-        return Err(FieldError::new(
-            field,
-            format!("is longer than {max} characters"),
-        ));
+        return Err(FieldError::new(field, format!("is longer than {max} characters")));
     }
     if v.chars().any(char::is_control) {
         return Err(FieldError::new(field, "contains control characters"));
@@ -85,11 +72,7 @@ pub(crate) fn required_text(
 }
 
 /// Like [`required_text`] but an empty value is `None`.
-pub(crate) fn optional_text(
-    field: &'static str,
-    value: &str,
-    max: usize,
-) -> Result<Option<String>, FieldError> {
+pub(crate) fn optional_text(field: &'static str, value: &str, max: usize) -> Result<Option<String>, FieldError> {
     if value.trim().is_empty() {
         Ok(None)
     } else {
@@ -97,46 +80,25 @@ pub(crate) fn optional_text(
     }
 }
 
-pub(crate) fn optional_email(
-    field: &'static str,
-    value: &str,
-) -> Result<Option<String>, FieldError> {
+pub(crate) fn optional_email(field: &'static str, value: &str) -> Result<Option<String>, FieldError> {
     let Some(v) = optional_text(field, value, 254)? else {
         return Ok(None);
     };
-    let (local, host) = v
-        .split_once('@')
-        .ok_or_else(|| FieldError::new(field, format!("'{v}' is not an email address")))?;
-    if local.is_empty()
-        || !host.contains('.')
-        || host.starts_with('.')
-        || host.ends_with('.')
-        || v.contains(char::is_whitespace)
-    {
-        return Err(FieldError::new(
-            field,
-            format!("'{v}' is not an email address"),
-        ));
+    let (local, host) = v.split_once('@').ok_or_else(|| FieldError::new(field, format!("'{v}' is not an email address")))?;
+    if local.is_empty() || !host.contains('.') || host.starts_with('.') || host.ends_with('.') || v.contains(char::is_whitespace) {
+        return Err(FieldError::new(field, format!("'{v}' is not an email address")));
     }
     Ok(Some(v))
 }
 
-pub(crate) fn optional_phone(
-    field: &'static str,
-    value: &str,
-) -> Result<Option<String>, FieldError> {
+pub(crate) fn optional_phone(field: &'static str, value: &str) -> Result<Option<String>, FieldError> {
     let Some(v) = optional_text(field, value, 32)? else {
         return Ok(None);
     };
     let digits = v.chars().filter(char::is_ascii_digit).count();
-    let allowed = v
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let allowed = v.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if !allowed || !(7..=15).contains(&digits) {
-        return Err(FieldError::new(
-            field,
-            format!("'{v}' is not a phone number (7 to 15 digits, with + - ( ) . or spaces)"),
-        ));
+        return Err(FieldError::new(field, format!("'{v}' is not a phone number (7 to 15 digits, with + - ( ) . or spaces)")));
     }
     Ok(Some(v))
 }
@@ -156,14 +118,10 @@ mod tests {
     #[test]
     fn email_and_phone_checks() {
         assert_eq!(optional_email("email", "").unwrap(), None);
-        assert!(optional_email("email", "bloodbank@stmary.org")
-            .unwrap()
-            .is_some());
+        assert!(optional_email("email", "bloodbank@stmary.org").unwrap().is_some());
         assert!(optional_email("email", "bloodbank.stmary.org").is_err());
         assert!(optional_email("email", "a@b").is_err());
-        assert!(optional_phone("phone", "+1 (555) 010-2000")
-            .unwrap()
-            .is_some());
+        assert!(optional_phone("phone", "+1 (555) 010-2000").unwrap().is_some());
         assert!(optional_phone("phone", "call me").is_err());
         assert!(optional_phone("phone", "123").is_err());
     }

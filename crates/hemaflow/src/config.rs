@@ -38,19 +38,13 @@ pub fn apply_config_file(cmd: &clap::Command, args: &[String]) -> anyhow::Result
     let Some(path) = config_path(args) else {
         return Ok(None);
     };
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading config file {path}"))?;
-    let table: toml::Table = text
-        .parse()
-        .with_context(|| format!("config file {path} is not valid TOML"))?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading config file {path}"))?;
+    let table: toml::Table = text.parse().with_context(|| format!("config file {path} is not valid TOML"))?;
     let mut known = BTreeMap::new();
     declared(cmd, &mut known);
     for (key, value) in table {
         let Some(env) = known.get(&key.replace('_', "-")).cloned() else {
-            bail!(
-                "config file {path}: unknown setting '{key}' (settings: {})",
-                known.keys().cloned().collect::<Vec<_>>().join(", ")
-            );
+            bail!("config file {path}: unknown setting '{key}' (settings: {})", known.keys().cloned().collect::<Vec<_>>().join(", "));
         };
         let value = match value {
             toml::Value::String(s) => s,

@@ -13,25 +13,16 @@ use std::process::ExitCode;
 use uuid::Uuid;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "hemaflow",
-    version,
-    about = "Operations platform of a blood services provider"
-)]
+#[command(name = "hemaflow", version, about = "Operations platform of a blood services provider")]
 struct Cli {
     /// Database: sqlite://PATH (embedded, the default) or postgres://USER@HOST:PORT/DB.
-    #[arg(
-        long,
-        global = true,
-        env = "HEMAFLOW_DATABASE_URL",
-        default_value = "sqlite://hemaflow.db"
-    )]
+    #[arg(long, global = true, env = "HEMAFLOW_DATABASE_URL", default_value = "sqlite://hemaflow.db")]
     database: String,
     /// Optional TOML file of settings (keys are the long flag names, e.g. listen = "0.0.0.0:8080").
     #[arg(long, global = true, env = "HEMAFLOW_CONFIG")]
     config: Option<String>,
-    /// Log filter (tracing syntax), e.g. info or hemaflow=debug,tower_http=debug.
-    #[arg(long, global = true, env = "HEMAFLOW_LOG", default_value = "info")]
+    /// Log filter (tracing syntax), e.g. info or hemaflow=debug,sqlx=info.
+    #[arg(long, global = true, env = "HEMAFLOW_LOG", default_value = "info,sqlx=warn")]
     log: String,
     /// Log format: text or json.
     #[arg(long, global = true, env = "HEMAFLOW_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
@@ -152,11 +143,8 @@ enum AuditCommand {
 }
 
 fn init_tracing(filter: &str, format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -171,10 +159,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
@@ -185,26 +170,19 @@ fn main() -> ExitCode {
 }
 
 async fn open(url: &str) -> anyhow::Result<Store> {
-    Store::open(url)
-        .await
-        .with_context(|| format!("opening database {}", store::redact_url(url)))
+    Store::open(url).await.with_context(|| format!("opening database {}", store::redact_url(url)))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    init_tracing(&cli.log, &cli.log_format);
     match cli.command {
         Command::Serve(args) => {
-            init_tracing(&cli.log, &cli.log_format);
             serve(&cli.database, args).await?;
         }
         Command::Migrate => {
-            let store = Store::connect(&cli.database).await.with_context(|| {
-                format!("opening database {}", store::redact_url(&cli.database))
-            })?;
+            let store = Store::connect(&cli.database).await.with_context(|| format!("opening database {}", store::redact_url(&cli.database)))?;
             let n = store.migrate().await?;
-            println!(
-                "{n} migration(s) applied to {}",
-                store::redact_url(&cli.database)
-            );
+            println!("{n} migration(s) applied to {}", store::redact_url(&cli.database));
         }
         Command::Demo(args) => {
             let app = App::new(open(&cli.database).await?, Settings::default());
@@ -228,21 +206,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn generate_demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
     let bar = ProgressBar::new(args.donors as u64);
     bar.set_style(
-        ProgressStyle::with_template(
-            "demo centre {bar:40.red/white} {pos}/{len} donors ({eta} left)",
-        )
-        .expect("template")
-        .progress_chars("█▉ "),
+        ProgressStyle::with_template("demo centre {bar:40.red/white} {pos}/{len} donors ({eta} left)").expect("template").progress_chars("█▉ "),
     );
-    let opts = DemoOptions {
-        seed: args.seed,
-        donors: args.donors,
-        ..Default::default()
-    };
-    let summary = app
-        .generate_demo(opts, |done, _| bar.set_position(done))
-        .await
-        .context("generating the demo centre")?;
+    let opts = DemoOptions { seed: args.seed, donors: args.donors, ..Default::default() };
+    let summary = app.generate_demo(opts, |done, _| bar.set_position(done)).await.context("generating the demo centre")?;
     bar.finish();
     println!(
         "demo centre ready: {} sites, {} hospital accounts, {} donors, {} donations",
@@ -258,38 +225,22 @@ async fn generate_demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
 async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = open(database).await?;
     tracing::info!(database = %store::redact_url(database), backend = store.backend().as_str(), "database ready");
-    let app = App::new(
-        store,
-        Settings {
-            session_hours: args.session_hours,
-            lockout_threshold: args.lockout_threshold,
-        },
-    );
+    let app = App::new(store, Settings { session_hours: args.session_hours, lockout_threshold: args.lockout_threshold });
     if args.demo {
         match generate_demo(&app, &args.demo_args).await {
             Ok(()) => {}
-            Err(e)
-                if e.chain()
-                    .any(|c| c.to_string().contains("already holds data")) =>
-            {
+            Err(e) if matches!(e.downcast_ref::<app::AppError>(), Some(app::AppError::Conflict(_))) => {
                 println!("database already holds data; not generating the demo centre again");
                 println!("demo logins (if this database was made by --demo): user = role name, password = ROLE-demo-pass");
             }
             Err(e) => return Err(e),
         }
     }
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("hemaflow listening on http://{addr}");
     tracing::info!(%addr, "listening");
-    web::serve(
-        listener,
-        web::AppState::new(app.clone(), args.secure_cookies),
-        shutdown_signal(),
-    )
-    .await?;
+    web::serve(listener, web::AppState::new(app.clone(), args.secure_cookies), shutdown_signal()).await?;
     app.store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -321,19 +272,10 @@ async fn user(database: &str, cmd: UserCommand) -> anyhow::Result<ExitCode> {
     let app = App::new(open(database).await?, Settings::default());
     let op = Actor::operator();
     match cmd {
-        UserCommand::Add {
-            username,
-            roles,
-            display_name,
-            email,
-            hospital,
-            password_stdin,
-        } => {
+        UserCommand::Add { username, roles, display_name, email, hospital, password_stdin } => {
             let (password, generated) = if password_stdin {
                 let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .context("reading the password from stdin")?;
+                std::io::stdin().read_to_string(&mut s).context("reading the password from stdin")?;
                 (s.trim_end_matches(['\n', '\r']).to_string(), false)
             } else {
                 (app_random_password(), true)
@@ -351,15 +293,7 @@ async fn user(database: &str, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                     },
                 )
                 .await?;
-            println!(
-                "created user {} ({})",
-                u.username,
-                u.roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            );
+            println!("created user {} ({})", u.username, u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","));
             if generated {
                 println!("password: {password}");
             }
@@ -370,49 +304,32 @@ async fn user(database: &str, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                     "{:<16} {:<28} {:<24} {}",
                     u.username,
                     u.display_name,
-                    u.roles
-                        .iter()
-                        .map(|r| r.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
+                    u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","),
                     if u.active { "active" } else { "deactivated" }
                 );
             }
         }
         UserCommand::Deactivate { username, reason } => {
-            app.set_user_active(&op, &username, false, Some(reason))
-                .await?;
+            app.set_user_active(&op, &username, false, Some(reason)).await?;
             println!("deactivated {username}");
         }
         UserCommand::Activate { username, reason } => {
             app.set_user_active(&op, &username, true, reason).await?;
             println!("activated {username}");
         }
-        UserCommand::Token(TokenCommand::Create {
-            username,
-            name,
-            expires_days,
-        }) => {
-            let (view, secret) = app
-                .create_api_token(&op, &username, &name, expires_days)
-                .await?;
+        UserCommand::Token(TokenCommand::Create { username, name, expires_days }) => {
+            let (view, secret) = app.create_api_token(&op, &username, &name, expires_days).await?;
             println!("token {} ({}) for {}", view.id, view.name, view.username);
             println!("{secret}");
         }
         UserCommand::Token(TokenCommand::List) => {
             for t in app.list_api_tokens(&op).await? {
-                let state = if t.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
+                let state = if t.revoked_at.is_some() { "revoked" } else { "active" };
                 println!("{} {:<16} {:<24} {}", t.id, t.username, t.name, state);
             }
         }
         UserCommand::Token(TokenCommand::Revoke { id, reason }) => {
-            let Ok(id) = Uuid::parse_str(&id) else {
-                bail!("'{id}' is not a token id (see `hemaflow user token list`)")
-            };
+            let Ok(id) = Uuid::parse_str(&id) else { bail!("'{id}' is not a token id (see `hemaflow user token list`)") };
             app.revoke_api_token(&op, id, reason).await?;
             println!("revoked {id}");
         }

@@ -14,31 +14,19 @@ fn hemaflow(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "failed: {}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn err(o: &Output) -> String {
-    assert!(
-        !o.status.success(),
-        "should have failed: {}",
-        String::from_utf8_lossy(&o.stdout)
-    );
+    assert!(!o.status.success(), "should have failed: {}", String::from_utf8_lossy(&o.stdout));
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Runs SQL straight against the file, as someone with disk access could.
 fn tamper(db: &Path, sql: &str) {
     let url = format!("sqlite://{}", db.display());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let store = store::Store::connect(&url).await.unwrap();
         for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
@@ -51,16 +39,8 @@ fn tamper(db: &Path, sql: &str) {
 #[test]
 fn audit_verify_catches_an_edited_row_and_a_deleted_row() {
     for (case, sql, broken_seq) in [
-        (
-            "edit",
-            "DROP TRIGGER audit_records_no_update; UPDATE audit_records SET actor = 'mallory' WHERE seq = 7",
-            7,
-        ),
-        (
-            "delete",
-            "DROP TRIGGER audit_records_no_delete; DELETE FROM audit_records WHERE seq = 12",
-            12,
-        ),
+        ("edit", "DROP TRIGGER audit_records_no_update; UPDATE audit_records SET actor = 'mallory' WHERE seq = 7", 7),
+        ("delete", "DROP TRIGGER audit_records_no_delete; DELETE FROM audit_records WHERE seq = 12", 12),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let out = ok(&hemaflow(dir.path(), &["demo", "--demo-donors", "3"]));
@@ -91,55 +71,23 @@ fn audit_verify_catches_a_row_cut_from_the_end() {
 #[test]
 fn user_add_token_and_refusals() {
     let dir = tempfile::tempdir().unwrap();
-    let out = ok(&hemaflow(
-        dir.path(),
-        &[
-            "user", "add", "boss", "--role", "admin", "--role", "quality",
-        ],
-    ));
+    let out = ok(&hemaflow(dir.path(), &["user", "add", "boss", "--role", "admin", "--role", "quality"]));
     assert!(out.contains("created user boss (admin,quality)"), "{out}");
-    assert!(
-        out.contains("password: "),
-        "a generated password is printed"
-    );
-    let msg = err(&hemaflow(
-        dir.path(),
-        &["user", "add", "boss", "--role", "lab"],
-    ));
+    assert!(out.contains("password: "), "a generated password is printed");
+    let msg = err(&hemaflow(dir.path(), &["user", "add", "boss", "--role", "lab"]));
     assert!(msg.contains("already taken"), "{msg}");
-    let msg = err(&hemaflow(
-        dir.path(),
-        &["user", "add", "newbie", "--role", "wizard"],
-    ));
+    let msg = err(&hemaflow(dir.path(), &["user", "add", "newbie", "--role", "wizard"]));
     assert!(msg.contains("unknown role 'wizard'"), "{msg}");
-    let msg = err(&hemaflow(
-        dir.path(),
-        &["user", "add", "portal", "--role", "hospital"],
-    ));
+    let msg = err(&hemaflow(dir.path(), &["user", "add", "portal", "--role", "hospital"]));
     assert!(msg.contains("hospital"), "{msg}");
 
-    let out = ok(&hemaflow(
-        dir.path(),
-        &[
-            "user",
-            "token",
-            "create",
-            "boss",
-            "--name",
-            "LIS",
-            "--expires-days",
-            "30",
-        ],
-    ));
+    let out = ok(&hemaflow(dir.path(), &["user", "token", "create", "boss", "--name", "LIS", "--expires-days", "30"]));
     let secret = out.lines().last().unwrap();
     assert!(secret.starts_with("hft_"), "{out}");
     let id = out.split_whitespace().nth(1).unwrap().to_string();
     let list = ok(&hemaflow(dir.path(), &["user", "token", "list"]));
     assert!(list.contains("LIS") && list.contains("active") && !list.contains(secret));
-    ok(&hemaflow(
-        dir.path(),
-        &["user", "token", "revoke", &id, "--reason", "rotated"],
-    ));
+    ok(&hemaflow(dir.path(), &["user", "token", "revoke", &id, "--reason", "rotated"]));
     assert!(ok(&hemaflow(dir.path(), &["user", "token", "list"])).contains("revoked"));
     let msg = err(&hemaflow(dir.path(), &["user", "token", "revoke", &id]));
     assert!(msg.contains("already revoked"), "{msg}");
@@ -148,10 +96,7 @@ fn user_add_token_and_refusals() {
 
     let users = ok(&hemaflow(dir.path(), &["user", "list"]));
     assert!(users.contains("boss"));
-    ok(&hemaflow(
-        dir.path(),
-        &["user", "deactivate", "boss", "--reason", "left the company"],
-    ));
+    ok(&hemaflow(dir.path(), &["user", "deactivate", "boss", "--reason", "left the company"]));
     assert!(ok(&hemaflow(dir.path(), &["user", "list"])).contains("deactivated"));
     assert!(ok(&hemaflow(dir.path(), &["audit", "verify"])).contains("intact"));
 }
@@ -159,51 +104,26 @@ fn user_add_token_and_refusals() {
 #[test]
 fn config_file_supplies_settings_and_rejects_unknown_keys() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("hemaflow.toml"),
-        "database = \"sqlite://from-config.db\"\n",
-    )
-    .unwrap();
-    let out = ok(&hemaflow(
-        dir.path(),
-        &["--config", "hemaflow.toml", "migrate"],
-    ));
+    std::fs::write(dir.path().join("hemaflow.toml"), "database = \"sqlite://from-config.db\"\n").unwrap();
+    let out = ok(&hemaflow(dir.path(), &["--config", "hemaflow.toml", "migrate"]));
     assert!(out.contains("migration(s) applied"), "{out}");
     assert!(dir.path().join("from-config.db").exists());
     // A flag beats the file.
-    ok(&hemaflow(
-        dir.path(),
-        &[
-            "--config",
-            "hemaflow.toml",
-            "--database",
-            "sqlite://flag.db",
-            "migrate",
-        ],
-    ));
+    ok(&hemaflow(dir.path(), &["--config", "hemaflow.toml", "--database", "sqlite://flag.db", "migrate"]));
     assert!(dir.path().join("flag.db").exists());
 
     std::fs::write(dir.path().join("bad.toml"), "databse = \"x\"\n").unwrap();
     let msg = err(&hemaflow(dir.path(), &["--config", "bad.toml", "migrate"]));
     assert!(msg.contains("unknown setting 'databse'"), "{msg}");
-    let msg = err(&hemaflow(
-        dir.path(),
-        &["--config", "missing.toml", "migrate"],
-    ));
+    let msg = err(&hemaflow(dir.path(), &["--config", "missing.toml", "migrate"]));
     assert!(msg.contains("missing.toml"), "{msg}");
 }
 
 #[test]
 fn bad_database_url_is_a_clear_error_with_the_password_hidden() {
     let dir = tempfile::tempdir().unwrap();
-    let msg = err(&hemaflow(
-        dir.path(),
-        &["--database", "mysql://root:hunter2@db/x", "migrate"],
-    ));
-    assert!(
-        msg.contains("sqlite://") && !msg.contains("hunter2"),
-        "{msg}"
-    );
+    let msg = err(&hemaflow(dir.path(), &["--database", "mysql://root:hunter2@db/x", "migrate"]));
+    assert!(msg.contains("sqlite://") && !msg.contains("hunter2"), "{msg}");
 }
 
 #[test]

@@ -115,12 +115,7 @@ macro_rules! bind_filter {
 
 impl Store {
     /// Newest first.
-    pub async fn audit_page(
-        &self,
-        filter: &AuditFilter,
-        limit: i64,
-        offset: i64,
-    ) -> Result<AuditPage> {
+    pub async fn audit_page(&self, filter: &AuditFilter, limit: i64, offset: i64) -> Result<AuditPage> {
         let wc = filter.where_clause();
         let count_sql = format!("SELECT COUNT(*) FROM audit_records{wc}");
         let page_sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_records{wc} ORDER BY seq DESC LIMIT {limit} OFFSET {offset}");
@@ -129,16 +124,11 @@ impl Store {
             let rows = bind_filter!(sqlx::query_as(&page_sql), filter).fetch_all(p).await?;
             (total, rows)
         });
-        Ok(AuditPage {
-            records: rows.into_iter().map(Into::into).collect(),
-            total,
-        })
+        Ok(AuditPage { records: rows.into_iter().map(Into::into).collect(), total })
     }
 
     pub async fn audit_head(&self) -> Result<(i64, String)> {
-        Ok(
-            on_pool!(self, p => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await?),
-        )
+        Ok(on_pool!(self, p => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await?))
     }
 
     /// Walks the whole chain in sequence order, in batches, and returns the number
@@ -150,8 +140,7 @@ impl Store {
         let mut after = 0i64;
         loop {
             let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT {BATCH}");
-            let rows: Vec<AuditRow> =
-                on_pool!(self, p => sqlx::query_as(&sql).bind(after).fetch_all(p).await?);
+            let rows: Vec<AuditRow> = on_pool!(self, p => sqlx::query_as(&sql).bind(after).fetch_all(p).await?);
             let Some(last) = rows.last() else { break };
             after = last.seq;
             for row in rows {
@@ -172,8 +161,7 @@ impl WriteTx {
             // BEGIN IMMEDIATE already holds the database write lock.
             Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
         };
-        let (seq, hash): (i64, String) =
-            on_tx!(self, c => sqlx::query_as(head_sql).fetch_one(c).await?);
+        let (seq, hash): (i64, String) = on_tx!(self, c => sqlx::query_as(head_sql).fetch_one(c).await?);
         let record = draft.seal(seq + 1, Utc::now(), &hash);
         let insert = format!("INSERT INTO audit_records ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
         on_tx!(self, c => {

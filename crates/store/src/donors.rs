@@ -49,11 +49,7 @@ impl Store {
                 .fetch_all(p).await?;
             (donors, donations, by_group)
         });
-        Ok(DonorStats {
-            donors,
-            donations,
-            by_group,
-        })
+        Ok(DonorStats { donors, donations, by_group })
     }
 
     pub async fn donor_by_number(&self, number: &str) -> Result<Option<DonorRow>> {
@@ -88,10 +84,10 @@ impl WriteTx {
         Ok(())
     }
 
-    /// True when the database holds no donors, sites or hospitals yet.
+    /// True when the database holds no donors, sites, hospitals or users yet.
     pub async fn is_empty(&mut self) -> Result<bool> {
         let n: i64 = on_tx!(self, c => sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM donors) + (SELECT COUNT(*) FROM sites) + (SELECT COUNT(*) FROM hospitals)")
+            "SELECT (SELECT COUNT(*) FROM donors) + (SELECT COUNT(*) FROM sites) + (SELECT COUNT(*) FROM hospitals) + (SELECT COUNT(*) FROM users)")
             .fetch_one(c).await?);
         Ok(n == 0)
     }

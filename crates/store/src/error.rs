@@ -21,10 +21,7 @@ impl From<sqlx::Error> for StoreError {
         if let sqlx::Error::Database(db) = &e {
             if db.is_unique_violation() {
                 return StoreError::Duplicate {
-                    what: db
-                        .constraint()
-                        .map(|c| format!("a record with the same {c}"))
-                        .unwrap_or_else(|| "a record with the same key".into()),
+                    what: db.constraint().map(|c| format!("a record with the same {c}")).unwrap_or_else(|| "a record with the same key".into()),
                 };
             }
         }

@@ -19,9 +19,7 @@ pub use reference::{VersionInfo, VersionStamp};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Postgres, Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -45,10 +43,7 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            Err(StoreError::BadUrl(format!(
-                "'{}' is not a database URL; use sqlite://PATH or postgres://USER@HOST:PORT/DB",
-                redact_url(url)
-            )))
+            Err(StoreError::BadUrl(format!("'{}' is not a database URL; use sqlite://PATH or postgres://USER@HOST:PORT/DB", redact_url(url))))
         }
     }
 
@@ -131,20 +126,11 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(15));
-                Pool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(8)
-                        .connect_with(opts)
-                        .await?,
-                )
+                Pool::Sqlite(SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?)
             }
-            Backend::Postgres => Pool::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(10)
-                    .acquire_timeout(Duration::from_secs(15))
-                    .connect(url)
-                    .await?,
-            ),
+            Backend::Postgres => {
+                Pool::Postgres(PgPoolOptions::new().max_connections(10).acquire_timeout(Duration::from_secs(15)).connect(url).await?)
+            }
         };
         Ok(Self { pool })
     }
@@ -240,22 +226,11 @@ mod tests {
 
     #[test]
     fn urls_choose_the_backend_and_hide_passwords() {
-        assert_eq!(
-            Backend::of_url("sqlite://hemaflow.db").unwrap(),
-            Backend::Sqlite
-        );
-        assert_eq!(
-            Backend::of_url("postgres://u:p@h/db").unwrap(),
-            Backend::Postgres
-        );
-        let e = Backend::of_url("mysql://root:secret@h/db")
-            .unwrap_err()
-            .to_string();
+        assert_eq!(Backend::of_url("sqlite://hemaflow.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::of_url("postgres://u:p@h/db").unwrap(), Backend::Postgres);
+        let e = Backend::of_url("mysql://root:secret@h/db").unwrap_err().to_string();
         assert!(e.contains("root:***@h/db"), "{e}");
         assert!(!e.contains("secret"));
-        assert_eq!(
-            redact_url("postgres://hemaflow@127.0.0.1:5432/x"),
-            "postgres://hemaflow@127.0.0.1:5432/x"
-        );
+        assert_eq!(redact_url("postgres://hemaflow@127.0.0.1:5432/x"), "postgres://hemaflow@127.0.0.1:5432/x");
     }
 }

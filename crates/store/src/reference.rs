@@ -4,9 +4,7 @@ use crate::{on_pool, on_tx, Result, Store, StoreError, WriteTx};
 use chrono::{DateTime, Utc};
 use domain::hospital::HospitalFields;
 use domain::site::SiteFields;
-use domain::{
-    AccountStatus, HospitalAccount, HospitalCode, Site, SiteCode, SiteKind, TimeZoneName,
-};
+use domain::{AccountStatus, HospitalAccount, HospitalCode, Site, SiteCode, SiteKind, TimeZoneName};
 use uuid::Uuid;
 
 /// Who recorded a version and why.
@@ -32,8 +30,7 @@ struct SiteRow {
 
 impl SiteRow {
     fn into_site(self) -> Result<Site> {
-        let corrupt =
-            |e: domain::FieldError| StoreError::Corrupt(format!("site {}: {e}", self.code));
+        let corrupt = |e: domain::FieldError| StoreError::Corrupt(format!("site {}: {e}", self.code));
         Ok(Site {
             id: self.id,
             version: self.version,
@@ -50,8 +47,7 @@ impl SiteRow {
     }
 }
 
-const SITE_SELECT: &str =
-    "SELECT s.id, v.version, s.code, v.name, v.kind, v.address, v.city, v.time_zone, v.active \
+const SITE_SELECT: &str = "SELECT s.id, v.version, s.code, v.name, v.kind, v.address, v.city, v.time_zone, v.active \
      FROM sites s JOIN site_versions v ON v.site_id = s.id \
      WHERE v.version = (SELECT MAX(version) FROM site_versions WHERE site_id = s.id)";
 
@@ -72,8 +68,7 @@ struct HospitalRow {
 
 impl HospitalRow {
     fn into_hospital(self) -> Result<HospitalAccount> {
-        let corrupt =
-            |e: domain::FieldError| StoreError::Corrupt(format!("hospital {}: {e}", self.code));
+        let corrupt = |e: domain::FieldError| StoreError::Corrupt(format!("hospital {}: {e}", self.code));
         Ok(HospitalAccount {
             id: self.id,
             version: self.version,
@@ -92,7 +87,8 @@ impl HospitalRow {
     }
 }
 
-const HOSPITAL_SELECT: &str = "SELECT h.id, v.version, h.code, v.name, v.address, v.city, v.contact_name, v.contact_email, v.contact_phone, v.delivery_site, v.status \
+const HOSPITAL_SELECT: &str =
+    "SELECT h.id, v.version, h.code, v.name, v.address, v.city, v.contact_name, v.contact_email, v.contact_phone, v.delivery_site, v.status \
      FROM hospitals h JOIN hospital_versions v ON v.hospital_id = h.id \
      WHERE v.version = (SELECT MAX(version) FROM hospital_versions WHERE hospital_id = h.id)";
 
@@ -114,8 +110,7 @@ impl Store {
 
     pub async fn site(&self, id: Uuid) -> Result<Option<Site>> {
         let sql = format!("{SITE_SELECT} AND s.id = $1");
-        let row: Option<SiteRow> =
-            on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?);
+        let row: Option<SiteRow> = on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?);
         row.map(SiteRow::into_site).transpose()
     }
 
@@ -133,8 +128,7 @@ impl Store {
 
     pub async fn hospital(&self, id: Uuid) -> Result<Option<HospitalAccount>> {
         let sql = format!("{HOSPITAL_SELECT} AND h.id = $1");
-        let row: Option<HospitalRow> =
-            on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?);
+        let row: Option<HospitalRow> = on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?);
         row.map(HospitalRow::into_hospital).transpose()
     }
 
@@ -148,103 +142,61 @@ impl Store {
 impl WriteTx {
     pub async fn site(&mut self, id: Uuid) -> Result<Option<Site>> {
         let sql = format!("{SITE_SELECT} AND s.id = $1");
-        let row: Option<SiteRow> =
-            on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await?);
+        let row: Option<SiteRow> = on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await?);
         row.map(SiteRow::into_site).transpose()
     }
 
     pub async fn site_by_code(&mut self, code: &str) -> Result<Option<Site>> {
         let sql = format!("{SITE_SELECT} AND s.code = $1");
-        let row: Option<SiteRow> =
-            on_tx!(self, c => sqlx::query_as(&sql).bind(code).fetch_optional(c).await?);
+        let row: Option<SiteRow> = on_tx!(self, c => sqlx::query_as(&sql).bind(code).fetch_optional(c).await?);
         row.map(SiteRow::into_site).transpose()
     }
 
     /// Creates a site with its first version.
-    pub async fn insert_site(
-        &mut self,
-        id: Uuid,
-        f: &SiteFields,
-        stamp: &VersionStamp,
-    ) -> Result<Site> {
+    pub async fn insert_site(&mut self, id: Uuid, f: &SiteFields, stamp: &VersionStamp) -> Result<Site> {
         on_tx!(self, c => sqlx::query("INSERT INTO sites (id, code, created_at) VALUES ($1, $2, $3)")
             .bind(id).bind(f.code.as_str()).bind(stamp.at).execute(c).await?.rows_affected());
         self.insert_site_version(id, 1, f, stamp).await
     }
 
     /// Records a new version of an existing site; the code never changes.
-    pub async fn add_site_version(
-        &mut self,
-        current: &Site,
-        f: &SiteFields,
-        stamp: &VersionStamp,
-    ) -> Result<Site> {
-        self.insert_site_version(current.id, current.version + 1, f, stamp)
-            .await
+    pub async fn add_site_version(&mut self, current: &Site, f: &SiteFields, stamp: &VersionStamp) -> Result<Site> {
+        self.insert_site_version(current.id, current.version + 1, f, stamp).await
     }
 
-    async fn insert_site_version(
-        &mut self,
-        id: Uuid,
-        version: i64,
-        f: &SiteFields,
-        stamp: &VersionStamp,
-    ) -> Result<Site> {
+    async fn insert_site_version(&mut self, id: Uuid, version: i64, f: &SiteFields, stamp: &VersionStamp) -> Result<Site> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO site_versions (site_id, version, name, kind, address, city, time_zone, active, recorded_at, recorded_by, reason) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(id).bind(version).bind(&f.name).bind(f.kind.as_str()).bind(&f.address).bind(&f.city)
             .bind(f.time_zone.as_str()).bind(f.active).bind(stamp.at).bind(&stamp.by).bind(&stamp.reason)
             .execute(c).await?.rows_affected());
-        Ok(Site {
-            id,
-            version,
-            fields: f.clone(),
-        })
+        Ok(Site { id, version, fields: f.clone() })
     }
 
     pub async fn hospital(&mut self, id: Uuid) -> Result<Option<HospitalAccount>> {
         let sql = format!("{HOSPITAL_SELECT} AND h.id = $1");
-        let row: Option<HospitalRow> =
-            on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await?);
+        let row: Option<HospitalRow> = on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await?);
         row.map(HospitalRow::into_hospital).transpose()
     }
 
     pub async fn hospital_by_code(&mut self, code: &str) -> Result<Option<HospitalAccount>> {
         let sql = format!("{HOSPITAL_SELECT} AND h.code = $1");
-        let row: Option<HospitalRow> =
-            on_tx!(self, c => sqlx::query_as(&sql).bind(code).fetch_optional(c).await?);
+        let row: Option<HospitalRow> = on_tx!(self, c => sqlx::query_as(&sql).bind(code).fetch_optional(c).await?);
         row.map(HospitalRow::into_hospital).transpose()
     }
 
-    pub async fn insert_hospital(
-        &mut self,
-        id: Uuid,
-        f: &HospitalFields,
-        stamp: &VersionStamp,
-    ) -> Result<HospitalAccount> {
+    pub async fn insert_hospital(&mut self, id: Uuid, f: &HospitalFields, stamp: &VersionStamp) -> Result<HospitalAccount> {
         on_tx!(self, c => sqlx::query("INSERT INTO hospitals (id, code, created_at) VALUES ($1, $2, $3)")
             .bind(id).bind(f.code.as_str()).bind(stamp.at).execute(c).await?.rows_affected());
         self.insert_hospital_version(id, 1, f, stamp).await
     }
 
-    pub async fn add_hospital_version(
-        &mut self,
-        current: &HospitalAccount,
-        f: &HospitalFields,
-        stamp: &VersionStamp,
-    ) -> Result<HospitalAccount> {
-        self.insert_hospital_version(current.id, current.version + 1, f, stamp)
-            .await
+    pub async fn add_hospital_version(&mut self, current: &HospitalAccount, f: &HospitalFields, stamp: &VersionStamp) -> Result<HospitalAccount> {
+        self.insert_hospital_version(current.id, current.version + 1, f, stamp).await
     }
 
-    async fn insert_hospital_version(
-        &mut self,
-        id: Uuid,
-        version: i64,
-        f: &HospitalFields,
-        stamp: &VersionStamp,
-    ) -> Result<HospitalAccount> {
+    async fn insert_hospital_version(&mut self, id: Uuid, version: i64, f: &HospitalFields, stamp: &VersionStamp) -> Result<HospitalAccount> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO hospital_versions (hospital_id, version, name, address, city, contact_name, contact_email, contact_phone, delivery_site, status, recorded_at, recorded_by, reason) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
@@ -252,10 +204,6 @@ impl WriteTx {
             .bind(&f.contact_email).bind(&f.contact_phone).bind(&f.delivery_site).bind(f.status.as_str())
             .bind(stamp.at).bind(&stamp.by).bind(&stamp.reason)
             .execute(c).await?.rows_affected());
-        Ok(HospitalAccount {
-            id,
-            version,
-            fields: f.clone(),
-        })
+        Ok(HospitalAccount { id, version, fields: f.clone() })
     }
 }

@@ -21,11 +21,7 @@ pub async fn fresh(backend: Backend) -> Option<TestDb> {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("test.db").display());
             let store = Store::open(&url).await.expect("open sqlite");
-            Some(TestDb {
-                store,
-                url,
-                _dir: Some(dir),
-            })
+            Some(TestDb { store, url, _dir: Some(dir) })
         }
         Backend::Postgres => {
             let Ok(base) = std::env::var("HEMAFLOW_TEST_POSTGRES_URL") else {
@@ -36,23 +32,14 @@ pub async fn fresh(backend: Backend) -> Option<TestDb> {
                 return None;
             };
             let name = format!("hf_test_{}", uuid::Uuid::now_v7().simple());
-            let mut admin = sqlx::PgConnection::connect(&base)
-                .await
-                .expect("connect to test cluster");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .expect("create test database");
+            let mut admin = sqlx::PgConnection::connect(&base).await.expect("connect to test cluster");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
             let url = match base.rsplit_once('/') {
                 Some((server, _db)) => format!("{server}/{name}"),
                 None => panic!("HEMAFLOW_TEST_POSTGRES_URL must end in /DATABASE"),
             };
             let store = Store::open(&url).await.expect("open postgres");
-            Some(TestDb {
-                store,
-                url,
-                _dir: None,
-            })
+            Some(TestDb { store, url, _dir: None })
         }
     }
 }

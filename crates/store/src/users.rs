@@ -127,17 +127,13 @@ impl WriteTx {
 
     /// Ends every session of a user (deactivation, password change).
     pub async fn delete_sessions_of(&mut self, user_id: Uuid) -> Result<u64> {
-        Ok(
-            on_tx!(self, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id).execute(c).await?.rows_affected()),
-        )
+        Ok(on_tx!(self, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id).execute(c).await?.rows_affected()))
     }
 
     pub async fn delete_expired_sessions(&mut self, now: DateTime<Utc>) -> Result<u64> {
-        Ok(
-            on_tx!(self, c => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now).execute(c).await?.rows_affected()),
-        )
+        Ok(on_tx!(self, c => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now).execute(c).await?.rows_affected()))
     }
 
     pub async fn insert_api_token(&mut self, t: &ApiTokenRecord) -> Result<()> {

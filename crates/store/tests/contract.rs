@@ -37,11 +37,7 @@ contract!(
 );
 
 fn stamp(by: &str) -> VersionStamp {
-    VersionStamp {
-        at: Utc::now(),
-        by: by.into(),
-        reason: None,
-    }
+    VersionStamp { at: Utc::now(), by: by.into(), reason: None }
 }
 
 fn site_input(code: &str) -> SiteInput {
@@ -74,14 +70,7 @@ fn user(name: &str) -> UserRecord {
 
 async fn sites_and_hospitals_are_versioned_never_overwritten(store: Store) {
     let mut tx = store.begin_write().await.unwrap();
-    let site = tx
-        .insert_site(
-            Uuid::now_v7(),
-            &site_input("MAIN").validate().unwrap(),
-            &stamp("admin"),
-        )
-        .await
-        .unwrap();
+    let site = tx.insert_site(Uuid::now_v7(), &site_input("MAIN").validate().unwrap(), &stamp("admin")).await.unwrap();
     let mut h = HospitalInput {
         code: "H-STMARY".into(),
         name: "St Mary's".into(),
@@ -89,24 +78,15 @@ async fn sites_and_hospitals_are_versioned_never_overwritten(store: Store) {
         status: "active".into(),
         ..Default::default()
     };
-    let hosp = tx
-        .insert_hospital(Uuid::now_v7(), &h.validate().unwrap(), &stamp("admin"))
-        .await
-        .unwrap();
+    let hosp = tx.insert_hospital(Uuid::now_v7(), &h.validate().unwrap(), &stamp("admin")).await.unwrap();
     tx.commit().await.unwrap();
 
     h.name = "St Mary's Medical Center".into();
     h.status = "on_hold".into();
     let mut tx = store.begin_write().await.unwrap();
     let current = tx.hospital(hosp.id).await.unwrap().unwrap();
-    let s = VersionStamp {
-        reason: Some("renamed after merger".into()),
-        ..stamp("sales")
-    };
-    let v2 = tx
-        .add_hospital_version(&current, &h.validate().unwrap(), &s)
-        .await
-        .unwrap();
+    let s = VersionStamp { reason: Some("renamed after merger".into()), ..stamp("sales") };
+    let v2 = tx.add_hospital_version(&current, &h.validate().unwrap(), &s).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(v2.version, 2);
 
@@ -115,47 +95,21 @@ async fn sites_and_hospitals_are_versioned_never_overwritten(store: Store) {
     assert_eq!(now.fields.name, "St Mary's Medical Center");
     assert_eq!(now.fields.delivery_site.as_deref(), Some("MAIN"));
     let hist = store.hospital_history(hosp.id).await.unwrap();
-    assert_eq!(
-        hist.iter().map(|v| v.version).collect::<Vec<_>>(),
-        vec![2, 1]
-    );
+    assert_eq!(hist.iter().map(|v| v.version).collect::<Vec<_>>(), vec![2, 1]);
     assert_eq!(hist[0].reason.as_deref(), Some("renamed after merger"));
     assert_eq!(store.list_hospitals().await.unwrap().len(), 1);
     assert_eq!(store.list_sites().await.unwrap()[0].id, site.id);
-    assert_eq!(
-        store
-            .site(site.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .fields
-            .time_zone
-            .as_str(),
-        "America/Chicago"
-    );
+    assert_eq!(store.site(site.id).await.unwrap().unwrap().fields.time_zone.as_str(), "America/Chicago");
 }
 
 async fn duplicate_codes_and_usernames_are_refused(store: Store) {
     let mut tx = store.begin_write().await.unwrap();
-    tx.insert_site(
-        Uuid::now_v7(),
-        &site_input("MAIN").validate().unwrap(),
-        &stamp("a"),
-    )
-    .await
-    .unwrap();
+    tx.insert_site(Uuid::now_v7(), &site_input("MAIN").validate().unwrap(), &stamp("a")).await.unwrap();
     tx.insert_user(&user("lab1")).await.unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = store.begin_write().await.unwrap();
-    let e = tx
-        .insert_site(
-            Uuid::now_v7(),
-            &site_input("MAIN").validate().unwrap(),
-            &stamp("a"),
-        )
-        .await
-        .unwrap_err();
+    let e = tx.insert_site(Uuid::now_v7(), &site_input("MAIN").validate().unwrap(), &stamp("a")).await.unwrap_err();
     assert!(matches!(e, StoreError::Duplicate { .. }), "{e:?}");
     drop(tx);
     let mut tx = store.begin_write().await.unwrap();
@@ -171,13 +125,8 @@ async fn users_sessions_and_tokens_round_trip(store: Store) {
     let mut tx = store.begin_write().await.unwrap();
     tx.insert_user(&u).await.unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 11, 25, 9, 30, 0).unwrap();
-    let session = SessionRecord {
-        token_hash: "abc".into(),
-        user_id: u.id,
-        csrf_token: "csrf".into(),
-        created_at: t0,
-        expires_at: t0 + Duration::hours(8),
-    };
+    let session =
+        SessionRecord { token_hash: "abc".into(), user_id: u.id, csrf_token: "csrf".into(), created_at: t0, expires_at: t0 + Duration::hours(8) };
     tx.insert_session(&session).await.unwrap();
     let token = store::ApiTokenRecord {
         id: Uuid::now_v7(),
@@ -192,15 +141,9 @@ async fn users_sessions_and_tokens_round_trip(store: Store) {
     tx.insert_api_token(&token).await.unwrap();
     tx.commit().await.unwrap();
 
-    assert_eq!(
-        store.user_by_username("quality1").await.unwrap().unwrap(),
-        u
-    );
+    assert_eq!(store.user_by_username("quality1").await.unwrap().unwrap(), u);
     assert_eq!(store.session("abc").await.unwrap().unwrap(), session);
-    assert_eq!(
-        store.api_token_by_hash("hash1").await.unwrap().unwrap(),
-        token
-    );
+    assert_eq!(store.api_token_by_hash("hash1").await.unwrap().unwrap(), token);
 
     let mut tx = store.begin_write().await.unwrap();
     let mut locked = u.clone();
@@ -208,35 +151,17 @@ async fn users_sessions_and_tokens_round_trip(store: Store) {
     locked.locked_until = Some(t0 + Duration::minutes(1));
     tx.update_user(&locked).await.unwrap();
     tx.revoke_api_token(token.id, t0).await.unwrap();
-    assert_eq!(
-        tx.delete_expired_sessions(t0 + Duration::hours(9))
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(tx.delete_expired_sessions(t0 + Duration::hours(9)).await.unwrap(), 1);
     tx.commit().await.unwrap();
     assert_eq!(store.user(u.id).await.unwrap().unwrap(), locked);
-    assert_eq!(
-        store
-            .api_token_by_hash("hash1")
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked_at,
-        Some(t0)
-    );
+    assert_eq!(store.api_token_by_hash("hash1").await.unwrap().unwrap().revoked_at, Some(t0));
     assert!(store.session("abc").await.unwrap().is_none());
 }
 
 async fn append(store: &Store, n: usize, actor: &str) {
     for i in 0..n {
         let mut tx = store.begin_write().await.unwrap();
-        tx.append_audit(
-            AuditDraft::new(actor, "site.create", "site", format!("{actor}-{i}"))
-                .after(serde_json::json!({"i": i})),
-        )
-        .await
-        .unwrap();
+        tx.append_audit(AuditDraft::new(actor, "site.create", "site", format!("{actor}-{i}")).after(serde_json::json!({"i": i}))).await.unwrap();
         tx.commit().await.unwrap();
     }
 }
@@ -244,10 +169,7 @@ async fn append(store: &Store, n: usize, actor: &str) {
 async fn audit_chain_links_and_verifies(store: Store) {
     assert_eq!(store.verify_audit_chain().await.unwrap(), Ok(0));
     append(&store, 3, "admin").await;
-    let page = store
-        .audit_page(&AuditFilter::default(), 10, 0)
-        .await
-        .unwrap();
+    let page = store.audit_page(&AuditFilter::default(), 10, 0).await.unwrap();
     assert_eq!(page.total, 3);
     let r = &page.records;
     assert_eq!(r[0].seq, 3);
@@ -264,32 +186,18 @@ async fn audit_chain_links_and_verifies(store: Store) {
 async fn audit_filters_and_pages(store: Store) {
     append(&store, 4, "alice").await;
     append(&store, 3, "bob").await;
-    let by_bob = AuditFilter {
-        actor: Some("bob".into()),
-        ..Default::default()
-    };
+    let by_bob = AuditFilter { actor: Some("bob".into()), ..Default::default() };
     let p = store.audit_page(&by_bob, 2, 0).await.unwrap();
     assert_eq!(p.total, 3);
     assert_eq!(p.records.len(), 2);
     let p2 = store.audit_page(&by_bob, 2, 2).await.unwrap();
     assert_eq!(p2.records.len(), 1);
     assert!(p2.records.iter().all(|r| r.actor == "bob"));
-    let one = AuditFilter {
-        entity_type: Some("site".into()),
-        entity_id: Some("alice-2".into()),
-        ..Default::default()
-    };
+    let one = AuditFilter { entity_type: Some("site".into()), entity_id: Some("alice-2".into()), ..Default::default() };
     assert_eq!(store.audit_page(&one, 10, 0).await.unwrap().total, 1);
-    let future = AuditFilter {
-        from: Some(Utc::now() + Duration::days(1)),
-        ..Default::default()
-    };
+    let future = AuditFilter { from: Some(Utc::now() + Duration::days(1)), ..Default::default() };
     assert_eq!(store.audit_page(&future, 10, 0).await.unwrap().total, 0);
-    let past = AuditFilter {
-        to: Some(Utc::now() + Duration::days(1)),
-        from: Some(Utc::now() - Duration::days(1)),
-        ..Default::default()
-    };
+    let past = AuditFilter { to: Some(Utc::now() + Duration::days(1)), from: Some(Utc::now() - Duration::days(1)), ..Default::default() };
     assert_eq!(store.audit_page(&past, 10, 0).await.unwrap().total, 7);
 }
 
@@ -308,16 +216,8 @@ async fn concurrent_writers_keep_one_chain(store: Store) {
 
 async fn rolled_back_transaction_leaves_nothing(store: Store) {
     let mut tx = store.begin_write().await.unwrap();
-    tx.insert_site(
-        Uuid::now_v7(),
-        &site_input("GONE").validate().unwrap(),
-        &stamp("a"),
-    )
-    .await
-    .unwrap();
-    tx.append_audit(AuditDraft::new("a", "site.create", "site", "GONE"))
-        .await
-        .unwrap();
+    tx.insert_site(Uuid::now_v7(), &site_input("GONE").validate().unwrap(), &stamp("a")).await.unwrap();
+    tx.append_audit(AuditDraft::new("a", "site.create", "site", "GONE")).await.unwrap();
     drop(tx);
     assert!(store.list_sites().await.unwrap().is_empty());
     assert_eq!(store.audit_head().await.unwrap().0, 0);
@@ -327,13 +227,7 @@ async fn rolled_back_transaction_leaves_nothing(store: Store) {
 async fn regulated_rows_cannot_be_changed_behind_the_product(store: Store) {
     append(&store, 2, "admin").await;
     let mut tx = store.begin_write().await.unwrap();
-    tx.insert_site(
-        Uuid::now_v7(),
-        &site_input("MAIN").validate().unwrap(),
-        &stamp("a"),
-    )
-    .await
-    .unwrap();
+    tx.insert_site(Uuid::now_v7(), &site_input("MAIN").validate().unwrap(), &stamp("a")).await.unwrap();
     tx.commit().await.unwrap();
     for sql in [
         "UPDATE audit_records SET actor = 'mallory' WHERE seq = 1",

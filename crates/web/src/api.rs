@@ -57,29 +57,14 @@ pub struct VersionView {
 }
 
 pub fn versions(v: Vec<VersionInfo>) -> Vec<VersionView> {
-    v.into_iter()
-        .map(|v| VersionView {
-            version: v.version,
-            recorded_at: v.recorded_at,
-            recorded_by: v.recorded_by,
-            reason: v.reason,
-        })
-        .collect()
+    v.into_iter().map(|v| VersionView { version: v.version, recorded_at: v.recorded_at, recorded_by: v.recorded_by, reason: v.reason }).collect()
 }
 
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let backend = state.app.store.backend().as_str();
     match state.app.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({"status": "ok", "database": "ok", "backend": backend})),
-        ),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(
-                json!({"status": "error", "database": format!("unreachable: {e}"), "backend": backend}),
-            ),
-        ),
+        Ok(()) => (StatusCode::OK, Json(json!({"status": "ok", "database": "ok", "backend": backend}))),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "error", "database": format!("unreachable: {e}"), "backend": backend}))),
     }
 }
 
@@ -97,22 +82,11 @@ pub async fn list_sites(State(s): State<AppState>, p: Principal) -> ApiResult<im
     Ok(Json(s.app.list_sites(&p.actor).await?))
 }
 
-pub async fn create_site(
-    State(s): State<AppState>,
-    p: Principal,
-    ApiJson(input): ApiJson<SiteInput>,
-) -> ApiResult<impl IntoResponse> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.create_site(&p.actor, &input).await?),
-    ))
+pub async fn create_site(State(s): State<AppState>, p: Principal, ApiJson(input): ApiJson<SiteInput>) -> ApiResult<impl IntoResponse> {
+    Ok((StatusCode::CREATED, Json(s.app.create_site(&p.actor, &input).await?)))
 }
 
-pub async fn get_site(
-    State(s): State<AppState>,
-    p: Principal,
-    Path(id): Path<String>,
-) -> ApiResult<impl IntoResponse> {
+pub async fn get_site(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
     let (site, history) = s.app.site(&p.actor, parse_id("site", &id)?).await?;
     Ok(Json(json!({"site": site, "versions": versions(history)})))
 }
@@ -132,45 +106,19 @@ pub async fn update_site(
     Path(id): Path<String>,
     ApiJson(change): ApiJson<Change<SiteInput>>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(
-        s.app
-            .update_site(
-                &p.actor,
-                parse_id("site", &id)?,
-                &change.record,
-                Some(change.reason),
-            )
-            .await?,
-    ))
+    Ok(Json(s.app.update_site(&p.actor, parse_id("site", &id)?, &change.record, Some(change.reason)).await?))
 }
 
-pub async fn list_hospitals(
-    State(s): State<AppState>,
-    p: Principal,
-) -> ApiResult<impl IntoResponse> {
+pub async fn list_hospitals(State(s): State<AppState>, p: Principal) -> ApiResult<impl IntoResponse> {
     Ok(Json(s.app.list_hospitals(&p.actor).await?))
 }
 
-pub async fn create_hospital(
-    State(s): State<AppState>,
-    p: Principal,
-    ApiJson(input): ApiJson<HospitalInput>,
-) -> ApiResult<impl IntoResponse> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.create_hospital(&p.actor, &input).await?),
-    ))
+pub async fn create_hospital(State(s): State<AppState>, p: Principal, ApiJson(input): ApiJson<HospitalInput>) -> ApiResult<impl IntoResponse> {
+    Ok((StatusCode::CREATED, Json(s.app.create_hospital(&p.actor, &input).await?)))
 }
 
-pub async fn get_hospital(
-    State(s): State<AppState>,
-    p: Principal,
-    Path(id): Path<String>,
-) -> ApiResult<impl IntoResponse> {
-    let (h, history) = s
-        .app
-        .hospital(&p.actor, parse_id("hospital account", &id)?)
-        .await?;
+pub async fn get_hospital(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+    let (h, history) = s.app.hospital(&p.actor, parse_id("hospital account", &id)?).await?;
     Ok(Json(json!({"hospital": h, "versions": versions(history)})))
 }
 
@@ -181,26 +129,61 @@ pub async fn update_hospital(
     ApiJson(change): ApiJson<Change<HospitalInput>>,
 ) -> ApiResult<impl IntoResponse> {
     let id = parse_id("hospital account", &id)?;
-    Ok(Json(
-        s.app
-            .update_hospital(&p.actor, id, &change.record, Some(change.reason))
-            .await?,
-    ))
+    Ok(Json(s.app.update_hospital(&p.actor, id, &change.record, Some(change.reason)).await?))
 }
 
 pub async fn list_users(State(s): State<AppState>, p: Principal) -> ApiResult<impl IntoResponse> {
     Ok(Json(s.app.list_users(&p.actor).await?))
 }
 
-pub async fn create_user(
+pub async fn create_user(State(s): State<AppState>, p: Principal, ApiJson(input): ApiJson<NewUserInput>) -> ApiResult<impl IntoResponse> {
+    Ok((StatusCode::CREATED, Json(s.app.create_user(&p.actor, &input).await?)))
+}
+
+pub async fn get_user(State(s): State<AppState>, p: Principal, Path(username): Path<String>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(s.app.user(&p.actor, &username).await?))
+}
+
+pub async fn update_user(
     State(s): State<AppState>,
     p: Principal,
-    ApiJson(input): ApiJson<NewUserInput>,
+    Path(username): Path<String>,
+    ApiJson(change): ApiJson<app::users::UserChange>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.create_user(&p.actor, &input).await?),
-    ))
+    Ok(Json(s.app.update_user(&p.actor, &username, &change).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActiveChange {
+    pub active: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+pub async fn set_user_active(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(username): Path<String>,
+    ApiJson(c): ApiJson<ActiveChange>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(s.app.set_user_active(&p.actor, &username, c.active, c.reason).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    pub password: String,
+}
+
+pub async fn reset_password(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(username): Path<String>,
+    ApiJson(b): ApiJson<NewPassword>,
+) -> ApiResult<impl IntoResponse> {
+    s.app.reset_password(&p.actor, &username, &b.password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]
@@ -216,31 +199,13 @@ pub async fn list_tokens(State(s): State<AppState>, p: Principal) -> ApiResult<i
     Ok(Json(s.app.list_api_tokens(&p.actor).await?))
 }
 
-pub async fn create_token(
-    State(s): State<AppState>,
-    p: Principal,
-    ApiJson(t): ApiJson<NewToken>,
-) -> ApiResult<impl IntoResponse> {
-    let (view, secret) = s
-        .app
-        .create_api_token(&p.actor, &t.username, &t.name, t.expires_in_days)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"token": view, "secret": secret})),
-    ))
+pub async fn create_token(State(s): State<AppState>, p: Principal, ApiJson(t): ApiJson<NewToken>) -> ApiResult<impl IntoResponse> {
+    let (view, secret) = s.app.create_api_token(&p.actor, &t.username, &t.name, t.expires_in_days).await?;
+    Ok((StatusCode::CREATED, Json(json!({"token": view, "secret": secret}))))
 }
 
-pub async fn revoke_token(
-    State(s): State<AppState>,
-    p: Principal,
-    Path(id): Path<String>,
-) -> ApiResult<impl IntoResponse> {
-    Ok(Json(
-        s.app
-            .revoke_api_token(&p.actor, parse_id("API token", &id)?, None)
-            .await?,
-    ))
+pub async fn revoke_token(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(s.app.revoke_api_token(&p.actor, parse_id("API token", &id)?, None).await?))
 }
 
 /// Audit search parameters, as typed in the filter form or the query string.
@@ -271,9 +236,9 @@ fn opt(s: &str) -> Option<String> {
 fn day(field: &'static str, s: &str) -> Result<Option<NaiveDate>, FieldError> {
     match opt(s) {
         None => Ok(None),
-        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| FieldError::new(field, format!("'{v}' is not a date (YYYY-MM-DD)"))),
+        Some(v) => {
+            NaiveDate::parse_from_str(&v, "%Y-%m-%d").map(Some).map_err(|_| FieldError::new(field, format!("'{v}' is not a date (YYYY-MM-DD)")))
+        }
     }
 }
 
@@ -282,30 +247,19 @@ impl AuditQuery {
         let mut e = FieldErrors::default();
         let from = e.take(day("from", &self.from)).flatten();
         let to = e.take(day("to", &self.to)).flatten();
-        let page = match self
-            .page
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
+        let page = match self.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             None => 1,
             Some(p) => match p.parse::<i64>() {
                 Ok(n) if n >= 1 => n,
                 _ => {
-                    e.0.push(FieldError::new(
-                        "page",
-                        format!("'{p}' is not a page number"),
-                    ));
+                    e.0.push(FieldError::new("page", format!("'{p}' is not a page number")));
                     1
                 }
             },
         };
         if let (Some(f), Some(t)) = (from, to) {
             if t < f {
-                e.0.push(FieldError::new(
-                    "to",
-                    "the last day is before the first day",
-                ));
+                e.0.push(FieldError::new("to", "the last day is before the first day"));
             }
         }
         if !e.is_empty() {
@@ -328,16 +282,9 @@ impl AuditQuery {
 
 pub const AUDIT_PER_PAGE: i64 = 50;
 
-pub async fn audit(
-    State(s): State<AppState>,
-    p: Principal,
-    Query(q): Query<AuditQuery>,
-) -> ApiResult<impl IntoResponse> {
+pub async fn audit(State(s): State<AppState>, p: Principal, Query(q): Query<AuditQuery>) -> ApiResult<impl IntoResponse> {
     let (filter, page) = q.filter()?;
-    let result = s
-        .app
-        .audit_page(&p.actor, &filter, page, AUDIT_PER_PAGE)
-        .await?;
+    let result = s.app.audit_page(&p.actor, &filter, page, AUDIT_PER_PAGE).await?;
     Ok(Json(json!({
         "total": result.total,
         "page": page,
@@ -350,10 +297,7 @@ pub async fn audit(
 /// from what the server actually routes.
 pub async fn openapi() -> Json<Value> {
     let mut paths = serde_json::Map::new();
-    for spec in routes::specs()
-        .into_iter()
-        .filter(|s| s.path.starts_with("/api/v1/"))
-    {
+    for spec in routes::specs().into_iter().filter(|s| s.path.starts_with("/api/v1/")) {
         let params: Vec<Value> = spec
             .path
             .split('/')
@@ -375,9 +319,7 @@ pub async fn openapi() -> Json<Value> {
         if spec.method != axum::http::Method::GET {
             op["responses"]["422"] = json!({"description": "Invalid input", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
         }
-        let path = paths
-            .entry(spec.path.to_string())
-            .or_insert_with(|| json!({}));
+        let path = paths.entry(spec.path.to_string()).or_insert_with(|| json!({}));
         path[spec.method.as_str().to_lowercase()] = op;
     }
     Json(json!({

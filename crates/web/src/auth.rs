@@ -36,11 +36,7 @@ pub struct Principal {
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Principal>().cloned().ok_or_else(|| {
-            ApiError(AppError::Unauthenticated(
-                "sign in or send an API token".into(),
-            ))
-        })
+        parts.extensions.get::<Principal>().cloned().ok_or_else(|| ApiError(AppError::Unauthenticated("sign in or send an API token".into())))
     }
 }
 
@@ -56,11 +52,7 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| {
-            cookie::Cookie::split_parse(v.to_string())
-                .filter_map(Result::ok)
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|v| cookie::Cookie::split_parse(v.to_string()).filter_map(Result::ok).collect::<Vec<_>>())
         .find(|c| c.name() == SESSION_COOKIE)
         .map(|c| c.value().to_string())
 }
@@ -72,35 +64,20 @@ pub fn is_api(path: &str) -> bool {
 /// Resolves the caller from `Authorization: Bearer` or the session cookie.
 pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
         let Some(token) = token.filter(|t| !t.is_empty()) else {
-            return Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "the Authorization header must be 'Bearer <token>'",
-            )
-            .into_response();
+            return Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the Authorization header must be 'Bearer <token>'").into_response();
         };
         match state.app.token_actor(token).await {
             Ok(actor) => {
-                req.extensions_mut().insert(Principal {
-                    actor,
-                    session: None,
-                });
+                req.extensions_mut().insert(Principal { actor, session: None });
             }
             Err(e) => return ApiError(e).into_response(),
         }
     } else if let Some(token) = session_cookie(req.headers()) {
         match state.app.session_actor(&token).await {
             Ok(Some((actor, csrf))) => {
-                req.extensions_mut().insert(Principal {
-                    actor,
-                    session: Some(SessionInfo { token, csrf }),
-                });
+                req.extensions_mut().insert(Principal { actor, session: Some(SessionInfo { token, csrf }) });
             }
             Ok(None) => {}
             Err(e) => return ApiError(e).into_response(),
@@ -111,11 +88,7 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
 
 fn refuse(api: bool, status: StatusCode, detail: &str) -> Response {
     if api {
-        let slug = if status == StatusCode::UNAUTHORIZED {
-            "unauthenticated"
-        } else {
-            "forbidden"
-        };
+        let slug = if status == StatusCode::UNAUTHORIZED { "unauthenticated" } else { "forbidden" };
         Problem::new(status, slug, detail).into_response()
     } else {
         error_page(status, detail)
@@ -130,37 +103,21 @@ fn cross_site(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
     origin == "null" || origin_host != host
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Enforces the route table: who may call, and for browser sessions that a
 /// state-changing request carries the session's CSRF token.
-pub async fn guard(
-    State(state): State<AppState>,
-    matched: MatchedPath,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn guard(State(state): State<AppState>, matched: MatchedPath, req: Request, next: Next) -> Response {
     let path = matched.as_str().to_string();
     let api = is_api(&path);
-    let method = if req.method() == Method::HEAD {
-        Method::GET
-    } else {
-        req.method().clone()
-    };
+    let method = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
     let Some(access) = state.access.get(&(method.clone(), path.clone())).copied() else {
         // Fail closed: a route missing from the table is reachable by nobody.
         return refuse(api, StatusCode::FORBIDDEN, "this route has no access rule");
@@ -172,39 +129,18 @@ pub async fn guard(
     }
     match (access, &principal) {
         (Access::Public, _) => {}
-        (_, None) if api => {
-            return refuse(
-                true,
-                StatusCode::UNAUTHORIZED,
-                "sign in or send an API token (Authorization: Bearer <token>)",
-            )
-        }
+        (_, None) if api => return refuse(true, StatusCode::UNAUTHORIZED, "sign in or send an API token (Authorization: Bearer <token>)"),
         (_, None) => {
-            let next_url = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
-            let target = if method == Method::GET && next_url != "/" {
-                format!("/login?next={}", urlencode(next_url))
-            } else {
-                "/login".to_string()
-            };
+            let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let target = if method == Method::GET && next_url != "/" { format!("/login?next={}", urlencode(next_url)) } else { "/login".to_string() };
             return Redirect::to(&target).into_response();
         }
         (access, Some(p)) if !access.allows(&p.actor) => {
-            return refuse(
-                api,
-                StatusCode::FORBIDDEN,
-                &format!("your roles ({}) do not allow this", p.actor.roles.joined()),
-            );
+            return refuse(api, StatusCode::FORBIDDEN, &format!("your roles ({}) do not allow this", p.actor.roles.joined()));
         }
         _ => {}
     }
-    let req = match (
-        unsafe_method,
-        principal.as_ref().and_then(|p| p.session.as_ref()),
-    ) {
+    let req = match (unsafe_method, principal.as_ref().and_then(|p| p.session.as_ref())) {
         (true, Some(session)) => match check_csrf(req, &session.csrf).await {
             Ok(req) => req,
             Err(resp) => return resp,
@@ -216,42 +152,21 @@ pub async fn guard(
 
 async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
     let api = is_api(req.uri().path());
-    let bad = || {
-        refuse(
-            api,
-            StatusCode::FORBIDDEN,
-            "the form has expired or did not come from hemaflow; reload the page and try again",
-        )
-    };
+    let bad = || refuse(api, StatusCode::FORBIDDEN, "the form has expired or did not come from hemaflow; reload the page and try again");
     if let Some(h) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return if constant_time_eq(h, expected) {
-            Ok(req)
-        } else {
-            Err(bad())
-        };
+        return if constant_time_eq(h, expected) { Ok(req) } else { Err(bad()) };
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let is_form =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
         return Err(bad());
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
-        refuse(
-            api,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the form is larger than this server accepts",
-        )
-    })?;
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+        .await
+        .map_err(|_| refuse(api, StatusCode::PAYLOAD_TOO_LARGE, "the form is larger than this server accepts"))?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-    let token = pairs
-        .iter()
-        .find(|(k, _)| k == CSRF_FIELD)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
+    let token = pairs.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str()).unwrap_or("");
     if !constant_time_eq(token, expected) {
         return Err(bad());
     }
@@ -259,9 +174,7 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
 }
 
 pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|v| v.trim_start_matches('=').to_string())
-        .unwrap_or_default()
+    serde_urlencoded::to_string([("", s)]).map(|v| v.trim_start_matches('=').to_string()).unwrap_or_default()
 }
 
 /// Only same-site relative paths are followed after login.

@@ -54,13 +54,9 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut res = (status, axum::Json(&self)).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            "application/problem+json".parse().expect("static"),
-        );
+        res.headers_mut().insert(header::CONTENT_TYPE, "application/problem+json".parse().expect("static"));
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
         }
         res
     }
@@ -100,14 +96,7 @@ impl IntoResponse for ApiError {
         };
         let mut p = Problem::new(status, slug(&self.0), detail);
         if let AppError::Invalid(fields) = &self.0 {
-            p.errors = fields
-                .0
-                .iter()
-                .map(|f| FieldProblem {
-                    field: f.field.to_string(),
-                    message: f.message.clone(),
-                })
-                .collect();
+            p.errors = fields.0.iter().map(|f| FieldProblem { field: f.field.to_string(), message: f.message.clone() }).collect();
         }
         p.into_response()
     }
@@ -141,11 +130,7 @@ impl IntoResponse for PageError {
 }
 
 pub fn error_page(status: StatusCode, message: &str) -> Response {
-    let page = ErrorPage {
-        status: status.as_u16(),
-        title: status.canonical_reason().unwrap_or("Error").to_string(),
-        message: message.to_string(),
-    };
+    let page = ErrorPage { status: status.as_u16(), title: status.canonical_reason().unwrap_or("Error").to_string(), message: message.to_string() };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, message.to_string()).into_response(),

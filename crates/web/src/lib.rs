@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use error::Problem;
 
@@ -35,15 +35,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(app: App, secure_cookies: bool) -> Self {
-        let access = routes::specs()
-            .into_iter()
-            .map(|s| ((s.method, s.path.to_string()), s.access))
-            .collect();
-        Self {
-            app,
-            secure_cookies,
-            access: Arc::new(access),
-        }
+        let access = routes::specs().into_iter().map(|s| ((s.method, s.path.to_string()), s.access)).collect();
+        Self { app, secure_cookies, access: Arc::new(access) }
     }
 }
 
@@ -59,10 +52,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), auth::resolve))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
@@ -79,12 +74,6 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }

@@ -12,11 +12,7 @@ fn site(code: &str) -> serde_json::Value {
 }
 
 async fn healthz_reports_the_database_and_sets_a_request_id(t: TestApp) {
-    let r = common::client()
-        .get(t.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let r = common::client().get(t.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers().get("x-request-id").is_some());
     let v: serde_json::Value = r.json().await.unwrap();
@@ -33,29 +29,14 @@ async fn sites_are_created_read_and_corrected_with_a_reason(t: TestApp) {
 
     let mut changed = site("NORTH");
     changed["name"] = json!("Northgate Center");
-    let r = api
-        .put_json(
-            &format!("/api/v1/sites/{id}"),
-            json!({"reason": "renamed", "site": changed}),
-        )
-        .await;
+    let r = api.put_json(&format!("/api/v1/sites/{id}"), json!({"reason": "renamed", "site": changed})).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let got: serde_json::Value = api
-        .get(&format!("/api/v1/sites/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let got: serde_json::Value = api.get(&format!("/api/v1/sites/{id}")).await.json().await.unwrap();
     assert_eq!(got["site"]["name"], "Northgate Center");
     assert_eq!(got["versions"].as_array().unwrap().len(), 2);
     assert_eq!(got["versions"][0]["reason"], "renamed");
 
-    let audit: serde_json::Value = api
-        .get(&format!("/api/v1/audit?entity_type=site&entity_id={id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let audit: serde_json::Value = api.get(&format!("/api/v1/audit?entity_type=site&entity_id={id}")).await.json().await.unwrap();
     assert_eq!(audit["total"], 2);
     assert_eq!(audit["records"][0]["action"], "site.update");
     assert_eq!(audit["records"][0]["actor"], "admin");
@@ -68,24 +49,11 @@ async fn bad_input_gets_a_problem_and_changes_nothing(t: TestApp) {
     let c = &api.client;
 
     // Malformed JSON: 400.
-    let r = c
-        .post(&url)
-        .bearer_auth(&api.token)
-        .header("content-type", "application/json")
-        .body("{\"code\": ")
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(&url).bearer_auth(&api.token).header("content-type", "application/json").body("{\"code\": ").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     problem(r).await;
     // Not JSON at all: 415.
-    let r = c
-        .post(&url)
-        .bearer_auth(&api.token)
-        .body("code=X")
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(&url).bearer_auth(&api.token).body("code=X").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     problem(r).await;
     // Unknown field: 422, named.
@@ -93,10 +61,7 @@ async fn bad_input_gets_a_problem_and_changes_nothing(t: TestApp) {
     s["colour"] = json!("red");
     let r = api.post_json("/api/v1/sites", s).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(problem(r).await["detail"]
-        .as_str()
-        .unwrap()
-        .contains("colour"));
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("colour"));
     // Unknown value: 422 with the field.
     let mut s = site("BOAT");
     s["kind"] = json!("boat");
@@ -106,8 +71,7 @@ async fn bad_input_gets_a_problem_and_changes_nothing(t: TestApp) {
     assert_eq!(p["errors"][0]["field"], "kind");
     assert!(p["errors"][0]["message"].as_str().unwrap().contains("boat"));
     // Oversized body: 413.
-    let big =
-        json!({"code": "BIG", "name": "x".repeat(300 * 1024), "kind": "fixed", "time_zone": "UTC"});
+    let big = json!({"code": "BIG", "name": "x".repeat(300 * 1024), "kind": "fixed", "time_zone": "UTC"});
     let r = api.post_json("/api/v1/sites", big).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     problem(r).await;
@@ -116,19 +80,9 @@ async fn bad_input_gets_a_problem_and_changes_nothing(t: TestApp) {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     problem(r).await;
     // Correction without a reason: 422; of an unknown id: 404.
-    let r = api
-        .put_json(
-            &format!("/api/v1/sites/{}", t.site_id),
-            json!({"reason": " ", "site": site("MAIN")}),
-        )
-        .await;
+    let r = api.put_json(&format!("/api/v1/sites/{}", t.site_id), json!({"reason": " ", "site": site("MAIN")})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = api
-        .put_json(
-            "/api/v1/sites/not-an-id",
-            json!({"reason": "x", "site": site("MAIN")}),
-        )
-        .await;
+    let r = api.put_json("/api/v1/sites/not-an-id", json!({"reason": "x", "site": site("MAIN")})).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     problem(r).await;
     // Bad audit filter: 422.
@@ -136,11 +90,7 @@ async fn bad_input_gets_a_problem_and_changes_nothing(t: TestApp) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem(r).await["errors"][0]["field"], "from");
 
-    assert_eq!(
-        t.audit_head().await,
-        head,
-        "a refused request wrote to the audit trail"
-    );
+    assert_eq!(t.audit_head().await, head, "a refused request wrote to the audit trail");
     assert_eq!(t.app.store.list_sites().await.unwrap().len(), 1);
 }
 
@@ -152,30 +102,12 @@ async fn users_duplicate_names_and_unknown_roles_are_refused(t: TestApp) {
     assert_eq!(v["roles"], json!(["lab", "quality"]));
     assert!(v.get("password_hash").is_none());
     let head = t.audit_head().await;
-    let r = api
-        .post_json(
-            "/api/v1/users",
-            json!({"username": "newlab", "password": "long-enough-pw", "roles": ["lab"]}),
-        )
-        .await;
+    let r = api.post_json("/api/v1/users", json!({"username": "newlab", "password": "long-enough-pw", "roles": ["lab"]})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(problem(r).await["detail"]
-        .as_str()
-        .unwrap()
-        .contains("newlab"));
-    let r = api
-        .post_json(
-            "/api/v1/users",
-            json!({"username": "wiz", "password": "long-enough-pw", "roles": ["wizard"]}),
-        )
-        .await;
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("newlab"));
+    let r = api.post_json("/api/v1/users", json!({"username": "wiz", "password": "long-enough-pw", "roles": ["wizard"]})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = api
-        .post_json(
-            "/api/v1/users",
-            json!({"username": "short", "password": "short", "roles": ["lab"]}),
-        )
-        .await;
+    let r = api.post_json("/api/v1/users", json!({"username": "short", "password": "short", "roles": ["lab"]})).await;
     assert_eq!(problem(r).await["errors"][0]["field"], "password");
     assert_eq!(t.audit_head().await, head);
 }
@@ -183,65 +115,29 @@ async fn users_duplicate_names_and_unknown_roles_are_refused(t: TestApp) {
 async fn tokens_missing_malformed_revoked_and_expired_get_401(t: TestApp) {
     let c = common::client();
     let url = t.url("/api/v1/hospitals");
-    assert_eq!(
-        c.get(&url).send().await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
-    let r = c
-        .get(&url)
-        .header("authorization", "Basic abc")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(c.get(&url).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let r = c.get(&url).header("authorization", "Basic abc").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(problem(r).await["detail"]
-        .as_str()
-        .unwrap()
-        .contains("Bearer"));
-    let r = c
-        .get(&url)
-        .bearer_auth("hft_nonsense")
-        .send()
-        .await
-        .unwrap();
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("Bearer"));
+    let r = c.get(&url).bearer_auth("hft_nonsense").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     let api = t.api();
-    let r = api
-        .post_json(
-            "/api/v1/tokens",
-            json!({"username": "sales", "name": "CRM", "expires_in_days": 30}),
-        )
-        .await;
+    let r = api.post_json("/api/v1/tokens", json!({"username": "sales", "name": "CRM", "expires_in_days": 30})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: serde_json::Value = r.json().await.unwrap();
     let secret = v["secret"].as_str().unwrap().to_string();
     let id = v["token"]["id"].as_str().unwrap().to_string();
     let r = c.get(&url).bearer_auth(&secret).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        r.json::<serde_json::Value>()
-            .await
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap().as_array().unwrap().len(), 2);
 
-    let r = api
-        .post_json(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
-        .await;
+    let r = api.post_json(&format!("/api/v1/tokens/{id}/revoke"), json!({})).await;
     assert_eq!(r.status(), StatusCode::OK);
     let r = c.get(&url).bearer_auth(&secret).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(problem(r).await["detail"]
-        .as_str()
-        .unwrap()
-        .contains("revoked"));
-    let r = api
-        .post_json(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
-        .await;
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("revoked"));
+    let r = api.post_json(&format!("/api/v1/tokens/{id}/revoke"), json!({})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 
     // An expired token, written as if time had passed.
@@ -260,17 +156,9 @@ async fn tokens_missing_malformed_revoked_and_expired_get_401(t: TestApp) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let r = c
-        .get(t.url("/api/v1/sites"))
-        .bearer_auth("hft_expired")
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(t.url("/api/v1/sites")).bearer_auth("hft_expired").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(problem(r).await["detail"]
-        .as_str()
-        .unwrap()
-        .contains("expired"));
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("expired"));
 }
 
 async fn hospitals_are_created_and_corrected_through_the_api(t: TestApp) {
@@ -283,19 +171,9 @@ async fn hospitals_are_created_and_corrected_through_the_api(t: TestApp) {
     let id = h["id"].as_str().unwrap();
     let mut changed = body.clone();
     changed["status"] = json!("on_hold");
-    let r = api
-        .put_json(
-            &format!("/api/v1/hospitals/{id}"),
-            json!({"reason": "credit hold", "hospital": changed}),
-        )
-        .await;
+    let r = api.put_json(&format!("/api/v1/hospitals/{id}"), json!({"reason": "credit hold", "hospital": changed})).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let got: serde_json::Value = api
-        .get(&format!("/api/v1/hospitals/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let got: serde_json::Value = api.get(&format!("/api/v1/hospitals/{id}")).await.json().await.unwrap();
     assert_eq!(got["hospital"]["status"], "on_hold");
     assert_eq!(got["versions"].as_array().unwrap().len(), 2);
     let mut bad = body.clone();
@@ -307,26 +185,11 @@ async fn hospitals_are_created_and_corrected_through_the_api(t: TestApp) {
 }
 
 async fn openapi_lists_every_api_route(t: TestApp) {
-    let v: serde_json::Value = common::client()
-        .get(t.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: serde_json::Value = common::client().get(t.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["openapi"], "3.1.0");
-    for spec in web::routes::specs()
-        .into_iter()
-        .filter(|s| s.path.starts_with("/api/v1/"))
-    {
+    for spec in web::routes::specs().into_iter().filter(|s| s.path.starts_with("/api/v1/")) {
         let op = &v["paths"][spec.path][spec.method.as_str().to_lowercase()];
-        assert!(
-            op.is_object(),
-            "{} {} missing from the OpenAPI document",
-            spec.method,
-            spec.path
-        );
+        assert!(op.is_object(), "{} {} missing from the OpenAPI document", spec.method, spec.path);
     }
 }
 
@@ -336,7 +199,58 @@ async fn unknown_api_route_is_a_problem(t: TestApp) {
     problem(r).await;
 }
 
+async fn roles_are_changed_with_a_reason_and_sessions_end(t: TestApp) {
+    let api = t.api();
+    let lab = t.login_as("lab").await;
+    let head = t.audit_head().await;
+    // Refusals first: no reason, hospital role without a hospital, unknown role, unknown user.
+    let r = api.put_json("/api/v1/users/lab", json!({"roles": ["lab", "quality"], "reason": ""})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "reason");
+    let r = api.put_json("/api/v1/users/lab", json!({"roles": ["hospital"], "reason": "portal"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "hospital");
+    let r = api.put_json("/api/v1/users/lab", json!({"roles": ["alchemist"], "reason": "x"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = api.put_json("/api/v1/users/ghost", json!({"roles": ["lab"], "reason": "x"})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // An admin cannot demote themselves.
+    let r = api.put_json("/api/v1/users/admin", json!({"roles": ["quality"], "reason": "oops"})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(t.audit_head().await, head);
+
+    let r = api.put_json("/api/v1/users/lab", json!({"roles": ["lab", "quality"], "reason": "covers QA reviews"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let u: serde_json::Value = api.get("/api/v1/users/lab").await.json().await.unwrap();
+    assert_eq!(u["roles"], json!(["lab", "quality"]));
+    // The old session is gone; the new roles apply at the next sign-in.
+    let r = lab.client.get(t.url("/quality/audit")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let again = t.login_as("lab").await;
+    assert_eq!(again.client.get(t.url("/quality/audit")).send().await.unwrap().status(), StatusCode::OK);
+    let audit: serde_json::Value = api.get("/api/v1/audit?action=user.update").await.json().await.unwrap();
+    assert_eq!(audit["records"][0]["reason"], "covers QA reviews");
+}
+
+async fn deactivation_and_password_reset_through_the_api(t: TestApp) {
+    let api = t.api();
+    let r = api.post_json("/api/v1/users/sales/active", json!({"active": false, "reason": "left"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = common::client().post(t.url("/login")).form(&[("username", "sales"), ("password", common::PASSWORD)]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    api.post_json("/api/v1/users/sales/active", json!({"active": true})).await;
+    let r = api.post_json("/api/v1/users/sales/password", json!({"password": "short"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "password");
+    let r = api.post_json("/api/v1/users/sales/password", json!({"password": "a-brand-new-password"})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = common::client().post(t.url("/login")).form(&[("username", "sales"), ("password", "a-brand-new-password")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let audit: serde_json::Value = api.get("/api/v1/audit?action=user.password_reset").await.json().await.unwrap();
+    assert_eq!(audit["total"], 1);
+    assert!(audit["records"][0]["after"].is_null(), "the audit trail never holds a password or its hash");
+}
+
 both_backends!(
+    roles_are_changed_with_a_reason_and_sessions_end,
+    deactivation_and_password_reset_through_the_api,
     healthz_reports_the_database_and_sets_a_request_id,
     sites_are_created_read_and_corrected_with_a_reason,
     bad_input_gets_a_problem_and_changes_nothing,

@@ -9,37 +9,11 @@ use common::TestApp;
 use reqwest::{Method, StatusCode};
 use std::collections::BTreeSet;
 
-const STAFF: &[&str] = &[
-    "admin",
-    "recruiter",
-    "collector",
-    "lab",
-    "distribution",
-    "apheresis",
-    "sales",
-    "quality",
-];
-const ALL: &[&str] = &[
-    "admin",
-    "recruiter",
-    "collector",
-    "lab",
-    "distribution",
-    "apheresis",
-    "sales",
-    "quality",
-    "hospital",
-];
+const STAFF: &[&str] = &["admin", "recruiter", "collector", "lab", "distribution", "apheresis", "sales", "quality"];
+const ALL: &[&str] = &["admin", "recruiter", "collector", "lab", "distribution", "apheresis", "sales", "quality", "hospital"];
 const ADMIN: &[&str] = &["admin"];
 const SITE_MANAGERS: &[&str] = &["admin"];
-const HOSPITAL_VIEWERS: &[&str] = &[
-    "admin",
-    "distribution",
-    "apheresis",
-    "sales",
-    "quality",
-    "hospital",
-];
+const HOSPITAL_VIEWERS: &[&str] = &["admin", "distribution", "apheresis", "sales", "quality", "hospital"];
 const HOSPITAL_MANAGERS: &[&str] = &["admin", "sales"];
 const AUDITORS: &[&str] = &["admin", "quality"];
 
@@ -78,7 +52,16 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/api/v1/audit", Some(AUDITORS)),
         ("GET", "/admin/users", Some(ADMIN)),
         ("POST", "/admin/users", Some(ADMIN)),
+        ("GET", "/admin/users/{username}", Some(ADMIN)),
+        ("POST", "/admin/users/{username}", Some(ADMIN)),
         ("POST", "/admin/users/{username}/active", Some(ADMIN)),
+        ("POST", "/admin/users/{username}/password", Some(ADMIN)),
+        ("GET", "/account", Some(ALL)),
+        ("POST", "/account/password", Some(ALL)),
+        ("GET", "/api/v1/users/{username}", Some(ADMIN)),
+        ("PUT", "/api/v1/users/{username}", Some(ADMIN)),
+        ("POST", "/api/v1/users/{username}/active", Some(ADMIN)),
+        ("POST", "/api/v1/users/{username}/password", Some(ADMIN)),
         ("POST", "/admin/tokens", Some(ADMIN)),
         ("POST", "/admin/tokens/{id}/revoke", Some(ADMIN)),
         ("GET", "/api/v1/users", Some(ADMIN)),
@@ -99,9 +82,7 @@ fn concrete(t: &TestApp, path: &str) -> String {
     } else {
         t.site_id.to_string()
     };
-    path.replace("{id}", &id)
-        .replace("{username}", "lab")
-        .replace("{file}", "app.css")
+    path.replace("{id}", &id).replace("{username}", "lab").replace("{file}", "app.css")
 }
 
 /// Bodies that pass authorization but change nothing (they fail validation), so the
@@ -110,49 +91,27 @@ fn body(method: &str, path: &str) -> Option<(&'static str, String)> {
     match (method, path) {
         ("GET", _) => None,
         (_, p) if p.starts_with("/api/") => Some(("application/json", "{}".into())),
-        (_, "/admin/users/{username}/active") => {
-            Some(("application/x-www-form-urlencoded", "active=true".into()))
-        }
+        (_, "/admin/users/{username}/active") => Some(("application/x-www-form-urlencoded", "active=true".into())),
         _ => Some(("application/x-www-form-urlencoded", "code=".into())),
     }
 }
 
 #[test]
 fn every_route_has_an_expectation_and_no_expectation_is_stale() {
-    let table: BTreeSet<(String, String)> = web::routes::specs()
-        .into_iter()
-        .map(|s| (s.method.to_string(), s.path.to_string()))
-        .collect();
-    let expected: BTreeSet<(String, String)> = expected()
-        .into_iter()
-        .map(|(m, p, _)| (m.to_string(), p.to_string()))
-        .collect();
-    assert_eq!(
-        table.difference(&expected).collect::<Vec<_>>(),
-        Vec::<&(String, String)>::new(),
-        "routes without an expectation"
-    );
-    assert_eq!(
-        expected.difference(&table).collect::<Vec<_>>(),
-        Vec::<&(String, String)>::new(),
-        "expectations without a route"
-    );
+    let table: BTreeSet<(String, String)> = web::routes::specs().into_iter().map(|s| (s.method.to_string(), s.path.to_string())).collect();
+    let expected: BTreeSet<(String, String)> = expected().into_iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(table.difference(&expected).collect::<Vec<_>>(), Vec::<&(String, String)>::new(), "routes without an expectation");
+    assert_eq!(expected.difference(&table).collect::<Vec<_>>(), Vec::<&(String, String)>::new(), "expectations without a route");
 }
 
 async fn matrix_holds_for_every_route_and_role(t: TestApp) {
     // Signing in and out are tested on their own: a bad login is a 401 by design.
-    let routes: Vec<_> = expected()
-        .into_iter()
-        .filter(|(m, p, _)| *p != "/logout" && !(*m == "POST" && *p == "/login"))
-        .collect();
+    let routes: Vec<_> = expected().into_iter().filter(|(m, p, _)| *p != "/logout" && !(*m == "POST" && *p == "/login")).collect();
     for role in ALL {
         let s = t.login_as(role).await;
         for (method, path, allowed) in &routes {
             let url = t.url(&concrete(&t, path));
-            let mut req = s
-                .client
-                .request(Method::from_bytes(method.as_bytes()).unwrap(), &url)
-                .header("x-csrf-token", &s.csrf);
+            let mut req = s.client.request(Method::from_bytes(method.as_bytes()).unwrap(), &url).header("x-csrf-token", &s.csrf);
             if let Some((ct, b)) = body(method, path) {
                 req = req.header("content-type", ct).body(b);
             }
@@ -160,9 +119,7 @@ async fn matrix_holds_for_every_route_and_role(t: TestApp) {
             let may = allowed.is_none_or(|roles| roles.contains(role));
             if may {
                 assert!(
-                    status != StatusCode::FORBIDDEN
-                        && status != StatusCode::UNAUTHORIZED
-                        && !status.is_server_error(),
+                    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED && !status.is_server_error(),
                     "{role} {method} {path}: expected to get through, got {status}"
                 );
             } else {
@@ -170,13 +127,7 @@ async fn matrix_holds_for_every_route_and_role(t: TestApp) {
             }
         }
         // Signing out is allowed for everyone; done last since it ends the session.
-        let r = s
-            .client
-            .post(t.url("/logout"))
-            .form(&[("_csrf", s.csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let r = s.client.post(t.url("/logout")).form(&[("_csrf", s.csrf.as_str())]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{role} logout");
     }
 }
@@ -194,62 +145,27 @@ async fn anonymous_api_gets_401_and_pages_redirect_to_login(t: TestApp) {
         }
         let r = req.send().await.unwrap();
         if path.starts_with("/api/") {
-            assert_eq!(
-                r.status(),
-                StatusCode::UNAUTHORIZED,
-                "anonymous {method} {path}"
-            );
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "anonymous {method} {path}");
             let p = common::problem(r).await;
             assert_eq!(p["status"], 401);
         } else {
-            assert_eq!(
-                r.status(),
-                StatusCode::SEE_OTHER,
-                "anonymous {method} {path}"
-            );
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "anonymous {method} {path}");
             let to = r.headers()["location"].to_str().unwrap();
-            assert!(
-                to.starts_with("/login"),
-                "anonymous {method} {path} went to {to}"
-            );
+            assert!(to.starts_with("/login"), "anonymous {method} {path} went to {to}");
         }
     }
 }
 
 async fn hospital_user_gets_404_for_another_hospital(t: TestApp) {
     let s = t.login_as("hospital").await;
-    for path in [
-        format!("/api/v1/hospitals/{}", t.other_hospital),
-        format!("/hospitals/{}", t.other_hospital),
-    ] {
+    for path in [format!("/api/v1/hospitals/{}", t.other_hospital), format!("/hospitals/{}", t.other_hospital)] {
         let r = s.client.get(t.url(&path)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
     }
-    let own: serde_json::Value = s
-        .client
-        .get(t.url("/api/v1/hospitals"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let codes: Vec<&str> = own
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["code"].as_str().unwrap())
-        .collect();
+    let own: serde_json::Value = s.client.get(t.url("/api/v1/hospitals")).send().await.unwrap().json().await.unwrap();
+    let codes: Vec<&str> = own.as_array().unwrap().iter().map(|h| h["code"].as_str().unwrap()).collect();
     assert_eq!(codes, vec!["H-OWN"]);
-    let page = s
-        .client
-        .get(t.url("/hospitals"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = s.client.get(t.url("/hospitals")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Own Hospital") && !page.contains("Other Hospital"));
 }
 

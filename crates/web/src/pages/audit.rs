@@ -33,36 +33,18 @@ pub struct AuditResults {
 fn link(q: &AuditQuery, page: i64) -> String {
     let mut q = q.clone();
     q.page = Some(page.to_string());
-    let pairs = [
-        ("entity_type", &q.entity_type),
-        ("entity_id", &q.entity_id),
-        ("actor", &q.actor),
-        ("action", &q.action),
-        ("from", &q.from),
-        ("to", &q.to),
-    ];
-    let mut parts: Vec<String> = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect();
+    let pairs =
+        [("entity_type", &q.entity_type), ("entity_id", &q.entity_id), ("actor", &q.actor), ("action", &q.action), ("from", &q.from), ("to", &q.to)];
+    let mut parts: Vec<String> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
     parts.push(format!("page={page}"));
     format!("/quality/audit?{}", parts.join("&"))
 }
 
-pub async fn list(
-    State(s): State<AppState>,
-    p: Principal,
-    headers: HeaderMap,
-    Query(q): Query<AuditQuery>,
-) -> PageResult {
+pub async fn list(State(s): State<AppState>, p: Principal, headers: HeaderMap, Query(q): Query<AuditQuery>) -> PageResult {
     let partial = headers.get("hx-request").is_some() && headers.get("hx-boosted").is_none();
     let (results, error, status) = match q.filter() {
         Ok((filter, page)) => {
-            let r = s
-                .app
-                .audit_page(&p.actor, &filter, page, AUDIT_PER_PAGE)
-                .await?;
+            let r = s.app.audit_page(&p.actor, &filter, page, AUDIT_PER_PAGE).await?;
             let pages = ((r.total + AUDIT_PER_PAGE - 1) / AUDIT_PER_PAGE).max(1);
             let results = AuditResults {
                 total: r.total,
@@ -75,14 +57,7 @@ pub async fn list(
             (results, None, StatusCode::OK)
         }
         Err(e) => (
-            AuditResults {
-                records: vec![],
-                total: 0,
-                page: 1,
-                pages: 1,
-                prev_link: None,
-                next_link: None,
-            },
+            AuditResults { records: vec![], total: 0, page: 1, pages: 1, prev_link: None, next_link: None },
             Some(e.to_string()),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
@@ -90,13 +65,5 @@ pub async fn list(
     if partial && error.is_none() {
         return render(&results);
     }
-    render_status(
-        status,
-        &AuditPageView {
-            layout: Layout::new(&p, "audit"),
-            q,
-            results,
-            error,
-        },
-    )
+    render_status(status, &AuditPageView { layout: Layout::new(&p, "audit"), q, results, error })
 }

@@ -22,11 +22,7 @@ pub struct HospitalsPage {
 
 pub async fn list(State(s): State<AppState>, p: Principal) -> PageResult {
     let hospitals = s.app.list_hospitals(&p.actor).await?;
-    render(&HospitalsPage {
-        layout: Layout::new(&p, "hospitals"),
-        hospitals,
-        can_manage: p.actor.can(Permission::ManageHospitals),
-    })
+    render(&HospitalsPage { layout: Layout::new(&p, "hospitals"), hospitals, can_manage: p.actor.can(Permission::ManageHospitals) })
 }
 
 #[derive(Template)]
@@ -39,10 +35,7 @@ pub struct HospitalPage {
 }
 
 pub async fn show(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> PageResult {
-    let (h, history) = s
-        .app
-        .hospital(&p.actor, parse_id("hospital account", &id)?)
-        .await?;
+    let (h, history) = s.app.hospital(&p.actor, parse_id("hospital account", &id)?).await?;
     render(&HospitalPage {
         layout: Layout::new(&p, "hospitals"),
         h,
@@ -108,34 +101,19 @@ impl HospitalForm {
     }
 }
 
-async fn form_page(
-    s: &AppState,
-    p: &Principal,
-    form: &HospitalForm,
-    editing: Option<&HospitalAccount>,
-    error: Option<&AppError>,
-) -> FormPage {
+async fn form_page(s: &AppState, p: &Principal, form: &HospitalForm, editing: Option<&HospitalAccount>, error: Option<&AppError>) -> FormPage {
     let mut site_options = vec![(String::new(), "(none)".to_string())];
     if let Ok(sites) = s.app.list_sites(&p.actor).await {
-        site_options.extend(sites.into_iter().map(|s| {
-            (
-                s.fields.code.as_str().to_string(),
-                format!("{} — {}", s.fields.code.as_str(), s.fields.name),
-            )
-        }));
+        site_options
+            .extend(sites.into_iter().map(|s| (s.fields.code.as_str().to_string(), format!("{} — {}", s.fields.code.as_str(), s.fields.name))));
     }
-    let statuses = AccountStatus::ALL
-        .iter()
-        .map(|a| (a.as_str().to_string(), a.as_str().replace('_', " ")))
-        .collect();
+    let statuses = AccountStatus::ALL.iter().map(|a| (a.as_str().to_string(), a.as_str().replace('_', " "))).collect();
     let mut fields = vec![
-        FieldView::text("code", "Account code", &form.code)
-            .required()
-            .help(if editing.is_some() {
-                "The code identifies the account and cannot change."
-            } else {
-                "Upper-case letters, digits and '-', e.g. H-STMARY."
-            }),
+        FieldView::text("code", "Account code", &form.code).required().help(if editing.is_some() {
+            "The code identifies the account and cannot change."
+        } else {
+            "Upper-case letters, digits and '-', e.g. H-STMARY."
+        }),
         FieldView::text("name", "Name", &form.name).required(),
         FieldView::text("address", "Address", &form.address),
         FieldView::text("city", "City", &form.city),
@@ -143,64 +121,35 @@ async fn form_page(
         FieldView::text("contact_email", "Contact email", &form.contact_email).kind("email"),
         FieldView::text("contact_phone", "Contact phone", &form.contact_phone),
         FieldView::text("delivery_site", "Delivery site", &form.delivery_site).select(site_options),
-        FieldView::text(
-            "status",
-            "Account status",
-            if form.status.is_empty() {
-                "active"
-            } else {
-                &form.status
-            },
-        )
-        .required()
-        .select(statuses),
+        FieldView::text("status", "Account status", if form.status.is_empty() { "active" } else { &form.status }).required().select(statuses),
     ];
     if editing.is_some() {
         fields.push(
-            FieldView::text(
-                "reason",
-                "Reason for the change",
-                form.reason.as_deref().unwrap_or(""),
-            )
-            .required()
-            .kind("textarea")
-            .help("Kept with the new version and in the audit trail."),
+            FieldView::text("reason", "Reason for the change", form.reason.as_deref().unwrap_or(""))
+                .required()
+                .kind("textarea")
+                .help("Kept with the new version and in the audit trail."),
         );
     }
     let form_error = match error {
         Some(AppError::Invalid(e)) => {
             let rest = attach_errors(&mut fields, e);
-            Some(if rest.is_empty() {
-                "Please correct the fields marked below.".to_string()
-            } else {
-                rest.join("; ")
-            })
+            Some(if rest.is_empty() { "Please correct the fields marked below.".to_string() } else { rest.join("; ") })
         }
         Some(e) => Some(e.to_string()),
         None => None,
     };
     let (title, action) = match editing {
-        Some(h) => (
-            format!("Correct account {}", h.fields.code.as_str()),
-            format!("/hospitals/{}", h.id),
-        ),
+        Some(h) => (format!("Correct account {}", h.fields.code.as_str()), format!("/hospitals/{}", h.id)),
         None => ("New hospital account".to_string(), "/hospitals".to_string()),
     };
     FormPage {
         layout: Layout::new(p, "hospitals"),
         title,
-        intro: if editing.is_some() {
-            "Saving records a new version; the current one stays in the history.".into()
-        } else {
-            String::new()
-        },
+        intro: if editing.is_some() { "Saving records a new version; the current one stays in the history.".into() } else { String::new() },
         cancel: action.clone(),
         action,
-        submit: if editing.is_some() {
-            "Save new version"
-        } else {
-            "Create account"
-        },
+        submit: if editing.is_some() { "Save new version" } else { "Create account" },
         fields,
         form_error,
     }
@@ -210,53 +159,28 @@ pub async fn new_form(State(s): State<AppState>, p: Principal) -> PageResult {
     render(&form_page(&s, &p, &HospitalForm::default(), None, None).await)
 }
 
-pub async fn create(
-    State(s): State<AppState>,
-    p: Principal,
-    Form(form): Form<HospitalForm>,
-) -> PageResult {
+pub async fn create(State(s): State<AppState>, p: Principal, Form(form): Form<HospitalForm>) -> PageResult {
     match s.app.create_hospital(&p.actor, &form.input()).await {
         Ok(h) => Ok(Redirect::to(&format!("/hospitals/{}", h.id)).into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => render_status(
-            crate::error::status_of(&e),
-            &form_page(&s, &p, &form, None, Some(&e)).await,
-        ),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            render_status(crate::error::status_of(&e), &form_page(&s, &p, &form, None, Some(&e)).await)
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn edit_form(
-    State(s): State<AppState>,
-    p: Principal,
-    Path(id): Path<String>,
-) -> PageResult {
-    let (h, _) = s
-        .app
-        .hospital(&p.actor, parse_id("hospital account", &id)?)
-        .await?;
+pub async fn edit_form(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> PageResult {
+    let (h, _) = s.app.hospital(&p.actor, parse_id("hospital account", &id)?).await?;
     render(&form_page(&s, &p, &HospitalForm::of(&h), Some(&h), None).await)
 }
 
-pub async fn update(
-    State(s): State<AppState>,
-    p: Principal,
-    Path(id): Path<String>,
-    Form(form): Form<HospitalForm>,
-) -> PageResult {
-    let (h, _) = s
-        .app
-        .hospital(&p.actor, parse_id("hospital account", &id)?)
-        .await?;
-    match s
-        .app
-        .update_hospital(&p.actor, h.id, &form.input(), form.reason.clone())
-        .await
-    {
+pub async fn update(State(s): State<AppState>, p: Principal, Path(id): Path<String>, Form(form): Form<HospitalForm>) -> PageResult {
+    let (h, _) = s.app.hospital(&p.actor, parse_id("hospital account", &id)?).await?;
+    match s.app.update_hospital(&p.actor, h.id, &form.input(), form.reason.clone()).await {
         Ok(h) => Ok(Redirect::to(&format!("/hospitals/{}", h.id)).into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => render_status(
-            crate::error::status_of(&e),
-            &form_page(&s, &p, &form, Some(&h), Some(&e)).await,
-        ),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            render_status(crate::error::status_of(&e), &form_page(&s, &p, &form, Some(&h), Some(&e)).await)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -28,11 +28,7 @@ pub fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
         Ok(html) => Ok((status, Html(html)).into_response()),
         Err(e) => {
             tracing::error!(error = %e, "template failed to render");
-            Ok((
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the page could not be rendered; the error has been logged",
-            )
-                .into_response())
+            Ok((StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered; the error has been logged").into_response())
         }
     }
 }
@@ -56,60 +52,26 @@ pub struct Layout {
 impl Layout {
     pub fn new(p: &Principal, active: &'static str) -> Self {
         let a = &p.actor;
-        let mut nav = vec![NavItem {
-            key: "dashboard",
-            label: "Dashboard",
-            href: "/",
-        }];
+        let mut nav = vec![NavItem { key: "dashboard", label: "Dashboard", href: "/" }];
         if a.can(Permission::ViewSites) {
-            nav.push(NavItem {
-                key: "sites",
-                label: "Sites",
-                href: "/sites",
-            });
+            nav.push(NavItem { key: "sites", label: "Sites", href: "/sites" });
         }
         if a.can(Permission::ViewHospitals) {
-            nav.push(NavItem {
-                key: "hospitals",
-                label: "Hospitals",
-                href: "/hospitals",
-            });
+            nav.push(NavItem { key: "hospitals", label: "Hospitals", href: "/hospitals" });
         } else if a.can(Permission::ViewOwnHospital) {
-            nav.push(NavItem {
-                key: "hospitals",
-                label: "My hospital",
-                href: "/hospitals",
-            });
+            nav.push(NavItem { key: "hospitals", label: "My hospital", href: "/hospitals" });
         }
         if a.can(Permission::ViewAudit) {
-            nav.push(NavItem {
-                key: "audit",
-                label: "Audit trail",
-                href: "/quality/audit",
-            });
+            nav.push(NavItem { key: "audit", label: "Audit trail", href: "/quality/audit" });
         }
         if a.can(Permission::ManageUsers) {
-            nav.push(NavItem {
-                key: "users",
-                label: "Users",
-                href: "/admin/users",
-            });
+            nav.push(NavItem { key: "users", label: "Users", href: "/admin/users" });
         }
         Self {
             display_name: a.display_name.clone(),
             username: a.username.clone(),
-            roles: a
-                .roles
-                .as_slice()
-                .iter()
-                .map(|r| r.title())
-                .collect::<Vec<_>>()
-                .join(", "),
-            csrf: p
-                .session
-                .as_ref()
-                .map(|s| s.csrf.clone())
-                .unwrap_or_default(),
+            roles: a.roles.as_slice().iter().map(|r| r.title()).collect::<Vec<_>>().join(", "),
+            csrf: p.session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
             nav,
             active,
         }
@@ -131,16 +93,7 @@ pub struct FieldView {
 
 impl FieldView {
     pub fn text(name: &'static str, label: &'static str, value: &str) -> Self {
-        Self {
-            name,
-            label,
-            kind: "text",
-            value: value.to_string(),
-            options: vec![],
-            error: None,
-            help: "",
-            required: false,
-        }
+        Self { name, label, kind: "text", value: value.to_string(), options: vec![], error: None, help: "", required: false }
     }
     pub fn required(mut self) -> Self {
         self.required = true;
@@ -159,8 +112,17 @@ impl FieldView {
         self.options = options;
         self
     }
+    pub fn checkboxes(mut self, options: Vec<(String, String)>) -> Self {
+        self.kind = "checkboxes";
+        self.options = options;
+        self
+    }
     pub fn is_selected(&self, v: &str) -> bool {
         self.value == v
+    }
+    /// For checkboxes: `value` holds the ticked options, comma-separated.
+    pub fn is_checked(&self, v: &str) -> bool {
+        self.value.split(',').any(|x| x == v)
     }
 }
 
@@ -216,11 +178,7 @@ pub async fn login_form(principal: Option<Principal>, Query(q): Query<NextQuery>
     if principal.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    render(&LoginPage {
-        username: String::new(),
-        next: safe_next(q.next.as_deref()),
-        error: None,
-    })
+    render(&LoginPage { username: String::new(), next: safe_next(q.next.as_deref()), error: None })
 }
 
 #[derive(Deserialize, Default)]
@@ -237,9 +195,7 @@ pub async fn login(State(s): State<AppState>, Form(f): Form<LoginForm>) -> PageR
     let next = safe_next(f.next.as_deref());
     match s.app.login(&f.username, &f.password).await {
         Ok(session) => {
-            let max_age = (session.expires_at - chrono::Utc::now())
-                .num_seconds()
-                .max(0);
+            let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
             let cookie = format!(
                 "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
                 session.token,
@@ -249,14 +205,7 @@ pub async fn login(State(s): State<AppState>, Form(f): Form<LoginForm>) -> PageR
         }
         Err(e @ (AppError::Unauthenticated(_) | AppError::LockedOut { .. })) => {
             let status = crate::error::status_of(&e);
-            render_status(
-                status,
-                &LoginPage {
-                    username: f.username,
-                    next,
-                    error: Some(e.to_string()),
-                },
-            )
+            render_status(status, &LoginPage { username: f.username, next, error: Some(e.to_string()) })
         }
         Err(e) => Err(e.into()),
     }
@@ -278,21 +227,33 @@ pub struct RolePanel {
 
 fn panel(role: Role) -> RolePanel {
     let (text, links): (&str, Vec<(&str, &str)>) = match role {
-        Role::Admin => ("Manage users, roles, API tokens, sites and hospital accounts.", vec![("Users and tokens", "/admin/users"), ("Sites", "/sites"), ("Hospitals", "/hospitals")]),
-        Role::Recruiter => ("The donor pool by blood group; segments and campaigns arrive with the donor module.", vec![("Sites and drives", "/sites")]),
-        Role::Collector => ("Collection sites and drives; donor registration and screening arrive with the donor module.", vec![("Sites and drives", "/sites")]),
+        Role::Admin => (
+            "Manage users, roles, API tokens, sites and hospital accounts.",
+            vec![("Users and tokens", "/admin/users"), ("Sites", "/sites"), ("Hospitals", "/hospitals")],
+        ),
+        Role::Recruiter => {
+            ("The donor pool by blood group; segments and campaigns arrive with the donor module.", vec![("Sites and drives", "/sites")])
+        }
+        Role::Collector => {
+            ("Collection sites and drives; donor registration and screening arrive with the donor module.", vec![("Sites and drives", "/sites")])
+        }
         Role::Lab => ("Component manufacture, testing and release arrive with the ISBT 128 and laboratory modules.", vec![("Sites", "/sites")]),
-        Role::Distribution => ("Hospital accounts you ship to; orders and shipments arrive with the distribution module.", vec![("Hospitals", "/hospitals")]),
-        Role::Apheresis => ("Hospitals you serve; therapeutic apheresis requests arrive with the apheresis module.", vec![("Hospitals", "/hospitals")]),
-        Role::Sales => ("Hospital accounts and their status; contracts and invoices arrive with the sales module.", vec![("Hospital accounts", "/hospitals"), ("New account", "/hospitals/new")]),
-        Role::Quality => ("The audit trail of every change, hash-chained; verify it with `hemaflow audit verify`.", vec![("Audit trail", "/quality/audit")]),
+        Role::Distribution => {
+            ("Hospital accounts you ship to; orders and shipments arrive with the distribution module.", vec![("Hospitals", "/hospitals")])
+        }
+        Role::Apheresis => {
+            ("Hospitals you serve; therapeutic apheresis requests arrive with the apheresis module.", vec![("Hospitals", "/hospitals")])
+        }
+        Role::Sales => (
+            "Hospital accounts and their status; contracts and invoices arrive with the sales module.",
+            vec![("Hospital accounts", "/hospitals"), ("New account", "/hospitals/new")],
+        ),
+        Role::Quality => {
+            ("The audit trail of every change, hash-chained; verify it with `hemaflow audit verify`.", vec![("Audit trail", "/quality/audit")])
+        }
         Role::Hospital => ("Your hospital's account with us; ordering arrives with the distribution module.", vec![("My hospital", "/hospitals")]),
     };
-    RolePanel {
-        title: role.title(),
-        text,
-        links,
-    }
+    RolePanel { title: role.title(), text, links }
 }
 
 pub struct Bar {
@@ -324,12 +285,7 @@ pub async fn dashboard(State(s): State<AppState>, p: Principal) -> PageResult {
     let bars = o
         .by_group
         .iter()
-        .map(|(g, n)| Bar {
-            label: g.clone(),
-            count: *n,
-            percent: format!("{:.1}", *n as f64 * 100.0 / total as f64),
-            width: n * 100 / max,
-        })
+        .map(|(g, n)| Bar { label: g.clone(), count: *n, percent: format!("{:.1}", *n as f64 * 100.0 / total as f64), width: n * 100 / max })
         .collect();
     let staff = !p.actor.roles.is_hospital();
     render(&DashboardPage {

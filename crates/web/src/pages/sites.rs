@@ -23,11 +23,7 @@ pub struct SitesPage {
 
 pub async fn list(State(s): State<AppState>, p: Principal) -> PageResult {
     let sites = s.app.list_sites(&p.actor).await?;
-    render(&SitesPage {
-        layout: Layout::new(&p, "sites"),
-        sites,
-        can_manage: p.actor.can(Permission::ManageSites),
-    })
+    render(&SitesPage { layout: Layout::new(&p, "sites"), sites, can_manage: p.actor.can(Permission::ManageSites) })
 }
 
 #[derive(Template)]
@@ -41,12 +37,7 @@ pub struct SitePage {
 
 pub async fn show(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> PageResult {
     let (site, history) = s.app.site(&p.actor, parse_id("site", &id)?).await?;
-    render(&SitePage {
-        layout: Layout::new(&p, "sites"),
-        site,
-        versions: versions(history),
-        can_manage: p.actor.can(Permission::ManageSites),
-    })
+    render(&SitePage { layout: Layout::new(&p, "sites"), site, versions: versions(history), can_manage: p.actor.can(Permission::ManageSites) })
 }
 
 /// The site form as the browser posts it (a checkbox is absent when unticked).
@@ -99,101 +90,54 @@ impl SiteForm {
 
     fn fields(&self, editing: bool) -> Vec<FieldView> {
         let mut v = vec![
-            FieldView::text("code", "Code", &self.code)
-                .required()
-                .help(if editing {
-                    "The code identifies the site and cannot change."
-                } else {
-                    "Upper-case letters, digits and '-', e.g. MAIN or DRV-07."
-                }),
+            FieldView::text("code", "Code", &self.code).required().help(if editing {
+                "The code identifies the site and cannot change."
+            } else {
+                "Upper-case letters, digits and '-', e.g. MAIN or DRV-07."
+            }),
             FieldView::text("name", "Name", &self.name).required(),
             FieldView::text("kind", "Kind", &self.kind)
                 .required()
-                .select(vec![
-                    ("fixed".into(), "Fixed donor centre".into()),
-                    ("mobile".into(), "Mobile drive location".into()),
-                ]),
+                .select(vec![("fixed".into(), "Fixed donor centre".into()), ("mobile".into(), "Mobile drive location".into())]),
             FieldView::text("address", "Address", &self.address),
             FieldView::text("city", "City", &self.city),
-            FieldView::text(
-                "time_zone",
-                "Time zone",
-                if self.time_zone.is_empty() {
-                    "America/Chicago"
-                } else {
-                    &self.time_zone
-                },
-            )
-            .required()
-            .help("IANA name, e.g. America/Chicago. Expiry times are computed in this zone."),
-            FieldView::text(
-                "active",
-                "Active",
-                if self.active.is_some() { "on" } else { "" },
-            )
-            .kind("checkbox"),
+            FieldView::text("time_zone", "Time zone", if self.time_zone.is_empty() { "America/Chicago" } else { &self.time_zone })
+                .required()
+                .help("IANA name, e.g. America/Chicago. Expiry times are computed in this zone."),
+            FieldView::text("active", "Active", if self.active.is_some() { "on" } else { "" }).kind("checkbox"),
         ];
         if editing {
             v.push(
-                FieldView::text(
-                    "reason",
-                    "Reason for the change",
-                    self.reason.as_deref().unwrap_or(""),
-                )
-                .required()
-                .kind("textarea")
-                .help("Kept with the new version and in the audit trail."),
+                FieldView::text("reason", "Reason for the change", self.reason.as_deref().unwrap_or(""))
+                    .required()
+                    .kind("textarea")
+                    .help("Kept with the new version and in the audit trail."),
             );
         }
         v
     }
 }
 
-fn form_page(
-    p: &Principal,
-    form: &SiteForm,
-    editing: Option<&Site>,
-    errors: Option<&AppError>,
-) -> FormPage {
+fn form_page(p: &Principal, form: &SiteForm, editing: Option<&Site>, errors: Option<&AppError>) -> FormPage {
     let mut fields = form.fields(editing.is_some());
     let form_error = match errors {
         Some(AppError::Invalid(e)) => {
             let rest = attach_errors(&mut fields, e);
-            Some(if rest.is_empty() {
-                "Please correct the fields marked below.".to_string()
-            } else {
-                rest.join("; ")
-            })
+            Some(if rest.is_empty() { "Please correct the fields marked below.".to_string() } else { rest.join("; ") })
         }
         Some(e) => Some(e.to_string()),
         None => None,
     };
     let (title, action, cancel) = match editing {
-        Some(s) => (
-            format!("Correct site {}", s.fields.code.as_str()),
-            format!("/sites/{}", s.id),
-            format!("/sites/{}", s.id),
-        ),
-        None => (
-            "New site".to_string(),
-            "/sites".to_string(),
-            "/sites".to_string(),
-        ),
+        Some(s) => (format!("Correct site {}", s.fields.code.as_str()), format!("/sites/{}", s.id), format!("/sites/{}", s.id)),
+        None => ("New site".to_string(), "/sites".to_string(), "/sites".to_string()),
     };
     FormPage {
         layout: Layout::new(p, "sites"),
         title,
-        intro: if editing.is_some() {
-            "Saving records a new version; the current one stays in the history.".into()
-        } else {
-            String::new()
-        },
+        intro: if editing.is_some() { "Saving records a new version; the current one stays in the history.".into() } else { String::new() },
         action,
-        submit: if editing.is_some() {
-            "Save new version"
-        } else {
-            "Create site"
-        },
+        submit: if editing.is_some() { "Save new version" } else { "Create site" },
         cancel,
         fields,
         form_error,
@@ -201,55 +145,30 @@ fn form_page(
 }
 
 pub async fn new_form(p: Principal) -> PageResult {
-    let form = SiteForm {
-        active: Some("on".into()),
-        kind: "fixed".into(),
-        ..Default::default()
-    };
+    let form = SiteForm { active: Some("on".into()), kind: "fixed".into(), ..Default::default() };
     render(&form_page(&p, &form, None, None))
 }
 
-pub async fn create(
-    State(s): State<AppState>,
-    p: Principal,
-    Form(form): Form<SiteForm>,
-) -> PageResult {
+pub async fn create(State(s): State<AppState>, p: Principal, Form(form): Form<SiteForm>) -> PageResult {
     match s.app.create_site(&p.actor, &form.input()).await {
         Ok(site) => Ok(Redirect::to(&format!("/sites/{}", site.id)).into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => render_status(
-            crate::error::status_of(&e),
-            &form_page(&p, &form, None, Some(&e)),
-        ),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => render_status(crate::error::status_of(&e), &form_page(&p, &form, None, Some(&e))),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn edit_form(
-    State(s): State<AppState>,
-    p: Principal,
-    Path(id): Path<String>,
-) -> PageResult {
+pub async fn edit_form(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> PageResult {
     let (site, _) = s.app.site(&p.actor, parse_id("site", &id)?).await?;
     render(&form_page(&p, &SiteForm::of(&site), Some(&site), None))
 }
 
-pub async fn update(
-    State(s): State<AppState>,
-    p: Principal,
-    Path(id): Path<String>,
-    Form(form): Form<SiteForm>,
-) -> PageResult {
+pub async fn update(State(s): State<AppState>, p: Principal, Path(id): Path<String>, Form(form): Form<SiteForm>) -> PageResult {
     let (site, _) = s.app.site(&p.actor, parse_id("site", &id)?).await?;
-    match s
-        .app
-        .update_site(&p.actor, site.id, &form.input(), form.reason.clone())
-        .await
-    {
+    match s.app.update_site(&p.actor, site.id, &form.input(), form.reason.clone()).await {
         Ok(site) => Ok(Redirect::to(&format!("/sites/{}", site.id)).into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => render_status(
-            crate::error::status_of(&e),
-            &form_page(&p, &form, Some(&site), Some(&e)),
-        ),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            render_status(crate::error::status_of(&e), &form_page(&p, &form, Some(&site), Some(&e)))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -57,15 +57,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let mut hospitals = Vec::new();
     for (code, name) in [("H-OWN", "Own Hospital"), ("H-OTHER", "Other Hospital")] {
         let h = app
-            .create_hospital(
-                &op,
-                &HospitalInput {
-                    code: code.into(),
-                    name: name.into(),
-                    status: "active".into(),
-                    ..Default::default()
-                },
-            )
+            .create_hospital(&op, &HospitalInput { code: code.into(), name: name.into(), status: "active".into(), ..Default::default() })
             .await
             .unwrap();
         hospitals.push(h.id);
@@ -84,10 +76,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .await
         .unwrap();
     }
-    let (token, admin_token) = app
-        .create_api_token(&op, "admin", "tests", None)
-        .await
-        .unwrap();
+    let (token, admin_token) = app.create_api_token(&op, "admin", "tests", None).await.unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
@@ -110,11 +99,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// A signed-in browser-like client and its CSRF token.
@@ -124,10 +109,7 @@ pub struct Session {
 }
 
 pub fn csrf_of(html: &str) -> String {
-    let at = html
-        .find("name=\"_csrf\" value=\"")
-        .expect("page has a CSRF field")
-        + 20;
+    let at = html.find("name=\"_csrf\" value=\"").expect("page has a CSRF field") + 20;
     html[at..].split('"').next().unwrap().to_string()
 }
 
@@ -138,25 +120,10 @@ impl TestApp {
 
     pub async fn login_as(&self, username: &str) -> Session {
         let client = client();
-        let r = client
-            .post(self.url("/login"))
-            .form(&[("username", username), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
+        let r = client.post(self.url("/login")).form(&[("username", username), ("password", PASSWORD)]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "login as {username}");
-        let html = client
-            .get(self.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        Session {
-            client,
-            csrf: csrf_of(&html),
-        }
+        let html = client.get(self.url("/")).send().await.unwrap().text().await.unwrap();
+        Session { client, csrf: csrf_of(&html) }
     }
 
     pub async fn audit_head(&self) -> i64 {
@@ -164,11 +131,7 @@ impl TestApp {
     }
 
     pub fn api(&self) -> ApiClient {
-        ApiClient {
-            base: self.addr.clone(),
-            token: self.admin_token.clone(),
-            client: client(),
-        }
+        ApiClient { base: self.addr.clone(), token: self.admin_token.clone(), client: client() }
     }
 }
 
@@ -180,40 +143,19 @@ pub struct ApiClient {
 
 impl ApiClient {
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap()
+        self.client.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.unwrap()
     }
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> Response {
-        self.client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await.unwrap()
     }
     pub async fn put_json(&self, path: &str, body: serde_json::Value) -> Response {
-        self.client
-            .put(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.client.put(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await.unwrap()
     }
 }
 
 /// Reads a problem document and checks its shape.
 pub async fn problem(r: Response) -> serde_json::Value {
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
+    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     assert_eq!(ct, "application/problem+json", "problem content type");
     let v: serde_json::Value = r.json().await.unwrap();
     for k in ["type", "title", "detail", "status"] {
