@@ -55,6 +55,8 @@ pub struct AuditFilter {
     pub from: Option<DateTime<Utc>>,
     /// Exclusive upper bound.
     pub to: Option<DateTime<Utc>>,
+    /// Only records up to this sequence number (pins a consistent snapshot for paging).
+    pub max_seq: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,51 +65,49 @@ pub struct AuditPage {
     pub total: i64,
 }
 
+/// A value bound to a placeholder of the filter's WHERE clause.
+enum Arg {
+    Text(String),
+    Time(DateTime<Utc>),
+    Int(i64),
+}
+
 impl AuditFilter {
-    fn where_clause(&self) -> String {
-        let mut conds = Vec::new();
-        let mut n = 0;
-        let mut push = |present: bool, cond: &str| {
-            if present {
-                n += 1;
-                conds.push(cond.replace('?', &format!("${n}")));
+    /// The WHERE clause and its values, numbered together so they cannot drift apart.
+    fn where_clause(&self) -> (String, Vec<Arg>) {
+        let text = |v: &Option<String>| v.clone().map(Arg::Text);
+        let conds = [
+            ("entity_type = ", text(&self.entity_type)),
+            ("entity_id = ", text(&self.entity_id)),
+            ("actor = ", text(&self.actor)),
+            ("action = ", text(&self.action)),
+            ("at >= ", self.from.map(Arg::Time)),
+            ("at < ", self.to.map(Arg::Time)),
+            ("seq <= ", self.max_seq.map(Arg::Int)),
+        ];
+        let mut sql = Vec::new();
+        let mut args = Vec::new();
+        for (cond, arg) in conds {
+            if let Some(arg) = arg {
+                args.push(arg);
+                sql.push(format!("{cond}${}", args.len()));
             }
-        };
-        push(self.entity_type.is_some(), "entity_type = ?");
-        push(self.entity_id.is_some(), "entity_id = ?");
-        push(self.actor.is_some(), "actor = ?");
-        push(self.action.is_some(), "action = ?");
-        push(self.from.is_some(), "at >= ?");
-        push(self.to.is_some(), "at < ?");
-        if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conds.join(" AND "))
         }
+        let clause = if sql.is_empty() { String::new() } else { format!(" WHERE {}", sql.join(" AND ")) };
+        (clause, args)
     }
 }
 
-/// Binds the filter's present values in the order `where_clause` numbered them.
-macro_rules! bind_filter {
-    ($q:expr, $f:expr) => {{
+/// Binds the filter's values in the order `where_clause` numbered them.
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
         let mut q = $q;
-        if let Some(v) = &$f.entity_type {
-            q = q.bind(v.clone());
-        }
-        if let Some(v) = &$f.entity_id {
-            q = q.bind(v.clone());
-        }
-        if let Some(v) = &$f.actor {
-            q = q.bind(v.clone());
-        }
-        if let Some(v) = &$f.action {
-            q = q.bind(v.clone());
-        }
-        if let Some(v) = $f.from {
-            q = q.bind(v);
-        }
-        if let Some(v) = $f.to {
-            q = q.bind(v);
+        for a in $args {
+            q = match a {
+                Arg::Text(v) => q.bind(v.clone()),
+                Arg::Time(v) => q.bind(*v),
+                Arg::Int(v) => q.bind(*v),
+            };
         }
         q
     }};
@@ -116,12 +116,12 @@ macro_rules! bind_filter {
 impl Store {
     /// Newest first.
     pub async fn audit_page(&self, filter: &AuditFilter, limit: i64, offset: i64) -> Result<AuditPage> {
-        let wc = filter.where_clause();
+        let (wc, args) = filter.where_clause();
         let count_sql = format!("SELECT COUNT(*) FROM audit_records{wc}");
         let page_sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_records{wc} ORDER BY seq DESC LIMIT {limit} OFFSET {offset}");
         let (total, rows): (i64, Vec<AuditRow>) = on_pool!(self, p => {
-            let total = bind_filter!(sqlx::query_scalar(&count_sql), filter).fetch_one(p).await?;
-            let rows = bind_filter!(sqlx::query_as(&page_sql), filter).fetch_all(p).await?;
+            let total = bind_args!(sqlx::query_scalar(&count_sql), &args).fetch_one(p).await?;
+            let rows = bind_args!(sqlx::query_as(&page_sql), &args).fetch_all(p).await?;
             (total, rows)
         });
         Ok(AuditPage { records: rows.into_iter().map(Into::into).collect(), total })

@@ -199,6 +199,9 @@ async fn audit_filters_and_pages(store: Store) {
     assert_eq!(store.audit_page(&future, 10, 0).await.unwrap().total, 0);
     let past = AuditFilter { to: Some(Utc::now() + Duration::days(1)), from: Some(Utc::now() - Duration::days(1)), ..Default::default() };
     assert_eq!(store.audit_page(&past, 10, 0).await.unwrap().total, 7);
+    let pinned = AuditFilter { max_seq: Some(5), actor: Some("bob".into()), ..Default::default() };
+    let p = store.audit_page(&pinned, 10, 0).await.unwrap();
+    assert_eq!(p.records.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![5]);
 }
 
 async fn concurrent_writers_keep_one_chain(store: Store) {

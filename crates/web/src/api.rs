@@ -274,6 +274,7 @@ impl AuditQuery {
                 action: opt(&self.action),
                 from: from.map(midnight),
                 to: to.and_then(|d| d.succ_opt()).map(midnight),
+                max_seq: None,
             },
             page,
         ))

@@ -67,6 +67,7 @@ pub fn table() -> Vec<Entry> {
         r(Method::GET, "/hospitals/{id}/edit", Perm(ManageHospitals), "Edit hospital form", get(pages::hospitals::edit_form)),
         r(Method::POST, "/hospitals/{id}", Perm(ManageHospitals), "Record a new hospital version", post(pages::hospitals::update)),
         r(Method::GET, "/quality/audit", Perm(ViewAudit), "Audit trail", get(pages::audit::list)),
+        r(Method::GET, "/quality/audit.csv", Perm(ViewAudit), "Audit trail as CSV", get(pages::audit::export_csv)),
         r(Method::GET, "/admin/users", Perm(ManageUsers), "Users and API tokens", get(pages::users::list)),
         r(Method::POST, "/admin/users", Perm(ManageUsers), "Create a user", post(pages::users::create)),
         r(Method::GET, "/admin/users/{username}", Perm(ManageUsers), "Edit a user", get(pages::users::edit_form)),

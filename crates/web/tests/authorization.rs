@@ -49,6 +49,7 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/api/v1/hospitals/{id}", Some(HOSPITAL_VIEWERS)),
         ("PUT", "/api/v1/hospitals/{id}", Some(HOSPITAL_MANAGERS)),
         ("GET", "/quality/audit", Some(AUDITORS)),
+        ("GET", "/quality/audit.csv", Some(AUDITORS)),
         ("GET", "/api/v1/audit", Some(AUDITORS)),
         ("GET", "/admin/users", Some(ADMIN)),
         ("POST", "/admin/users", Some(ADMIN)),

@@ -181,10 +181,22 @@ async fn users_change_their_own_password_with_the_current_one(t: TestApp) {
     let s = t.login_as("recruiter").await;
     let html = s.client.get(t.url("/account")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Change your password"));
-    let r = s.client.post(t.url("/account/password")).form(&[("_csrf", s.csrf.as_str()), ("current_password", "not-it-at-all"), ("password", "recruiter-new-pw")]).send().await.unwrap();
+    let r = s
+        .client
+        .post(t.url("/account/password"))
+        .form(&[("_csrf", s.csrf.as_str()), ("current_password", "not-it-at-all"), ("password", "recruiter-new-pw")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("not your current password"));
-    let r = s.client.post(t.url("/account/password")).form(&[("_csrf", s.csrf.as_str()), ("current_password", PASSWORD), ("password", "recruiter-new-pw")]).send().await.unwrap();
+    let r = s
+        .client
+        .post(t.url("/account/password"))
+        .form(&[("_csrf", s.csrf.as_str()), ("current_password", PASSWORD), ("password", "recruiter-new-pw")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = client().post(t.url("/login")).form(&[("username", "recruiter"), ("password", PASSWORD)]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -197,18 +209,70 @@ async fn admin_edits_roles_with_checkboxes(t: TestApp) {
     let html = s.client.get(t.url("/admin/users/collector")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("value=\"collector\" checked"));
     let body = format!("_csrf={}&display_name=Chris+Collector&roles=collector&roles=recruiter&hospital=&reason=drives+too", s.csrf);
-    let r = s.client.post(t.url("/admin/users/collector")).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+    let r =
+        s.client.post(t.url("/admin/users/collector")).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let u = t.app.user(&app::Actor::operator(), "collector").await.unwrap();
     assert_eq!(u.roles, vec![domain::Role::Recruiter, domain::Role::Collector]);
     assert_eq!(u.display_name, "Chris Collector");
     let body = format!("_csrf={}&roles=collector&reason=", s.csrf);
-    let r = s.client.post(t.url("/admin/users/collector")).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+    let r =
+        s.client.post(t.url("/admin/users/collector")).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("class=\"field-error\""));
 }
 
+async fn audit_trail_downloads_as_csv_with_its_filter(t: TestApp) {
+    let s = t.login_as("quality").await;
+    let r = s.client.get(t.url("/quality/audit.csv?action=user.create")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    let body = r.text().await.unwrap();
+    let mut lines = body.lines();
+    assert!(lines.next().unwrap().starts_with("seq,id,at_utc,actor,action"));
+    // one user.create record per role in the test centre
+    assert_eq!(lines.filter(|l| l.contains(",user.create,")).count(), 9, "{body}");
+    let r = s.client.get(t.url("/quality/audit.csv?to=soon")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = s.client.get(t.url("/quality/audit?actor=quality")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("/quality/audit.csv?actor=quality"));
+}
+
+async fn dashboard_draws_the_donor_pool_chart(t: TestApp) {
+    let s = t.login_as("recruiter").await;
+    let html = s.client.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("<svg"), "no donors, no chart");
+    let mut tx = t.app.store.begin_write().await.unwrap();
+    for (n, (abo, rhd)) in [("O", "pos"), ("O", "pos"), ("A", "neg")].into_iter().enumerate() {
+        tx.insert_donor(&store::DonorRow {
+            id: uuid::Uuid::now_v7(),
+            donor_number: format!("D000000{n}"),
+            first_name: "Pat".into(),
+            last_name: "Doe".into(),
+            birth_date: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+            sex: "F".into(),
+            abo: Some(abo.into()),
+            rhd: Some(rhd.into()),
+            email: None,
+            phone: None,
+            preferred_site: None,
+            created_at: store::now(),
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let html = s.client.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<svg"));
+    assert_eq!(html.matches("class=\"bar\"").count(), 2);
+    assert!(html.contains(">O+<") && html.contains(">A-<"));
+    assert!(html.contains("2 · 66.7%"));
+}
+
 both_backends!(
+    audit_trail_downloads_as_csv_with_its_filter,
+    dashboard_draws_the_donor_pool_chart,
     users_change_their_own_password_with_the_current_one,
     admin_edits_roles_with_checkboxes,
     wrong_password_shows_a_message_then_locks_the_account,

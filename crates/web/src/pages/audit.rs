@@ -17,6 +17,7 @@ pub struct AuditPageView {
     pub q: AuditQuery,
     pub results: AuditResults,
     pub error: Option<String>,
+    pub csv_link: String,
 }
 
 #[derive(Template)]
@@ -38,6 +39,49 @@ fn link(q: &AuditQuery, page: i64) -> String {
     let mut parts: Vec<String> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
     parts.push(format!("page={page}"));
     format!("/quality/audit?{}", parts.join("&"))
+}
+
+/// The most rows one export holds; narrow the filter for more.
+pub const EXPORT_LIMIT: i64 = 1_000_000;
+
+/// The filtered audit trail as CSV (newest first), hashes included.
+pub async fn export_csv(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<AuditQuery>,
+) -> Result<axum::response::Response, crate::error::PageError> {
+    use axum::response::IntoResponse;
+    let (filter, _) = q.filter().map_err(app::AppError::Invalid)?;
+    let mut csv = interop::csv_export::AuditCsv::new(Vec::new()).map_err(internal)?;
+    let mut failure = None;
+    s.app
+        .audit_each(&p.actor, &filter, EXPORT_LIMIT, |r| {
+            if failure.is_none() {
+                if let Err(e) = csv.write(r) {
+                    failure = Some(e);
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    if let Some(e) = failure {
+        return Err(internal(e));
+    }
+    let bytes = csv.finish().map_err(internal)?;
+    let name = format!("hemaflow-audit-{}.csv", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn internal(e: interop::csv_export::CsvError) -> crate::error::PageError {
+    tracing::error!(error = %e, "audit export failed");
+    crate::error::PageError(app::AppError::Conflict(format!("the export could not be written: {e}")))
 }
 
 pub async fn list(State(s): State<AppState>, p: Principal, headers: HeaderMap, Query(q): Query<AuditQuery>) -> PageResult {
@@ -65,5 +109,6 @@ pub async fn list(State(s): State<AppState>, p: Principal, headers: HeaderMap, Q
     if partial && error.is_none() {
         return render(&results);
     }
-    render_status(status, &AuditPageView { layout: Layout::new(&p, "audit"), q, results, error })
+    let csv_link = link(&q, 1).replacen("/quality/audit?", "/quality/audit.csv?", 1);
+    render_status(status, &AuditPageView { layout: Layout::new(&p, "audit"), q, results, error, csv_link })
 }

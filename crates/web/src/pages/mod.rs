@@ -256,13 +256,6 @@ fn panel(role: Role) -> RolePanel {
     RolePanel { title: role.title(), text, links }
 }
 
-pub struct Bar {
-    pub label: String,
-    pub count: i64,
-    pub percent: String,
-    pub width: i64,
-}
-
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
@@ -275,18 +268,21 @@ pub struct DashboardPage {
     pub hospitals: usize,
     pub audit_records: i64,
     pub show_audit: bool,
-    pub bars: Vec<Bar>,
+    /// Donor pool by ABO/RhD, as inline SVG (empty when there are no donors).
+    pub pool_chart: String,
 }
 
 pub async fn dashboard(State(s): State<AppState>, p: Principal) -> PageResult {
     let o = s.app.overview(&p.actor).await?;
-    let max = o.by_group.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
-    let total: i64 = o.by_group.iter().map(|(_, n)| *n).sum::<i64>().max(1);
-    let bars = o
-        .by_group
-        .iter()
-        .map(|(g, n)| Bar { label: g.clone(), count: *n, percent: format!("{:.1}", *n as f64 * 100.0 / total as f64), width: n * 100 / max })
-        .collect();
+    let pool_chart = if o.by_group.is_empty() {
+        String::new()
+    } else {
+        render::chart::BarChart {
+            title: "Donors by ABO/RhD".into(),
+            bars: o.by_group.iter().map(|(g, n)| render::chart::Bar { label: g.clone(), value: *n }).collect(),
+        }
+        .to_svg()
+    };
     let staff = !p.actor.roles.is_hospital();
     render(&DashboardPage {
         layout: Layout::new(&p, "dashboard"),
@@ -298,6 +294,6 @@ pub async fn dashboard(State(s): State<AppState>, p: Principal) -> PageResult {
         hospitals: o.hospitals,
         audit_records: o.audit_records,
         show_audit: p.actor.can(Permission::ViewAudit),
-        bars,
+        pool_chart,
     })
 }
