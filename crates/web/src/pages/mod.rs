@@ -277,9 +277,9 @@ pub async fn dashboard(State(s): State<AppState>, p: Principal) -> PageResult {
     let pool_chart = if o.by_group.is_empty() {
         String::new()
     } else {
-        render::chart::BarChart {
+        ::render::chart::BarChart {
             title: "Donors by ABO/RhD".into(),
-            bars: o.by_group.iter().map(|(g, n)| render::chart::Bar { label: g.clone(), value: *n }).collect(),
+            bars: o.by_group.iter().map(|(g, n)| ::render::chart::Bar { label: g.clone(), value: *n }).collect(),
         }
         .to_svg()
     };
