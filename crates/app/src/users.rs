@@ -91,6 +91,28 @@ fn parse_email(raw: &str) -> std::result::Result<Option<String>, FieldError> {
     }
 }
 
+fn hospital_code(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|c| !c.is_empty())
+}
+
+/// A hospital user belongs to exactly one hospital account; staff belong to none.
+fn check_hospital_link(roles: &Roles, hospital_code: Option<&str>) -> std::result::Result<(), FieldError> {
+    match (roles.is_hospital(), hospital_code) {
+        (true, None) => Err(FieldError::new("hospital", "a hospital user needs the code of their hospital account")),
+        (false, Some(_)) => Err(FieldError::new("hospital", "only hospital users belong to a hospital account")),
+        _ => Ok(()),
+    }
+}
+
+async fn resolve_hospital(tx: &mut store::WriteTx, code: Option<&str>) -> Result<Option<Uuid>> {
+    match code {
+        Some(code) => Ok(Some(
+            tx.hospital_by_code(code).await?.ok_or_else(|| FieldError::new("hospital", format!("no hospital account has the code '{code}'")))?.id,
+        )),
+        None => Ok(None),
+    }
+}
+
 fn parse_roles(names: &[String]) -> std::result::Result<Roles, FieldError> {
     let roles = names
         .iter()
@@ -118,13 +140,9 @@ impl App {
             e.0.push(FieldError::new("email", format!("'{}' is not an email address", input.email.trim())));
             None
         };
-        let hospital_code = input.hospital.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        let hospital_code = hospital_code(&input.hospital);
         if let Some(r) = &roles {
-            match (r.is_hospital(), hospital_code) {
-                (true, None) => e.0.push(FieldError::new("hospital", "a hospital user needs the code of their hospital account")),
-                (false, Some(_)) => e.0.push(FieldError::new("hospital", "only hospital users belong to a hospital account")),
-                _ => {}
-            }
+            e.take(check_hospital_link(r, hospital_code));
         }
         if !e.is_empty() {
             return Err(AppError::Invalid(e));
@@ -137,12 +155,7 @@ impl App {
         let password_hash = hash_password(password.expose().to_string()).await;
 
         let mut tx = self.store.begin_write().await?;
-        let hospital_id = match hospital_code {
-            Some(code) => Some(
-                tx.hospital_by_code(code).await?.ok_or_else(|| FieldError::new("hospital", format!("no hospital account has the code '{code}'")))?.id,
-            ),
-            None => None,
-        };
+        let hospital_id = resolve_hospital(&mut tx, hospital_code).await?;
         if tx.user_by_username(username.as_str()).await?.is_some() {
             return Err(AppError::Conflict(format!("the user name '{username}' is already taken")));
         }
@@ -179,13 +192,9 @@ impl App {
         let mut e = FieldErrors::default();
         let roles = e.take(parse_roles(&change.roles));
         let email = e.take(parse_email(&change.email));
-        let hospital_code = change.hospital.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        let hospital_code = hospital_code(&change.hospital);
         if let Some(r) = &roles {
-            match (r.is_hospital(), hospital_code) {
-                (true, None) => e.0.push(FieldError::new("hospital", "a hospital user needs the code of their hospital account")),
-                (false, Some(_)) => e.0.push(FieldError::new("hospital", "only hospital users belong to a hospital account")),
-                _ => {}
-            }
+            e.take(check_hospital_link(r, hospital_code));
         }
         if change.reason.trim().is_empty() {
             e.0.push(FieldError::new("reason", "say why this user is being changed"));
@@ -199,12 +208,7 @@ impl App {
         if Some(u.id) == actor.user_id && !roles.contains(Role::Admin) {
             return Err(AppError::Conflict("you cannot remove the admin role from your own account".into()));
         }
-        let hospital_id = match hospital_code {
-            Some(code) => Some(
-                tx.hospital_by_code(code).await?.ok_or_else(|| FieldError::new("hospital", format!("no hospital account has the code '{code}'")))?.id,
-            ),
-            None => None,
-        };
+        let hospital_id = resolve_hospital(&mut tx, hospital_code).await?;
         let before = UserView::of(&u)?;
         if let Some(d) = Some(change.display_name.trim()).filter(|d| !d.is_empty()) {
             u.display_name = d.to_string();

@@ -1,6 +1,6 @@
 //! Hospital account pages. A hospital user sees only their own account.
 
-use super::{attach_errors, render, render_status, FieldView, FormPage, Layout, PageResult};
+use super::{error_text, render, render_status, FieldView, FormPage, Layout, PageResult};
 use crate::api::{parse_id, versions, VersionView};
 use crate::auth::Principal;
 use crate::AppState;
@@ -131,14 +131,7 @@ async fn form_page(s: &AppState, p: &Principal, form: &HospitalForm, editing: Op
                 .help("Kept with the new version and in the audit trail."),
         );
     }
-    let form_error = match error {
-        Some(AppError::Invalid(e)) => {
-            let rest = attach_errors(&mut fields, e);
-            Some(if rest.is_empty() { "Please correct the fields marked below.".to_string() } else { rest.join("; ") })
-        }
-        Some(e) => Some(e.to_string()),
-        None => None,
-    };
+    let form_error = error.map(|e| error_text(&mut fields, e));
     let (title, action) = match editing {
         Some(h) => (format!("Correct account {}", h.fields.code.as_str()), format!("/hospitals/{}", h.id)),
         None => ("New hospital account".to_string(), "/hospitals".to_string()),

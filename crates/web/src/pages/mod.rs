@@ -139,6 +139,21 @@ pub fn attach_errors(fields: &mut [FieldView], errors: &FieldErrors) -> Vec<Stri
     rest
 }
 
+/// The message above a form after a refusal; field errors also land on their fields.
+pub fn error_text(fields: &mut [FieldView], e: &AppError) -> String {
+    match e {
+        AppError::Invalid(errs) => {
+            let rest = attach_errors(fields, errs);
+            if rest.is_empty() {
+                "Please correct the fields marked below.".into()
+            } else {
+                rest.join("; ")
+            }
+        }
+        e => e.to_string(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "form.html")]
 pub struct FormPage {

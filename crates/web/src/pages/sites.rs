@@ -1,6 +1,6 @@
 //! Site pages: list, detail with version history, create and correct.
 
-use super::{attach_errors, render, render_status, FieldView, FormPage, Layout, PageResult};
+use super::{error_text, render, render_status, FieldView, FormPage, Layout, PageResult};
 use crate::api::{parse_id, versions, VersionView};
 use crate::auth::Principal;
 use crate::AppState;
@@ -120,14 +120,7 @@ impl SiteForm {
 
 fn form_page(p: &Principal, form: &SiteForm, editing: Option<&Site>, errors: Option<&AppError>) -> FormPage {
     let mut fields = form.fields(editing.is_some());
-    let form_error = match errors {
-        Some(AppError::Invalid(e)) => {
-            let rest = attach_errors(&mut fields, e);
-            Some(if rest.is_empty() { "Please correct the fields marked below.".to_string() } else { rest.join("; ") })
-        }
-        Some(e) => Some(e.to_string()),
-        None => None,
-    };
+    let form_error = errors.map(|e| error_text(&mut fields, e));
     let (title, action, cancel) = match editing {
         Some(s) => (format!("Correct site {}", s.fields.code.as_str()), format!("/sites/{}", s.id), format!("/sites/{}", s.id)),
         None => ("New site".to_string(), "/sites".to_string(), "/sites".to_string()),

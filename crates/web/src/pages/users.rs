@@ -1,6 +1,6 @@
 //! User and API token administration.
 
-use super::{attach_errors, render, render_status, FieldView, Layout, PageResult};
+use super::{error_text, render, render_status, FieldView, Layout, PageResult};
 use crate::api::parse_id;
 use crate::auth::Principal;
 use crate::AppState;
@@ -90,20 +90,6 @@ async fn page(s: &AppState, p: &Principal) -> Result<UsersPage, AppError> {
         new_secret: None,
         notice: None,
     })
-}
-
-fn error_text(fields: &mut [FieldView], e: &AppError) -> String {
-    match e {
-        AppError::Invalid(errs) => {
-            let rest = attach_errors(fields, errs);
-            if rest.is_empty() {
-                "Please correct the fields marked below.".into()
-            } else {
-                rest.join("; ")
-            }
-        }
-        e => e.to_string(),
-    }
 }
 
 pub async fn list(State(s): State<AppState>, p: Principal) -> PageResult {
