@@ -268,6 +268,20 @@ async function checkHospitalsCount(page, expected, mustContain) {
   }
 }
 
+// At tablet width (iPad portrait) the page must not scroll sideways and the
+// navigation must stay visible.
+async function checkTablet(page, role) {
+  await page.setViewportSize({ width: 820, height: 1180 });
+  for (const p of ['/', '/hospitals']) {
+    await goto(page, p);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 1) throw new Error(`at 820 px wide, ${p} scrolls sideways by ${overflow} px`);
+    await visible(page.locator('nav#main-nav a[data-nav="hospitals"]'), 'the navigation at tablet width');
+  }
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${label}-${role}-tablet.png`), fullPage: true, timeout: TIMEOUT });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
 async function logout(page) {
   const button = page.locator('button#logout');
   await visible(button, 'button#logout');
@@ -324,6 +338,8 @@ async function runRole(browser, role) {
       case 'sales':
         await checkHospitalsCount(page, DEMO_HOSPITAL_COUNT);
         notes.push(`${DEMO_HOSPITAL_COUNT} hospitals`);
+        await checkTablet(page, role);
+        notes.push('tablet layout');
         break;
       default:
         break;
