@@ -1,4 +1,6 @@
-//! Drawn and printed output of hemaflow. Pure functions from values to SVG (and later
-//! PDF and ZPL); no I/O, no knowledge of HTTP or storage.
+//! Drawn and printed output of hemaflow. Pure functions from values to SVG, PDF and
+//! ZPL bytes; no I/O, no knowledge of HTTP or storage.
 
+pub mod barcode;
 pub mod chart;
+pub mod drawing;
