@@ -6,6 +6,7 @@
 //! and its audit record together or not at all. This crate holds no business rules.
 
 mod audit;
+mod dins;
 mod donors;
 mod error;
 mod reference;
@@ -13,6 +14,7 @@ pub mod test_support;
 mod users;
 
 pub use audit::{AuditFilter, AuditPage};
+pub use dins::{DinAssignment, DinLabelSet};
 pub use donors::{DonationRow, DonorRow, DonorStats};
 pub use error::StoreError;
 pub use reference::{VersionInfo, VersionStamp};

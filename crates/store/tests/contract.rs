@@ -34,6 +34,8 @@ contract!(
     concurrent_writers_keep_one_chain,
     rolled_back_transaction_leaves_nothing,
     regulated_rows_cannot_be_changed_behind_the_product,
+    din_counters_never_repeat_under_concurrency,
+    din_assignments_are_unique_and_label_sets_found_by_range,
 );
 
 fn stamp(by: &str) -> VersionStamp {
@@ -244,4 +246,71 @@ async fn regulated_rows_cannot_be_changed_behind_the_product(store: Store) {
     assert_eq!(store.verify_audit_chain().await.unwrap(), Ok(2));
     let _ = Backend::Sqlite;
     let _ = fresh;
+}
+
+async fn din_counters_never_repeat_under_concurrency(store: Store) {
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                for _ in 0..25 {
+                    let mut tx = s.begin_write().await.unwrap();
+                    got.push(tx.next_din_seq("A9998", 2026).await.unwrap());
+                    tx.commit().await.unwrap();
+                }
+                got
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    assert_eq!(all, (1..=100).collect::<Vec<i64>>());
+    // Years and facilities count separately; raising never lowers.
+    let mut tx = store.begin_write().await.unwrap();
+    assert_eq!(tx.next_din_seq("A9998", 2027).await.unwrap(), 1);
+    tx.raise_din_seq("A9998", 2026, 50).await.unwrap();
+    assert_eq!(tx.din_last_seq("A9998", 2026).await.unwrap(), 100);
+    tx.raise_din_seq("A9998", 2026, 500).await.unwrap();
+    assert_eq!(tx.next_din_seq("A9998", 2026).await.unwrap(), 501);
+    tx.commit().await.unwrap();
+}
+
+async fn din_assignments_are_unique_and_label_sets_found_by_range(store: Store) {
+    let set = store::DinLabelSet {
+        id: Uuid::now_v7(),
+        fin: "A9998".into(),
+        year: 2026,
+        first_seq: 900_000,
+        last_seq: 900_999,
+        registered_at: store::now(),
+        registered_by: "lab".into(),
+        note: Some("box 12".into()),
+    };
+    let a = store::DinAssignment {
+        din: "A999826900001".into(),
+        fin: "A9998".into(),
+        year: 2026,
+        seq: 900_001,
+        source: "preprinted".into(),
+        label_set_id: Some(set.id),
+        assigned_at: store::now(),
+        assigned_by: "collector".into(),
+    };
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_din_label_set(&set).await.unwrap();
+    assert_eq!(tx.din_label_set_containing("A9998", 2026, 900_500).await.unwrap(), Some(set.clone()));
+    assert_eq!(tx.din_label_set_containing("A9998", 2026, 901_000).await.unwrap(), None);
+    assert_eq!(tx.din_label_sets_overlapping("A9998", 2026, 900_999, 901_500).await.unwrap().len(), 1);
+    assert!(tx.din_label_sets_overlapping("A9998", 2026, 901_000, 901_500).await.unwrap().is_empty());
+    tx.insert_din_assignment(&a).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin_write().await.unwrap();
+    assert!(matches!(tx.insert_din_assignment(&a).await, Err(StoreError::Duplicate { .. })));
+    drop(tx);
+    assert_eq!(store.din_assignment("A999826900001").await.unwrap(), Some(a));
+    assert!(store.execute_raw_for_tests("DELETE FROM din_assignments").await.unwrap_err().to_string().contains("append-only"));
 }
