@@ -67,8 +67,7 @@ fn with_code_sets(data: &str) -> Result<String, BarcodeError> {
 impl Code128 {
     pub fn encode(data: &str) -> Result<Self, BarcodeError> {
         let spec = with_code_sets(data)?;
-        let sym = barcoders::sym::code128::Code128::new(&spec)
-            .map_err(|e| BarcodeError::Code128(data.to_string(), e.to_string()))?;
+        let sym = barcoders::sym::code128::Code128::new(&spec).map_err(|e| BarcodeError::Code128(data.to_string(), e.to_string()))?;
         Ok(Self { data: data.to_string(), modules: sym.encode().into_iter().map(|m| m == 1).collect() })
     }
 

@@ -76,7 +76,10 @@ impl Drawing {
                     let _ = write!(s, r#"<rect x="{x:.3}" y="{y:.3}" width="{w:.3}" height="{h:.3}" fill="black" shape-rendering="crispEdges"/>"#);
                 }
                 Mark::Frame { x, y, w, h, line } => {
-                    let _ = write!(s, r#"<rect x="{x:.3}" y="{y:.3}" width="{w:.3}" height="{h:.3}" fill="none" stroke="black" stroke-width="{line:.3}"/>"#);
+                    let _ = write!(
+                        s,
+                        r#"<rect x="{x:.3}" y="{y:.3}" width="{w:.3}" height="{h:.3}" fill="none" stroke="black" stroke-width="{line:.3}"/>"#
+                    );
                 }
                 Mark::Text { x, y, size, bold, text } => {
                     let weight = if *bold { "bold" } else { "normal" };

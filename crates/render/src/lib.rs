@@ -4,3 +4,4 @@
 pub mod barcode;
 pub mod chart;
 pub mod drawing;
+pub mod label;
