@@ -68,9 +68,13 @@ impl UnitLabel {
     pub fn to_drawing(&self) -> Result<Drawing, BarcodeError> {
         let s = self.symbols()?;
         let mut d = Drawing::new(100.0, 100.0);
-        // Quadrant rules.
-        d.fill(49.9, 2.0, 0.2, 96.0);
+        // Quadrant rules; warnings get a band of their own across the bottom.
+        let band = if self.notices.is_empty() { 0.0 } else { 4.0 * self.notices.len() as f64 + 3.0 };
+        d.fill(49.9, 2.0, 0.2, 96.0 - band);
         d.fill(2.0, 49.9, 96.0, 0.2);
+        if band > 0.0 {
+            d.fill(2.0, 98.0 - band, 96.0, 0.2);
+        }
 
         // Top left: facility, DIN, collection date.
         d.text(QUIET, 5.0, 2.4, false, &self.facility);
@@ -105,7 +109,7 @@ impl UnitLabel {
         d.code128(&s.expiry, 50.0 + QUIET, 55.0, X, BAR_H);
         d.text(50.0 + QUIET, 55.0 + BAR_H + 4.5, 3.4, true, &self.expiry_text);
         let dm = s.matrix.size as f64 * DM_X;
-        d.datamatrix(&s.matrix, 98.0 - 2.0 * DM_X - dm, 98.0 - 2.0 * DM_X - dm - if self.notices.is_empty() { 0.0 } else { 6.0 }, DM_X);
+        d.datamatrix(&s.matrix, 98.0 - 2.0 * DM_X - dm, 98.0 - band - 2.0 * DM_X - dm, DM_X);
 
         for (i, n) in self.notices.iter().enumerate() {
             d.text(QUIET, 97.0 - 4.0 * (self.notices.len() - 1 - i) as f64, 3.2, true, n);
