@@ -1,6 +1,7 @@
 //! `hemaflow`: the command line of the blood services platform.
 
 mod config;
+mod isbt;
 
 use anyhow::{bail, Context};
 use app::demo::{DemoOptions, DEFAULT_DONORS, DEFAULT_SEED};
@@ -45,6 +46,9 @@ enum Command {
     /// Work with the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// ISBT 128: check characters, DINs and decoding scans.
+    #[command(subcommand)]
+    Isbt(isbt::IsbtCommand),
 }
 
 #[derive(clap::Args, Debug)]
@@ -189,6 +193,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             generate_demo(&app, &args).await?;
         }
         Command::User(cmd) => return user(&cli.database, cmd).await,
+        Command::Isbt(cmd) => return isbt::run(cmd),
         Command::Audit(AuditCommand::Verify) => {
             let app = App::new(open(&cli.database).await?, Settings::default());
             match app.verify_audit().await? {

@@ -133,3 +133,47 @@ fn demo_refuses_a_database_with_data() {
     let msg = err(&hemaflow(dir.path(), &["demo", "--demo-donors", "2"]));
     assert!(msg.contains("already holds data"), "{msg}");
 }
+
+#[test]
+fn isbt_check_char_din_and_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    for (din, k) in [("A999917123456", "9"), ("W000009123456", "G"), ("A999917345628", "*"), ("A999918000001", "8")] {
+        assert_eq!(ok(&hemaflow(dir.path(), &["isbt", "check-char", din])).trim(), k, "{din}");
+    }
+    let msg = err(&hemaflow(dir.path(), &["isbt", "check-char", "O99991712345"]));
+    assert!(msg.contains("13 characters"), "{msg}");
+
+    let out = ok(&hemaflow(dir.path(), &["isbt", "din", "--fin", "A9999", "--year", "2026", "--seq", "123456"]));
+    assert_eq!(out, "=A99992612345600\nA9999 26 123456 [T]\n");
+    let msg = err(&hemaflow(dir.path(), &["isbt", "din", "--fin", "A9999", "--year", "2026", "--seq", "1234567"]));
+    assert!(!msg.is_empty());
+
+    let out = ok(&hemaflow(dir.path(), &["isbt", "decode", "]C4=A99992612345600=%5100", "=<E0398V00&>0263652359"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let items = v.as_array().unwrap();
+    assert_eq!(items.len(), 4);
+    assert_eq!(items[0]["structure"], "001");
+    assert_eq!(items[0]["data"], "=A99992612345600");
+    assert_eq!(items[0]["din"], "A999926123456");
+    assert_eq!(items[0]["fin"], "A9999");
+    assert_eq!(items[0]["year"], 2026);
+    assert_eq!(items[0]["sequence"], 123456);
+    assert_eq!(items[0]["flags"], "00");
+    assert_eq!(items[0]["check_character"], "T");
+    assert_eq!((items[1]["abo"].as_str(), items[1]["rhd"].as_str()), (Some("O"), Some("pos")));
+    assert_eq!(items[2]["product_code"], "E0398");
+    assert_eq!(items[2]["donation_type"], "V");
+    assert_eq!(items[2]["division"], "00");
+    assert_eq!(items[3]["expires_at"], "2026-12-31T23:59");
+
+    for (bad, needle) in [
+        ("=a99992612345600", "lower-case"),
+        ("&>0253662359", "day 366"),
+        ("&>0253652559", "25"),
+        ("=%ZZ00", "blood group"),
+        ("=!123", "data identifier"),
+    ] {
+        let msg = err(&hemaflow(dir.path(), &["isbt", "decode", bad]));
+        assert!(msg.to_lowercase().contains(&needle.to_lowercase()), "{bad}: {msg}");
+    }
+}

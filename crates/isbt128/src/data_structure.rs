@@ -243,9 +243,9 @@ impl DataStructure {
             DataStructure::Din(d) => {
                 add("din", d.din().into());
                 add("fin", d.fin().as_str().into());
-                add("year", d.year().into());
-                add("year_full", d.year_full().into());
-                add("sequence", d.din()[7..].into());
+                add("year", d.year_full().into());
+                add("year_code", d.year().into());
+                add("sequence", FieldValue::Number(i64::from(d.sequence())));
                 add("flags", d.flags_code().into());
                 let kind = match d.flags().kind() {
                     FlagType::NotUsed => "not_used",
@@ -474,9 +474,9 @@ mod tests {
         assert_eq!(field(&f, "structure"), &FieldValue::from("001"));
         assert_eq!(field(&f, "data"), &FieldValue::from("=A99992612345600"));
         assert_eq!(field(&f, "din"), &FieldValue::from("A999926123456"));
-        assert_eq!(field(&f, "year"), &FieldValue::from("26"));
-        assert_eq!(field(&f, "year_full"), &FieldValue::Number(2026));
-        assert_eq!(field(&f, "sequence"), &FieldValue::from("123456"));
+        assert_eq!(field(&f, "year"), &FieldValue::Number(2026));
+        assert_eq!(field(&f, "year_code"), &FieldValue::from("26"));
+        assert_eq!(field(&f, "sequence"), &FieldValue::Number(123456));
         assert_eq!(field(&f, "check_character"), &FieldValue::from("T"));
     }
 

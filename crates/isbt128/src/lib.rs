@@ -41,8 +41,8 @@
 //! `name` and `data` (the exact characters read, data identifier included); all but
 //! the DIN end with `check_character` (K over the content, or null). In between:
 //!
-//! - DIN (001): `din` (13 characters), `fin`, `year` (two digits as in the data, text),
-//!   `year_full` (2000 + year, number), `sequence` (six digits, text), `flags` (two
+//! - DIN (001): `din` (13 characters), `fin`, `year` (2000 + the two digits, number),
+//!   `year_code` (the two digits as in the data, text), `sequence` (number), `flags` (two
 //!   characters as encoded), `flags_type` (`not_used`, `defined`, `local`, `checksum`,
 //!   `reserved`), `flags_meaning`, `check_character`, `eye_readable`.
 //! - Blood groups (002): `group_code`, `abo` (`O`, `A`, `B`, `AB`, `A1`, …, `pooled`,

@@ -195,9 +195,9 @@ pub(crate) fn sample() -> UnitLabel {
         group_text: vec!["O".into(), "Rh POSITIVE".into()],
         product_data: "=<E0398V00".into(),
         product_text: vec!["RED BLOOD CELLS".into(), "CPD>AS5/450mL/refg".into(), "Irradiated · ResLeu".into()],
-        expiry_data: "&>0263662359".into(),
+        expiry_data: "&>0263652359".into(),
         expiry_text: "EXP 2026-12-31 23:59".into(),
-        compound_data: "=+04000=A99982600012300=%5100=<E0398V00&>0263662359".into(),
+        compound_data: "=+04000=A99982600012300=%5100=<E0398V00&>0263652359".into(),
         notices: vec![],
     }
 }
@@ -219,7 +219,7 @@ mod tests {
     fn zpl_names_every_field_once() {
         let z = sample().to_zpl(12).unwrap();
         assert!(z.starts_with("^XA") && z.ends_with("^XZ"));
-        for data in ["=A99982600012300", "=%5100", "=<E0398V00", "&>0263662359"] {
+        for data in ["=A99982600012300", "=%5100", "=<E0398V00", "&>0263652359"] {
             assert_eq!(z.matches(&format!("^FD{data}^FS")).count(), 1, "{data}");
         }
         assert!(z.contains("^BXN,6,200^FD=+04000"));

@@ -29,9 +29,9 @@ fn label() -> UnitLabel {
         group_text: vec!["O".into(), "Rh POSITIVE".into()],
         product_data: "=<E0398V00".into(),
         product_text: vec!["RED BLOOD CELLS".into(), "CPD>AS5/450mL/refg".into()],
-        expiry_data: "&>0263662359".into(),
+        expiry_data: "&>0263652359".into(),
         expiry_text: "EXP 2026-12-31 23:59".into(),
-        compound_data: "=+04000=A99982600012300=%5100=<E0398V00&>0263662359".into(),
+        compound_data: "=+04000=A99982600012300=%5100=<E0398V00&>0263652359".into(),
         notices: vec!["EMERGENCY RELEASE - NOT TESTED".into()],
     }
 }
