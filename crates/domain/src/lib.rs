@@ -5,6 +5,7 @@
 //! and the data, and get back checked values or decisions.
 
 pub mod audit;
+pub mod catalog;
 pub mod donor;
 pub mod hospital;
 pub mod role;
