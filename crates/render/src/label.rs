@@ -40,6 +40,58 @@ pub struct UnitLabel {
     pub notices: Vec<String>,
 }
 
+/// The ISBT 128 values of one unit, checked by the codec, and the text around them.
+#[derive(Debug, Clone)]
+pub struct UnitLabelSource<'a> {
+    pub facility: &'a str,
+    pub din: &'a isbt128::Din,
+    pub blood_groups: &'a isbt128::BloodGroups,
+    pub product: &'a isbt128::ProductCode,
+    pub expiry: &'a isbt128::ExpirationDateTime,
+    pub collected: Option<&'a isbt128::Date>,
+    /// Product description lines, class first (from the catalog or the licensed table).
+    pub description: Vec<String>,
+    pub notices: Vec<String>,
+}
+
+impl UnitLabel {
+    /// Lays out the label from codec values: each quadrant's barcode carries the
+    /// structure's exact encoding, and the Data Matrix their compound message.
+    pub fn from_isbt(s: &UnitLabelSource<'_>) -> Self {
+        let structures = [s.din.encode(), s.blood_groups.encode(), s.product.encode(), s.expiry.encode()];
+        let header = isbt128::CompoundHeader::new(structures.len() as u8, 0).expect("4 structures, unspecified order").encode();
+        let group = s.blood_groups.group();
+        let group_text = match (group.special_message(), group.abo(), group.rhd()) {
+            (None, Some(abo), Some(rhd)) => vec![
+                abo.as_str().to_string(),
+                match rhd {
+                    isbt128::RhD::Positive => "Rh POSITIVE".to_string(),
+                    isbt128::RhD::Negative => "Rh NEGATIVE".to_string(),
+                    other => format!("Rh {other:?}").to_uppercase(),
+                },
+            ],
+            _ => vec![group.to_string()],
+        };
+        let eye = s.din.eye_readable();
+        UnitLabel {
+            facility: format!("{} · {}", s.facility, s.din.fin()),
+            din_data: s.din.encode(),
+            din_text: format!("{} {} {}", &s.din.din()[..5], &s.din.din()[5..7], &s.din.din()[7..]),
+            din_flags: eye.flags.clone().unwrap_or_default(),
+            din_check: eye.check_character,
+            collected: s.collected.map(|d| format!("Collected {}", d.human())),
+            group_data: s.blood_groups.encode(),
+            group_text,
+            product_data: s.product.encode(),
+            product_text: if s.description.is_empty() { vec![format!("Product {}", s.product.pdc())] } else { s.description.clone() },
+            expiry_data: s.expiry.encode(),
+            expiry_text: format!("EXP {}", s.expiry.date_time().human()),
+            compound_data: format!("{header}{}", structures.concat()),
+            notices: s.notices.clone(),
+        }
+    }
+}
+
 /// Module width (X) of the linear symbols.
 pub const X: f64 = 0.25;
 const BAR_H: f64 = 10.0;
@@ -230,6 +282,33 @@ mod tests {
     fn zpl_command_characters_in_text_are_sent_as_hex() {
         assert_eq!(zpl_field("A^B"), "^FH^FD_41_5E_42");
         assert_eq!(zpl_field("=%5100"), "^FD=%5100");
+    }
+
+    #[test]
+    fn label_from_codec_values_carries_their_exact_encodings() {
+        let din = isbt128::Din::new("A9998", 2026, 123, isbt128::Flags::NONE).unwrap();
+        let groups = isbt128::BloodGroups::parse("=%5100").unwrap();
+        let product = isbt128::ProductCode::parse("=<E0398V00").unwrap();
+        let expiry = isbt128::ExpirationDateTime::parse("&>0263652359").unwrap();
+        let l = UnitLabel::from_isbt(&UnitLabelSource {
+            facility: "Riverside",
+            din: &din,
+            blood_groups: &groups,
+            product: &product,
+            expiry: &expiry,
+            collected: None,
+            description: vec![],
+            notices: vec![],
+        });
+        assert_eq!(l.din_data, "=A99982600012300");
+        assert_eq!(l.din_text, "A9998 26 000123");
+        assert_eq!(l.din_check, din.check_character());
+        assert_eq!(l.group_text, vec!["O", "Rh POSITIVE"]);
+        assert_eq!(l.expiry_text, "EXP 31 DEC 2026 23:59");
+        // The compound message decodes back to the four structures.
+        let decoded = isbt128::decode(&l.compound_data).unwrap();
+        let data: Vec<String> = decoded.iter().map(|d| d.encode()).collect();
+        assert_eq!(&data[data.len() - 4..], &[l.din_data.clone(), l.group_data.clone(), l.product_data.clone(), l.expiry_data.clone()]);
     }
 
     #[test]

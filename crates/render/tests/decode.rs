@@ -3,7 +3,7 @@
 //! ZXingReader for Code 128, libdmtx's dmtxread for Data Matrix) and compare the
 //! decoded strings byte for byte with what was encoded.
 
-use render::label::UnitLabel;
+use render::label::{UnitLabel, UnitLabelSource};
 use std::path::Path;
 use std::process::Command;
 
@@ -18,22 +18,21 @@ fn tools_present() -> bool {
 }
 
 fn label() -> UnitLabel {
-    UnitLabel {
-        facility: "Riverside Donor Center · A9998".into(),
-        din_data: "=A99982600012300".into(),
-        din_text: "A9998 26 000123".into(),
-        din_flags: "00".into(),
-        din_check: 'N',
-        collected: Some("Collected 2026-11-20".into()),
-        group_data: "=%5100".into(),
-        group_text: vec!["O".into(), "Rh POSITIVE".into()],
-        product_data: "=<E0398V00".into(),
-        product_text: vec!["RED BLOOD CELLS".into(), "CPD>AS5/450mL/refg".into()],
-        expiry_data: "&>0263652359".into(),
-        expiry_text: "EXP 2026-12-31 23:59".into(),
-        compound_data: "=+04000=A99982600012300=%5100=<E0398V00&>0263652359".into(),
+    let din = isbt128::Din::new("A9998", 2026, 123, isbt128::Flags::NONE).unwrap();
+    let groups = isbt128::BloodGroups::parse("=%5100").unwrap();
+    let product = isbt128::ProductCode::parse("=<E0398V00").unwrap();
+    let expiry = isbt128::ExpirationDateTime::parse("&>0263652359").unwrap();
+    let collected = isbt128::Date::new(2026, 11, 20).unwrap();
+    UnitLabel::from_isbt(&UnitLabelSource {
+        facility: "Riverside Donor Center",
+        din: &din,
+        blood_groups: &groups,
+        product: &product,
+        expiry: &expiry,
+        collected: Some(&collected),
+        description: vec!["RED BLOOD CELLS".into(), "CPD>AS5/450mL/refg".into(), "Irradiated · ResLeu".into()],
         notices: vec!["EMERGENCY RELEASE - NOT TESTED".into()],
-    }
+    })
 }
 
 fn run(cmd: &mut Command) -> String {
