@@ -119,7 +119,11 @@ fn parse_class(s: &str) -> Result<ComponentClass, String> {
         "granulocytes" => Granulocytes,
         "cellular_therapy" => CellularTherapy,
         "tissue" => Tissue,
-        other => return Err(format!("'{other}' is not a component class (whole_blood, red_cells, platelets, plasma, cryoprecipitate, granulocytes, cellular_therapy, tissue)")),
+        other => {
+            return Err(format!(
+            "'{other}' is not a component class (whole_blood, red_cells, platelets, plasma, cryoprecipitate, granulocytes, cellular_therapy, tissue)"
+        ))
+        }
     })
 }
 
@@ -258,7 +262,10 @@ mod tests {
         assert_eq!(e.line, 2);
         assert!(e.message.contains("component class"));
         assert!(ProductCatalog::from_csv("code,class,storage,dating\ne0150,red_cells,refrigerated,21d\n").is_err());
-        assert!(ProductCatalog::from_csv("code,class,storage,dating\nE0150,red_cells,refrigerated,21d\nE0150,red_cells,refrigerated,21d\n").unwrap_err().message.contains("twice"));
+        assert!(ProductCatalog::from_csv("code,class,storage,dating\nE0150,red_cells,refrigerated,21d\nE0150,red_cells,refrigerated,21d\n")
+            .unwrap_err()
+            .message
+            .contains("twice"));
         assert!(ProductCatalog::from_csv("pdc,kind\n").is_err());
     }
 }

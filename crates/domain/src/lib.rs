@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod donor;
 pub mod hospital;
+pub mod labeling;
 pub mod role;
 pub mod site;
 pub mod user;
