@@ -5,7 +5,9 @@
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod dins;
 mod error;
+pub mod labels;
 pub mod reference;
 pub mod users;
 
@@ -24,11 +26,24 @@ pub struct Settings {
     pub session_hours: i64,
     /// Consecutive failed logins before the account is locked for a while.
     pub lockout_threshold: i64,
+    /// This establishment's ISBT 128 facility identification number; DINs are
+    /// assigned only when it is set.
+    pub fin: Option<String>,
+    /// Printed on labels above the DIN.
+    pub facility_name: String,
+    /// Product codes known to this centre (public defaults plus its own file).
+    pub catalog: domain::catalog::ProductCatalog,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { session_hours: 8, lockout_threshold: 5 }
+        Self {
+            session_hours: 8,
+            lockout_threshold: 5,
+            fin: None,
+            facility_name: "hemaflow blood centre".into(),
+            catalog: domain::catalog::ProductCatalog::defaults(),
+        }
     }
 }
 

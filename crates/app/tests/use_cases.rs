@@ -33,6 +33,9 @@ both_backends!(
     refused_changes_write_nothing,
     edits_keep_old_values_in_versions_and_audit,
     revoked_and_expired_tokens_are_refused,
+    dins_are_handed_out_in_sequence_never_twice,
+    preprinted_label_sets_are_registered_skipped_and_used_once,
+    labels_are_checked_before_printing,
 );
 
 fn small_demo() -> DemoOptions {
@@ -209,4 +212,103 @@ async fn revoked_and_expired_tokens_are_refused(app: App) {
     let e = app.token_actor("hft_old").await.unwrap_err().to_string();
     assert!(e.contains("expired"), "{e}");
     let _ = Backend::Sqlite;
+}
+
+async fn din_app(app: App) -> (App, Actor) {
+    let app = App::new(app.store.clone(), Settings { fin: Some("A9998".into()), ..Default::default() });
+    let op = Actor::operator();
+    app.create_site(
+        &op,
+        &SiteInput {
+            code: "MAIN".into(),
+            name: "Main".into(),
+            kind: "fixed".into(),
+            time_zone: "America/Chicago".into(),
+            active: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    (app, op)
+}
+
+async fn dins_are_handed_out_in_sequence_never_twice(app: App) {
+    let no_fin = app.assign_din(&Actor::operator(), "MAIN").await.unwrap_err();
+    assert!(matches!(no_fin, AppError::Conflict(ref m) if m.contains("--fin")), "{no_fin:?}");
+    let (app, op) = din_app(app).await;
+    let first = app.assign_din(&op, "MAIN").await.unwrap();
+    assert!(first.din.starts_with("A9998") && first.din.ends_with("000001"), "{first:?}");
+    assert_eq!(isbt128::check_character(&first.din).unwrap(), first.check_character);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (app, op) = (app.clone(), op.clone());
+            tokio::spawn(async move { app.assign_din(&op, "MAIN").await.unwrap().din })
+        })
+        .collect();
+    let mut dins = Vec::new();
+    for t in tasks {
+        dins.push(t.await.unwrap());
+    }
+    dins.sort();
+    dins.dedup();
+    assert_eq!(dins.len(), 8, "concurrent requests got the same DIN");
+    assert!(matches!(app.assign_din(&op, "NOPE").await, Err(AppError::Invalid(_))));
+    let f = AuditFilter { action: Some("din.assign".into()), ..Default::default() };
+    assert_eq!(app.store.audit_page(&f, 50, 0).await.unwrap().total, 9);
+}
+
+async fn preprinted_label_sets_are_registered_skipped_and_used_once(app: App) {
+    let (app, op) = din_app(app).await;
+    let first = app.assign_din(&op, "MAIN").await.unwrap();
+    let year: i64 = 2000 + first.din[5..7].parse::<i64>().unwrap();
+    // A set must lie ahead of the counter and not overlap another.
+    assert!(matches!(app.register_din_label_set(&op, year, 1, 10, None).await, Err(AppError::Invalid(_))));
+    let set = app.register_din_label_set(&op, year, 2, 5, Some("box 1".into())).await.unwrap();
+    assert_eq!(set.count, 4);
+    assert!(matches!(app.register_din_label_set(&op, year, 5, 9, None).await, Err(AppError::Conflict(_))));
+    assert!(matches!(app.register_din_label_set(&op, year, 9, 7, None).await, Err(AppError::Invalid(_))));
+    // The counter skips the pre-printed numbers.
+    let next = app.assign_din(&op, "MAIN").await.unwrap();
+    assert!(next.din.ends_with("000006"), "{next:?}");
+    // A pre-printed label is used once, and only if registered and ours.
+    let label = format!("={}00", set.first);
+    let used = app.use_preprinted_din(&op, &label).await.unwrap();
+    assert_eq!(used.source, "preprinted");
+    assert!(matches!(app.use_preprinted_din(&op, &label).await, Err(AppError::Conflict(_))));
+    let outside = format!("{}{}000099", "A9998", &first.din[5..7]);
+    assert!(matches!(app.use_preprinted_din(&op, &outside).await, Err(AppError::Invalid(_))));
+    assert!(matches!(app.use_preprinted_din(&op, "=A99992612345600").await, Err(AppError::Invalid(_))));
+    assert!(matches!(app.use_preprinted_din(&op, "=A9998").await, Err(AppError::Invalid(_))));
+}
+
+async fn labels_are_checked_before_printing(app: App) {
+    let (app, op) = din_app(app).await;
+    let input = app::labels::LabelInput {
+        din: "A999826000123".into(),
+        blood_group: "O-".into(),
+        product_code: "E0398V00".into(),
+        expires_at: "2099-12-31T23:59".into(),
+        collected_on: "2099-11-20".into(),
+    };
+    let v = app.unit_label(&op, &input).await.unwrap();
+    assert_eq!(v.blood_groups.encode(), "=%9500");
+    assert_eq!(v.description[0], "RED BLOOD CELLS");
+    let f = AuditFilter { action: Some("label.print".into()), ..Default::default() };
+    assert_eq!(app.store.audit_page(&f, 5, 0).await.unwrap().total, 1);
+
+    let unknown = app::labels::LabelInput { product_code: "E9999V00".into(), ..input.clone() };
+    let e = app.unit_label(&op, &unknown).await.unwrap_err();
+    assert!(matches!(e, AppError::Invalid(ref f) if f.message_for("product_code").unwrap().contains("catalog")), "{e:?}");
+    let expired = app::labels::LabelInput { expires_at: "2020-01-01T00:00".into(), ..input.clone() };
+    assert!(matches!(app.unit_label(&op, &expired).await, Err(AppError::Invalid(_))));
+    let bad = app::labels::LabelInput { din: "A999826000123X".into(), blood_group: "Q+".into(), ..input.clone() };
+    let e = app.unit_label(&op, &bad).await.unwrap_err();
+    assert!(matches!(e, AppError::Invalid(ref f) if f.0.len() == 2), "{e:?}");
+
+    app.verify_label(&op, "A999826000123", "E0398V00", &["=A99982600012300=<E0398V00".into()]).unwrap();
+    let e = app.verify_label(&op, "A999826000124", "E0398V00", &["=A99982600012300=<E0398V00".into()]).unwrap_err();
+    assert!(e.to_string().contains("A999826000124") || matches!(e, AppError::Invalid(_)));
+    let recruiter = Actor { roles: domain::Roles::new([domain::Role::Recruiter]).unwrap(), ..op };
+    assert!(matches!(app.unit_label(&recruiter, &input).await, Err(AppError::Forbidden(_))));
 }

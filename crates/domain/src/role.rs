@@ -34,6 +34,12 @@ pub enum Permission {
     /// Only the hospital account the user belongs to.
     ViewOwnHospital,
     ViewAudit,
+    /// Hand out DINs at collection and record pre-printed DIN labels used.
+    AssignDins,
+    /// Register sets of pre-printed DIN labels.
+    ManageDinLabelSets,
+    /// Render and verify unit labels.
+    PrintLabels,
 }
 
 impl Role {
@@ -72,8 +78,12 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::Admin => &[ManageUsers, ManageSites, ManageHospitals, ViewSites, ViewHospitals, ViewAudit],
-            Role::Recruiter | Role::Collector | Role::Lab => &[ViewSites],
+            Role::Admin => {
+                &[ManageUsers, ManageSites, ManageHospitals, ViewSites, ViewHospitals, ViewAudit, AssignDins, ManageDinLabelSets, PrintLabels]
+            }
+            Role::Recruiter => &[ViewSites],
+            Role::Collector => &[ViewSites, AssignDins],
+            Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
             Role::Quality => &[ViewSites, ViewHospitals, ViewAudit],

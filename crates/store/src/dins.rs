@@ -97,6 +97,12 @@ impl WriteTx {
         Ok(())
     }
 
+    pub async fn din_assignment(&mut self, din: &str) -> Result<Option<DinAssignment>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT din, fin, year, seq, source, label_set_id, assigned_at, assigned_by FROM din_assignments WHERE din = $1")
+            .bind(din).fetch_optional(c).await?))
+    }
+
     /// Records a DIN as used. A DIN already recorded is refused (`Duplicate`).
     pub async fn insert_din_assignment(&mut self, a: &DinAssignment) -> Result<()> {
         on_tx!(self, c => sqlx::query(
