@@ -21,6 +21,7 @@ pub const DEFAULT_DONORS: u32 = 5_000;
 /// The demo's facility identification number: A9990–A9999 are reserved by ICCBBA
 /// for validation and testing (reference/isbt128.md §1.1).
 pub const DEMO_FIN: &str = "A9998";
+pub const DEMO_FACILITY: &str = "Riverside Blood Services";
 
 /// One demo login per role.
 #[derive(Debug, Clone, PartialEq)]
@@ -367,6 +368,17 @@ impl App {
                         collected_at: at,
                     };
                     tx.insert_donation(&d).await?;
+                    tx.insert_din_assignment(&store::DinAssignment {
+                        din: din.clone(),
+                        fin: DEMO_FIN.into(),
+                        year: year as i64,
+                        seq: *seq as i64,
+                        source: "sequence".into(),
+                        label_set_id: None,
+                        assigned_at: at,
+                        assigned_by: actor.username.clone(),
+                    })
+                    .await?;
                     tx.append_audit(AuditDraft::new(&actor.username, "donation.record", "donation", d.id).after(serde_json::json!({
                         "donor_number": donor.donor_number, "din": din, "procedure": d.procedure, "collected_at": at,
                     })))
@@ -377,6 +389,12 @@ impl App {
             tx.commit().await?;
             progress(n as u64, opts.donors as u64);
         }
+        // The DIN counters continue after the demo's donations.
+        let mut tx = self.store.begin_write().await?;
+        for (year, seq) in &din_seq {
+            tx.raise_din_seq(DEMO_FIN, *year as i64, *seq as i64).await?;
+        }
+        tx.commit().await?;
         Ok(DemoSummary { sites: SITES.len(), hospitals: HOSPITALS.len(), donors: opts.donors, donations, logins })
     }
 }

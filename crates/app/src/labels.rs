@@ -41,7 +41,7 @@ impl App {
     /// label is audited.
     pub async fn unit_label(&self, actor: &Actor, input: &LabelInput) -> Result<LabelValues> {
         actor.require(Permission::PrintLabels)?;
-        let values = self.label_values(input)?;
+        let values = label_values(&self.settings, input)?;
         let mut tx = self.store.begin_write().await?;
         tx.append_audit(AuditDraft::new(&actor.username, "label.print", "din", values.din.din()).after(serde_json::json!({
             "din": values.din.encode(), "blood_group": values.blood_groups.encode(),
@@ -51,46 +51,48 @@ impl App {
         tx.commit().await?;
         Ok(values)
     }
+}
 
-    /// The checks of [`App::unit_label`] without authority or audit (the offline CLI).
-    pub fn label_values(&self, input: &LabelInput) -> Result<LabelValues> {
-        let mut e = FieldErrors::default();
-        let din = e.take(parse_din("din", &input.din));
-        let blood_groups = e.take(parse_blood_group("blood_group", &input.blood_group));
-        let product = e.take(parse_product("product_code", &input.product_code));
-        let expiry = e.take(parse_expiry("expires_at", &input.expires_at));
-        let collected = if input.collected_on.trim().is_empty() { None } else { e.take(parse_date("collected_on", &input.collected_on)) };
-        let entry = product.as_ref().and_then(|p| {
-            let pdc = p.pdc().to_string();
-            let found = self.settings.catalog.get(&pdc).cloned();
-            if found.is_none() {
-                e.0.push(FieldError::new("product_code", format!("product {pdc} is not in this centre's product catalog")));
-            }
-            found
-        });
-        if let Some(x) = &expiry {
-            let now = chrono::Utc::now().naive_utc().format("%Y-%m-%dT%H:%M").to_string();
-            // ISO local times compare as text; UTC is at most a day off the facility's clock,
-            // so this catches expired units without knowing the zone.
-            if x.date_time().to_iso() < now {
-                e.0.push(FieldError::new("expires_at", format!("the unit expired on {}; an expired unit is not labelled", x.date_time().human())));
-            }
+/// The checks of [`App::unit_label`] without authority or audit (the offline CLI).
+pub fn label_values(settings: &crate::Settings, input: &LabelInput) -> Result<LabelValues> {
+    let mut e = FieldErrors::default();
+    let din = e.take(parse_din("din", &input.din));
+    let blood_groups = e.take(parse_blood_group("blood_group", &input.blood_group));
+    let product = e.take(parse_product("product_code", &input.product_code));
+    let expiry = e.take(parse_expiry("expires_at", &input.expires_at));
+    let collected = if input.collected_on.trim().is_empty() { None } else { e.take(parse_date("collected_on", &input.collected_on)) };
+    let entry = product.as_ref().and_then(|p| {
+        let pdc = p.pdc().to_string();
+        let found = settings.catalog.get(&pdc).cloned();
+        if found.is_none() {
+            e.0.push(FieldError::new("product_code", format!("product {pdc} is not in this centre's product catalog")));
         }
-        if !e.is_empty() {
-            return Err(AppError::Invalid(e));
+        found
+    });
+    if let Some(x) = &expiry {
+        let now = chrono::Utc::now().naive_utc().format("%Y-%m-%dT%H:%M").to_string();
+        // ISO local times compare as text; UTC is at most a day off the facility's clock,
+        // so this catches expired units without knowing the zone.
+        if x.date_time().to_iso() < now {
+            e.0.push(FieldError::new("expires_at", format!("the unit expired on {}; an expired unit is not labelled", x.date_time().human())));
         }
-        let entry = entry.expect("checked");
-        Ok(LabelValues {
-            facility: self.settings.facility_name.clone(),
-            din: din.expect("checked"),
-            blood_groups: blood_groups.expect("checked"),
-            product: product.expect("checked"),
-            expiry: expiry.expect("checked"),
-            collected,
-            description: entry.description.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-        })
     }
+    if !e.is_empty() {
+        return Err(AppError::Invalid(e));
+    }
+    let entry = entry.expect("checked");
+    Ok(LabelValues {
+        facility: settings.facility_name.clone(),
+        din: din.expect("checked"),
+        blood_groups: blood_groups.expect("checked"),
+        product: product.expect("checked"),
+        expiry: expiry.expect("checked"),
+        collected,
+        description: entry.description.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+    })
+}
 
+impl App {
     /// Checks scans of a label against the unit's DIN and product code.
     pub fn verify_label(&self, actor: &Actor, din: &str, product_code: &str, scans: &[String]) -> Result<()> {
         actor.require(Permission::PrintLabels)?;

@@ -49,6 +49,73 @@ enum Command {
     /// ISBT 128: check characters, DINs and decoding scans.
     #[command(subcommand)]
     Isbt(isbt::IsbtCommand),
+    /// Render a 100 mm unit label as PDF, SVG or ZPL (no database needed).
+    Label(LabelArgs),
+    /// Assign DINs and manage pre-printed DIN label sets.
+    #[command(subcommand)]
+    Din(DinCommand),
+}
+
+#[derive(clap::Args, Debug)]
+struct LabelArgs {
+    /// DIN: A999926123456, =A99992612345600 or "A9999 26 123456 [T]".
+    #[arg(long)]
+    din: String,
+    /// ABO/RhD: O+, A NEG, or ISBT 128 data such as =%5100.
+    #[arg(long)]
+    blood_group: String,
+    /// Product code: PDC, donation type and division, e.g. E0398V00.
+    #[arg(long)]
+    product: String,
+    /// Expiry, local time: YYYY-MM-DDTHH:MM.
+    #[arg(long)]
+    expires: String,
+    /// Collection date, YYYY-MM-DD.
+    #[arg(long)]
+    collected: Option<String>,
+    /// pdf, svg or zpl.
+    #[arg(long, default_value = "pdf", value_parser = ["pdf", "svg", "zpl"])]
+    format: String,
+    /// ZPL printer resolution in dots per millimetre (8 = 203 dpi, 12 = 300 dpi).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(6..=24))]
+    dpmm: u32,
+    /// Where to write the label (default: standard output).
+    #[arg(long, short)]
+    output: Option<String>,
+    #[command(flatten)]
+    facility: FacilityArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum DinCommand {
+    /// Hand out the next DIN of this facility (--fin) for the year at a site.
+    Next {
+        #[arg(long)]
+        site: String,
+        #[command(flatten)]
+        facility: FacilityArgs,
+    },
+    /// Record a scanned pre-printed DIN label as used.
+    Preprinted {
+        scan: String,
+        #[command(flatten)]
+        facility: FacilityArgs,
+    },
+    /// Register a set of pre-printed DIN labels: sequences FIRST..=LAST of YEAR.
+    RegisterSet {
+        #[arg(long)]
+        year: i64,
+        #[arg(long)]
+        first: i64,
+        #[arg(long)]
+        last: i64,
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        facility: FacilityArgs,
+    },
+    /// List registered pre-printed label sets.
+    Sets,
 }
 
 #[derive(clap::Args, Debug)]
@@ -70,6 +137,38 @@ struct ServeArgs {
     /// Mark session cookies Secure (set when served over HTTPS).
     #[arg(long, env = "HEMAFLOW_SECURE_COOKIES")]
     secure_cookies: bool,
+    #[command(flatten)]
+    facility: FacilityArgs,
+}
+
+/// Who this establishment is on its labels.
+#[derive(clap::Args, Debug, Clone)]
+struct FacilityArgs {
+    /// ISBT 128 facility identification number; DINs are assigned only when set
+    /// (with --demo and no FIN, the test FIN A9998 is used).
+    #[arg(long, env = "HEMAFLOW_FIN")]
+    fin: Option<String>,
+    /// Facility name printed on labels.
+    #[arg(long, env = "HEMAFLOW_FACILITY_NAME", default_value = "hemaflow blood centre")]
+    facility_name: String,
+    /// CSV of this centre's product codes (columns code, class, storage, dating,
+    /// description), added to the public defaults.
+    #[arg(long, env = "HEMAFLOW_PRODUCT_CATALOG")]
+    product_catalog: Option<String>,
+}
+
+impl FacilityArgs {
+    fn settings(&self, base: Settings) -> anyhow::Result<Settings> {
+        let mut catalog = domain::catalog::ProductCatalog::defaults();
+        if let Some(path) = &self.product_catalog {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading product catalog {path}"))?;
+            catalog = catalog.merge(domain::catalog::ProductCatalog::from_csv(&text).with_context(|| format!("product catalog {path}"))?);
+        }
+        if let Some(fin) = &self.fin {
+            isbt128::Fin::parse(fin).with_context(|| format!("--fin {fin}"))?;
+        }
+        Ok(Settings { fin: self.fin.clone(), facility_name: self.facility_name.clone(), catalog, ..base })
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -194,6 +293,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::User(cmd) => return user(&cli.database, cmd).await,
         Command::Isbt(cmd) => return isbt::run(cmd),
+        Command::Label(args) => label(args)?,
+        Command::Din(cmd) => din(&cli.database, cmd).await?,
         Command::Audit(AuditCommand::Verify) => {
             let app = App::new(open(&cli.database).await?, Settings::default());
             match app.verify_audit().await? {
@@ -230,7 +331,16 @@ async fn generate_demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
 async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = open(database).await?;
     tracing::info!(database = %store::redact_url(database), backend = store.backend().as_str(), "database ready");
-    let app = App::new(store, Settings { session_hours: args.session_hours, lockout_threshold: args.lockout_threshold });
+    let mut facility = args.facility.clone();
+    if args.demo && facility.fin.is_none() {
+        facility.fin = Some(app::demo::DEMO_FIN.to_string());
+        if facility.facility_name == "hemaflow blood centre" {
+            facility.facility_name = app::demo::DEMO_FACILITY.to_string();
+        }
+    }
+    let settings =
+        facility.settings(Settings { session_hours: args.session_hours, lockout_threshold: args.lockout_threshold, ..Settings::default() })?;
+    let app = App::new(store, settings);
     if args.demo {
         match generate_demo(&app, &args.demo_args).await {
             Ok(()) => {}
@@ -345,4 +455,69 @@ async fn user(database: &str, cmd: UserCommand) -> anyhow::Result<ExitCode> {
 fn app_random_password() -> String {
     // 16 hex characters from the OS random source is plenty for a first password.
     Uuid::new_v4().simple().to_string()[..16].to_string()
+}
+
+fn label(args: LabelArgs) -> anyhow::Result<()> {
+    let settings = args.facility.settings(Settings::default())?;
+    let input = app::labels::LabelInput {
+        din: args.din,
+        blood_group: args.blood_group,
+        product_code: args.product,
+        expires_at: args.expires,
+        collected_on: args.collected.unwrap_or_default(),
+    };
+    let v = app::labels::label_values(&settings, &input)?;
+    let label = render::label::UnitLabel::from_isbt(&render::label::UnitLabelSource {
+        facility: &v.facility,
+        din: &v.din,
+        blood_groups: &v.blood_groups,
+        product: &v.product,
+        expiry: &v.expiry,
+        collected: v.collected.as_ref(),
+        description: v.description.clone(),
+        notices: vec![],
+    });
+    let bytes = match args.format.as_str() {
+        "svg" => label.to_svg()?.into_bytes(),
+        "zpl" => label.to_zpl(args.dpmm)?.into_bytes(),
+        _ => label.to_pdf()?,
+    };
+    match args.output {
+        Some(path) => {
+            std::fs::write(&path, bytes).with_context(|| format!("writing {path}"))?;
+            eprintln!("label for DIN {} written to {path}", v.din.eye_readable());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+    }
+    Ok(())
+}
+
+async fn din(database: &str, cmd: DinCommand) -> anyhow::Result<()> {
+    let store = open(database).await?;
+    let op = Actor::operator();
+    match cmd {
+        DinCommand::Next { site, facility } => {
+            let app = App::new(store, facility.settings(Settings::default())?);
+            let d = app.assign_din(&op, &site).await?;
+            println!("{}", d.data);
+            println!("{}", d.eye_readable);
+        }
+        DinCommand::Preprinted { scan, facility } => {
+            let app = App::new(store, facility.settings(Settings::default())?);
+            let d = app.use_preprinted_din(&op, &scan).await?;
+            println!("recorded pre-printed DIN {}", d.eye_readable);
+        }
+        DinCommand::RegisterSet { year, first, last, note, facility } => {
+            let app = App::new(store, facility.settings(Settings::default())?);
+            let s = app.register_din_label_set(&op, year, first, last, note).await?;
+            println!("registered {} DIN labels: {} to {}", s.count, s.first, s.last);
+        }
+        DinCommand::Sets => {
+            let app = App::new(store, Settings::default());
+            for s in app.din_label_sets(&op).await? {
+                println!("{} {} to {} ({} labels) by {} {}", s.id, s.first, s.last, s.count, s.registered_by, s.note.unwrap_or_default());
+            }
+        }
+    }
+    Ok(())
 }

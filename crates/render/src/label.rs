@@ -197,7 +197,13 @@ impl UnitLabel {
         let _ = write!(z, "^FO{},{}^GB{},{},{}^FS", d(2.0), d(49.9), d(96.0), d(0.2).max(1), d(0.2).max(1));
         text(&mut z, QUIET, 5.0, 2.4, &self.facility);
         code(&mut z, QUIET, 8.0, &self.din_data);
-        text(&mut z, QUIET, 22.6, 3.6, &format!("{} {} [{}]", self.din_text, self.din_flags, self.din_check));
+        let din_line = [self.din_text.as_str(), self.din_flags.as_str(), &format!("[{}]", self.din_check)]
+            .iter()
+            .filter(|p| !p.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        text(&mut z, QUIET, 22.6, 3.6, &din_line);
         if let Some(c) = &self.collected {
             text(&mut z, QUIET, 27.6, 2.4, c);
         }
