@@ -34,10 +34,10 @@ const SCREENSHOT_DIR = path.join(process.cwd(), 'target', 'screenshots');
 // Demo roles in the order they must run (admin first: quality's audit check
 // looks for admin's login records).
 const EXPECTED_NAV = {
-  admin: ['dashboard', 'sites', 'hospitals', 'audit', 'users'],
+  admin: ['dashboard', 'sites', 'hospitals', 'dins', 'labels', 'audit', 'users'],
   recruiter: ['dashboard', 'sites'],
-  collector: ['dashboard', 'sites'],
-  lab: ['dashboard', 'sites'],
+  collector: ['dashboard', 'sites', 'dins'],
+  lab: ['dashboard', 'sites', 'dins', 'labels'],
   distribution: ['dashboard', 'sites', 'hospitals'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
   sales: ['dashboard', 'sites', 'hospitals'],

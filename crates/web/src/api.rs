@@ -342,3 +342,10 @@ pub async fn openapi() -> Json<Value> {
         }
     }))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignDinBody {
+    /// Code of the collection site (its time zone decides the DIN year).
+    pub site: String,
+}

@@ -6,6 +6,7 @@ mod api;
 mod assets;
 pub mod auth;
 mod error;
+mod labels;
 mod pages;
 pub mod routes;
 

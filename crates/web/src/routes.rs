@@ -2,7 +2,7 @@
 //! the guard enforces it, the OpenAPI document lists it, and the authorization
 //! matrix test checks it against its own independent expectations.
 
-use crate::{api, assets, pages, AppState};
+use crate::{api, assets, labels, pages, AppState};
 use app::Actor;
 use axum::http::Method;
 use axum::routing::{get, post, put, MethodRouter};
@@ -68,6 +68,11 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/hospitals/{id}", Perm(ManageHospitals), "Record a new hospital version", post(pages::hospitals::update)),
         r(Method::GET, "/quality/audit", Perm(ViewAudit), "Audit trail", get(pages::audit::list)),
         r(Method::GET, "/quality/audit.csv", Perm(ViewAudit), "Audit trail as CSV", get(pages::audit::export_csv)),
+        r(Method::GET, "/lab/labels", Perm(PrintLabels), "Unit label form", get(labels::labels_form)),
+        r(Method::POST, "/lab/labels", Perm(PrintLabels), "Preview or download a unit label", post(labels::labels_submit)),
+        r(Method::GET, "/lab/dins", Perm(AssignDins), "DIN assignment and pre-printed label sets", get(labels::dins)),
+        r(Method::POST, "/lab/dins", Perm(AssignDins), "Assign the next DIN or record a pre-printed one", post(labels::assign)),
+        r(Method::POST, "/lab/dins/sets", Perm(ManageDinLabelSets), "Register a pre-printed DIN label set", post(labels::register_set)),
         r(Method::GET, "/admin/users", Perm(ManageUsers), "Users and API tokens", get(pages::users::list)),
         r(Method::POST, "/admin/users", Perm(ManageUsers), "Create a user", post(pages::users::create)),
         r(Method::GET, "/admin/users/{username}", Perm(ManageUsers), "Edit a user", get(pages::users::edit_form)),
@@ -97,6 +102,12 @@ pub fn table() -> Vec<Entry> {
         r(Method::GET, "/api/v1/tokens", Perm(ManageUsers), "List API tokens", get(api::list_tokens)),
         r(Method::POST, "/api/v1/tokens", Perm(ManageUsers), "Create an API token", post(api::create_token)),
         r(Method::POST, "/api/v1/tokens/{id}/revoke", Perm(ManageUsers), "Revoke an API token", post(api::revoke_token)),
+        r(Method::POST, "/api/v1/labels", Perm(PrintLabels), "Render a unit label (?format=pdf|svg|zpl)", post(labels::api_label)),
+        r(Method::POST, "/api/v1/labels/verify", Perm(PrintLabels), "Check label scans against a unit's DIN and product", post(labels::api_verify)),
+        r(Method::POST, "/api/v1/dins", Perm(AssignDins), "Assign the next DIN", post(labels::api_assign_din)),
+        r(Method::POST, "/api/v1/dins/preprinted", Perm(AssignDins), "Record a pre-printed DIN label as used", post(labels::api_preprinted)),
+        r(Method::GET, "/api/v1/din-label-sets", Perm(AssignDins), "List pre-printed DIN label sets", get(labels::api_label_sets)),
+        r(Method::POST, "/api/v1/din-label-sets", Perm(ManageDinLabelSets), "Register a pre-printed DIN label set", post(labels::api_register_set)),
         r(Method::GET, "/api/v1/audit", Perm(ViewAudit), "Search the audit trail", get(api::audit)),
     ]
 }

@@ -16,6 +16,9 @@ const SITE_MANAGERS: &[&str] = &["admin"];
 const HOSPITAL_VIEWERS: &[&str] = &["admin", "distribution", "apheresis", "sales", "quality", "hospital"];
 const HOSPITAL_MANAGERS: &[&str] = &["admin", "sales"];
 const AUDITORS: &[&str] = &["admin", "quality"];
+const LABELERS: &[&str] = &["admin", "lab"];
+const DIN_USERS: &[&str] = &["admin", "collector", "lab"];
+const SET_MANAGERS: &[&str] = &["admin", "lab"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -51,6 +54,17 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/quality/audit", Some(AUDITORS)),
         ("GET", "/quality/audit.csv", Some(AUDITORS)),
         ("GET", "/api/v1/audit", Some(AUDITORS)),
+        ("GET", "/lab/labels", Some(LABELERS)),
+        ("POST", "/lab/labels", Some(LABELERS)),
+        ("GET", "/lab/dins", Some(DIN_USERS)),
+        ("POST", "/lab/dins", Some(DIN_USERS)),
+        ("POST", "/lab/dins/sets", Some(SET_MANAGERS)),
+        ("POST", "/api/v1/labels", Some(LABELERS)),
+        ("POST", "/api/v1/labels/verify", Some(LABELERS)),
+        ("POST", "/api/v1/dins", Some(DIN_USERS)),
+        ("POST", "/api/v1/dins/preprinted", Some(DIN_USERS)),
+        ("GET", "/api/v1/din-label-sets", Some(DIN_USERS)),
+        ("POST", "/api/v1/din-label-sets", Some(SET_MANAGERS)),
         ("GET", "/admin/users", Some(ADMIN)),
         ("POST", "/admin/users", Some(ADMIN)),
         ("GET", "/admin/users/{username}", Some(ADMIN)),

@@ -61,6 +61,12 @@ impl Layout {
         } else if a.can(Permission::ViewOwnHospital) {
             nav.push(NavItem { key: "hospitals", label: "My hospital", href: "/hospitals" });
         }
+        if a.can(Permission::AssignDins) {
+            nav.push(NavItem { key: "dins", label: "DINs", href: "/lab/dins" });
+        }
+        if a.can(Permission::PrintLabels) {
+            nav.push(NavItem { key: "labels", label: "Labels", href: "/lab/labels" });
+        }
         if a.can(Permission::ViewAudit) {
             nav.push(NavItem { key: "audit", label: "Audit trail", href: "/quality/audit" });
         }

@@ -38,7 +38,7 @@ impl Drop for TestApp {
 /// hospital accounts. `None` when the back end is not available here.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let db = store::test_support::fresh(backend).await?;
-    let app = App::new(db.store.clone(), app::Settings::default());
+    let app = App::new(db.store.clone(), app::Settings { fin: Some("A9998".into()), ..Default::default() });
     let op = Actor::operator();
     let site = app
         .create_site(
