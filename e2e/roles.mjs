@@ -258,6 +258,20 @@ async function checkQualityAudit(page) {
   }
 }
 
+// The lab previews a unit label: the server draws it as SVG with the eye-readable DIN.
+async function checkLabelPreview(page) {
+  await clickNav(page, 'labels');
+  await page.fill('input[name=din]', 'A999826000123');
+  await page.fill('input[name=blood_group]', 'O-');
+  await page.fill('input[name=product_code]', 'E0398V00');
+  await page.fill('input[name=expires_at]', '2099-12-31T23:59');
+  await navigating(page, () => page.click('#label-form button[value=preview]'));
+  await visible(page.locator('#label-preview svg'), 'the label preview');
+  const text = await page.locator('#label-preview').innerText();
+  if (!text.includes('A9998 26 000123')) throw new Error(`the label preview lacks the DIN text: ${text.slice(0, 200)}`);
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${label}-lab-label.png`), fullPage: true, timeout: TIMEOUT });
+}
+
 async function checkHospitalsCount(page, expected, mustContain) {
   await clickNav(page, 'hospitals');
   const rows = await rowCount(page, 'table#hospitals-table tbody tr', 'table#hospitals-table');
@@ -326,6 +340,10 @@ async function runRole(browser, role) {
         notes.push('users page');
         await checkBadSiteInput(page);
         notes.push('bad site input rejected');
+        break;
+      case 'lab':
+        await checkLabelPreview(page);
+        notes.push('label preview');
         break;
       case 'quality':
         await checkQualityAudit(page);

@@ -136,7 +136,7 @@ impl UnitLabel {
         let flags_x = QUIET + 0.62 * 3.6 * self.din_text.len() as f64 + 1.5;
         d.text(flags_x, y, 2.4, false, &self.din_flags);
         let box_x = flags_x + 5.0;
-        d.frame(box_x - 0.6, y - 3.6, 3.6, 4.6, 0.25);
+        d.frame(box_x - 0.9, y - 3.7, 4.2, 4.8, 0.25);
         d.text(box_x, y, 3.2, true, self.din_check.to_string());
         if let Some(c) = &self.collected {
             d.text(QUIET, y + 5.0, 2.4, false, c);
