@@ -355,7 +355,8 @@ impl App {
                 })))
                 .await?;
                 for (procedure, at, site) in history {
-                    let year = chrono::Datelike::year(&at);
+                    // The DIN year is the collection year in the site's (Chicago) calendar.
+                    let year = chrono::Datelike::year(&at.with_timezone(&chrono_tz::America::Chicago));
                     let seq = din_seq.entry(year).or_insert(0);
                     *seq += 1;
                     let din = format!("{DEMO_FIN}{:02}{:06}", year % 100, seq);

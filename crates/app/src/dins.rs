@@ -66,6 +66,24 @@ impl LabelSetView {
     }
 }
 
+/// Records a DIN as used and audits it, in the caller's transaction.
+async fn record_assignment(tx: &mut store::WriteTx, actor: &Actor, din: &Din, source: &str, label_set_id: Option<Uuid>) -> Result<AssignedDin> {
+    let view = AssignedDin::of(&din.with_flags(Flags::NONE), source);
+    tx.insert_din_assignment(&DinAssignment {
+        din: din.din().to_string(),
+        fin: din.fin().to_string(),
+        year: din.year_full() as i64,
+        seq: din.sequence() as i64,
+        source: source.into(),
+        label_set_id,
+        assigned_at: store::now(),
+        assigned_by: actor.username.clone(),
+    })
+    .await?;
+    tx.append_audit(AuditDraft::new(&actor.username, "din.assign", "din", din.din()).after(&view)).await?;
+    Ok(view)
+}
+
 impl App {
     fn fin(&self) -> Result<String> {
         self.settings
@@ -104,19 +122,7 @@ impl App {
             }
         };
         let din = Din::new(&fin, year as u16, seq as u32, Flags::NONE).map_err(|e| AppError::Conflict(e.to_string()))?;
-        let view = AssignedDin::of(&din, "sequence");
-        tx.insert_din_assignment(&DinAssignment {
-            din: din.din().to_string(),
-            fin: fin.clone(),
-            year,
-            seq,
-            source: "sequence".into(),
-            label_set_id: None,
-            assigned_at: store::now(),
-            assigned_by: actor.username.clone(),
-        })
-        .await?;
-        tx.append_audit(AuditDraft::new(&actor.username, "din.assign", "din", din.din()).after(&view)).await?;
+        let view = record_assignment(&mut tx, actor, &din, "sequence", None).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -185,19 +191,7 @@ impl App {
         if tx.din_assignment(din.din()).await?.is_some() {
             return Err(AppError::Conflict(format!("DIN {} has already been used", din.din())));
         }
-        let view = AssignedDin::of(&din.with_flags(Flags::NONE), "preprinted");
-        tx.insert_din_assignment(&DinAssignment {
-            din: din.din().to_string(),
-            fin,
-            year,
-            seq,
-            source: "preprinted".into(),
-            label_set_id: Some(set.id),
-            assigned_at: store::now(),
-            assigned_by: actor.username.clone(),
-        })
-        .await?;
-        tx.append_audit(AuditDraft::new(&actor.username, "din.assign", "din", din.din()).after(&view)).await?;
+        let view = record_assignment(&mut tx, actor, &din, "preprinted", Some(set.id)).await?;
         tx.commit().await?;
         Ok(view)
     }

@@ -2,6 +2,7 @@
 //! a label scanned back against its unit.
 
 use crate::{Actor, App, AppError, Result};
+pub use domain::labeling::LabelValues;
 use domain::labeling::{parse_blood_group, parse_date, parse_din, parse_expiry, parse_product, LabelMismatch};
 use domain::{AuditDraft, FieldError, FieldErrors, Permission};
 use serde::Deserialize;
@@ -21,18 +22,6 @@ pub struct LabelInput {
     /// Local `YYYY-MM-DD`.
     #[serde(default)]
     pub collected_on: String,
-}
-
-/// Checked ISBT 128 values of a label, with its text.
-#[derive(Debug, Clone)]
-pub struct LabelValues {
-    pub facility: String,
-    pub din: isbt128::Din,
-    pub blood_groups: isbt128::BloodGroups,
-    pub product: isbt128::ProductCode,
-    pub expiry: isbt128::ExpirationDateTime,
-    pub collected: Option<isbt128::Date>,
-    pub description: Vec<String>,
 }
 
 impl App {
@@ -70,9 +59,8 @@ pub fn label_values(settings: &crate::Settings, input: &LabelInput) -> Result<La
         found
     });
     if let Some(x) = &expiry {
-        let now = chrono::Utc::now().naive_utc().format("%Y-%m-%dT%H:%M").to_string();
-        // ISO local times compare as text; UTC is at most a day off the facility's clock,
-        // so this catches expired units without knowing the zone.
+        // ISBT 128 times are the facility's local time; ISO text compares in order.
+        let now = chrono::Utc::now().with_timezone(&settings.time_zone).naive_local().format("%Y-%m-%dT%H:%M").to_string();
         if x.date_time().to_iso() < now {
             e.0.push(FieldError::new("expires_at", format!("the unit expired on {}; an expired unit is not labelled", x.date_time().human())));
         }

@@ -31,6 +31,8 @@ pub struct Settings {
     pub fin: Option<String>,
     /// Printed on labels above the DIN.
     pub facility_name: String,
+    /// The facility's clock: label expiry times are local to it.
+    pub time_zone: chrono_tz::Tz,
     /// Product codes known to this centre (public defaults plus its own file).
     pub catalog: domain::catalog::ProductCatalog,
 }
@@ -42,6 +44,7 @@ impl Default for Settings {
             lockout_threshold: 5,
             fin: None,
             facility_name: "hemaflow blood centre".into(),
+            time_zone: chrono_tz::UTC,
             catalog: domain::catalog::ProductCatalog::defaults(),
         }
     }

@@ -68,6 +68,19 @@ pub fn parse_date(field: &'static str, s: &str) -> Result<Date, FieldError> {
     Date::new(y, m, d).map_err(|e| FieldError::new(field, e.to_string()))
 }
 
+/// Checked ISBT 128 values of a label, with its text.
+#[derive(Debug, Clone)]
+pub struct LabelValues {
+    pub facility: String,
+    pub din: Din,
+    pub blood_groups: BloodGroups,
+    pub product: ProductCode,
+    pub expiry: ExpirationDateTime,
+    pub collected: Option<Date>,
+    /// Description lines, class first.
+    pub description: Vec<String>,
+}
+
 /// Why a scanned label does not belong to the unit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LabelMismatch {

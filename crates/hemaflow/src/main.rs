@@ -151,6 +151,10 @@ struct FacilityArgs {
     /// Facility name printed on labels.
     #[arg(long, env = "HEMAFLOW_FACILITY_NAME", default_value = "hemaflow blood centre")]
     facility_name: String,
+    /// The facility's IANA time zone: label expiry times are local to it
+    /// (with --demo and none given, America/Chicago).
+    #[arg(long, env = "HEMAFLOW_TIME_ZONE")]
+    time_zone: Option<String>,
     /// CSV of this centre's product codes (columns code, class, storage, dating,
     /// description), added to the public defaults.
     #[arg(long, env = "HEMAFLOW_PRODUCT_CATALOG")]
@@ -167,7 +171,11 @@ impl FacilityArgs {
         if let Some(fin) = &self.fin {
             isbt128::Fin::parse(fin).with_context(|| format!("--fin {fin}"))?;
         }
-        Ok(Settings { fin: self.fin.clone(), facility_name: self.facility_name.clone(), catalog, ..base })
+        let time_zone = match &self.time_zone {
+            Some(tz) => domain::TimeZoneName::parse(tz).map_err(|e| anyhow::anyhow!("--time-zone: {}", e.message))?.tz(),
+            None => base.time_zone,
+        };
+        Ok(Settings { fin: self.fin.clone(), facility_name: self.facility_name.clone(), catalog, time_zone, ..base })
     }
 }
 
@@ -332,6 +340,9 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = open(database).await?;
     tracing::info!(database = %store::redact_url(database), backend = store.backend().as_str(), "database ready");
     let mut facility = args.facility.clone();
+    if args.demo && facility.time_zone.is_none() {
+        facility.time_zone = Some("America/Chicago".into());
+    }
     if args.demo && facility.fin.is_none() {
         facility.fin = Some(app::demo::DEMO_FIN.to_string());
         if facility.facility_name == "hemaflow blood centre" {
@@ -467,16 +478,7 @@ fn label(args: LabelArgs) -> anyhow::Result<()> {
         collected_on: args.collected.unwrap_or_default(),
     };
     let v = app::labels::label_values(&settings, &input)?;
-    let label = render::label::UnitLabel::from_isbt(&render::label::UnitLabelSource {
-        facility: &v.facility,
-        din: &v.din,
-        blood_groups: &v.blood_groups,
-        product: &v.product,
-        expiry: &v.expiry,
-        collected: v.collected.as_ref(),
-        description: v.description.clone(),
-        notices: vec![],
-    });
+    let label = render::label::UnitLabel::from_values(&v, vec![]);
     let bytes = match args.format.as_str() {
         "svg" => label.to_svg()?.into_bytes(),
         "zpl" => label.to_zpl(args.dpmm)?.into_bytes(),

@@ -112,8 +112,8 @@ impl Drawing {
             fonts.pair(Name(b"F2"), bold);
         }
         drop(p);
-        pdf.type1_font(regular).base_font(Name(b"Helvetica"));
-        pdf.type1_font(bold).base_font(Name(b"Helvetica-Bold"));
+        pdf.type1_font(regular).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
+        pdf.type1_font(bold).base_font(Name(b"Helvetica-Bold")).encoding_predefined(Name(b"WinAnsiEncoding"));
 
         let pt = |v: f64| (v * PT_PER_MM) as f32;
         let flip = |y: f64| ((self.height - y) * PT_PER_MM) as f32;
@@ -131,8 +131,9 @@ impl Drawing {
                     c.stroke();
                 }
                 Mark::Text { x, y, size, bold, text } => {
-                    // Helvetica covers Latin-1; anything else becomes '?'.
-                    let bytes: Vec<u8> = text.chars().map(|ch| if (ch as u32) < 256 { ch as u8 } else { b'?' }).collect();
+                    // WinAnsi matches Latin-1 from 0xA0 up; other characters become '?'.
+                    let bytes: Vec<u8> =
+                        text.chars().map(|ch| if (ch as u32) < 0x80 || (0xA0..0x100).contains(&(ch as u32)) { ch as u8 } else { b'?' }).collect();
                     c.begin_text();
                     c.set_font(Name(if *bold { b"F2" } else { b"F1" }), pt(*size));
                     c.next_line(pt(*x), flip(*y));
@@ -162,5 +163,6 @@ mod tests {
         let pdf = d.to_pdf();
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(pdf.windows(9).any(|w| w == b"Helvetica"));
+        assert!(pdf.windows(15).any(|w| w == b"WinAnsiEncoding"), "Latin-1 text prints as written");
     }
 }

@@ -92,6 +92,22 @@ impl UnitLabel {
     }
 }
 
+impl UnitLabel {
+    /// The label of checked label values, with optional warnings.
+    pub fn from_values(v: &domain::labeling::LabelValues, notices: Vec<String>) -> Self {
+        Self::from_isbt(&UnitLabelSource {
+            facility: &v.facility,
+            din: &v.din,
+            blood_groups: &v.blood_groups,
+            product: &v.product,
+            expiry: &v.expiry,
+            collected: v.collected.as_ref(),
+            description: v.description.clone(),
+            notices,
+        })
+    }
+}
+
 /// Module width (X) of the linear symbols.
 pub const X: f64 = 0.25;
 const BAR_H: f64 = 10.0;

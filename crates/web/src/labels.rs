@@ -13,20 +13,11 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use render::label::{UnitLabel, UnitLabelSource};
+use render::label::UnitLabel;
 use serde::Deserialize;
 
 fn unit_label(v: &LabelValues) -> UnitLabel {
-    UnitLabel::from_isbt(&UnitLabelSource {
-        facility: &v.facility,
-        din: &v.din,
-        blood_groups: &v.blood_groups,
-        product: &v.product,
-        expiry: &v.expiry,
-        collected: v.collected.as_ref(),
-        description: v.description.clone(),
-        notices: vec![],
-    })
+    UnitLabel::from_values(v, vec![])
 }
 
 /// The label file in one of the three formats.
