@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod donor;
+pub mod eligibility;
 pub mod hospital;
 pub mod labeling;
 pub mod role;

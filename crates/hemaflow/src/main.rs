@@ -2,6 +2,7 @@
 
 mod config;
 mod isbt;
+mod rules;
 
 use anyhow::{bail, Context};
 use app::demo::{DemoOptions, DEFAULT_DONORS, DEFAULT_SEED};
@@ -49,6 +50,9 @@ enum Command {
     /// ISBT 128: check characters, DINs and decoding scans.
     #[command(subcommand)]
     Isbt(isbt::IsbtCommand),
+    /// Eligibility rules: decide a case (JSON on stdin), write the validation evidence.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
     /// Render a 100 mm unit label as PDF, SVG or ZPL (no database needed).
     Label(LabelArgs),
     /// Assign DINs and manage pre-printed DIN label sets.
@@ -301,6 +305,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::User(cmd) => return user(&cli.database, cmd).await,
         Command::Isbt(cmd) => return isbt::run(cmd),
+        Command::Rules(cmd) => return rules::run(cmd),
         Command::Label(args) => label(args)?,
         Command::Din(cmd) => din(&cli.database, cmd).await?,
         Command::Audit(AuditCommand::Verify) => {
