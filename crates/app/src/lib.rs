@@ -7,6 +7,7 @@ pub mod auth;
 pub mod demo;
 pub mod dins;
 mod error;
+pub mod import;
 pub mod labels;
 pub mod reference;
 pub mod users;

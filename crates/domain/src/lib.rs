@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod donor;
 pub mod eligibility;
 pub mod hospital;
+pub mod import;
 pub mod labeling;
 pub mod role;
 pub mod site;

@@ -40,6 +40,8 @@ pub enum Permission {
     ManageDinLabelSets,
     /// Render and verify unit labels.
     PrintLabels,
+    /// Bring existing donor and donation records in from files.
+    ImportRecords,
 }
 
 impl Role {
@@ -78,9 +80,18 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::Admin => {
-                &[ManageUsers, ManageSites, ManageHospitals, ViewSites, ViewHospitals, ViewAudit, AssignDins, ManageDinLabelSets, PrintLabels]
-            }
+            Role::Admin => &[
+                ManageUsers,
+                ManageSites,
+                ManageHospitals,
+                ViewSites,
+                ViewHospitals,
+                ViewAudit,
+                AssignDins,
+                ManageDinLabelSets,
+                PrintLabels,
+                ImportRecords,
+            ],
             Role::Recruiter => &[ViewSites],
             Role::Collector => &[ViewSites, AssignDins],
             Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels],

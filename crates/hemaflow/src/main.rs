@@ -58,6 +58,17 @@ enum Command {
     /// Assign DINs and manage pre-printed DIN label sets.
     #[command(subcommand)]
     Din(DinCommand),
+    /// Import a centre's existing records from CSV.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// Donors: donor_number, first_name, last_name, birth_date, sex [, blood_group, email, phone, preferred_site, middle_name].
+    Donors { file: String },
+    /// Donations: donor_number, procedure, collected_on [, site].
+    Donations { file: String },
 }
 
 #[derive(clap::Args, Debug)]
@@ -308,6 +319,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(cmd) => return rules::run(cmd),
         Command::Label(args) => label(args)?,
         Command::Din(cmd) => din(&cli.database, cmd).await?,
+        Command::Import(cmd) => return import(&cli.database, cmd).await,
         Command::Audit(AuditCommand::Verify) => {
             let app = App::new(open(&cli.database).await?, Settings::default());
             match app.verify_audit().await? {
@@ -527,4 +539,42 @@ async fn din(database: &str, cmd: DinCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn import(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
+    let app = App::new(open(database).await?, Settings::default());
+    let (kind, file) = match &cmd {
+        ImportCommand::Donors { file } => ("donors", file.clone()),
+        ImportCommand::Donations { file } => ("donations", file.clone()),
+    };
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {file}"))?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(ProgressStyle::with_template("importing {msg} {bar:40.red/white} {pos}/{len}").expect("template").progress_chars("█▉ "));
+    bar.set_message(kind);
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let today = chrono::Utc::now().date_naive();
+    let op = Actor::operator();
+    let report = match cmd {
+        ImportCommand::Donors { .. } => app.import_donors(&op, &file, &bytes, today, progress).await?,
+        ImportCommand::Donations { .. } => app.import_donations(&op, &file, &bytes, today, progress).await?,
+    };
+    bar.finish_and_clear();
+    println!("imported {} {kind} from {file} (import {}, sha256 {})", report.accepted, report.import_id, report.file_sha256);
+    if report.rejected.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rejects = format!("{file}.rejected.csv");
+    let mut w = String::from("line,reasons\n");
+    for r in &report.rejected {
+        w.push_str(&format!("{},\"{}\"\n", r.line, r.reasons.join("; ").replace('"', "\"\"")));
+    }
+    std::fs::write(&rejects, w).with_context(|| format!("writing {rejects}"))?;
+    eprintln!("{} row(s) rejected and not imported; reasons in {rejects}:", report.rejected.len());
+    for r in report.rejected.iter().take(10) {
+        eprintln!("  line {}: {}", r.line, r.reasons.join("; "));
+    }
+    Ok(ExitCode::FAILURE)
 }

@@ -92,3 +92,75 @@ impl WriteTx {
         Ok(n == 0)
     }
 }
+
+/// `($1, $2, …), (…)` for `rows` rows of `cols` columns.
+fn values_clause(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+impl Store {
+    /// Every donor number with its id, for resolving references in bulk.
+    pub async fn donor_ids_by_number(&self) -> Result<std::collections::HashMap<String, Uuid>> {
+        let rows: Vec<(String, Uuid)> = on_pool!(self, p => sqlx::query_as("SELECT donor_number, id FROM donors").fetch_all(p).await?);
+        Ok(rows.into_iter().collect())
+    }
+
+    /// (donor, UTC collection date, procedure) of every donation, for duplicate checks.
+    pub async fn donation_keys(&self) -> Result<Vec<(Uuid, DateTime<Utc>, String)>> {
+        Ok(on_pool!(self, p => sqlx::query_as("SELECT donor_id, collected_at, procedure FROM donations").fetch_all(p).await?))
+    }
+}
+
+impl WriteTx {
+    /// Inserts many donors with multi-row statements.
+    pub async fn insert_donors_bulk(&mut self, rows: &[DonorRow]) -> Result<()> {
+        const COLS: usize = 12;
+        for chunk in rows.chunks(400) {
+            let sql = format!(
+                "INSERT INTO donors (id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at) VALUES {}",
+                values_clause(chunk.len(), COLS)
+            );
+            on_tx!(self, c => {
+                let mut q = sqlx::query(&sql);
+                for d in chunk {
+                    q = q.bind(d.id).bind(&d.donor_number).bind(&d.first_name).bind(&d.last_name).bind(d.birth_date).bind(&d.sex)
+                        .bind(&d.abo).bind(&d.rhd).bind(&d.email).bind(&d.phone).bind(d.preferred_site).bind(d.created_at);
+                }
+                q.execute(c).await?.rows_affected()
+            });
+        }
+        Ok(())
+    }
+
+    /// Inserts many donations with multi-row statements.
+    pub async fn insert_donations_bulk(&mut self, rows: &[DonationRow]) -> Result<()> {
+        const COLS: usize = 6;
+        for chunk in rows.chunks(1000) {
+            let sql =
+                format!("INSERT INTO donations (id, donor_id, din, procedure, site_id, collected_at) VALUES {}", values_clause(chunk.len(), COLS));
+            on_tx!(self, c => {
+                let mut q = sqlx::query(&sql);
+                for d in chunk {
+                    q = q.bind(d.id).bind(d.donor_id).bind(&d.din).bind(&d.procedure).bind(d.site_id).bind(d.collected_at);
+                }
+                q.execute(c).await?.rows_affected()
+            });
+        }
+        Ok(())
+    }
+}
