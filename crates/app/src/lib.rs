@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod dins;
+pub mod eligibility;
 mod error;
 pub mod import;
 pub mod labels;
@@ -36,6 +37,8 @@ pub struct Settings {
     pub time_zone: chrono_tz::Tz,
     /// Product codes known to this centre (public defaults plus its own file).
     pub catalog: domain::catalog::ProductCatalog,
+    /// Versions of the donor eligibility rules, each with its effective date.
+    pub eligibility: std::sync::Arc<domain::eligibility::RuleBook>,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             facility_name: "hemaflow blood centre".into(),
             time_zone: chrono_tz::UTC,
             catalog: domain::catalog::ProductCatalog::defaults(),
+            eligibility: std::sync::Arc::new(domain::eligibility::RuleBook::defaults()),
         }
     }
 }

@@ -36,6 +36,7 @@ both_backends!(
     dins_are_handed_out_in_sequence_never_twice,
     preprinted_label_sets_are_registered_skipped_and_used_once,
     labels_are_checked_before_printing,
+    imports_take_good_rows_and_report_the_rest,
 );
 
 fn small_demo() -> DemoOptions {
@@ -311,4 +312,44 @@ async fn labels_are_checked_before_printing(app: App) {
     assert!(e.to_string().contains("A999826000124") || matches!(e, AppError::Invalid(_)));
     let recruiter = Actor { roles: domain::Roles::new([domain::Role::Recruiter]).unwrap(), ..op };
     assert!(matches!(app.unit_label(&recruiter, &input).await, Err(AppError::Forbidden(_))));
+}
+
+async fn imports_take_good_rows_and_report_the_rest(app: App) {
+    let (app, op) = din_app(app).await;
+    let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let donors = "donor_number,first_name,last_name,birth_date,sex,blood_group,preferred_site\n\
+                  D1000001,Ann,Lee,1980-02-01,F,O-,MAIN\n\
+                  D1000002,Bob,Ray,1975-07-12,M,,\n\
+                  D1000001,Ann,Again,1980-02-01,F,,\n\
+                  D1000003,Cy,Ng,1990-01-01,M,,NOWHERE\n\
+                  D1000004,Di,Oz,2031-01-01,F,,\n";
+    let head = app.store.audit_head().await.unwrap().0;
+    let mut calls = 0;
+    let r = app.import_donors(&op, "donors.csv", donors.as_bytes(), today, |_, _| calls += 1).await.unwrap();
+    assert_eq!(r.accepted, 2);
+    assert_eq!(r.rejected.iter().map(|x| x.line).collect::<Vec<_>>(), vec![4, 5, 6]);
+    assert!(r.rejected[0].reasons[0].contains("line 2"), "{:?}", r.rejected[0]);
+    assert!(r.rejected[1].reasons[0].contains("NOWHERE"));
+    assert!(calls >= 1);
+    assert_eq!(app.store.audit_head().await.unwrap().0, head + 1, "one audit record per import");
+    assert!(app.store.donor_by_number("D1000004").await.unwrap().is_none());
+
+    let donations = "donor_number,procedure,collected_on,site\n\
+                     D1000001,whole_blood,2026-01-05,MAIN\n\
+                     D1000001,whole_blood,2026-01-05,\n\
+                     D1000002,platelets,2026-03-01,\n\
+                     D9999999,plasma,2026-03-01,\n\
+                     D1000002,granulocytes,2026-03-01,\n";
+    let r = app.import_donations(&op, "donations.csv", donations.as_bytes(), today, |_, _| {}).await.unwrap();
+    assert_eq!(r.accepted, 2);
+    assert_eq!(r.rejected.iter().map(|x| x.line).collect::<Vec<_>>(), vec![3, 5, 6]);
+    // Importing the same file again adds nothing: every row is a duplicate.
+    let again = app.import_donations(&op, "donations.csv", donations.as_bytes(), today, |_, _| {}).await.unwrap();
+    assert_eq!(again.accepted, 0);
+    let ann = app.store.donor_by_number("D1000001").await.unwrap().unwrap();
+    assert_eq!(app.store.donations_of(ann.id).await.unwrap().len(), 1);
+    let bad_header = app.import_donations(&op, "x.csv", b"donor,when\n", today, |_, _| {}).await.unwrap_err();
+    assert!(matches!(bad_header, AppError::Invalid(_)));
+    let lab = Actor { roles: domain::Roles::new([domain::Role::Lab]).unwrap(), ..op };
+    assert!(matches!(app.import_donors(&lab, "d.csv", donors.as_bytes(), today, |_, _| {}).await, Err(AppError::Forbidden(_))));
 }

@@ -42,6 +42,8 @@ pub enum Permission {
     PrintLabels,
     /// Bring existing donor and donation records in from files.
     ImportRecords,
+    /// Ask the eligibility engine for a decision on a case.
+    EvaluateEligibility,
 }
 
 impl Role {
@@ -92,12 +94,12 @@ impl Role {
                 PrintLabels,
                 ImportRecords,
             ],
-            Role::Recruiter => &[ViewSites],
-            Role::Collector => &[ViewSites, AssignDins],
+            Role::Recruiter => &[ViewSites, EvaluateEligibility],
+            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility],
             Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
-            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit],
+            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit, EvaluateEligibility],
             Role::Hospital => &[ViewOwnHospital],
         }
     }

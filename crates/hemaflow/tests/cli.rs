@@ -177,3 +177,59 @@ fn isbt_check_char_din_and_decode() {
         assert!(msg.to_lowercase().contains(&needle.to_lowercase()), "{bad}: {msg}");
     }
 }
+
+fn hemaflow_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hemaflow"))
+        .current_dir(dir)
+        .env_remove("HEMAFLOW_DATABASE_URL")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn rules_eligibility_decides_and_refuses_bad_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = r#"{"date":"2026-11-25","procedure":"double_red_cells","donor":{"sex":"M","birth_date":"1980-01-01","weight_kg":80,"height_cm":178},"screening":{"hemoglobin_g_dl":14.0,"pulse_bpm":66,"bp_systolic":120,"bp_diastolic":78,"temperature_c":36.7},"history":[{"procedure":"double_red_cells","date":"2026-09-01"}],"medications":[],"events":[],"deferrals":[]}"#;
+    let out = ok(&hemaflow_stdin(dir.path(), &["rules", "eligibility"], case));
+    let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(d["eligible"], false);
+    assert_eq!(d["next_eligible_date"], "2026-12-22", "16 weeks after 2026-09-01");
+    let msg = err(&hemaflow_stdin(
+        dir.path(),
+        &["rules", "eligibility"],
+        &case.replace("\"procedure\":\"double_red_cells\",\"donor\"", "\"procedure\":\"granulocytes\",\"donor\""),
+    ));
+    assert!(msg.contains("granulocytes"), "{msg}");
+    let msg = err(&hemaflow_stdin(dir.path(), &["rules", "eligibility"], &case.replace("\"weight_kg\":80", "\"weight_kg\":3")));
+    assert!(msg.contains("weight"), "{msg}");
+    let report = ok(&hemaflow(dir.path(), &["rules", "report", "--out", "evidence"]));
+    assert!(!report.is_empty() || dir.path().join("evidence/eligibility-rules.md").exists());
+    let md = std::fs::read_to_string(dir.path().join("evidence/eligibility-rules.md")).unwrap();
+    assert!(md.contains("630.10(f)(1)"));
+}
+
+#[test]
+fn import_reports_rejected_rows_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("donors.csv"),
+        "donor_number,first_name,last_name,birth_date,sex\nD2000001,Al,Bo,1970-01-01,M\nD2000002,Cy,,1970-01-01,Q\n",
+    )
+    .unwrap();
+    let o = hemaflow(dir.path(), &["import", "donors", "donors.csv"]);
+    let msg = err(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("imported 1 donors"));
+    assert!(msg.contains("line 3"), "{msg}");
+    let rejects = std::fs::read_to_string(dir.path().join("donors.csv.rejected.csv")).unwrap();
+    assert!(rejects.starts_with("line,reasons\n3,"), "{rejects}");
+    std::fs::write(dir.path().join("donations.csv"), "donor_number,procedure,collected_on\nD2000001,whole_blood,2025-06-01\n").unwrap();
+    assert!(ok(&hemaflow(dir.path(), &["import", "donations", "donations.csv"])).contains("imported 1 donations"));
+    assert!(ok(&hemaflow(dir.path(), &["audit", "verify"])).contains("intact"));
+}

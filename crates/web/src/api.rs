@@ -349,3 +349,19 @@ pub struct AssignDinBody {
     /// Code of the collection site (its time zone decides the DIN year).
     pub site: String,
 }
+
+/// `POST /api/v1/rules/eligibility`: the case JSON of `hemaflow rules eligibility`,
+/// answered with the decision. Unknown keys or values are refused (422).
+pub async fn eligibility(
+    State(s): State<AppState>,
+    p: Principal,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let json = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError(AppError::Invalid(FieldErrors(vec![FieldError::new("content-type", "send the case as application/json")]))));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid(FieldErrors(vec![FieldError::new("case", "the body is not UTF-8")])))?;
+    Ok(Json(s.app.evaluate_eligibility(&p.actor, text)?))
+}

@@ -108,6 +108,7 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/api/v1/dins/preprinted", Perm(AssignDins), "Record a pre-printed DIN label as used", post(labels::api_preprinted)),
         r(Method::GET, "/api/v1/din-label-sets", Perm(AssignDins), "List pre-printed DIN label sets", get(labels::api_label_sets)),
         r(Method::POST, "/api/v1/din-label-sets", Perm(ManageDinLabelSets), "Register a pre-printed DIN label set", post(labels::api_register_set)),
+        r(Method::POST, "/api/v1/rules/eligibility", Perm(EvaluateEligibility), "Decide donor eligibility for a case", post(api::eligibility)),
         r(Method::GET, "/api/v1/audit", Perm(ViewAudit), "Search the audit trail", get(api::audit)),
     ]
 }

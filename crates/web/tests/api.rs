@@ -248,7 +248,46 @@ async fn deactivation_and_password_reset_through_the_api(t: TestApp) {
     assert!(audit["records"][0]["after"].is_null(), "the audit trail never holds a password or its hash");
 }
 
+fn eligibility_case() -> serde_json::Value {
+    json!({
+        "date": "2026-11-25", "procedure": "whole_blood",
+        "donor": {"sex": "M", "birth_date": "1985-04-02", "weight_kg": 82, "height_cm": 180},
+        "screening": {"hemoglobin_g_dl": 14.1, "pulse_bpm": 64, "bp_systolic": 128, "bp_diastolic": 82, "temperature_c": 36.6},
+        "history": [{"procedure": "whole_blood", "date": "2026-08-01"}],
+        "medications": [{"name": "finasteride", "last_dose": "2026-11-10"}],
+        "events": [], "deferrals": []
+    })
+}
+
+async fn eligibility_is_decided_with_reasons_and_refuses_unknown_keys(t: TestApp) {
+    let collector = t.login_as("collector").await;
+    let post = |body: serde_json::Value| {
+        collector.client.post(t.url("/api/v1/rules/eligibility")).header("x-csrf-token", &collector.csrf).json(&body).send()
+    };
+    let d: serde_json::Value = post(eligibility_case()).await.unwrap().json().await.unwrap();
+    assert_eq!(d["eligible"], false);
+    assert_eq!(d["reasons"].as_array().unwrap().len(), 1, "{d}");
+    assert_eq!(d["reasons"][0]["code"], "MED_FINASTERIDE");
+    assert_eq!(d["next_eligible_date"], "2026-12-10");
+    let mut ok = eligibility_case();
+    ok["medications"] = json!([]);
+    let d: serde_json::Value = post(ok).await.unwrap().json().await.unwrap();
+    assert_eq!(d["eligible"], true, "{d}");
+    let mut unknown = eligibility_case();
+    unknown["donor"]["shoe_size"] = json!(44);
+    let r = post(unknown).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("shoe_size"));
+    let mut impossible = eligibility_case();
+    impossible["screening"]["pulse_bpm"] = json!(0);
+    assert_eq!(post(impossible).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mut drug = eligibility_case();
+    drug["medications"] = json!([{"name": "unobtainium", "last_dose": "2026-11-01"}]);
+    assert_eq!(post(drug).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 both_backends!(
+    eligibility_is_decided_with_reasons_and_refuses_unknown_keys,
     roles_are_changed_with_a_reason_and_sessions_end,
     deactivation_and_password_reset_through_the_api,
     healthz_reports_the_database_and_sets_a_request_id,

@@ -19,6 +19,7 @@ const AUDITORS: &[&str] = &["admin", "quality"];
 const LABELERS: &[&str] = &["admin", "lab"];
 const DIN_USERS: &[&str] = &["admin", "collector", "lab"];
 const SET_MANAGERS: &[&str] = &["admin", "lab"];
+const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -65,6 +66,7 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/dins/preprinted", Some(DIN_USERS)),
         ("GET", "/api/v1/din-label-sets", Some(DIN_USERS)),
         ("POST", "/api/v1/din-label-sets", Some(SET_MANAGERS)),
+        ("POST", "/api/v1/rules/eligibility", Some(ELIGIBILITY)),
         ("GET", "/admin/users", Some(ADMIN)),
         ("POST", "/admin/users", Some(ADMIN)),
         ("GET", "/admin/users/{username}", Some(ADMIN)),
