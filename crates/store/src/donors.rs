@@ -130,7 +130,9 @@ impl WriteTx {
     /// Inserts many donors with multi-row statements.
     pub async fn insert_donors_bulk(&mut self, rows: &[DonorRow]) -> Result<()> {
         const COLS: usize = 12;
-        for chunk in rows.chunks(400) {
+        // Small statements: SQLite looks bind parameters up by position in a list, so
+        // binding cost grows with the square of the parameters per statement.
+        for chunk in rows.chunks(12) {
             let sql = format!(
                 "INSERT INTO donors (id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at) VALUES {}",
                 values_clause(chunk.len(), COLS)
@@ -150,7 +152,7 @@ impl WriteTx {
     /// Inserts many donations with multi-row statements.
     pub async fn insert_donations_bulk(&mut self, rows: &[DonationRow]) -> Result<()> {
         const COLS: usize = 6;
-        for chunk in rows.chunks(1000) {
+        for chunk in rows.chunks(25) {
             let sql =
                 format!("INSERT INTO donations (id, donor_id, din, procedure, site_id, collected_at) VALUES {}", values_clause(chunk.len(), COLS));
             on_tx!(self, c => {
