@@ -93,6 +93,7 @@ impl Role {
                 ManageDinLabelSets,
                 PrintLabels,
                 ImportRecords,
+                EvaluateEligibility,
             ],
             Role::Recruiter => &[ViewSites, EvaluateEligibility],
             Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility],
