@@ -34,14 +34,14 @@ const SCREENSHOT_DIR = path.join(process.cwd(), 'target', 'screenshots');
 // Demo roles in the order they must run (admin first: quality's audit check
 // looks for admin's login records).
 const EXPECTED_NAV = {
-  admin: ['dashboard', 'sites', 'hospitals', 'dins', 'labels', 'audit', 'users'],
-  recruiter: ['dashboard', 'sites'],
-  collector: ['dashboard', 'sites', 'dins'],
-  lab: ['dashboard', 'sites', 'dins', 'labels'],
+  admin: ['dashboard', 'donors', 'sites', 'hospitals', 'dins', 'labels', 'audit', 'users'],
+  recruiter: ['dashboard', 'donors', 'sites'],
+  collector: ['dashboard', 'donors', 'sites', 'dins'],
+  lab: ['dashboard', 'donors', 'sites', 'dins', 'labels'],
   distribution: ['dashboard', 'sites', 'hospitals'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
   sales: ['dashboard', 'sites', 'hospitals'],
-  quality: ['dashboard', 'sites', 'hospitals', 'audit'],
+  quality: ['dashboard', 'donors', 'sites', 'hospitals', 'audit'],
   hospital: ['dashboard', 'hospitals'],
 };
 const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'hospital'];

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod dins;
+pub mod donors;
 pub mod eligibility;
 mod error;
 pub mod import;

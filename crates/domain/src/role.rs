@@ -44,6 +44,8 @@ pub enum Permission {
     ImportRecords,
     /// Ask the eligibility engine for a decision on a case.
     EvaluateEligibility,
+    /// Find donors and see their records.
+    ViewDonors,
 }
 
 impl Role {
@@ -94,13 +96,14 @@ impl Role {
                 PrintLabels,
                 ImportRecords,
                 EvaluateEligibility,
+                ViewDonors,
             ],
-            Role::Recruiter => &[ViewSites, EvaluateEligibility],
-            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility],
-            Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels],
+            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors],
+            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors],
+            Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
-            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit, EvaluateEligibility],
+            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit, EvaluateEligibility, ViewDonors],
             Role::Hospital => &[ViewOwnHospital],
         }
     }

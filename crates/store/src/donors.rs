@@ -65,6 +65,40 @@ impl Store {
     }
 }
 
+const DONOR_COLUMNS: &str = "id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at";
+
+/// What a donor search looks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DonorQuery {
+    Number(String),
+    Din(String),
+    /// Digits that appear in the phone number.
+    Phone(String),
+    /// Start of the last name, or of "first last".
+    Name(String),
+}
+
+impl Store {
+    /// Donors matching the query, by last name, at most `limit`.
+    pub async fn search_donors(&self, q: &DonorQuery, limit: i64) -> Result<Vec<DonorRow>> {
+        let cols = DONOR_COLUMNS.split(", ").map(|c| format!("d.{c}")).collect::<Vec<_>>().join(", ");
+        let (sql, arg) = match q {
+            DonorQuery::Number(n) => (format!("SELECT {cols} FROM donors d WHERE d.donor_number = $1"), n.clone()),
+            DonorQuery::Din(din) => (format!("SELECT {cols} FROM donors d JOIN donations x ON x.donor_id = d.id WHERE x.din = $1"), din.clone()),
+            DonorQuery::Phone(digits) => (
+                format!("SELECT {cols} FROM donors d WHERE replace(replace(replace(replace(replace(d.phone, ' ', ''), '-', ''), '+', ''), '(', ''), ')', '') LIKE $1"),
+                format!("%{digits}%"),
+            ),
+            DonorQuery::Name(name) => (
+                format!("SELECT {cols} FROM donors d WHERE lower(d.last_name) LIKE $1 OR lower(d.first_name || ' ' || d.last_name) LIKE $1"),
+                format!("{}%", name.to_lowercase().replace(['%', '_'], "")),
+            ),
+        };
+        let sql = format!("{sql} ORDER BY d.last_name, d.first_name, d.donor_number LIMIT {limit}");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(arg).fetch_all(p).await?))
+    }
+}
+
 impl WriteTx {
     pub async fn insert_donor(&mut self, d: &DonorRow) -> Result<()> {
         on_tx!(self, c => sqlx::query(

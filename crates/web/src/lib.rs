@@ -5,6 +5,7 @@
 mod api;
 mod assets;
 pub mod auth;
+mod donors;
 mod error;
 mod labels;
 mod pages;

@@ -2,7 +2,7 @@
 //! the guard enforces it, the OpenAPI document lists it, and the authorization
 //! matrix test checks it against its own independent expectations.
 
-use crate::{api, assets, labels, pages, AppState};
+use crate::{api, assets, donors, labels, pages, AppState};
 use app::Actor;
 use axum::http::Method;
 use axum::routing::{get, post, put, MethodRouter};
@@ -68,6 +68,8 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/hospitals/{id}", Perm(ManageHospitals), "Record a new hospital version", post(pages::hospitals::update)),
         r(Method::GET, "/quality/audit", Perm(ViewAudit), "Audit trail", get(pages::audit::list)),
         r(Method::GET, "/quality/audit.csv", Perm(ViewAudit), "Audit trail as CSV", get(pages::audit::export_csv)),
+        r(Method::GET, "/donors", Perm(ViewDonors), "Donor search", get(donors::search)),
+        r(Method::GET, "/donors/{number}", Perm(ViewDonors), "A donor's record", get(donors::show)),
         r(Method::GET, "/lab/labels", Perm(PrintLabels), "Unit label form", get(labels::labels_form)),
         r(Method::POST, "/lab/labels", Perm(PrintLabels), "Preview or download a unit label", post(labels::labels_submit)),
         r(Method::GET, "/lab/dins", Perm(AssignDins), "DIN assignment and pre-printed label sets", get(labels::dins)),
@@ -108,6 +110,14 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/api/v1/dins/preprinted", Perm(AssignDins), "Record a pre-printed DIN label as used", post(labels::api_preprinted)),
         r(Method::GET, "/api/v1/din-label-sets", Perm(AssignDins), "List pre-printed DIN label sets", get(labels::api_label_sets)),
         r(Method::POST, "/api/v1/din-label-sets", Perm(ManageDinLabelSets), "Register a pre-printed DIN label set", post(labels::api_register_set)),
+        r(Method::GET, "/api/v1/donors", Perm(ViewDonors), "Search donors (?q=number, DIN, phone or name)", get(donors::api_search)),
+        r(
+            Method::GET,
+            "/api/v1/donors/{number}",
+            Perm(ViewDonors),
+            "A donor with donations and the next possible date per procedure",
+            get(donors::api_donor),
+        ),
         r(Method::POST, "/api/v1/rules/eligibility", Perm(EvaluateEligibility), "Decide donor eligibility for a case", post(api::eligibility)),
         r(Method::GET, "/api/v1/audit", Perm(ViewAudit), "Search the audit trail", get(api::audit)),
     ]

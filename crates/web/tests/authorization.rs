@@ -20,6 +20,7 @@ const LABELERS: &[&str] = &["admin", "lab"];
 const DIN_USERS: &[&str] = &["admin", "collector", "lab"];
 const SET_MANAGERS: &[&str] = &["admin", "lab"];
 const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality"];
+const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -67,6 +68,10 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/api/v1/din-label-sets", Some(DIN_USERS)),
         ("POST", "/api/v1/din-label-sets", Some(SET_MANAGERS)),
         ("POST", "/api/v1/rules/eligibility", Some(ELIGIBILITY)),
+        ("GET", "/donors", Some(DONOR_VIEWERS)),
+        ("GET", "/donors/{number}", Some(DONOR_VIEWERS)),
+        ("GET", "/api/v1/donors", Some(DONOR_VIEWERS)),
+        ("GET", "/api/v1/donors/{number}", Some(DONOR_VIEWERS)),
         ("GET", "/admin/users", Some(ADMIN)),
         ("POST", "/admin/users", Some(ADMIN)),
         ("GET", "/admin/users/{username}", Some(ADMIN)),
@@ -99,7 +104,7 @@ fn concrete(t: &TestApp, path: &str) -> String {
     } else {
         t.site_id.to_string()
     };
-    path.replace("{id}", &id).replace("{username}", "lab").replace("{file}", "app.css")
+    path.replace("{id}", &id).replace("{username}", "lab").replace("{file}", "app.css").replace("{number}", "D0000001")
 }
 
 /// Bodies that pass authorization but change nothing (they fail validation), so the

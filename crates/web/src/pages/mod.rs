@@ -53,6 +53,9 @@ impl Layout {
     pub fn new(p: &Principal, active: &'static str) -> Self {
         let a = &p.actor;
         let mut nav = vec![NavItem { key: "dashboard", label: "Dashboard", href: "/" }];
+        if a.can(Permission::ViewDonors) {
+            nav.push(NavItem { key: "donors", label: "Donors", href: "/donors" });
+        }
         if a.can(Permission::ViewSites) {
             nav.push(NavItem { key: "sites", label: "Sites", href: "/sites" });
         }
