@@ -3,10 +3,81 @@
 
 use crate::{Actor, App, AppError, Result};
 use chrono::NaiveDate;
-use domain::eligibility::{evaluate, DonorFacts, EligibilityCase, PastDonation, Reason};
-use domain::{DonationProcedure, DonorNumber, FieldError, Permission, Sex};
-use serde::Serialize;
-use store::{DonorQuery, DonorRow};
+use domain::eligibility::{evaluate, DeferralEntry, DonorFacts, EligibilityCase, PastDonation, Reason};
+use domain::{AuditDraft, DonationProcedure, DonorNumber, FieldError, FieldErrors, Permission, Sex};
+use serde::{Deserialize, Serialize};
+use store::{DeferralRow, DonorQuery, DonorRow};
+use uuid::Uuid;
+
+/// A deferral as entered by staff.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeferralInput {
+    /// temporary, indefinite or permanent
+    pub kind: String,
+    /// Upper-case code, e.g. LOW_HB, TATTOO, HIV_REACTIVE.
+    pub reason_code: String,
+    pub reason: String,
+    /// First day of the deferral (default: today).
+    #[serde(default)]
+    pub starts_on: Option<String>,
+    /// For a temporary deferral: the first day the donor may give again.
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeferralView {
+    pub id: Uuid,
+    pub kind: String,
+    pub reason_code: String,
+    pub reason: String,
+    pub starts_on: NaiveDate,
+    pub until: Option<NaiveDate>,
+    pub entered_at: chrono::DateTime<chrono::Utc>,
+    pub entered_by: String,
+    /// Still in force today.
+    pub active: bool,
+    pub reentered_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub reentered_by: Option<String>,
+    pub reentry_reason: Option<String>,
+}
+
+impl DeferralView {
+    fn of(d: &DeferralRow, today: NaiveDate) -> Self {
+        let active = d.reentered_at.is_none() && d.starts_on <= today && d.until.is_none_or(|u| today < u);
+        Self {
+            id: d.id,
+            kind: d.kind.clone(),
+            reason_code: d.reason_code.clone(),
+            reason: d.reason.clone(),
+            starts_on: d.starts_on,
+            until: d.until,
+            entered_at: d.entered_at,
+            entered_by: d.entered_by.clone(),
+            active,
+            reentered_at: d.reentered_at,
+            reentered_by: d.reentered_by.clone(),
+            reentry_reason: d.reentry_reason.clone(),
+        }
+    }
+
+    /// The entry as the eligibility engine reads it, if it still counts.
+    fn entry(&self) -> Option<DeferralEntry> {
+        if self.reentered_at.is_some() {
+            return None;
+        }
+        match self.kind.as_str() {
+            "temporary" => self.until.map(|until| DeferralEntry::Temporary { until }),
+            "indefinite" => Some(DeferralEntry::Indefinite {}),
+            _ => Some(DeferralEntry::Permanent {}),
+        }
+    }
+}
+
+fn parse_day(field: &'static str, s: &str) -> std::result::Result<NaiveDate, FieldError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, format!("'{}' is not a date (YYYY-MM-DD)", s.trim())))
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DonorSummary {
@@ -63,6 +134,7 @@ pub struct DonorProfile {
     pub donations: Vec<DonationView>,
     pub outlook: Vec<ProcedureOutlook>,
     pub rule_version: String,
+    pub deferrals: Vec<DeferralView>,
 }
 
 /// Reads what a person typed into the search box.
@@ -120,6 +192,8 @@ impl App {
             .filter_map(|x| DonationProcedure::parse(&x.procedure).ok().map(|procedure| PastDonation { procedure, date: x.collected_on }))
             .filter(|p| p.date <= today)
             .collect();
+        let deferrals: Vec<DeferralView> = self.store.deferrals_of(d.id).await?.iter().map(|x| DeferralView::of(x, today)).collect();
+        let entries: Vec<DeferralEntry> = deferrals.iter().filter(|x| x.starts_on <= today).filter_map(DeferralView::entry).collect();
         let sex = Sex::parse(&d.sex).map_err(|e| AppError::Store(store::StoreError::Corrupt(e.to_string())))?;
         let mut outlook = Vec::new();
         let mut rule_version = String::new();
@@ -132,7 +206,7 @@ impl App {
                 history: history.clone(),
                 medications: vec![],
                 events: vec![],
-                deferrals: vec![],
+                deferrals: entries.clone(),
             };
             let decision =
                 evaluate(&self.settings.eligibility, &case).map_err(|e| AppError::Conflict(format!("eligibility could not be decided: {e}")))?;
@@ -144,7 +218,110 @@ impl App {
                 reasons: decision.reasons.into_iter().filter(|r| !r.code.ends_with("_NOT_MEASURED")).collect(),
             });
         }
-        Ok(DonorProfile { donor: DonorSummary::of(&d), donations, outlook, rule_version })
+        Ok(DonorProfile { donor: DonorSummary::of(&d), donations, outlook, rule_version, deferrals })
+    }
+
+    fn today(&self) -> NaiveDate {
+        chrono::Utc::now().with_timezone(&self.settings.time_zone).date_naive()
+    }
+
+    /// Enters a donor in the deferred-donor register. The collection path reads the
+    /// register through the eligibility engine, so a deferred donor cannot be collected.
+    pub async fn defer_donor(&self, actor: &Actor, number: &str, input: &DeferralInput) -> Result<DeferralView> {
+        actor.require(Permission::DeferDonors)?;
+        let today = self.today();
+        let mut e = FieldErrors::default();
+        let kind = match input.kind.trim() {
+            k @ ("temporary" | "indefinite" | "permanent") => Some(k.to_string()),
+            other => {
+                e.0.push(FieldError::new("kind", format!("'{other}' is not a deferral kind; use temporary, indefinite or permanent")));
+                None
+            }
+        };
+        let code = input.reason_code.trim();
+        if code.len() < 2 || code.len() > 32 || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+            e.0.push(FieldError::new("reason_code", "use 2 to 32 upper-case letters, digits or '_', e.g. LOW_HB"));
+        }
+        let reason = input.reason.trim();
+        if reason.is_empty() {
+            e.0.push(FieldError::new("reason", "say why the donor is deferred"));
+        }
+        let starts_on = match input.starts_on.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => e.take(parse_day("starts_on", s)),
+            None => Some(today),
+        };
+        let until = match input.until.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => e.take(parse_day("until", s)).map(Some),
+            None => Some(None),
+        };
+        if let (Some(k), Some(start), Some(until)) = (&kind, starts_on, until) {
+            match (k.as_str(), until) {
+                ("temporary", None) => e.0.push(FieldError::new("until", "a temporary deferral needs the date the donor may give again")),
+                ("temporary", Some(u)) if u <= start => e.0.push(FieldError::new("until", format!("{u} is not after the first day, {start}"))),
+                ("indefinite" | "permanent", Some(_)) => e.0.push(FieldError::new("until", format!("an {k} deferral has no end date"))),
+                _ => {}
+            }
+        }
+        if !e.is_empty() {
+            return Err(AppError::Invalid(e));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let donor =
+            tx.donor_by_number(number.trim()).await?.ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", number.trim())))?;
+        let row = DeferralRow {
+            id: Uuid::now_v7(),
+            donor_id: donor.id,
+            kind: kind.expect("checked"),
+            reason_code: code.to_string(),
+            reason: reason.to_string(),
+            starts_on: starts_on.expect("checked"),
+            until: until.expect("checked"),
+            entered_at: store::now(),
+            entered_by: actor.username.clone(),
+            reentered_at: None,
+            reentered_by: None,
+            reentry_reason: None,
+        };
+        tx.insert_deferral(&row).await?;
+        let view = DeferralView::of(&row, today);
+        tx.append_audit(AuditDraft::new(&actor.username, "donor.defer", "donor", &donor.donor_number).after(&view)).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Reenters an indefinitely deferred donor (after the follow-up the reason calls
+    /// for). Permanent deferrals are never lifted; temporary ones end by themselves.
+    pub async fn reenter_donor(&self, actor: &Actor, deferral_id: Uuid, reason: &str) -> Result<DeferralView> {
+        actor.require(Permission::ReenterDonors)?;
+        if reason.trim().is_empty() {
+            return Err(FieldError::new("reason", "say on what grounds the donor is reentered").into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let d = tx.deferral(deferral_id).await?.ok_or_else(|| AppError::NotFound(format!("no deferral has the id {deferral_id}")))?;
+        match d.kind.as_str() {
+            "permanent" => return Err(AppError::Conflict("a permanent deferral is never lifted".into())),
+            "temporary" => return Err(AppError::Conflict("a temporary deferral ends by itself on its end date".into())),
+            _ => {}
+        }
+        if d.reentered_at.is_some() {
+            return Err(AppError::Conflict("the donor has already been reentered from this deferral".into()));
+        }
+        let at = store::now();
+        tx.insert_reentry(deferral_id, at, &actor.username, reason.trim()).await?;
+        let before = DeferralView::of(&d, self.today());
+        let after = DeferralView::of(
+            &DeferralRow { reentered_at: Some(at), reentered_by: Some(actor.username.clone()), reentry_reason: Some(reason.trim().into()), ..d },
+            self.today(),
+        );
+        tx.append_audit(
+            AuditDraft::new(&actor.username, "donor.reenter", "deferral", deferral_id)
+                .before(&before)
+                .after(&after)
+                .reason(Some(reason.trim().into())),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
     }
 }
 

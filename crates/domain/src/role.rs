@@ -46,6 +46,10 @@ pub enum Permission {
     EvaluateEligibility,
     /// Find donors and see their records.
     ViewDonors,
+    /// Enter donors in the deferred-donor register.
+    DeferDonors,
+    /// Reenter indefinitely deferred donors.
+    ReenterDonors,
 }
 
 impl Role {
@@ -97,13 +101,15 @@ impl Role {
                 ImportRecords,
                 EvaluateEligibility,
                 ViewDonors,
+                DeferDonors,
+                ReenterDonors,
             ],
             Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors],
-            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors],
+            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors],
             Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
-            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit, EvaluateEligibility, ViewDonors],
+            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit, EvaluateEligibility, ViewDonors, DeferDonors, ReenterDonors],
             Role::Hospital => &[ViewOwnHospital],
         }
     }

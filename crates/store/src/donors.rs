@@ -200,3 +200,57 @@ impl WriteTx {
         Ok(())
     }
 }
+
+/// One entry of the deferred-donor register, with its reentry if there was one.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DeferralRow {
+    pub id: Uuid,
+    pub donor_id: Uuid,
+    pub kind: String,
+    pub reason_code: String,
+    pub reason: String,
+    pub starts_on: NaiveDate,
+    pub until: Option<NaiveDate>,
+    pub entered_at: DateTime<Utc>,
+    pub entered_by: String,
+    pub reentered_at: Option<DateTime<Utc>>,
+    pub reentered_by: Option<String>,
+    pub reentry_reason: Option<String>,
+}
+
+const DEFERRAL_SELECT: &str = "SELECT d.id, d.donor_id, d.kind, d.reason_code, d.reason, d.starts_on, d.until, d.entered_at, d.entered_by, \
+     r.reentered_at, r.reentered_by, r.reason AS reentry_reason FROM donor_deferrals d LEFT JOIN donor_reentries r ON r.deferral_id = d.id";
+
+impl Store {
+    pub async fn deferrals_of(&self, donor_id: Uuid) -> Result<Vec<DeferralRow>> {
+        let sql = format!("{DEFERRAL_SELECT} WHERE d.donor_id = $1 ORDER BY d.entered_at DESC");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(donor_id).fetch_all(p).await?))
+    }
+}
+
+impl WriteTx {
+    pub async fn donor_by_number(&mut self, number: &str) -> Result<Option<DonorRow>> {
+        let sql = format!("SELECT {DONOR_COLUMNS} FROM donors WHERE donor_number = $1");
+        Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(number).fetch_optional(c).await?))
+    }
+
+    pub async fn deferral(&mut self, id: Uuid) -> Result<Option<DeferralRow>> {
+        let sql = format!("{DEFERRAL_SELECT} WHERE d.id = $1");
+        Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await?))
+    }
+
+    pub async fn insert_deferral(&mut self, d: &DeferralRow) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO donor_deferrals (id, donor_id, kind, reason_code, reason, starts_on, until, entered_at, entered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(d.id).bind(d.donor_id).bind(&d.kind).bind(&d.reason_code).bind(&d.reason).bind(d.starts_on).bind(d.until).bind(d.entered_at).bind(&d.entered_by)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn insert_reentry(&mut self, deferral_id: Uuid, at: DateTime<Utc>, by: &str, reason: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query("INSERT INTO donor_reentries (deferral_id, reentered_at, reentered_by, reason) VALUES ($1, $2, $3, $4)")
+            .bind(deferral_id).bind(at).bind(by).bind(reason)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+}

@@ -70,6 +70,8 @@ pub fn table() -> Vec<Entry> {
         r(Method::GET, "/quality/audit.csv", Perm(ViewAudit), "Audit trail as CSV", get(pages::audit::export_csv)),
         r(Method::GET, "/donors", Perm(ViewDonors), "Donor search", get(donors::search)),
         r(Method::GET, "/donors/{number}", Perm(ViewDonors), "A donor's record", get(donors::show)),
+        r(Method::POST, "/donors/{number}/deferrals", Perm(DeferDonors), "Enter a deferral", post(donors::defer)),
+        r(Method::POST, "/deferrals/{id}/reentry", Perm(ReenterDonors), "Reenter an indefinitely deferred donor", post(donors::reenter)),
         r(Method::GET, "/lab/labels", Perm(PrintLabels), "Unit label form", get(labels::labels_form)),
         r(Method::POST, "/lab/labels", Perm(PrintLabels), "Preview or download a unit label", post(labels::labels_submit)),
         r(Method::GET, "/lab/dins", Perm(AssignDins), "DIN assignment and pre-printed label sets", get(labels::dins)),
@@ -118,6 +120,8 @@ pub fn table() -> Vec<Entry> {
             "A donor with donations and the next possible date per procedure",
             get(donors::api_donor),
         ),
+        r(Method::POST, "/api/v1/donors/{number}/deferrals", Perm(DeferDonors), "Enter a deferral in the register", post(donors::api_defer)),
+        r(Method::POST, "/api/v1/deferrals/{id}/reentry", Perm(ReenterDonors), "Reenter an indefinitely deferred donor", post(donors::api_reenter)),
         r(Method::POST, "/api/v1/rules/eligibility", Perm(EvaluateEligibility), "Decide donor eligibility for a case", post(api::eligibility)),
         r(Method::GET, "/api/v1/audit", Perm(ViewAudit), "Search the audit trail", get(api::audit)),
     ]

@@ -21,6 +21,8 @@ const DIN_USERS: &[&str] = &["admin", "collector", "lab"];
 const SET_MANAGERS: &[&str] = &["admin", "lab"];
 const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality"];
 const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality"];
+const DEFERRERS: &[&str] = &["admin", "collector", "quality"];
+const REENTERERS: &[&str] = &["admin", "quality"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -72,6 +74,10 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/donors/{number}", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/donors", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/donors/{number}", Some(DONOR_VIEWERS)),
+        ("POST", "/donors/{number}/deferrals", Some(DEFERRERS)),
+        ("POST", "/deferrals/{id}/reentry", Some(REENTERERS)),
+        ("POST", "/api/v1/donors/{number}/deferrals", Some(DEFERRERS)),
+        ("POST", "/api/v1/deferrals/{id}/reentry", Some(REENTERERS)),
         ("GET", "/admin/users", Some(ADMIN)),
         ("POST", "/admin/users", Some(ADMIN)),
         ("GET", "/admin/users/{username}", Some(ADMIN)),

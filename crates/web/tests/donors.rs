@@ -39,4 +39,110 @@ async fn donors_are_found_and_their_next_donation_dates_shown(t: TestApp) {
     assert!(html.contains("id=\"outlook-table\"") && html.contains("INTERVAL_RBC_AFTER_WB"));
 }
 
-both_backends!(donors_are_found_and_their_next_donation_dates_shown);
+async fn deferrals_block_donation_until_they_end_or_the_donor_is_reentered(t: TestApp) {
+    let op = app::Actor::operator();
+    let today = chrono::Utc::now().date_naive();
+    t.app
+        .import_donors(&op, "d.csv", b"donor_number,first_name,last_name,birth_date,sex\nD0000001,Lee,Park,1970-01-01,M\n", today, |_, _| {})
+        .await
+        .unwrap();
+    let collector = t.login_as("collector").await;
+    let post =
+        |s: &common::Session, path: &str, body: serde_json::Value| s.client.post(t.url(path)).header("x-csrf-token", &s.csrf).json(&body).send();
+    let head = t.audit_head().await;
+    // Refusals first: nothing is written.
+    for bad in [
+        serde_json::json!({"kind": "temporary", "reason_code": "TATTOO", "reason": "tattoo"}),
+        serde_json::json!({"kind": "forever", "reason_code": "X1", "reason": "x"}),
+        serde_json::json!({"kind": "indefinite", "reason_code": "low hb", "reason": "", "until": "2030-01-01"}),
+    ] {
+        let r = post(&collector, "/api/v1/donors/D0000001/deferrals", bad).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(
+        post(&collector, "/api/v1/donors/D0000009/deferrals", serde_json::json!({"kind": "permanent", "reason_code": "CJD", "reason": "x"}))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(t.audit_head().await, head);
+
+    let until = today + chrono::Duration::days(90);
+    let r = post(
+        &collector,
+        "/api/v1/donors/D0000001/deferrals",
+        serde_json::json!({"kind": "temporary", "reason_code": "TATTOO", "reason": "tattoo, unregulated parlour", "until": until.to_string()}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let outlook = |p: &serde_json::Value, proc_: &str| p["outlook"].as_array().unwrap().iter().find(|o| o["procedure"] == proc_).unwrap().clone();
+    let p: serde_json::Value = collector.client.get(t.url("/api/v1/donors/D0000001")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(outlook(&p, "whole_blood")["next_eligible_date"], until.to_string());
+    assert_eq!(p["deferrals"][0]["active"], true);
+
+    let r: serde_json::Value = post(
+        &collector,
+        "/api/v1/donors/D0000001/deferrals",
+        serde_json::json!({"kind": "indefinite", "reason_code": "HBV_REACTIVE", "reason": "anti-HBc reactive"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let id = r["id"].as_str().unwrap().to_string();
+    let p: serde_json::Value = collector.client.get(t.url("/api/v1/donors/D0000001")).send().await.unwrap().json().await.unwrap();
+    assert!(outlook(&p, "plasma")["next_eligible_date"].is_null(), "indefinitely deferred: no date");
+    // Only quality or admin reenter; the collector is refused by the route table.
+    assert_eq!(
+        post(&collector, &format!("/api/v1/deferrals/{id}/reentry"), serde_json::json!({"reason": "x"})).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let quality = t.login_as("quality").await;
+    assert_eq!(
+        post(&quality, &format!("/api/v1/deferrals/{id}/reentry"), serde_json::json!({"reason": " "})).await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let r = post(&quality, &format!("/api/v1/deferrals/{id}/reentry"), serde_json::json!({"reason": "algorithm: negative retest"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        post(&quality, &format!("/api/v1/deferrals/{id}/reentry"), serde_json::json!({"reason": "again"})).await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+    let p: serde_json::Value = quality.client.get(t.url("/api/v1/donors/D0000001")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(outlook(&p, "plasma")["next_eligible_date"], until.to_string(), "back to the temporary deferral");
+
+    let r: serde_json::Value = post(
+        &quality,
+        "/api/v1/donors/D0000001/deferrals",
+        serde_json::json!({"kind": "permanent", "reason_code": "CJD_RISK", "reason": "dura mater graft"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let perm = r["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        post(&quality, &format!("/api/v1/deferrals/{perm}/reentry"), serde_json::json!({"reason": "x"})).await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+    let html = quality.client.get(t.url("/donors/D0000001")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"deferrals-table\"") && html.contains("CJD_RISK") && html.contains("never"));
+    let audit: serde_json::Value = t.api().get("/api/v1/audit?action=donor.defer").await.json().await.unwrap();
+    assert_eq!(audit["total"], 3);
+    // The page form shows its errors inline.
+    let r = collector
+        .client
+        .post(t.url("/donors/D0000001/deferrals"))
+        .form(&[("_csrf", collector.csrf.as_str()), ("kind", "temporary"), ("reason_code", "X"), ("reason", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("class=\"field-error\""));
+}
+
+both_backends!(donors_are_found_and_their_next_donation_dates_shown, deferrals_block_donation_until_they_end_or_the_donor_is_reentered);
