@@ -75,6 +75,44 @@ impl DeferralView {
     }
 }
 
+/// A new donor as entered at registration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDonorInput {
+    pub first_name: String,
+    pub last_name: String,
+    /// YYYY-MM-DD
+    pub birth_date: String,
+    /// F or M
+    pub sex: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub address: String,
+    /// What proved the donor's identity, e.g. "driver's licence IL D123-4567".
+    #[serde(default)]
+    pub id_document: String,
+    /// Channels the donor agreed to be contacted on: email, sms, phone, post.
+    #[serde(default)]
+    pub consent: Vec<String>,
+    /// Set after staff checked the possible duplicates and found none is this donor.
+    #[serde(default)]
+    pub not_a_duplicate: bool,
+}
+
+/// Registration refused because the donor may already be on file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PossibleDuplicates(pub Vec<DonorSummary>);
+
+fn similar_name(a_first: &str, a_last: &str, b: &DonorRow) -> bool {
+    let norm = |s: &str| s.to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+    let (af, al, bf, bl) = (norm(a_first), norm(a_last), norm(&b.first_name), norm(&b.last_name));
+    let first3 = |s: &str| s.chars().take(3).collect::<String>();
+    (al == bl && first3(&af) == first3(&bf)) || (af == bl && al == bf)
+}
+
 fn parse_day(field: &'static str, s: &str) -> std::result::Result<NaiveDate, FieldError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, format!("'{}' is not a date (YYYY-MM-DD)", s.trim())))
 }
@@ -221,6 +259,96 @@ impl App {
         Ok(DonorProfile { donor: DonorSummary::of(&d), donations, outlook, rule_version, deferrals })
     }
 
+    /// Registers a donor under the next number of the `D` series. A donor who may be on
+    /// file already (similar name and the same birth date, or the same email or phone)
+    /// is refused with the candidates unless staff confirm `not_a_duplicate`.
+    pub async fn register_donor(&self, actor: &Actor, input: &NewDonorInput) -> std::result::Result<DonorSummary, RegisterError> {
+        actor.require(Permission::RegisterDonors)?;
+        let today = self.today();
+        let csv = format!(
+            "donor_number,first_name,last_name,birth_date,sex,email,phone\nD0000000,{},{},{},{},{},{}\n",
+            csv_field(&input.first_name),
+            csv_field(&input.last_name),
+            csv_field(&input.birth_date),
+            csv_field(&input.sex),
+            csv_field(&input.email),
+            csv_field(&input.phone)
+        );
+        // The same row checks as the import, so both paths accept the same donors.
+        let (rows, rejected) = domain::import::read_donors(csv.as_bytes(), today)
+            .map_err(|e| AppError::Invalid(FieldErrors(vec![FieldError::new("donor", e.to_string())])))?;
+        let mut e = FieldErrors::default();
+        if let Some(r) = rejected.first() {
+            for reason in &r.reasons {
+                let field =
+                    ["first_name", "last_name", "birth_date", "sex", "email", "phone"].into_iter().find(|f| reason.starts_with(f)).unwrap_or("donor");
+                e.0.push(FieldError::new(field, reason.split_once(": ").map(|(_, m)| m).unwrap_or(reason).to_string()));
+            }
+        }
+        let mut contact = store::DonorContact::default();
+        for c in &input.consent {
+            match c.trim() {
+                "email" => contact.consent_email = true,
+                "sms" => contact.consent_sms = true,
+                "phone" => contact.consent_phone = true,
+                "post" => contact.consent_post = true,
+                other => e.0.push(FieldError::new("consent", format!("'{other}' is not a contact channel; use email, sms, phone or post"))),
+            }
+        }
+        if !e.is_empty() {
+            return Err(AppError::Invalid(e).into());
+        }
+        let row = rows.into_iter().next().expect("one row, accepted");
+        contact.address = Some(input.address.trim().to_string()).filter(|a| !a.is_empty());
+        contact.id_document = Some(input.id_document.trim().to_string()).filter(|a| !a.is_empty());
+        let mut tx = self.store.begin_write().await?;
+        let digits: Option<String> = row.phone.as_ref().map(|p| p.chars().filter(char::is_ascii_digit).collect());
+        let candidates: Vec<DonorRow> = tx
+            .possible_duplicates(row.birth_date, row.email.as_deref(), digits.as_deref())
+            .await?
+            .into_iter()
+            .filter(|d| {
+                (d.birth_date == row.birth_date && similar_name(&row.first_name, &row.last_name, d))
+                    || (row.email.is_some() && d.email.as_deref().map(str::to_lowercase) == row.email.as_deref().map(str::to_lowercase))
+                    || (digits.is_some() && d.phone.as_ref().map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>()) == digits)
+            })
+            .collect();
+        if !candidates.is_empty() && !input.not_a_duplicate {
+            return Err(RegisterError::PossibleDuplicates(PossibleDuplicates(candidates.iter().map(DonorSummary::of).collect())));
+        }
+        let next = tx.last_donor_number().await?.and_then(|n| n[1..].parse::<u32>().ok()).unwrap_or(0) + 1;
+        let donor = DonorRow {
+            id: Uuid::now_v7(),
+            donor_number: DonorNumber::sequential(next).as_str().to_string(),
+            first_name: row.first_name,
+            last_name: row.last_name,
+            birth_date: row.birth_date,
+            sex: row.sex.as_str().into(),
+            abo: None,
+            rhd: None,
+            email: row.email,
+            phone: row.phone,
+            preferred_site: None,
+            created_at: store::now(),
+        };
+        tx.insert_donor(&donor).await?;
+        tx.set_donor_contact(donor.id, &contact).await?;
+        let view = DonorSummary::of(&donor);
+        let mut draft = AuditDraft::new(&actor.username, "donor.register", "donor", &donor.donor_number).after(serde_json::json!({
+            "donor": &view, "address": contact.address, "id_document": contact.id_document,
+            "consent": {"email": contact.consent_email, "sms": contact.consent_sms, "phone": contact.consent_phone, "post": contact.consent_post},
+        }));
+        if !candidates.is_empty() {
+            draft.reason = Some(format!(
+                "registered despite possible duplicates {}",
+                candidates.iter().map(|c| c.donor_number.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        tx.append_audit(draft).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
     fn today(&self) -> NaiveDate {
         chrono::Utc::now().with_timezone(&self.settings.time_zone).date_naive()
     }
@@ -337,5 +465,24 @@ mod tests {
         assert_eq!(donor_query("217-555 0101").unwrap(), DonorQuery::Phone("2175550101".into()));
         assert_eq!(donor_query(" Garcia ").unwrap(), DonorQuery::Name("Garcia".into()));
         assert!(donor_query("x").is_err());
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\"").replace(['\n', '\r'], " "))
+}
+
+/// Why a registration did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error(transparent)]
+    Refused(#[from] AppError),
+    #[error("the donor may already be on file")]
+    PossibleDuplicates(PossibleDuplicates),
+}
+
+impl From<store::StoreError> for RegisterError {
+    fn from(e: store::StoreError) -> Self {
+        RegisterError::Refused(e.into())
     }
 }

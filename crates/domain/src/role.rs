@@ -50,6 +50,8 @@ pub enum Permission {
     DeferDonors,
     /// Reenter indefinitely deferred donors.
     ReenterDonors,
+    /// Register new donors.
+    RegisterDonors,
 }
 
 impl Role {
@@ -103,9 +105,10 @@ impl Role {
                 ViewDonors,
                 DeferDonors,
                 ReenterDonors,
+                RegisterDonors,
             ],
-            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors],
-            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors],
+            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors],
+            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors, RegisterDonors],
             Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],

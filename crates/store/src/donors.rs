@@ -254,3 +254,38 @@ impl WriteTx {
         Ok(())
     }
 }
+
+/// Registration details beyond the core donor row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DonorContact {
+    pub address: Option<String>,
+    pub id_document: Option<String>,
+    pub consent_email: bool,
+    pub consent_sms: bool,
+    pub consent_phone: bool,
+    pub consent_post: bool,
+}
+
+impl WriteTx {
+    /// Donors who may be the same person: same birth date, or the same email or phone digits.
+    pub async fn possible_duplicates(&mut self, birth_date: NaiveDate, email: Option<&str>, phone_digits: Option<&str>) -> Result<Vec<DonorRow>> {
+        let sql = format!(
+            "SELECT {DONOR_COLUMNS} FROM donors WHERE birth_date = $1 OR (lower(email) = lower($2)) \
+             OR replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '+', ''), '(', ''), ')', '') = $3 ORDER BY donor_number LIMIT 200"
+        );
+        Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(birth_date).bind(email.unwrap_or("")).bind(phone_digits.unwrap_or("")).fetch_all(c).await?))
+    }
+
+    /// The highest donor number of the centre's own `D` series, if any.
+    pub async fn last_donor_number(&mut self) -> Result<Option<String>> {
+        Ok(on_tx!(self, c => sqlx::query_scalar("SELECT MAX(donor_number) FROM donors WHERE donor_number LIKE 'D%'").fetch_one(c).await?))
+    }
+
+    pub async fn set_donor_contact(&mut self, donor_id: Uuid, c: &DonorContact) -> Result<()> {
+        on_tx!(self, conn => sqlx::query(
+            "UPDATE donors SET address = $2, id_document = $3, consent_email = $4, consent_sms = $5, consent_phone = $6, consent_post = $7 WHERE id = $1")
+            .bind(donor_id).bind(&c.address).bind(&c.id_document).bind(c.consent_email).bind(c.consent_sms).bind(c.consent_phone).bind(c.consent_post)
+            .execute(conn).await?.rows_affected());
+        Ok(())
+    }
+}

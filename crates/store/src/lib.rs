@@ -15,7 +15,7 @@ mod users;
 
 pub use audit::{AuditFilter, AuditPage};
 pub use dins::{DinAssignment, DinLabelSet};
-pub use donors::{DeferralRow, DonationRow, DonorQuery, DonorRow, DonorStats};
+pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, DonorStats};
 pub use error::StoreError;
 pub use reference::{VersionInfo, VersionStamp};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};

@@ -5,7 +5,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::pages::{error_text, render as render_page, render_status, FieldView, Layout, PageResult};
 use crate::AppState;
-use app::donors::{DeferralInput, DonorProfile, DonorSummary};
+use app::donors::{DeferralInput, DonorProfile, DonorSummary, NewDonorInput, RegisterError};
 use app::AppError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -36,10 +36,18 @@ pub struct DonorsPage {
     pub searched: bool,
     pub donors: Vec<DonorSummary>,
     pub error: Option<String>,
+    pub can_register: bool,
 }
 
 pub async fn search(State(s): State<AppState>, p: Principal, Query(q): Query<SearchQuery>) -> PageResult {
-    let mut page = DonorsPage { layout: Layout::new(&p, "donors"), q: q.q.clone(), searched: !q.q.trim().is_empty(), donors: vec![], error: None };
+    let mut page = DonorsPage {
+        layout: Layout::new(&p, "donors"),
+        q: q.q.clone(),
+        searched: !q.q.trim().is_empty(),
+        donors: vec![],
+        error: None,
+        can_register: p.actor.can(domain::Permission::RegisterDonors),
+    };
     if !page.searched {
         return render_page(&page);
     }
@@ -159,4 +167,125 @@ pub async fn api_reenter(
 ) -> Result<impl IntoResponse, ApiError> {
     let id = crate::api::parse_id("deferral", &id)?;
     Ok(Json(s.app.reenter_donor(&p.actor, id, &b.reason).await?))
+}
+
+/// `POST /api/v1/donors`: 201 with the new donor; 409 with `duplicates` when the donor
+/// may be on file (send `not_a_duplicate: true` after checking them).
+pub async fn api_register(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiJson(input): ApiJson<NewDonorInput>,
+) -> Result<axum::response::Response, ApiError> {
+    match s.app.register_donor(&p.actor, &input).await {
+        Ok(d) => Ok((StatusCode::CREATED, Json(d)).into_response()),
+        Err(RegisterError::Refused(e)) => Err(ApiError(e)),
+        Err(RegisterError::PossibleDuplicates(d)) => {
+            let detail = format!(
+                "possible duplicates: {}; check them, then send not_a_duplicate: true to register anyway",
+                d.0.iter().map(|x| x.donor_number.as_str()).collect::<Vec<_>>().join(", ")
+            );
+            let mut body = serde_json::to_value(crate::error::Problem::new(StatusCode::CONFLICT, "possible-duplicate", detail)).expect("serialises");
+            body["duplicates"] = serde_json::to_value(&d.0).expect("serialises");
+            let mut res = (StatusCode::CONFLICT, Json(body)).into_response();
+            res.headers_mut().insert(axum::http::header::CONTENT_TYPE, "application/problem+json".parse().expect("static"));
+            Ok(res)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "donor_new.html")]
+pub struct NewDonorPage {
+    pub layout: Layout,
+    pub fields: Vec<FieldView>,
+    pub error: Option<String>,
+    pub duplicates: Vec<DonorSummary>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewDonorForm {
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    sex: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    id_document: String,
+}
+
+fn new_donor_fields(f: &NewDonorForm) -> Vec<FieldView> {
+    vec![
+        FieldView::text("first_name", "First name", &f.first_name).required(),
+        FieldView::text("last_name", "Last name", &f.last_name).required(),
+        FieldView::text("birth_date", "Birth date", &f.birth_date).required().kind("date"),
+        FieldView::text("sex", "Sex", if f.sex.is_empty() { "F" } else { &f.sex })
+            .required()
+            .select(vec![("F".into(), "F".into()), ("M".into(), "M".into())]),
+        FieldView::text("email", "Email", &f.email).kind("email"),
+        FieldView::text("phone", "Phone", &f.phone),
+        FieldView::text("address", "Postal address", &f.address)
+            .kind("textarea")
+            .help("Must be valid for 8 weeks after donation (21 CFR 630.10(g)(1))."),
+        FieldView::text("id_document", "Proof of identity", &f.id_document).help("e.g. driver's licence and its number"),
+    ]
+}
+
+pub async fn new_form(p: Principal) -> PageResult {
+    render_page(&NewDonorPage {
+        layout: Layout::new(&p, "donors"),
+        fields: new_donor_fields(&NewDonorForm::default()),
+        error: None,
+        duplicates: vec![],
+    })
+}
+
+pub async fn register(State(s): State<AppState>, p: Principal, body: axum::body::Bytes) -> PageResult {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let one = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let form = NewDonorForm {
+        first_name: one("first_name"),
+        last_name: one("last_name"),
+        birth_date: one("birth_date"),
+        sex: one("sex"),
+        email: one("email"),
+        phone: one("phone"),
+        address: one("address"),
+        id_document: one("id_document"),
+    };
+    let input = NewDonorInput {
+        first_name: form.first_name.clone(),
+        last_name: form.last_name.clone(),
+        birth_date: form.birth_date.clone(),
+        sex: form.sex.clone(),
+        email: form.email.clone(),
+        phone: form.phone.clone(),
+        address: form.address.clone(),
+        id_document: form.id_document.clone(),
+        consent: pairs.iter().filter(|(k, _)| k == "consent").map(|(_, v)| v.clone()).collect(),
+        not_a_duplicate: one("not_a_duplicate") == "on",
+    };
+    let mut page = NewDonorPage { layout: Layout::new(&p, "donors"), fields: new_donor_fields(&form), error: None, duplicates: vec![] };
+    match s.app.register_donor(&p.actor, &input).await {
+        Ok(d) => Ok(Redirect::to(&format!("/donors/{}", d.donor_number)).into_response()),
+        Err(RegisterError::Refused(e @ AppError::Invalid(_))) => {
+            page.error = Some(error_text(&mut page.fields, &e));
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(RegisterError::Refused(e)) => Err(e.into()),
+        Err(RegisterError::PossibleDuplicates(d)) => {
+            page.error =
+                Some("This donor may already be on file. Check the donors below; register anyway only if none of them is this person.".into());
+            page.duplicates = d.0;
+            render_status(StatusCode::CONFLICT, &page)
+        }
+    }
 }

@@ -69,6 +69,8 @@ pub fn table() -> Vec<Entry> {
         r(Method::GET, "/quality/audit", Perm(ViewAudit), "Audit trail", get(pages::audit::list)),
         r(Method::GET, "/quality/audit.csv", Perm(ViewAudit), "Audit trail as CSV", get(pages::audit::export_csv)),
         r(Method::GET, "/donors", Perm(ViewDonors), "Donor search", get(donors::search)),
+        r(Method::GET, "/donors/new", Perm(RegisterDonors), "Donor registration form", get(donors::new_form)),
+        r(Method::POST, "/donors", Perm(RegisterDonors), "Register a donor", post(donors::register)),
         r(Method::GET, "/donors/{number}", Perm(ViewDonors), "A donor's record", get(donors::show)),
         r(Method::POST, "/donors/{number}/deferrals", Perm(DeferDonors), "Enter a deferral", post(donors::defer)),
         r(Method::POST, "/deferrals/{id}/reentry", Perm(ReenterDonors), "Reenter an indefinitely deferred donor", post(donors::reenter)),
@@ -113,6 +115,7 @@ pub fn table() -> Vec<Entry> {
         r(Method::GET, "/api/v1/din-label-sets", Perm(AssignDins), "List pre-printed DIN label sets", get(labels::api_label_sets)),
         r(Method::POST, "/api/v1/din-label-sets", Perm(ManageDinLabelSets), "Register a pre-printed DIN label set", post(labels::api_register_set)),
         r(Method::GET, "/api/v1/donors", Perm(ViewDonors), "Search donors (?q=number, DIN, phone or name)", get(donors::api_search)),
+        r(Method::POST, "/api/v1/donors", Perm(RegisterDonors), "Register a donor (409 with possible duplicates)", post(donors::api_register)),
         r(
             Method::GET,
             "/api/v1/donors/{number}",

@@ -23,6 +23,7 @@ const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality"];
 const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality"];
 const DEFERRERS: &[&str] = &["admin", "collector", "quality"];
 const REENTERERS: &[&str] = &["admin", "quality"];
+const REGISTRARS: &[&str] = &["admin", "recruiter", "collector"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -71,6 +72,9 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/din-label-sets", Some(SET_MANAGERS)),
         ("POST", "/api/v1/rules/eligibility", Some(ELIGIBILITY)),
         ("GET", "/donors", Some(DONOR_VIEWERS)),
+        ("GET", "/donors/new", Some(REGISTRARS)),
+        ("POST", "/donors", Some(REGISTRARS)),
+        ("POST", "/api/v1/donors", Some(REGISTRARS)),
         ("GET", "/donors/{number}", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/donors", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/donors/{number}", Some(DONOR_VIEWERS)),

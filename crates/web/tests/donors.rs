@@ -145,4 +145,45 @@ async fn deferrals_block_donation_until_they_end_or_the_donor_is_reentered(t: Te
     assert!(r.text().await.unwrap().contains("class=\"field-error\""));
 }
 
+async fn registration_catches_possible_duplicates(t: TestApp) {
+    let s = t.login_as("recruiter").await;
+    let post = |body: serde_json::Value| s.client.post(t.url("/api/v1/donors")).header("x-csrf-token", &s.csrf).json(&body).send();
+    let maria = serde_json::json!({"first_name": "Maria", "last_name": "Garcia", "birth_date": "1980-03-04", "sex": "F", "email": "maria@example.com", "consent": ["email", "sms"], "address": "1 Elm St, Springfield IL", "id_document": "IL licence G123"});
+    let r = post(maria.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let d: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(d["donor_number"], "D0000001");
+    let head = t.audit_head().await;
+    // Same birth date and a similar name: refused with the candidate.
+    let mut again = maria.clone();
+    again["first_name"] = serde_json::json!("Mariana");
+    again["email"] = serde_json::json!("");
+    let r = post(again.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let p = problem(r).await;
+    assert_eq!(p["duplicates"][0]["donor_number"], "D0000001");
+    // The same email is a possible duplicate too.
+    let other = serde_json::json!({"first_name": "Paul", "last_name": "Smith", "birth_date": "1990-01-01", "sex": "M", "email": "MARIA@example.com"});
+    assert_eq!(post(other).await.unwrap().status(), StatusCode::CONFLICT);
+    assert_eq!(t.audit_head().await, head);
+    again["not_a_duplicate"] = serde_json::json!(true);
+    let d: serde_json::Value = post(again).await.unwrap().json().await.unwrap();
+    assert_eq!(d["donor_number"], "D0000002");
+    let audit: serde_json::Value = t.api().get("/api/v1/audit?action=donor.register").await.json().await.unwrap();
+    assert!(audit["records"][0]["reason"].as_str().unwrap().contains("D0000001"));
+    // Bad input names each field.
+    let bad = serde_json::json!({"first_name": "", "last_name": "X", "birth_date": "2990-01-01", "sex": "X", "consent": ["pigeon"]});
+    let p = problem(post(bad).await.unwrap()).await;
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    for f in ["first_name", "birth_date", "sex", "consent"] {
+        assert!(fields.contains(&f), "{f} not in {fields:?}");
+    }
+    // The page: register, then land on the donor's record.
+    let form = format!("_csrf={}&first_name=Ola&last_name=Nordmann&birth_date=1985-05-05&sex=M&consent=post", s.csrf);
+    let r = s.client.post(t.url("/donors")).header("content-type", "application/x-www-form-urlencoded").body(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/donors/D0000003");
+}
+
+both_backends!(registration_catches_possible_duplicates);
 both_backends!(donors_are_found_and_their_next_donation_dates_shown, deferrals_block_donation_until_they_end_or_the_donor_is_reentered);
