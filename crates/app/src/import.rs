@@ -36,7 +36,7 @@ impl App {
         file_name: &str,
         bytes: &[u8],
         today: NaiveDate,
-        mut progress: impl FnMut(u64, u64),
+        progress: impl FnMut(u64, u64),
     ) -> Result<ImportReport> {
         actor.require(Permission::ImportRecords)?;
         let (rows, mut rejected) =
@@ -84,18 +84,7 @@ impl App {
                 created_at: now,
             });
         }
-        rejected.sort_by_key(|r| r.line);
-        let report =
-            ImportReport { import_id: Uuid::now_v7(), file_sha256: hex::encode(Sha256::digest(bytes)), accepted: accepted.len() as u64, rejected };
-        let mut tx = self.store.begin_write().await?;
-        let total = accepted.len() as u64;
-        for (i, chunk) in accepted.chunks(10_000).enumerate() {
-            tx.insert_donors_bulk(chunk).await?;
-            progress((i as u64 * 10_000 + chunk.len() as u64).min(total), total);
-        }
-        tx.append_audit(audit(actor, "import.donors", file_name, &report)).await?;
-        tx.commit().await?;
-        Ok(report)
+        self.write_import(actor, file_name, bytes, accepted, rejected, progress).await
     }
 
     /// Imports donations (history: not re-judged against today's rules). A donation
@@ -106,7 +95,7 @@ impl App {
         file_name: &str,
         bytes: &[u8],
         today: NaiveDate,
-        mut progress: impl FnMut(u64, u64),
+        progress: impl FnMut(u64, u64),
     ) -> Result<ImportReport> {
         actor.require(Permission::ImportRecords)?;
         let (rows, mut rejected) =
@@ -140,18 +129,52 @@ impl App {
             let collected_at = Utc.from_utc_datetime(&r.collected_on.and_hms_opt(12, 0, 0).expect("noon"));
             accepted.push(DonationRow { id: Uuid::now_v7(), donor_id, din: None, procedure, site_id, collected_at });
         }
+        self.write_import(actor, file_name, bytes, accepted, rejected, progress).await
+    }
+
+    /// Writes the accepted rows and the import's audit record in one transaction.
+    async fn write_import<R: ImportRow>(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+        accepted: Vec<R>,
+        mut rejected: Vec<Rejected>,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<ImportReport> {
+        const CHUNK: usize = 10_000;
         rejected.sort_by_key(|r| r.line);
         let report =
             ImportReport { import_id: Uuid::now_v7(), file_sha256: hex::encode(Sha256::digest(bytes)), accepted: accepted.len() as u64, rejected };
         let mut tx = self.store.begin_write().await?;
         let total = accepted.len() as u64;
-        for (i, chunk) in accepted.chunks(20_000).enumerate() {
-            tx.insert_donations_bulk(chunk).await?;
-            progress((i as u64 * 20_000 + chunk.len() as u64).min(total), total);
+        for (i, chunk) in accepted.chunks(CHUNK).enumerate() {
+            R::insert(&mut tx, chunk).await?;
+            progress(((i * CHUNK + chunk.len()) as u64).min(total), total);
         }
-        tx.append_audit(audit(actor, "import.donations", file_name, &report)).await?;
+        tx.append_audit(audit(actor, R::ACTION, file_name, &report)).await?;
         tx.commit().await?;
         Ok(report)
+    }
+}
+
+/// Rows an import writes in bulk.
+trait ImportRow: Sized {
+    const ACTION: &'static str;
+    async fn insert(tx: &mut store::WriteTx, rows: &[Self]) -> store::Result<()>;
+}
+
+impl ImportRow for DonorRow {
+    const ACTION: &'static str = "import.donors";
+    async fn insert(tx: &mut store::WriteTx, rows: &[Self]) -> store::Result<()> {
+        tx.insert_donors_bulk(rows).await
+    }
+}
+
+impl ImportRow for DonationRow {
+    const ACTION: &'static str = "import.donations";
+    async fn insert(tx: &mut store::WriteTx, rows: &[Self]) -> store::Result<()> {
+        tx.insert_donations_bulk(rows).await
     }
 }
 
