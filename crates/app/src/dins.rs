@@ -84,8 +84,25 @@ async fn record_assignment(tx: &mut store::WriteTx, actor: &Actor, din: &Din, so
     Ok(view)
 }
 
+/// Hands out the next DIN of `fin` for `year` in the caller's transaction, skipping
+/// numbers of registered pre-printed sets, and records it.
+pub(crate) async fn next_din(tx: &mut store::WriteTx, actor: &Actor, fin: &str, year: i64) -> Result<AssignedDin> {
+    let seq = loop {
+        let seq = tx.next_din_seq(fin, year).await?;
+        if seq > MAX_SEQ {
+            return Err(AppError::Conflict(format!("all {MAX_SEQ} DINs of {fin} for {year} are used")));
+        }
+        match tx.din_label_set_containing(fin, year, seq).await? {
+            Some(set) => tx.raise_din_seq(fin, year, set.last_seq).await?,
+            None => break seq,
+        }
+    };
+    let din = Din::new(fin, year as u16, seq as u32, Flags::NONE).map_err(|e| AppError::Conflict(e.to_string()))?;
+    record_assignment(tx, actor, &din, "sequence", None).await
+}
+
 impl App {
-    fn fin(&self) -> Result<String> {
+    pub(crate) fn fin(&self) -> Result<String> {
         self.settings
             .fin
             .clone()
@@ -93,7 +110,7 @@ impl App {
     }
 
     /// The collection year at a site: its local calendar, not UTC's.
-    async fn local_year(&self, site_code: &str) -> Result<i64> {
+    pub(crate) async fn local_year(&self, site_code: &str) -> Result<i64> {
         let site = self
             .store
             .list_sites()
@@ -111,18 +128,7 @@ impl App {
         let fin = self.fin()?;
         let year = self.local_year(site_code).await?;
         let mut tx = self.store.begin_write().await?;
-        let seq = loop {
-            let seq = tx.next_din_seq(&fin, year).await?;
-            if seq > MAX_SEQ {
-                return Err(AppError::Conflict(format!("all {MAX_SEQ} DINs of {fin} for {year} are used")));
-            }
-            match tx.din_label_set_containing(&fin, year, seq).await? {
-                Some(set) => tx.raise_din_seq(&fin, year, set.last_seq).await?,
-                None => break seq,
-            }
-        };
-        let din = Din::new(&fin, year as u16, seq as u32, Flags::NONE).map_err(|e| AppError::Conflict(e.to_string()))?;
-        let view = record_assignment(&mut tx, actor, &din, "sequence", None).await?;
+        let view = next_din(&mut tx, actor, &fin, year).await?;
         tx.commit().await?;
         Ok(view)
     }

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod collection;
 pub mod demo;
 pub mod dins;
 pub mod donors;

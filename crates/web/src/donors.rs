@@ -289,3 +289,14 @@ pub async fn register(State(s): State<AppState>, p: Principal, body: axum::body:
         }
     }
 }
+
+/// `POST /api/v1/donors/{number}/collections`: records a donation if the donor may give
+/// today (409 with every reason otherwise), assigning its DIN.
+pub async fn api_collect(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(number): Path<String>,
+    ApiJson(input): ApiJson<app::collection::CollectionInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.record_collection(&p.actor, &number, &input).await?)))
+}

@@ -123,6 +123,13 @@ pub fn table() -> Vec<Entry> {
             "A donor with donations and the next possible date per procedure",
             get(donors::api_donor),
         ),
+        r(
+            Method::POST,
+            "/api/v1/donors/{number}/collections",
+            Perm(AssignDins),
+            "Record a donation after screening (eligibility checked)",
+            post(donors::api_collect),
+        ),
         r(Method::POST, "/api/v1/donors/{number}/deferrals", Perm(DeferDonors), "Enter a deferral in the register", post(donors::api_defer)),
         r(Method::POST, "/api/v1/deferrals/{id}/reentry", Perm(ReenterDonors), "Reenter an indefinitely deferred donor", post(donors::api_reenter)),
         r(Method::POST, "/api/v1/rules/eligibility", Perm(EvaluateEligibility), "Decide donor eligibility for a case", post(api::eligibility)),

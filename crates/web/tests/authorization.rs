@@ -79,6 +79,7 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/api/v1/donors", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/donors/{number}", Some(DONOR_VIEWERS)),
         ("POST", "/donors/{number}/deferrals", Some(DEFERRERS)),
+        ("POST", "/api/v1/donors/{number}/collections", Some(DIN_USERS)),
         ("POST", "/deferrals/{id}/reentry", Some(REENTERERS)),
         ("POST", "/api/v1/donors/{number}/deferrals", Some(DEFERRERS)),
         ("POST", "/api/v1/deferrals/{id}/reentry", Some(REENTERERS)),

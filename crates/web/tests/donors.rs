@@ -185,5 +185,54 @@ async fn registration_catches_possible_duplicates(t: TestApp) {
     assert_eq!(r.headers()["location"], "/donors/D0000003");
 }
 
-both_backends!(registration_catches_possible_duplicates);
+async fn the_collection_path_refuses_deferred_and_ineligible_donors(t: TestApp) {
+    let op = app::Actor::operator();
+    let today = chrono::Utc::now().date_naive();
+    t.app
+        .import_donors(
+            &op,
+            "d.csv",
+            b"donor_number,first_name,last_name,birth_date,sex\nD0000001,Ann,Ok,1980-01-01,F\nD0000002,Bo,Deferred,1980-01-01,M\n",
+            today,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+    let s = t.login_as("collector").await;
+    let post = |path: &str, body: serde_json::Value| s.client.post(t.url(path)).header("x-csrf-token", &s.csrf).json(&body).send();
+    let screening = serde_json::json!({"hemoglobin_g_dl": 13.4, "pulse_bpm": 72, "bp_systolic": 118, "bp_diastolic": 76, "temperature_c": 36.6});
+    let body =
+        |screening: serde_json::Value| serde_json::json!({"procedure": "whole_blood", "site": "MAIN", "weight_kg": 64, "screening": screening});
+    post(
+        "/api/v1/donors/D0000002/deferrals",
+        serde_json::json!({"kind": "indefinite", "reason_code": "HBV_REACTIVE", "reason": "anti-HBc reactive"}),
+    )
+    .await
+    .unwrap();
+    let head = t.audit_head().await;
+
+    let r = post("/api/v1/donors/D0000002/collections", body(screening.clone())).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("DEFERRAL"));
+    let r = post("/api/v1/donors/D0000001/collections", body(serde_json::json!({}))).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT, "nothing measured: not eligible");
+    let mut impossible = screening.clone();
+    impossible["pulse_bpm"] = serde_json::json!(0);
+    assert_eq!(post("/api/v1/donors/D0000001/collections", body(impossible)).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(t.audit_head().await, head, "refusals write nothing");
+
+    let r = post("/api/v1/donors/D0000001/collections", body(screening.clone())).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c: serde_json::Value = r.json().await.unwrap();
+    assert!(c["din"]["din"].as_str().unwrap().starts_with("A9998"));
+    assert_eq!(c["decision"]["eligible"], true);
+    // Once collected, the 8-week interval applies.
+    let r = post("/api/v1/donors/D0000001/collections", body(screening)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("INTERVAL"));
+    let p: serde_json::Value = s.client.get(t.url("/api/v1/donors/D0000001")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(p["donations"][0]["din"], c["din"]["din"]);
+}
+
+both_backends!(registration_catches_possible_duplicates, the_collection_path_refuses_deferred_and_ineligible_donors);
 both_backends!(donors_are_found_and_their_next_donation_dates_shown, deferrals_block_donation_until_they_end_or_the_donor_is_reentered);
