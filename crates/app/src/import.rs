@@ -20,6 +20,14 @@ pub struct ImportReport {
     pub rejected: Vec<Rejected>,
 }
 
+/// The id of an optional site code, or the row's rejection.
+fn site_id(sites: &HashMap<String, Uuid>, field: &str, code: Option<&str>, line: u64) -> std::result::Result<Option<Uuid>, Rejected> {
+    match code {
+        None => Ok(None),
+        Some(code) => sites.get(code).map(|id| Some(*id)).ok_or_else(|| reject(line, format!("{field}: no site has the code '{code}'"))),
+    }
+}
+
 fn reject(line: u64, reason: String) -> Rejected {
     Rejected { line, reasons: vec![reason] }
 }
@@ -58,15 +66,12 @@ impl App {
                 ));
                 continue;
             }
-            let site = match &r.preferred_site {
-                Some(code) => match sites.get(code) {
-                    Some(id) => Some(*id),
-                    None => {
-                        rejected.push(reject(r.line, format!("preferred_site: no site has the code '{code}'")));
-                        continue;
-                    }
-                },
-                None => None,
+            let site = match site_id(&sites, "preferred_site", r.preferred_site.as_deref(), r.line) {
+                Ok(id) => id,
+                Err(e) => {
+                    rejected.push(e);
+                    continue;
+                }
             };
             known.insert(number.clone(), r.line);
             accepted.push(DonorRow {
@@ -110,15 +115,12 @@ impl App {
                 rejected.push(reject(r.line, format!("donor_number: no donor has the number {}", r.donor_number.as_str())));
                 continue;
             };
-            let site_id = match &r.site {
-                Some(code) => match sites.get(code) {
-                    Some(id) => Some(*id),
-                    None => {
-                        rejected.push(reject(r.line, format!("site: no site has the code '{code}'")));
-                        continue;
-                    }
-                },
-                None => None,
+            let site_id = match site_id(&sites, "site", r.site.as_deref(), r.line) {
+                Ok(id) => id,
+                Err(e) => {
+                    rejected.push(e);
+                    continue;
+                }
             };
             let procedure = r.procedure.as_str().to_string();
             if !seen.insert((donor_id, r.collected_on, procedure.clone())) {
