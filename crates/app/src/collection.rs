@@ -78,7 +78,7 @@ impl App {
         });
         let invalid = |m: String| AppError::Invalid(FieldErrors(vec![FieldError::new("collection", m)]));
         let case = EligibilityCase::from_value(case).map_err(|e| invalid(e.to_string()))?;
-        let decision = evaluate(&self.settings.eligibility, &case).map_err(|e| invalid(e.to_string()))?;
+        let decision = evaluate(&*self.rule_book().await?, &case).map_err(|e| invalid(e.to_string()))?;
         if !decision.eligible {
             let why: Vec<String> = decision.reasons.iter().map(|r| format!("{}: {}", r.code, r.message)).collect();
             return Err(AppError::Conflict(format!(

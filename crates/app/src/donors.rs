@@ -233,6 +233,7 @@ impl App {
         let deferrals: Vec<DeferralView> = self.store.deferrals_of(d.id).await?.iter().map(|x| DeferralView::of(x, today)).collect();
         let entries: Vec<DeferralEntry> = deferrals.iter().filter(|x| x.starts_on <= today).filter_map(DeferralView::entry).collect();
         let sex = Sex::parse(&d.sex).map_err(|e| AppError::Store(store::StoreError::Corrupt(e.to_string())))?;
+        let rules = self.rule_book().await?;
         let mut outlook = Vec::new();
         let mut rule_version = String::new();
         for procedure in DonationProcedure::ALL {
@@ -247,7 +248,7 @@ impl App {
                 deferrals: entries.clone(),
             };
             let decision =
-                evaluate(&self.settings.eligibility, &case).map_err(|e| AppError::Conflict(format!("eligibility could not be decided: {e}")))?;
+                evaluate(&rules, &case).map_err(|e| AppError::Conflict(format!("eligibility could not be decided: {e}")))?;
             rule_version = decision.rule_version.clone();
             outlook.push(ProcedureOutlook {
                 procedure,
@@ -347,10 +348,6 @@ impl App {
         tx.append_audit(draft).await?;
         tx.commit().await?;
         Ok(view)
-    }
-
-    fn today(&self) -> NaiveDate {
-        chrono::Utc::now().with_timezone(&self.settings.time_zone).date_naive()
     }
 
     /// Enters a donor in the deferred-donor register. The collection path reads the

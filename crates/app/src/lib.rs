@@ -12,7 +12,9 @@ pub mod eligibility;
 mod error;
 pub mod import;
 pub mod labels;
+pub mod policy;
 pub mod reference;
+pub mod screening;
 pub mod users;
 
 pub use error::AppError;
@@ -62,11 +64,18 @@ impl Default for Settings {
 pub struct App {
     pub store: Store,
     pub settings: Settings,
+    /// The rule and questionnaire versions last read from the store.
+    policy: policy::SharedPolicy,
 }
 
 impl App {
     pub fn new(store: Store, settings: Settings) -> Self {
-        Self { store, settings }
+        Self { store, settings, policy: Default::default() }
+    }
+
+    /// Today in the facility's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now().with_timezone(&self.settings.time_zone).date_naive()
     }
 }
 

@@ -52,6 +52,10 @@ pub enum Permission {
     ReenterDonors,
     /// Register new donors.
     RegisterDonors,
+    /// Screen donors: questionnaire, measurements and the eligibility decision.
+    ScreenDonors,
+    /// Store new versions of the eligibility rules and the donor questionnaire.
+    ManageEligibilityRules,
 }
 
 impl Role {
@@ -106,13 +110,15 @@ impl Role {
                 DeferDonors,
                 ReenterDonors,
                 RegisterDonors,
+                ScreenDonors,
+                ManageEligibilityRules,
             ],
             Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors],
-            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors, RegisterDonors],
+            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors, RegisterDonors, ScreenDonors],
             Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
-            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit, EvaluateEligibility, ViewDonors, DeferDonors, ReenterDonors],
+            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit, EvaluateEligibility, ViewDonors, DeferDonors, ReenterDonors, ManageEligibilityRules],
             Role::Hospital => &[ViewOwnHospital],
         }
     }

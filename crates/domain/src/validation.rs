@@ -1,16 +1,18 @@
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
 
 /// One field of an input that failed its check, with a message a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
-    pub field: &'static str,
+    /// The input's field, e.g. `birth_date` or `answers.tattoo`.
+    pub field: Cow<'static, str>,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+    pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
     }
 }
 

@@ -363,5 +363,5 @@ pub async fn eligibility(
         return Err(ApiError(AppError::Invalid(FieldErrors(vec![FieldError::new("content-type", "send the case as application/json")]))));
     }
     let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid(FieldErrors(vec![FieldError::new("case", "the body is not UTF-8")])))?;
-    Ok(Json(s.app.evaluate_eligibility(&p.actor, text)?))
+    Ok(Json(s.app.evaluate_eligibility(&p.actor, text).await?))
 }

@@ -71,6 +71,7 @@ pub struct DonorPage {
     pub p: DonorProfile,
     pub can_defer: bool,
     pub can_reenter: bool,
+    pub can_screen: bool,
     pub fields: Vec<FieldView>,
     pub error: Option<String>,
 }
@@ -94,6 +95,7 @@ async fn donor_page(s: &AppState, p: &Principal, number: &str, form: &DeferralFo
         p: profile,
         can_defer: p.actor.can(domain::Permission::DeferDonors),
         can_reenter: p.actor.can(domain::Permission::ReenterDonors),
+        can_screen: p.actor.can(domain::Permission::ScreenDonors),
         fields,
         error,
     })

@@ -2,7 +2,7 @@
 //! the guard enforces it, the OpenAPI document lists it, and the authorization
 //! matrix test checks it against its own independent expectations.
 
-use crate::{api, assets, donors, labels, pages, AppState};
+use crate::{api, assets, donors, labels, pages, screening, AppState};
 use app::Actor;
 use axum::http::Method;
 use axum::routing::{get, post, put, MethodRouter};
@@ -74,6 +74,12 @@ pub fn table() -> Vec<Entry> {
         r(Method::GET, "/donors/{number}", Perm(ViewDonors), "A donor's record", get(donors::show)),
         r(Method::POST, "/donors/{number}/deferrals", Perm(DeferDonors), "Enter a deferral", post(donors::defer)),
         r(Method::POST, "/deferrals/{id}/reentry", Perm(ReenterDonors), "Reenter an indefinitely deferred donor", post(donors::reenter)),
+        r(Method::GET, "/donors/{number}/screening", Perm(ScreenDonors), "Screening form: questions and measurements", get(screening::new_form)),
+        r(Method::POST, "/donors/{number}/screening", Perm(ScreenDonors), "Record a screening visit and its decision", post(screening::record)),
+        r(Method::GET, "/screenings/{id}", Perm(ViewDonors), "A screening visit and its decision", get(screening::show)),
+        r(Method::POST, "/screenings/{id}/collection", Perm(AssignDins), "Collect from an eligible screening (assigns the DIN)", post(screening::collect)),
+        r(Method::GET, "/quality/rules", Perm(EvaluateEligibility), "Eligibility rule and questionnaire versions", get(screening::rules)),
+        r(Method::POST, "/quality/rules", Perm(ManageEligibilityRules), "Store a new rule or questionnaire version", post(screening::add_version)),
         r(Method::GET, "/lab/labels", Perm(PrintLabels), "Unit label form", get(labels::labels_form)),
         r(Method::POST, "/lab/labels", Perm(PrintLabels), "Preview or download a unit label", post(labels::labels_submit)),
         r(Method::GET, "/lab/dins", Perm(AssignDins), "DIN assignment and pre-printed label sets", get(labels::dins)),
@@ -132,6 +138,33 @@ pub fn table() -> Vec<Entry> {
         ),
         r(Method::POST, "/api/v1/donors/{number}/deferrals", Perm(DeferDonors), "Enter a deferral in the register", post(donors::api_defer)),
         r(Method::POST, "/api/v1/deferrals/{id}/reentry", Perm(ReenterDonors), "Reenter an indefinitely deferred donor", post(donors::api_reenter)),
+        r(Method::POST, "/api/v1/donors/{number}/screenings", Perm(ScreenDonors), "Record a screening visit and its decision", post(screening::api_record)),
+        r(Method::GET, "/api/v1/donors/{number}/screenings", Perm(ViewDonors), "A donor's screening visits", get(screening::api_list)),
+        r(Method::GET, "/api/v1/screenings/{id}", Perm(ViewDonors), "A screening visit and its decision", get(screening::api_get)),
+        r(
+            Method::POST,
+            "/api/v1/screenings/{id}/collection",
+            Perm(AssignDins),
+            "Collect from an eligible screening on its day (assigns the DIN)",
+            post(screening::api_collect),
+        ),
+        r(Method::GET, "/api/v1/questionnaire", Perm(ViewDonors), "The donor questions in force today", get(screening::api_questionnaire)),
+        r(Method::GET, "/api/v1/questionnaires", Perm(ViewDonors), "Questionnaire versions", get(screening::api_questionnaire_versions)),
+        r(
+            Method::POST,
+            "/api/v1/questionnaires",
+            Perm(ManageEligibilityRules),
+            "Store a new questionnaire version",
+            post(screening::api_add_questionnaire_version),
+        ),
+        r(Method::GET, "/api/v1/rules/eligibility/versions", Perm(EvaluateEligibility), "Eligibility rule versions", get(screening::api_rule_versions)),
+        r(
+            Method::POST,
+            "/api/v1/rules/eligibility/versions",
+            Perm(ManageEligibilityRules),
+            "Store a new eligibility rule version (proved by its cases)",
+            post(screening::api_add_rule_version),
+        ),
         r(Method::POST, "/api/v1/rules/eligibility", Perm(EvaluateEligibility), "Decide donor eligibility for a case", post(api::eligibility)),
         r(Method::GET, "/api/v1/audit", Perm(ViewAudit), "Search the audit trail", get(api::audit)),
     ]

@@ -24,6 +24,8 @@ const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "qual
 const DEFERRERS: &[&str] = &["admin", "collector", "quality"];
 const REENTERERS: &[&str] = &["admin", "quality"];
 const REGISTRARS: &[&str] = &["admin", "recruiter", "collector"];
+const SCREENERS: &[&str] = &["admin", "collector"];
+const RULE_MANAGERS: &[&str] = &["admin", "quality"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -83,6 +85,21 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/deferrals/{id}/reentry", Some(REENTERERS)),
         ("POST", "/api/v1/donors/{number}/deferrals", Some(DEFERRERS)),
         ("POST", "/api/v1/deferrals/{id}/reentry", Some(REENTERERS)),
+        ("GET", "/donors/{number}/screening", Some(SCREENERS)),
+        ("POST", "/donors/{number}/screening", Some(SCREENERS)),
+        ("POST", "/api/v1/donors/{number}/screenings", Some(SCREENERS)),
+        ("GET", "/api/v1/donors/{number}/screenings", Some(DONOR_VIEWERS)),
+        ("GET", "/screenings/{id}", Some(DONOR_VIEWERS)),
+        ("GET", "/api/v1/screenings/{id}", Some(DONOR_VIEWERS)),
+        ("POST", "/screenings/{id}/collection", Some(DIN_USERS)),
+        ("POST", "/api/v1/screenings/{id}/collection", Some(DIN_USERS)),
+        ("GET", "/api/v1/questionnaire", Some(DONOR_VIEWERS)),
+        ("GET", "/api/v1/questionnaires", Some(DONOR_VIEWERS)),
+        ("POST", "/api/v1/questionnaires", Some(RULE_MANAGERS)),
+        ("GET", "/quality/rules", Some(ELIGIBILITY)),
+        ("POST", "/quality/rules", Some(RULE_MANAGERS)),
+        ("GET", "/api/v1/rules/eligibility/versions", Some(ELIGIBILITY)),
+        ("POST", "/api/v1/rules/eligibility/versions", Some(RULE_MANAGERS)),
         ("GET", "/admin/users", Some(ADMIN)),
         ("POST", "/admin/users", Some(ADMIN)),
         ("GET", "/admin/users/{username}", Some(ADMIN)),

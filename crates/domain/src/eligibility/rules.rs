@@ -310,6 +310,54 @@ impl RuleSet {
         self.medications.values().map(String::as_str).collect()
     }
 
+    /// A starting point for the next version: the same rules under a new name, in
+    /// force from `effective_from`, with the baseline case and every case date moved
+    /// on by whole years so the cases fall inside the new version (whole years keep
+    /// calendar-month boundaries where they were). Quality then changes the numbers
+    /// and the cases of the rules that change.
+    pub fn draft_successor(&self, version: &str, effective_from: NaiveDate) -> RuleSetSpec {
+        let mut first = 0u32;
+        while self.spec.baseline_case.date.checked_add_months(Months::new(12 * first)).is_some_and(|d| d < effective_from) {
+            first += 1;
+        }
+        // A move across a 29 February changes day counts; take the first move whose
+        // cases still come out as written (a multiple of 4 years keeps the leap cycle).
+        let candidates = (first..first + 4).chain(std::iter::once(first.div_ceil(4) * 4));
+        let mut fallback = None;
+        for years in candidates {
+            let spec = self.moved_by_years(version, effective_from, years);
+            match RuleSet::try_from(spec.clone()) {
+                Ok(set) if super::Evidence::run(&set).failures().is_empty() => return spec,
+                _ => {
+                    fallback.get_or_insert(spec);
+                }
+            }
+        }
+        fallback.expect("at least one candidate")
+    }
+
+    fn moved_by_years(&self, version: &str, effective_from: NaiveDate, years: u32) -> RuleSetSpec {
+        let mut spec = self.spec.clone();
+        spec.version = version.to_string();
+        spec.effective_from = effective_from;
+        if years == 0 {
+            return spec;
+        }
+        let shift = |v: &mut serde_json::Value| shift_dates(v, years);
+        let mut baseline = serde_json::to_value(&spec.baseline_case).expect("a case serialises");
+        shift(&mut baseline);
+        spec.baseline_case = serde_json::from_value(baseline).expect("shifted dates keep the case valid");
+        for rule in &mut spec.rules {
+            for case in &mut rule.cases {
+                shift(&mut case.patch);
+                if let Some(Some(d)) = case.next_eligible_date {
+                    case.next_eligible_date = Some(d.checked_add_months(Months::new(12 * years)));
+                }
+            }
+        }
+        spec
+    }
+
     pub(crate) fn has_event_rule(&self, kind: EventKind) -> bool {
         self.spec.rules.iter().any(|r| matches!(r.check, Check::Event { event, .. } if event == kind))
     }
@@ -426,6 +474,22 @@ fn check_rule(check: &Check) -> Result<(), String> {
     }
 }
 
+/// Moves every `YYYY-MM-DD` string in a JSON value on by whole years.
+fn shift_dates(v: &mut serde_json::Value, years: u32) {
+    match v {
+        serde_json::Value::String(s) => {
+            if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                if let Some(moved) = d.checked_add_months(Months::new(12 * years)) {
+                    *s = moved.to_string();
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|x| shift_dates(x, years)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|x| shift_dates(x, years)),
+        _ => {}
+    }
+}
+
 /// Every rule version, ordered by the date it comes into force. Stored and read
 /// as a JSON array of rule sets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -506,6 +570,19 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_drafted_successor_is_proved_by_the_moved_cases() {
+        let v1 = RuleBook::defaults().versions()[0].clone();
+        for from in ["2026-11-25", "2027-02-28", "2028-03-01"] {
+            let spec = v1.draft_successor("2", d(from));
+            assert!(spec.baseline_case.date >= d(from));
+            let set = RuleSet::try_from(spec).unwrap();
+            let evidence = crate::eligibility::Evidence::run(&set);
+            assert!(evidence.failures().is_empty(), "from {from}: {:?}", evidence.failures());
+        }
+        assert_eq!(v1.draft_successor("2", d("2026-01-01")).baseline_case.date, v1.spec().baseline_case.date, "nothing to move");
     }
 
     /// A small valid rule set in force from `from`, with a temperature limit of `max`.

@@ -70,6 +70,9 @@ impl Layout {
         if a.can(Permission::PrintLabels) {
             nav.push(NavItem { key: "labels", label: "Labels", href: "/lab/labels" });
         }
+        if a.can(Permission::EvaluateEligibility) && a.can(Permission::ViewDonors) {
+            nav.push(NavItem { key: "rules", label: "Rules", href: "/quality/rules" });
+        }
         if a.can(Permission::ViewAudit) {
             nav.push(NavItem { key: "audit", label: "Audit trail", href: "/quality/audit" });
         }

@@ -1,0 +1,318 @@
+//! Screening visits: the donor answers the questionnaire in force, staff take the
+//! measurements, and the eligibility engine decides with the history and the
+//! deferred-donor register. The visit is kept as it was, decision included; a
+//! donation can then be collected from an eligible visit on the same day.
+
+use crate::dins::{next_din, AssignedDin};
+use crate::donors::DonorProfile;
+use crate::{Actor, App, AppError, Result};
+use chrono::{Datelike, NaiveDate, Utc};
+use domain::eligibility::{evaluate, Decision, EligibilityCase};
+use domain::questionnaire::{Answer, Interpretation, Question};
+use domain::{AuditDraft, DonationProcedure, FieldError, FieldErrors, Permission, Sex};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use store::{DeferralRow, DonationRow, ScreeningVisitRow};
+use uuid::Uuid;
+
+/// What staff enter at a screening visit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningInput {
+    /// The procedure the donor is screened for (whole_blood, double_red_cells, …).
+    pub procedure: String,
+    /// Code of the site where the donor is screened.
+    pub site: String,
+    #[serde(default)]
+    pub weight_kg: Option<Value>,
+    #[serde(default)]
+    pub height_cm: Option<Value>,
+    /// Today's measurements, as in an eligibility case: hemoglobin_g_dl or
+    /// hematocrit_pct, pulse_bpm, bp_systolic, bp_diastolic, temperature_c.
+    pub screening: Value,
+    /// Questionnaire answers by question id.
+    pub answers: BTreeMap<String, Answer>,
+}
+
+/// A recorded visit as people and systems read it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScreeningView {
+    pub id: Uuid,
+    pub donor_number: String,
+    pub site: String,
+    pub screened_on: NaiveDate,
+    pub screened_at: chrono::DateTime<Utc>,
+    pub screened_by: String,
+    pub procedure: String,
+    pub questionnaire_version: String,
+    pub answers: Value,
+    /// The measurements and facts the engine was given.
+    pub case: Value,
+    pub decision: Decision,
+    /// Register entries the answers made (codes).
+    pub deferrals_entered: Vec<String>,
+    /// The donation collected after this visit, if any.
+    pub donation: Option<CollectedDonation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CollectedDonation {
+    pub donation_id: Uuid,
+    pub din: String,
+    pub collected_at: chrono::DateTime<Utc>,
+}
+
+/// The donation recorded from a visit, with its DIN's printed forms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VisitCollection {
+    pub donation_id: Uuid,
+    pub din: AssignedDin,
+    pub screening_id: Uuid,
+}
+
+/// The questionnaire a donor is asked today, for forms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionsToday {
+    pub version: String,
+    pub questions: Vec<Question>,
+    pub medication_names: Vec<String>,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> AppError {
+    AppError::Invalid(FieldErrors(vec![FieldError::new(field, message)]))
+}
+
+fn sex_of(profile: &DonorProfile) -> Result<Sex> {
+    Sex::parse(&profile.donor.sex).map_err(|e| AppError::Store(store::StoreError::Corrupt(e.to_string())))
+}
+
+impl App {
+    /// The questions to ask this donor today and the medicine names the rules know.
+    pub async fn questions_for(&self, actor: &Actor, donor_number: &str) -> Result<QuestionsToday> {
+        actor.require(Permission::ScreenDonors)?;
+        let profile = self.donor_profile(actor, donor_number).await?;
+        let sex = sex_of(&profile)?;
+        let today = self.today();
+        let book = self.questionnaire_book().await?;
+        let q = book.in_force(today).ok_or_else(|| AppError::Conflict(format!("no questionnaire is in force on {today}")))?;
+        let rules = self.rule_book().await?;
+        let medication_names = rules.in_force(today).map(|s| s.medication_names().into_iter().map(String::from).collect()).unwrap_or_default();
+        Ok(QuestionsToday { version: q.version.clone(), questions: q.questions_for(sex).cloned().collect(), medication_names })
+    }
+
+    /// Records a screening visit and its decision. Answers that call for a register
+    /// entry (e.g. a positive HIV test) enter it in the same transaction, so the
+    /// register, the visit and their audit records are written together or not at all.
+    pub async fn record_screening(&self, actor: &Actor, donor_number: &str, input: &ScreeningInput) -> Result<ScreeningView> {
+        actor.require(Permission::ScreenDonors)?;
+        let profile = self.donor_profile(actor, donor_number).await?;
+        let sex = sex_of(&profile)?;
+        let procedure = DonationProcedure::parse(input.procedure.trim()).map_err(AppError::from)?;
+        let site = self
+            .store
+            .list_sites()
+            .await?
+            .into_iter()
+            .find(|s| s.fields.code.as_str() == input.site.trim())
+            .ok_or_else(|| invalid("site", format!("no site has the code '{}'", input.site.trim())))?;
+        let today = Utc::now().with_timezone(&site.fields.time_zone.tz()).date_naive();
+        let book = self.questionnaire_book().await?;
+        let questionnaire = book.in_force(today).ok_or_else(|| AppError::Conflict(format!("no questionnaire is in force on {today}")))?;
+        let meaning: Interpretation = questionnaire.interpret(sex, today, &input.answers)?;
+
+        let mut donor = Map::new();
+        donor.insert("sex".into(), json!(profile.donor.sex));
+        donor.insert("birth_date".into(), json!(profile.donor.birth_date));
+        if let Some(w) = &input.weight_kg {
+            donor.insert("weight_kg".into(), w.clone());
+        }
+        if let Some(h) = &input.height_cm {
+            donor.insert("height_cm".into(), h.clone());
+        }
+        let history: Vec<Value> =
+            profile.donations.iter().filter(|d| d.collected_on <= today).map(|d| json!({"procedure": d.procedure, "date": d.collected_on})).collect();
+        let mut deferrals: Vec<Value> = profile
+            .deferrals
+            .iter()
+            .filter(|d| d.reentered_at.is_none() && d.starts_on <= today)
+            .map(|d| match d.until {
+                Some(until) => json!({"kind": d.kind, "until": until}),
+                None => json!({"kind": d.kind}),
+            })
+            .collect();
+        deferrals.extend(meaning.register.iter().map(|r| json!({"kind": r.deferral.as_str()})));
+        let case = json!({
+            "date": today, "procedure": procedure.as_str(), "donor": donor, "screening": input.screening,
+            "history": history, "medications": meaning.medications, "events": meaning.events, "deferrals": deferrals,
+        });
+        let parsed = EligibilityCase::from_value(case.clone()).map_err(|e| invalid("screening", e.to_string()))?;
+        let rules = self.rule_book().await?;
+        let mut decision = evaluate(&rules, &parsed).map_err(|e| invalid("screening", e.to_string()))?;
+        if !meaning.not_today.is_empty() {
+            decision.eligible = false;
+            decision.reasons.extend(meaning.not_today.iter().cloned());
+            // "Not today" clears when the donor is screened again on another day.
+            let tomorrow = today.succ_opt().expect("a day after today");
+            decision.next_eligible_date = decision.next_eligible_date.map(|d| d.max(tomorrow));
+        }
+
+        let mut tx = self.store.begin_write().await?;
+        let donor_row = tx.donor_by_number(&profile.donor.donor_number).await?.ok_or_else(|| AppError::NotFound("the donor disappeared".into()))?;
+        let at = store::now();
+        let mut entered = Vec::new();
+        for r in &meaning.register {
+            let row = DeferralRow {
+                id: Uuid::now_v7(),
+                donor_id: donor_row.id,
+                kind: r.deferral.as_str().into(),
+                reason_code: r.code.clone(),
+                reason: format!("{} (screening question '{}'; {})", r.reason, r.question, r.source),
+                starts_on: today,
+                until: None,
+                entered_at: at,
+                entered_by: actor.username.clone(),
+                reentered_at: None,
+                reentered_by: None,
+                reentry_reason: None,
+            };
+            tx.insert_deferral(&row).await?;
+            tx.append_audit(
+                AuditDraft::new(&actor.username, "donor.defer", "donor", &profile.donor.donor_number)
+                    .after(json!({"id": row.id, "kind": row.kind, "reason_code": row.reason_code, "reason": row.reason, "starts_on": today, "source": "screening"})),
+            )
+            .await?;
+            entered.push(r.code.clone());
+        }
+        let answers = serde_json::to_value(&input.answers).map_err(|e| invalid("answers", e.to_string()))?;
+        let row = ScreeningVisitRow {
+            id: Uuid::now_v7(),
+            donor_id: donor_row.id,
+            site_id: site.id,
+            screened_on: today,
+            procedure: procedure.as_str().into(),
+            questionnaire_version: questionnaire.version.clone(),
+            rule_version: decision.rule_version.clone(),
+            answers_json: answers.to_string(),
+            case_json: case.to_string(),
+            decision_json: serde_json::to_string(&decision).map_err(|e| invalid("decision", e.to_string()))?,
+            eligible: decision.eligible,
+            screened_at: at,
+            screened_by: actor.username.clone(),
+        };
+        tx.insert_screening_visit(&row).await?;
+        tx.append_audit(AuditDraft::new(&actor.username, "donor.screen", "screening", row.id).after(json!({
+            "donor_number": profile.donor.donor_number, "site": site.fields.code.as_str(), "procedure": row.procedure,
+            "questionnaire_version": row.questionnaire_version, "rule_version": row.rule_version, "eligible": decision.eligible,
+            "reasons": decision.reasons.iter().map(|r| &r.code).collect::<Vec<_>>(), "next_eligible_date": decision.next_eligible_date,
+            "deferrals_entered": entered,
+        })))
+        .await?;
+        tx.commit().await?;
+        Ok(ScreeningView {
+            id: row.id,
+            donor_number: profile.donor.donor_number,
+            site: site.fields.code.as_str().into(),
+            screened_on: today,
+            screened_at: at,
+            screened_by: row.screened_by,
+            procedure: row.procedure,
+            questionnaire_version: row.questionnaire_version,
+            answers,
+            case,
+            decision,
+            deferrals_entered: entered,
+            donation: None,
+        })
+    }
+
+    /// One visit, with the donation collected after it.
+    pub async fn screening(&self, actor: &Actor, id: Uuid) -> Result<ScreeningView> {
+        actor.require(Permission::ViewDonors)?;
+        let v = self.store.screening_visit(id).await?.ok_or_else(|| AppError::NotFound(format!("no screening visit has the id {id}")))?;
+        self.screening_view(v).await
+    }
+
+    async fn screening_view(&self, v: ScreeningVisitRow) -> Result<ScreeningView> {
+        let corrupt = |e: serde_json::Error| AppError::Store(store::StoreError::Corrupt(format!("screening visit {}: {e}", v.id)));
+        let donor = self.store.donor_number_of(v.donor_id).await?.unwrap_or_default();
+        let site = self.store.list_sites().await?.into_iter().find(|s| s.id == v.site_id).map(|s| s.fields.code.as_str().to_string()).unwrap_or_default();
+        let donation = self.store.donation_of_visit(v.id).await?.map(|d| CollectedDonation {
+            donation_id: d.id,
+            din: d.din.unwrap_or_default(),
+            collected_at: d.collected_at,
+        });
+        let decision: Decision = serde_json::from_str(&v.decision_json).map_err(corrupt)?;
+        let case: Value = serde_json::from_str(&v.case_json).map_err(corrupt)?;
+        let deferrals_entered = Vec::new();
+        Ok(ScreeningView {
+            id: v.id,
+            donor_number: donor,
+            site,
+            screened_on: v.screened_on,
+            screened_at: v.screened_at,
+            screened_by: v.screened_by,
+            procedure: v.procedure,
+            questionnaire_version: v.questionnaire_version,
+            answers: serde_json::from_str(&v.answers_json).map_err(corrupt)?,
+            case,
+            decision,
+            deferrals_entered,
+            donation,
+        })
+    }
+
+    /// A donor's visits, newest first.
+    pub async fn screenings_of(&self, actor: &Actor, donor_number: &str) -> Result<Vec<ScreeningView>> {
+        actor.require(Permission::ViewDonors)?;
+        let d = self.store.donor_by_number(donor_number.trim()).await?.ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", donor_number.trim())))?;
+        let mut out = Vec::new();
+        for v in self.store.screening_visits_of(d.id).await? {
+            out.push(self.screening_view(v).await?);
+        }
+        Ok(out)
+    }
+
+    /// Collects a donation from an eligible visit: only on the day of the visit
+    /// (21 CFR 630.10(c)), once, and not when the register gained an entry since.
+    pub async fn collect_from_screening(&self, actor: &Actor, screening_id: Uuid) -> Result<VisitCollection> {
+        actor.require(Permission::AssignDins)?;
+        let fin = self.fin()?;
+        let mut tx = self.store.begin_write().await?;
+        let v = tx.screening_visit(screening_id).await?.ok_or_else(|| AppError::NotFound(format!("no screening visit has the id {screening_id}")))?;
+        if !v.eligible {
+            return Err(AppError::Conflict("the donor was not eligible at this screening; nothing is collected".into()));
+        }
+        let site = self.store.list_sites().await?.into_iter().find(|s| s.id == v.site_id).ok_or_else(|| AppError::NotFound("the visit's site".into()))?;
+        let today = Utc::now().with_timezone(&site.fields.time_zone.tz()).date_naive();
+        if v.screened_on != today {
+            return Err(AppError::Conflict(format!("the screening was on {}; eligibility is decided on the day of donation — screen the donor again", v.screened_on)));
+        }
+        if self.store.donation_of_visit(v.id).await?.is_some() {
+            return Err(AppError::Conflict("a donation has already been collected from this screening".into()));
+        }
+        let since: Vec<String> = self
+            .store
+            .deferrals_of(v.donor_id)
+            .await?
+            .into_iter()
+            .filter(|d| d.entered_at > v.screened_at && d.reentered_at.is_none() && d.until.is_none_or(|u| today < u))
+            .map(|d| d.reason_code)
+            .collect();
+        if !since.is_empty() {
+            return Err(AppError::Conflict(format!("the donor was deferred after the screening ({}); nothing is collected", since.join(", "))));
+        }
+        let din = next_din(&mut tx, actor, &fin, today.year() as i64).await?;
+        let donation =
+            DonationRow { id: Uuid::now_v7(), donor_id: v.donor_id, din: Some(din.din.clone()), procedure: v.procedure.clone(), site_id: Some(v.site_id), collected_at: store::now() };
+        tx.insert_donation_after_screening(&donation, v.id).await?;
+        let donor_number = self.store.donor_number_of(v.donor_id).await?.unwrap_or_default();
+        tx.append_audit(AuditDraft::new(&actor.username, "donation.collect", "donation", donation.id).after(json!({
+            "donor_number": donor_number, "din": din.din, "procedure": donation.procedure, "site": site.fields.code.as_str(),
+            "screening": v.id, "rule_version": v.rule_version,
+        })))
+        .await?;
+        tx.commit().await?;
+        Ok(VisitCollection { donation_id: donation.id, din, screening_id: v.id })
+    }
+}
