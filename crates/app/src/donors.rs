@@ -247,8 +247,7 @@ impl App {
                 events: vec![],
                 deferrals: entries.clone(),
             };
-            let decision =
-                evaluate(&rules, &case).map_err(|e| AppError::Conflict(format!("eligibility could not be decided: {e}")))?;
+            let decision = evaluate(&rules, &case).map_err(|e| AppError::Conflict(format!("eligibility could not be decided: {e}")))?;
             rule_version = decision.rule_version.clone();
             outlook.push(ProcedureOutlook {
                 procedure,

@@ -152,7 +152,11 @@ impl App {
         if set.effective_from() < today {
             return Err(invalid(
                 "rules",
-                format!("version {} would come into force on {}, before today ({today}); past decisions keep the rules they were made with", set.version(), set.effective_from()),
+                format!(
+                    "version {} would come into force on {}, before today ({today}); past decisions keep the rules they were made with",
+                    set.version(),
+                    set.effective_from()
+                ),
             ));
         }
         let evidence = Evidence::run(&set);
@@ -217,10 +221,15 @@ impl App {
         let q = Questionnaire::from_json(body).map_err(|e| invalid("questionnaire", e.to_string()))?;
         let today = self.today();
         if q.effective_from < today {
-            return Err(invalid("questionnaire", format!("version {} would come into force on {}, before today ({today})", q.version, q.effective_from)));
+            return Err(invalid(
+                "questionnaire",
+                format!("version {} would come into force on {}, before today ({today})", q.version, q.effective_from),
+            ));
         }
         let rules = self.rule_book().await?;
-        let set = rules.in_force(q.effective_from).ok_or_else(|| invalid("questionnaire", format!("no eligibility rules are in force on {}", q.effective_from)))?;
+        let set = rules
+            .in_force(q.effective_from)
+            .ok_or_else(|| invalid("questionnaire", format!("no eligibility rules are in force on {}", q.effective_from)))?;
         for question in &q.questions {
             if let Ask::DateIfYes { event } = question.ask {
                 if !set.rules().iter().any(|r| matches!(r.check, domain::eligibility::Check::Event { event: e, .. } if e == event)) {

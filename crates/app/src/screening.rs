@@ -236,7 +236,8 @@ impl App {
     async fn screening_view(&self, v: ScreeningVisitRow) -> Result<ScreeningView> {
         let corrupt = |e: serde_json::Error| AppError::Store(store::StoreError::Corrupt(format!("screening visit {}: {e}", v.id)));
         let donor = self.store.donor_number_of(v.donor_id).await?.unwrap_or_default();
-        let site = self.store.list_sites().await?.into_iter().find(|s| s.id == v.site_id).map(|s| s.fields.code.as_str().to_string()).unwrap_or_default();
+        let site =
+            self.store.list_sites().await?.into_iter().find(|s| s.id == v.site_id).map(|s| s.fields.code.as_str().to_string()).unwrap_or_default();
         let donation = self.store.donation_of_visit(v.id).await?.map(|d| CollectedDonation {
             donation_id: d.id,
             din: d.din.unwrap_or_default(),
@@ -265,7 +266,11 @@ impl App {
     /// A donor's visits, newest first.
     pub async fn screenings_of(&self, actor: &Actor, donor_number: &str) -> Result<Vec<ScreeningView>> {
         actor.require(Permission::ViewDonors)?;
-        let d = self.store.donor_by_number(donor_number.trim()).await?.ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", donor_number.trim())))?;
+        let d = self
+            .store
+            .donor_by_number(donor_number.trim())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", donor_number.trim())))?;
         let mut out = Vec::new();
         for v in self.store.screening_visits_of(d.id).await? {
             out.push(self.screening_view(v).await?);
@@ -283,10 +288,14 @@ impl App {
         if !v.eligible {
             return Err(AppError::Conflict("the donor was not eligible at this screening; nothing is collected".into()));
         }
-        let site = self.store.list_sites().await?.into_iter().find(|s| s.id == v.site_id).ok_or_else(|| AppError::NotFound("the visit's site".into()))?;
+        let site =
+            self.store.list_sites().await?.into_iter().find(|s| s.id == v.site_id).ok_or_else(|| AppError::NotFound("the visit's site".into()))?;
         let today = Utc::now().with_timezone(&site.fields.time_zone.tz()).date_naive();
         if v.screened_on != today {
-            return Err(AppError::Conflict(format!("the screening was on {}; eligibility is decided on the day of donation — screen the donor again", v.screened_on)));
+            return Err(AppError::Conflict(format!(
+                "the screening was on {}; eligibility is decided on the day of donation — screen the donor again",
+                v.screened_on
+            )));
         }
         if self.store.donation_of_visit(v.id).await?.is_some() {
             return Err(AppError::Conflict("a donation has already been collected from this screening".into()));
@@ -303,8 +312,14 @@ impl App {
             return Err(AppError::Conflict(format!("the donor was deferred after the screening ({}); nothing is collected", since.join(", "))));
         }
         let din = next_din(&mut tx, actor, &fin, today.year() as i64).await?;
-        let donation =
-            DonationRow { id: Uuid::now_v7(), donor_id: v.donor_id, din: Some(din.din.clone()), procedure: v.procedure.clone(), site_id: Some(v.site_id), collected_at: store::now() };
+        let donation = DonationRow {
+            id: Uuid::now_v7(),
+            donor_id: v.donor_id,
+            din: Some(din.din.clone()),
+            procedure: v.procedure.clone(),
+            site_id: Some(v.site_id),
+            collected_at: store::now(),
+        };
         tx.insert_donation_after_screening(&donation, v.id).await?;
         let donor_number = self.store.donor_number_of(v.donor_id).await?.unwrap_or_default();
         tx.append_audit(AuditDraft::new(&actor.username, "donation.collect", "donation", donation.id).after(json!({

@@ -9,8 +9,8 @@ mod donors;
 mod error;
 mod labels;
 mod pages;
-mod screening;
 pub mod routes;
+mod screening;
 
 use app::App;
 use axum::extract::DefaultBodyLimit;

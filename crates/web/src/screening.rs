@@ -53,7 +53,11 @@ pub async fn api_rule_versions(State(s): State<AppState>, p: Principal) -> Resul
     Ok(Json(s.app.rule_versions(&p.actor).await?))
 }
 
-pub async fn api_add_rule_version(State(s): State<AppState>, p: Principal, ApiJson(b): ApiJson<NewVersionBody>) -> Result<impl IntoResponse, ApiError> {
+pub async fn api_add_rule_version(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiJson(b): ApiJson<NewVersionBody>,
+) -> Result<impl IntoResponse, ApiError> {
     Ok((StatusCode::CREATED, Json(s.app.add_rule_version(&p.actor, &b.version.to_string(), &b.reason).await?)))
 }
 
@@ -127,7 +131,8 @@ async fn screening_form(s: &AppState, p: &Principal, number: &str, pairs: &[(Str
     let profile = s.app.donor_profile(&p.actor, number).await?;
     let QuestionsToday { version, questions, medication_names } = s.app.questions_for(&p.actor, number).await?;
     let one = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let sites: Vec<String> = s.app.list_sites(&p.actor).await?.into_iter().filter(|x| x.fields.active).map(|x| x.fields.code.as_str().to_string()).collect();
+    let sites: Vec<String> =
+        s.app.list_sites(&p.actor).await?.into_iter().filter(|x| x.fields.active).map(|x| x.fields.code.as_str().to_string()).collect();
     let meds: Vec<(String, String)> = pairs
         .iter()
         .filter(|(k, _)| k == "med_name")

@@ -221,7 +221,10 @@ impl Questionnaire {
         let asked: Vec<&Question> = self.questions_for(sex).collect();
         for id in answers.keys() {
             if !asked.iter().any(|q| &q.id == id) {
-                errors.push(FieldError::new(format!("answers.{id}"), format!("'{id}' is not a question of questionnaire {} for this donor", self.version)));
+                errors.push(FieldError::new(
+                    format!("answers.{id}"),
+                    format!("'{id}' is not a question of questionnaire {} for this donor", self.version),
+                ));
             }
         }
         for q in asked {

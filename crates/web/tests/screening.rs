@@ -1,0 +1,247 @@
+//! Screening visits (questionnaire + measurements → decision → collection) and the
+//! rule and questionnaire versions quality stores, over HTTP.
+
+mod common;
+
+use common::{problem, Session, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn one_donor(t: &TestApp) {
+    let op = app::Actor::operator();
+    let today = chrono::Utc::now().date_naive();
+    t.app
+        .import_donors(&op, "d.csv", b"donor_number,first_name,last_name,birth_date,sex\nD0000001,Lee,Park,1970-01-01,M\n", today, |_, _| {})
+        .await
+        .unwrap();
+}
+
+/// "No" to every question (and "yes, I feel well").
+async fn clean_answers(s: &Session, t: &TestApp) -> serde_json::Map<String, Value> {
+    let q: Value = s.client.get(t.url("/api/v1/questionnaire")).send().await.unwrap().json().await.unwrap();
+    q["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["sex"].is_null() || x["sex"] == "M")
+        .map(|x| (x["id"].as_str().unwrap().to_string(), json!(x["defer_on"] == "no")))
+        .collect()
+}
+
+fn visit(answers: &serde_json::Map<String, Value>) -> Value {
+    json!({
+        "procedure": "whole_blood", "site": "MAIN", "weight_kg": 80,
+        "screening": {"hemoglobin_g_dl": 14.2, "pulse_bpm": 70, "bp_systolic": 120, "bp_diastolic": 80, "temperature_c": 36.7},
+        "answers": answers,
+    })
+}
+
+async fn post(t: &TestApp, s: &Session, path: &str, body: Value) -> reqwest::Response {
+    s.client.post(t.url(path)).header("x-csrf-token", &s.csrf).json(&body).send().await.unwrap()
+}
+
+async fn an_eligible_visit_leads_to_one_collection(t: TestApp) {
+    one_donor(&t).await;
+    let s = t.login_as("collector").await;
+    let answers = clean_answers(&s, &t).await;
+    let r = post(&t, &s, "/api/v1/donors/D0000001/screenings", visit(&answers)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["decision"]["eligible"], true, "{v}");
+    assert_eq!(v["questionnaire_version"], "Q1");
+    let id = v["id"].as_str().unwrap().to_string();
+
+    let r = post(&t, &s, &format!("/api/v1/screenings/{id}/collection"), json!({})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c: Value = r.json().await.unwrap();
+    let din = c["din"]["din"].as_str().unwrap().to_string();
+    assert!(din.starts_with("A9998"));
+    let r = post(&t, &s, &format!("/api/v1/screenings/{id}/collection"), json!({})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "one donation per visit");
+    let v: Value = s.client.get(t.url(&format!("/api/v1/screenings/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["donation"]["din"], din.as_str());
+
+    // Screened again the same day: the 8-week interval and low hemoglobin both count.
+    let mut low = visit(&answers);
+    low["screening"]["hemoglobin_g_dl"] = json!(12.1);
+    let v: Value = post(&t, &s, "/api/v1/donors/D0000001/screenings", low).await.json().await.unwrap();
+    assert_eq!(v["decision"]["eligible"], false);
+    let codes: Vec<&str> = v["decision"]["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"HB_MALE") && codes.contains(&"INTERVAL_RBC_AFTER_WB"), "{codes:?}");
+    let r = post(&t, &s, &format!("/api/v1/screenings/{}/collection", v["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "nothing is collected from an ineligible visit");
+    let list: Value = s.client.get(t.url("/api/v1/donors/D0000001/screenings")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+
+    // The pages show the same.
+    let html = s.client.get(t.url(&format!("/screenings/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&din) && html.contains("Eligible for whole_blood"));
+}
+
+async fn answers_become_deferrals_and_reasons(t: TestApp) {
+    one_donor(&t).await;
+    let s = t.login_as("collector").await;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::America::Chicago).date_naive();
+    let mut answers = clean_answers(&s, &t).await;
+    answers.insert("tattoo".into(), json!({"date": (today - chrono::Duration::days(10)).to_string()}));
+    answers.insert("feeling_well".into(), json!(false));
+    let v: Value = post(&t, &s, "/api/v1/donors/D0000001/screenings", visit(&answers)).await.json().await.unwrap();
+    let codes: Vec<&str> = v["decision"]["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["EVENT_TATTOO", "Q_NOT_WELL"], "{v}");
+    let tattoo_clears = (today - chrono::Duration::days(10)).checked_add_months(chrono::Months::new(3)).unwrap();
+    assert_eq!(v["decision"]["next_eligible_date"], tattoo_clears.to_string());
+
+    answers.insert("hiv_positive".into(), json!(true));
+    let head = t.audit_head().await;
+    let v: Value = post(&t, &s, "/api/v1/donors/D0000001/screenings", visit(&answers)).await.json().await.unwrap();
+    assert_eq!(v["deferrals_entered"], json!(["HIV_POSITIVE"]));
+    assert!(v["decision"]["next_eligible_date"].is_null(), "an indefinite deferral has no end");
+    assert_eq!(t.audit_head().await, head + 2, "the deferral and the visit are audited together");
+    let p: Value = s.client.get(t.url("/api/v1/donors/D0000001")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(p["deferrals"][0]["reason_code"], "HIV_POSITIVE");
+    assert_eq!(p["deferrals"][0]["kind"], "indefinite");
+}
+
+async fn impossible_or_incomplete_visits_are_refused_and_nothing_is_written(t: TestApp) {
+    one_donor(&t).await;
+    let s = t.login_as("collector").await;
+    let answers = clean_answers(&s, &t).await;
+    let lab = t.login_as("lab").await;
+    let head = t.audit_head().await;
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive().to_string();
+    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        ("pulse 0", Box::new(|v: &mut Value| v["screening"]["pulse_bpm"] = json!(0))),
+        ("weight 3 kg", Box::new(|v: &mut Value| v["weight_kg"] = json!(3))),
+        ("hemoglobin 45", Box::new(|v: &mut Value| v["screening"]["hemoglobin_g_dl"] = json!(45))),
+        ("unanswered", Box::new(|v: &mut Value| drop(v["answers"].as_object_mut().unwrap().remove("tattoo")))),
+        ("unknown question", Box::new(|v: &mut Value| v["answers"]["sunburn"] = json!(false))),
+        ("date in the future", Box::new(move |v: &mut Value| v["answers"]["piercing"] = json!({"date": tomorrow}))),
+        ("yes without date", Box::new(|v: &mut Value| v["answers"]["piercing"] = json!(true))),
+        ("unknown medicine", Box::new(|v: &mut Value| v["answers"]["medications"] = json!([{"name": "aspirin-x", "last_dose": "2026-01-01"}]))),
+        ("unknown site", Box::new(|v: &mut Value| v["site"] = json!("NOPE"))),
+        ("unknown procedure", Box::new(|v: &mut Value| v["procedure"] = json!("granulocytes"))),
+    ];
+    for (name, change) in cases {
+        let mut body = visit(&answers);
+        change(&mut body);
+        let r = post(&t, &s, "/api/v1/donors/D0000001/screenings", body).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(!problem(r).await["errors"].as_array().unwrap().is_empty(), "{name}");
+    }
+    let mut extra = visit(&answers);
+    extra["mood"] = json!("good");
+    assert_eq!(post(&t, &s, "/api/v1/donors/D0000001/screenings", extra).await.status(), StatusCode::UNPROCESSABLE_ENTITY, "unknown key");
+    assert_eq!(post(&t, &s, "/api/v1/donors/D0000009/screenings", visit(&answers)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(post(&t, &lab, "/api/v1/donors/D0000001/screenings", visit(&answers)).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(t.audit_head().await, head, "refusals write nothing");
+    let list: Value = s.client.get(t.url("/api/v1/donors/D0000001/screenings")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list, json!([]));
+
+    // The form shows the errors next to the fields.
+    let html = s.client.get(t.url("/donors/D0000001/screening")).send().await.unwrap().text().await.unwrap();
+    let csrf = common::csrf_of(&html);
+    let r = s
+        .client
+        .post(t.url("/donors/D0000001/screening"))
+        .form(&[("_csrf", csrf.as_str()), ("procedure", "whole_blood"), ("site", "MAIN"), ("pulse_bpm", "0"), ("weight_kg", "abc")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("is not a number"), "weight error shown");
+    assert_eq!(t.audit_head().await, head);
+}
+
+async fn quality_stores_rule_versions_that_decide_from_their_date(t: TestApp) {
+    let today = chrono::Utc::now().date_naive();
+    let q = t.login_as("quality").await;
+    let v1 = domain::eligibility::RuleBook::defaults().versions()[0].clone();
+    let mut draft = serde_json::to_value(v1.draft_successor("2", today)).unwrap();
+    // A stricter temperature limit with its boundary cases moved along.
+    let rules = draft["rules"].as_array_mut().unwrap();
+    let temp = rules.iter_mut().find(|r| r["code"] == "TEMPERATURE").unwrap();
+    temp["check"]["max"] = json!(37.4);
+    let collector = t.login_as("collector").await;
+    let head = t.audit_head().await;
+
+    // Refusals: no reason, cases that no longer hold, retroactive, not a rule set, wrong role.
+    let r = post(&t, &q, "/api/v1/rules/eligibility/versions", json!({"version": draft, "reason": " "})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post(&t, &q, "/api/v1/rules/eligibility/versions", json!({"version": draft, "reason": "stricter fever limit"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(problem(r).await["detail"].to_string().contains("TEMPERATURE"), "the failing case is named");
+    let mut past = serde_json::to_value(v1.draft_successor("2", today - chrono::Duration::days(1))).unwrap();
+    past["effective_from"] = json!((today - chrono::Duration::days(1)).to_string());
+    let r = post(&t, &q, "/api/v1/rules/eligibility/versions", json!({"version": past, "reason": "x"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post(&t, &q, "/api/v1/rules/eligibility/versions", json!({"version": {"version": "2"}, "reason": "x"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post(&t, &collector, "/api/v1/rules/eligibility/versions", json!({"version": draft, "reason": "x"})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(t.audit_head().await, head, "refusals write nothing");
+
+    let temp = draft["rules"].as_array_mut().unwrap().iter_mut().find(|r| r["code"] == "TEMPERATURE").unwrap();
+    for case in temp["cases"].as_array_mut().unwrap() {
+        match case["name"].as_str().unwrap() {
+            "37.5 °C" => *case = json!({"name": "37.4 °C", "expect": "pass", "patch": {"screening": {"temperature_c": 37.4}}}),
+            "37.6 °C" => case["patch"]["screening"]["temperature_c"] = json!(37.5),
+            _ => {}
+        }
+    }
+    let r = post(&t, &q, "/api/v1/rules/eligibility/versions", json!({"version": draft, "reason": "stricter fever limit"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(t.audit_head().await, head + 1);
+    let r = post(&t, &q, "/api/v1/rules/eligibility/versions", json!({"version": draft, "reason": "again"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a version name is used once");
+
+    let versions: Value = q.client.get(t.url("/api/v1/rules/eligibility/versions")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+    assert_eq!(versions[1]["version"], "2");
+    assert_eq!(versions[1]["entered_by"], "quality");
+
+    // Cases dated from today are decided by version 2, earlier ones by version 1.
+    let case = |date: chrono::NaiveDate| {
+        json!({"date": date.to_string(), "procedure": "whole_blood", "donor": {"sex": "M", "birth_date": "1980-01-01", "weight_kg": 80},
+               "screening": {"hemoglobin_g_dl": 14, "pulse_bpm": 70, "bp_systolic": 120, "bp_diastolic": 80, "temperature_c": 37.5}})
+    };
+    let d: Value = post(&t, &q, "/api/v1/rules/eligibility", case(today)).await.json().await.unwrap();
+    assert_eq!((d["rule_version"].as_str(), d["eligible"].as_bool()), (Some("2"), Some(false)), "{d}");
+    let d: Value = post(&t, &q, "/api/v1/rules/eligibility", case(today - chrono::Duration::days(1))).await.json().await.unwrap();
+    assert_eq!((d["rule_version"].as_str(), d["eligible"].as_bool()), (Some("1"), Some(true)), "{d}");
+    let html = q.client.get(t.url("/quality/rules")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("stricter fever limit") && html.contains("id=\"rules-form\""));
+}
+
+async fn quality_stores_questionnaire_versions(t: TestApp) {
+    one_donor(&t).await;
+    let today = chrono::Utc::now().date_naive();
+    let q = t.login_as("quality").await;
+    let mut v: Value = serde_json::from_str(domain::questionnaire::DEFAULT_QUESTIONNAIRE_JSON).unwrap();
+    v["version"] = json!("Q2");
+    v["effective_from"] = json!(today.to_string());
+    let head = t.audit_head().await;
+    let mut bad = v.clone();
+    bad["questions"][0]["answer"] = json!("maybe");
+    assert_eq!(post(&t, &q, "/api/v1/questionnaires", json!({"version": bad, "reason": "x"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mut no_rule = v.clone();
+    no_rule["questions"].as_array_mut().unwrap().retain(|x| x["id"] != "tattoo");
+    assert_eq!(t.audit_head().await, head);
+    let r = post(&t, &q, "/api/v1/questionnaires", json!({"version": no_rule, "reason": "tattoo question moved to the intake form"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Today's visits are asked version Q2: the tattoo answer is no longer a question.
+    let c = t.login_as("collector").await;
+    let mut answers = clean_answers(&c, &t).await;
+    assert!(!answers.contains_key("tattoo"));
+    answers.insert("tattoo".into(), json!(false));
+    let r = post(&t, &c, "/api/v1/donors/D0000001/screenings", visit(&answers)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+both_backends!(
+    an_eligible_visit_leads_to_one_collection,
+    answers_become_deferrals_and_reasons,
+    impossible_or_incomplete_visits_are_refused_and_nothing_is_written,
+    quality_stores_rule_versions_that_decide_from_their_date,
+    quality_stores_questionnaire_versions,
+);
