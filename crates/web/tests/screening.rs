@@ -102,6 +102,9 @@ async fn answers_become_deferrals_and_reasons(t: TestApp) {
     assert_eq!(p["deferrals"][0]["kind"], "indefinite");
 }
 
+/// A change to a good visit that makes it bad.
+type Change = Box<dyn Fn(&mut Value)>;
+
 async fn impossible_or_incomplete_visits_are_refused_and_nothing_is_written(t: TestApp) {
     one_donor(&t).await;
     let s = t.login_as("collector").await;
@@ -109,7 +112,7 @@ async fn impossible_or_incomplete_visits_are_refused_and_nothing_is_written(t: T
     let lab = t.login_as("lab").await;
     let head = t.audit_head().await;
     let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive().to_string();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Change)> = vec![
         ("pulse 0", Box::new(|v: &mut Value| v["screening"]["pulse_bpm"] = json!(0))),
         ("weight 3 kg", Box::new(|v: &mut Value| v["weight_kg"] = json!(3))),
         ("hemoglobin 45", Box::new(|v: &mut Value| v["screening"]["hemoglobin_g_dl"] = json!(45))),
