@@ -34,14 +34,14 @@ const SCREENSHOT_DIR = path.join(process.cwd(), 'target', 'screenshots');
 // Demo roles in the order they must run (admin first: quality's audit check
 // looks for admin's login records).
 const EXPECTED_NAV = {
-  admin: ['dashboard', 'donors', 'sites', 'hospitals', 'dins', 'labels', 'audit', 'users'],
-  recruiter: ['dashboard', 'donors', 'sites'],
-  collector: ['dashboard', 'donors', 'sites', 'dins'],
+  admin: ['dashboard', 'donors', 'sites', 'hospitals', 'dins', 'labels', 'rules', 'audit', 'users'],
+  recruiter: ['dashboard', 'donors', 'sites', 'rules'],
+  collector: ['dashboard', 'donors', 'sites', 'dins', 'rules'],
   lab: ['dashboard', 'donors', 'sites', 'dins', 'labels'],
   distribution: ['dashboard', 'sites', 'hospitals'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
   sales: ['dashboard', 'sites', 'hospitals'],
-  quality: ['dashboard', 'donors', 'sites', 'hospitals', 'audit'],
+  quality: ['dashboard', 'donors', 'sites', 'hospitals', 'rules', 'audit'],
   hospital: ['dashboard', 'hospitals'],
 };
 const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'hospital'];
@@ -282,6 +282,51 @@ async function checkHospitalsCount(page, expected, mustContain) {
   }
 }
 
+// Collection staff register a new donor, screen them (questions + measurements),
+// get an eligible decision and collect (a DIN is assigned); screened again the same
+// day with a low hemoglobin, the decision is "not eligible" with its reasons.
+async function screenDonor(page, hemoglobin) {
+  await navigating(page, () => page.click('#start-screening'));
+  await visible(page.locator('form#screening-form'), 'the screening form');
+  const vitals = { weight_kg: '82', hemoglobin_g_dl: hemoglobin, pulse_bpm: '68', bp_systolic: '122', bp_diastolic: '78', temperature_c: '36.7' };
+  for (const [name, value] of Object.entries(vitals)) await page.fill(`#f-${name}`, value);
+  // "No" to every question, except "yes, I feel healthy and well today".
+  for (const radio of await page.locator('#questions input[type=radio][value=no]').all()) await radio.check();
+  await page.check('input[name=q_feeling_well][value=yes]');
+  await navigating(page, () => submitOf(page, '#f-weight_kg').click());
+  await visible(page.locator('#verdict'), 'the eligibility decision');
+  return (await page.locator('#verdict').innerText()).trim();
+}
+
+async function checkScreening(page) {
+  await goto(page, '/donors/new');
+  const stamp = Date.now().toString(36);
+  await page.fill('#f-first_name', 'Eli');
+  await page.fill('#f-last_name', `Screen${stamp}`);
+  await page.fill('#f-birth_date', '1985-06-15');
+  await page.selectOption('#f-sex', 'M');
+  await navigating(page, () => submitOf(page, '#f-first_name').click());
+  expectPath(page, (p) => /^\/donors\/D\d+$/.test(p), 'the new donor page');
+  const donorPath = pathOf(page);
+
+  const first = await screenDonor(page, '14.1');
+  if (!first.startsWith('Eligible')) fail(`expected an eligible decision, got ${JSON.stringify(first)}`);
+  await navigating(page, () => page.click('#collect-form button[type=submit]'));
+  await visible(page.locator('#din'), 'the DIN of the collected donation');
+  const din = (await page.locator('#din').innerText()).trim();
+  if (!din.startsWith('A9998')) fail(`the DIN ${din} is not one of the demo FIN A9998`);
+
+  await goto(page, donorPath);
+  const second = await screenDonor(page, '11.9');
+  if (!second.startsWith('Not eligible')) fail(`expected "Not eligible" after a low hemoglobin, got ${JSON.stringify(second)}`);
+  const reasons = await page.locator('#reasons').innerText();
+  for (const code of ['HB_MALE', 'INTERVAL_RBC_AFTER_WB']) {
+    if (!reasons.includes(code)) fail(`the reasons lack ${code}: ${reasons.slice(0, 300)}`);
+  }
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${label}-collector-screening.png`), fullPage: true, timeout: TIMEOUT });
+  return din;
+}
+
 // At tablet width (iPad portrait) the page must not scroll sideways and the
 // navigation must stay visible.
 async function checkTablet(page, role) {
@@ -344,6 +389,9 @@ async function runRole(browser, role) {
       case 'lab':
         await checkLabelPreview(page);
         notes.push('label preview');
+        break;
+      case 'collector':
+        notes.push(`screening → decision → collection (DIN ${await checkScreening(page)})`);
         break;
       case 'quality':
         await checkQualityAudit(page);
