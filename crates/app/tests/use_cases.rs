@@ -53,8 +53,13 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     let o = app.overview(&Actor::operator()).await.unwrap();
     assert_eq!(o.donors, 60);
     assert_eq!(o.donations as u64, s.donations);
-    // sites + hospitals + users + donors + donations, each with its own audit record
-    assert_eq!(o.audit_records as u64, 7 + 20 + 9 + 60 + s.donations);
+    // sites + hospitals + users + donors + donations, each with its own audit record,
+    // then the demo's deferrals, screening visits and the like
+    assert!(o.audit_records as u64 > 7 + 20 + 9 + 60 + s.donations, "{} audit records", o.audit_records);
+    let deferred = app.donor_profile(&Actor::operator(), "D0000057").await.unwrap();
+    assert_eq!(deferred.deferrals[0].reason_code, "CJD_RISK", "the demo's register has entries of each kind");
+    let screened = app.screenings_of(&Actor::operator(), "D0000055").await.unwrap();
+    assert_eq!(screened.len(), 1, "today's demo screening visits");
     assert_eq!(app.verify_audit().await.unwrap(), Ok(o.audit_records));
     for l in &s.logins {
         app.login(&l.username, &l.password).await.unwrap();
