@@ -54,6 +54,17 @@ pub struct ScreeningView {
     pub deferrals_entered: Vec<String>,
     /// The donation collected after this visit, if any.
     pub donation: Option<CollectedDonation>,
+    /// The same visit decided for every procedure (questionnaire "not today" answers
+    /// apply to all), so staff can offer the donor another procedure.
+    pub by_procedure: Vec<ProcedureDecision>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcedureDecision {
+    pub procedure: DonationProcedure,
+    pub eligible: bool,
+    pub next_eligible_date: Option<NaiveDate>,
+    pub reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -77,6 +88,28 @@ pub struct QuestionsToday {
     pub version: String,
     pub questions: Vec<Question>,
     pub medication_names: Vec<String>,
+}
+
+/// Decides the visit's case for every procedure with the rule version of its date.
+fn by_procedure(rules: &domain::eligibility::RuleBook, case: &Value, not_today: &[String]) -> Vec<ProcedureDecision> {
+    DonationProcedure::ALL
+        .iter()
+        .filter_map(|p| {
+            let mut c = case.clone();
+            c["procedure"] = json!(p.as_str());
+            let parsed = EligibilityCase::from_value(c).ok()?;
+            let d = evaluate(rules, &parsed).ok()?;
+            let mut reasons: Vec<String> = d.reasons.iter().map(|r| r.code.clone()).collect();
+            reasons.extend(not_today.iter().cloned());
+            let eligible = d.eligible && not_today.is_empty();
+            let next = if not_today.is_empty() {
+                d.next_eligible_date
+            } else {
+                d.next_eligible_date.map(|n| n.max(parsed.date + chrono::Duration::days(1)))
+            };
+            Some(ProcedureDecision { procedure: *p, eligible, next_eligible_date: next, reasons })
+        })
+        .collect()
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> AppError {
@@ -209,6 +242,7 @@ impl App {
         })))
         .await?;
         tx.commit().await?;
+        let all_procedures = by_procedure(&rules, &case, &meaning.not_today.iter().map(|r| r.code.clone()).collect::<Vec<_>>());
         Ok(ScreeningView {
             id: row.id,
             donor_number: profile.donor.donor_number,
@@ -221,6 +255,7 @@ impl App {
             answers,
             case,
             decision,
+            by_procedure: all_procedures,
             deferrals_entered: entered,
             donation: None,
         })
@@ -246,7 +281,11 @@ impl App {
         let decision: Decision = serde_json::from_str(&v.decision_json).map_err(corrupt)?;
         let case: Value = serde_json::from_str(&v.case_json).map_err(corrupt)?;
         let deferrals_entered = Vec::new();
+        // "Not today" reasons come from the questionnaire, not the engine: keep them for every procedure.
+        let not_today: Vec<String> = decision.reasons.iter().filter(|r| r.code.starts_with("Q_")).map(|r| r.code.clone()).collect();
+        let by_procedure = by_procedure(&*self.rule_book().await?, &case, &not_today);
         Ok(ScreeningView {
+            by_procedure,
             id: v.id,
             donor_number: donor,
             site,

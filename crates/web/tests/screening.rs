@@ -68,6 +68,10 @@ async fn an_eligible_visit_leads_to_one_collection(t: TestApp) {
     assert_eq!(v["decision"]["eligible"], false);
     let codes: Vec<&str> = v["decision"]["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"HB_MALE") && codes.contains(&"INTERVAL_RBC_AFTER_WB"), "{codes:?}");
+    // Decided for every procedure: platelets do not wait 8 weeks after whole blood.
+    let platelets = v["by_procedure"].as_array().unwrap().iter().find(|d| d["procedure"] == "platelets").unwrap();
+    assert!(!platelets["reasons"].as_array().unwrap().iter().any(|r| r == "INTERVAL_RBC_AFTER_WB"), "{platelets}");
+    assert_eq!(v["by_procedure"].as_array().unwrap().len(), 6);
     let r = post(&t, &s, &format!("/api/v1/screenings/{}/collection", v["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT, "nothing is collected from an ineligible visit");
     let list: Value = s.client.get(t.url("/api/v1/donors/D0000001/screenings")).send().await.unwrap().json().await.unwrap();

@@ -194,7 +194,13 @@ impl Questionnaire {
                         }
                         code
                     }
-                    Outcome::NotToday { code, .. } => code,
+                    Outcome::NotToday { code, .. } => {
+                        // Visits tell these apart from the engine's reasons by the prefix.
+                        if !code.starts_with("Q_") {
+                            return Err(err(format!("question '{}': a not_today code starts with Q_ (got '{code}')", q.id)));
+                        }
+                        code
+                    }
                 };
                 if code.is_empty() || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
                     return Err(err(format!("question '{}': code '{code}' must be upper-case letters, digits and _", q.id)));
