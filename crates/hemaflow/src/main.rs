@@ -316,7 +316,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::User(cmd) => return user(&cli.database, cmd).await,
         Command::Isbt(cmd) => return isbt::run(cmd),
-        Command::Rules(cmd) => return rules::run(cmd),
+        Command::Rules(cmd) => return rules::run(cmd, &cli.database).await,
         Command::Label(args) => label(args)?,
         Command::Din(cmd) => din(&cli.database, cmd).await?,
         Command::Import(cmd) => return import(&cli.database, cmd).await,

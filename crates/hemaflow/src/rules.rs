@@ -23,6 +23,9 @@ pub enum RulesCommand {
         /// used instead of the built-in reviewed defaults.
         #[arg(long, env = "HEMAFLOW_ELIGIBILITY_RULES")]
         rules: Option<PathBuf>,
+        /// Also use the rule versions quality staff stored in the database (--database).
+        #[arg(long)]
+        stored: bool,
     },
     /// Validation evidence of the eligibility rules in force: every rule with its
     /// cases and their results. With --out DIR writes DIR/eligibility-rules.md and
@@ -38,20 +41,34 @@ pub enum RulesCommand {
         /// JSON file of eligibility rule versions used instead of the built-in defaults.
         #[arg(long, env = "HEMAFLOW_ELIGIBILITY_RULES")]
         rules: Option<PathBuf>,
+        /// Also use the rule versions quality staff stored in the database (--database).
+        #[arg(long)]
+        stored: bool,
     },
 }
 
-pub fn run(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
+/// The versions from the file (or built in), plus the stored ones when asked.
+async fn versions(file: Option<&Path>, stored: bool, database: &str) -> anyhow::Result<std::sync::Arc<RuleBook>> {
+    let book = rule_book(file)?;
+    if !stored {
+        return Ok(std::sync::Arc::new(book));
+    }
+    let store = store::Store::open(database).await.with_context(|| format!("opening database {}", store::redact_url(database)))?;
+    let app = app::App::new(store, app::Settings { eligibility: std::sync::Arc::new(book), ..Default::default() });
+    Ok(app.rule_book().await?)
+}
+
+pub async fn run(cmd: RulesCommand, database: &str) -> anyhow::Result<ExitCode> {
     match cmd {
-        RulesCommand::Eligibility { rules } => {
-            let book = rule_book(rules.as_deref())?;
+        RulesCommand::Eligibility { rules, stored } => {
+            let book = versions(rules.as_deref(), stored, database).await?;
             let mut input = String::new();
             std::io::stdin().read_to_string(&mut input).context("reading the case from standard input")?;
             println!("{}", decide(&book, &input)?);
             Ok(ExitCode::SUCCESS)
         }
-        RulesCommand::Report { out, date, rules } => {
-            let book = rule_book(rules.as_deref())?;
+        RulesCommand::Report { out, date, rules, stored } => {
+            let book = versions(rules.as_deref(), stored, database).await?;
             let date = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
             let set = book.in_force(date).with_context(|| format!("no eligibility rule version is in force on {date}"))?;
             let evidence = Evidence::run(set);

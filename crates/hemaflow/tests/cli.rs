@@ -216,6 +216,32 @@ fn rules_eligibility_decides_and_refuses_bad_cases() {
 }
 
 #[test]
+fn rules_use_the_versions_stored_by_quality_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("h.db").display());
+    let today = chrono::Utc::now().date_naive();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let app = app::App::new(store::Store::open(&url).await.unwrap(), app::Settings::default());
+        let v1 = domain::eligibility::RuleBook::defaults().versions()[0].clone();
+        let body = serde_json::to_string(&v1.draft_successor("2", today)).unwrap();
+        app.add_rule_version(&app::Actor::operator(), &body, "annual review").await.unwrap();
+        app.store.close().await;
+    });
+    let case = format!(
+        r#"{{"date":"{today}","procedure":"whole_blood","donor":{{"sex":"M","birth_date":"1980-01-01","weight_kg":80}},"screening":{{"hemoglobin_g_dl":14.0,"pulse_bpm":66,"bp_systolic":120,"bp_diastolic":78,"temperature_c":36.7}}}}"#
+    );
+    let version = |args: &[&str]| {
+        let d: serde_json::Value = serde_json::from_str(&ok(&hemaflow_stdin(dir.path(), args, &case))).unwrap();
+        d["rule_version"].as_str().unwrap().to_string()
+    };
+    assert_eq!(version(&["--database", &url, "rules", "eligibility"]), "1");
+    assert_eq!(version(&["--database", &url, "rules", "eligibility", "--stored"]), "2");
+    let out = hemaflow(dir.path(), &["--database", &url, "rules", "report", "--stored"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("eligibility rules 2"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn import_reports_rejected_rows_and_exits_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
