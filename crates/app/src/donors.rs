@@ -302,6 +302,9 @@ impl App {
         contact.address = Some(input.address.trim().to_string()).filter(|a| !a.is_empty());
         contact.id_document = Some(input.id_document.trim().to_string()).filter(|a| !a.is_empty());
         let mut tx = self.store.begin_write().await?;
+        // One registration at a time: the duplicate check and the next number must see
+        // every registration committed before them.
+        tx.lock_donor_registration().await?;
         let digits: Option<String> = row.phone.as_ref().map(|p| p.chars().filter(char::is_ascii_digit).collect());
         let candidates: Vec<DonorRow> = tx
             .possible_duplicates(row.birth_date, row.email.as_deref(), digits.as_deref())

@@ -276,6 +276,15 @@ impl WriteTx {
         Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(birth_date).bind(email.unwrap_or("")).bind(phone_digits.unwrap_or("")).fetch_all(c).await?))
     }
 
+    /// Serializes donor registrations until the transaction ends. SQLite's
+    /// `BEGIN IMMEDIATE` already does; PostgreSQL takes a transaction-level advisory lock.
+    pub async fn lock_donor_registration(&mut self) -> Result<()> {
+        if self.backend() == crate::Backend::Postgres {
+            on_tx!(self, c => sqlx::query("SELECT pg_advisory_xact_lock(4711001)").execute(c).await?.rows_affected());
+        }
+        Ok(())
+    }
+
     /// The highest donor number of the centre's own `D` series, if any.
     pub async fn last_donor_number(&mut self) -> Result<Option<String>> {
         Ok(on_tx!(self, c => sqlx::query_scalar("SELECT MAX(donor_number) FROM donors WHERE donor_number LIKE 'D%'").fetch_one(c).await?))
