@@ -13,6 +13,7 @@ mod error;
 pub mod import;
 pub mod labels;
 pub mod reference;
+pub mod registry;
 pub mod users;
 
 pub use error::AppError;

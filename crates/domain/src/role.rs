@@ -50,8 +50,14 @@ pub enum Permission {
     DeferDonors,
     /// Reenter indefinitely deferred donors.
     ReenterDonors,
-    /// Register new donors.
+    /// Register new donors and change their details (each change a new version).
     RegisterDonors,
+    /// Merge a duplicate donor record into the surviving one.
+    MergeDonors,
+    /// Record blood group determinations and special attributes (antigens, CMV, HbS, IgA, HLA).
+    RecordTyping,
+    /// State the correct blood group when determinations disagree (clears the discrepancy).
+    ResolveBloodGroups,
 }
 
 impl Role {
@@ -106,13 +112,27 @@ impl Role {
                 DeferDonors,
                 ReenterDonors,
                 RegisterDonors,
+                MergeDonors,
+                RecordTyping,
+                ResolveBloodGroups,
             ],
             Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors],
             Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors, RegisterDonors],
-            Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors],
+            Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors, RecordTyping],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
-            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit, EvaluateEligibility, ViewDonors, DeferDonors, ReenterDonors],
+            Role::Quality => &[
+                ViewSites,
+                ViewHospitals,
+                ViewAudit,
+                EvaluateEligibility,
+                ViewDonors,
+                DeferDonors,
+                ReenterDonors,
+                MergeDonors,
+                RecordTyping,
+                ResolveBloodGroups,
+            ],
             Role::Hospital => &[ViewOwnHospital],
         }
     }

@@ -10,6 +10,7 @@ mod dins;
 mod donors;
 mod error;
 mod reference;
+mod registry;
 pub mod test_support;
 mod users;
 
@@ -18,6 +19,7 @@ pub use dins::{DinAssignment, DinLabelSet};
 pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, DonorStats};
 pub use error::StoreError;
 pub use reference::{VersionInfo, VersionStamp};
+pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
