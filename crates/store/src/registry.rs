@@ -83,6 +83,12 @@ fn placeholders(from: usize, n: usize) -> String {
 const DONOR_COLUMNS: &str = "id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at";
 
 impl Store {
+    /// Every donor, by number (for the demo generator).
+    pub async fn all_donors(&self) -> Result<Vec<DonorRow>> {
+        let sql = format!("SELECT {DONOR_COLUMNS} FROM donors ORDER BY donor_number");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await?))
+    }
+
     pub async fn donor_by_id(&self, id: Uuid) -> Result<Option<DonorRow>> {
         let sql = format!("SELECT {DONOR_COLUMNS} FROM donors WHERE id = $1");
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))

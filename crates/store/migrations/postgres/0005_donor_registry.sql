@@ -4,7 +4,7 @@
 
 CREATE TABLE donor_versions (
     donor_id UUID NOT NULL REFERENCES donors(id),
-    version INTEGER NOT NULL,
+    version BIGINT NOT NULL,
     recorded_at TIMESTAMPTZ NOT NULL,
     recorded_by TEXT NOT NULL,
     reason TEXT NOT NULL,

@@ -6,6 +6,8 @@
 //! through [`App::resolve_donor`], which returns the surviving record and the ids of
 //! all records merged into it.
 
+mod demo;
+
 use crate::donors::DonorSummary;
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
