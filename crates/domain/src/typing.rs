@@ -202,11 +202,14 @@ mod tests {
     #[test]
     fn antigens_parse_with_their_results_and_unknown_names_are_refused() {
         let r = parse_antigens("antigens", "K-, E-,c+").unwrap();
-        assert_eq!(r, vec![
-            AntigenResult { antigen: "K", positive: false },
-            AntigenResult { antigen: "E", positive: false },
-            AntigenResult { antigen: "c", positive: true }
-        ]);
+        assert_eq!(
+            r,
+            vec![
+                AntigenResult { antigen: "K", positive: false },
+                AntigenResult { antigen: "E", positive: false },
+                AntigenResult { antigen: "c", positive: true }
+            ]
+        );
         assert!(parse_antigens("antigens", "Kell-").is_err());
         assert!(parse_antigens("antigens", "K").is_err());
         assert!(parse_antigens("antigens", "K-,K+").is_err());

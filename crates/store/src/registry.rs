@@ -76,6 +76,9 @@ pub struct RareQuery {
     pub hla: Option<String>,
 }
 
+/// address, id_document, consent_email, consent_sms, consent_phone, consent_post
+type ContactColumns = (Option<String>, Option<String>, bool, bool, bool, bool);
+
 fn placeholders(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
@@ -107,7 +110,7 @@ impl Store {
     }
 
     pub async fn donor_contact(&self, id: Uuid) -> Result<DonorContact> {
-        let row: Option<(Option<String>, Option<String>, bool, bool, bool, bool)> = on_pool!(self, p => sqlx::query_as(
+        let row: Option<ContactColumns> = on_pool!(self, p => sqlx::query_as(
             "SELECT address, id_document, consent_email, consent_sms, consent_phone, consent_post FROM donors WHERE id = $1")
             .bind(id).fetch_optional(p).await?);
         Ok(row
@@ -283,7 +286,7 @@ impl WriteTx {
     }
 
     pub async fn donor_contact(&mut self, id: Uuid) -> Result<DonorContact> {
-        let row: Option<(Option<String>, Option<String>, bool, bool, bool, bool)> = on_tx!(self, c => sqlx::query_as(
+        let row: Option<ContactColumns> = on_tx!(self, c => sqlx::query_as(
             "SELECT address, id_document, consent_email, consent_sms, consent_phone, consent_post FROM donors WHERE id = $1")
             .bind(id).fetch_optional(c).await?);
         Ok(row

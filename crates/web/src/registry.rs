@@ -249,7 +249,11 @@ async fn after_form<T>(s: &AppState, p: &Principal, number: &str, r: Result<T, A
 
 pub async fn merge(State(s): State<AppState>, p: Principal, Path(number): Path<String>, body: axum::body::Bytes) -> PageResult {
     let f: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let input = MergeInput { duplicate: one(&f, "duplicate"), reason: one(&f, "reason"), confirm_different_details: one(&f, "confirm_different_details") == "on" };
+    let input = MergeInput {
+        duplicate: one(&f, "duplicate"),
+        reason: one(&f, "reason"),
+        confirm_different_details: one(&f, "confirm_different_details") == "on",
+    };
     let r = s.app.merge_donors(&p.actor, &number, &input).await;
     after_form(&s, &p, &number, r).await
 }
@@ -257,7 +261,8 @@ pub async fn merge(State(s): State<AppState>, p: Principal, Path(number): Path<S
 pub async fn blood_group(State(s): State<AppState>, p: Principal, Path(number): Path<String>, body: axum::body::Bytes) -> PageResult {
     let f: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let opt = |k: &str| Some(one(&f, k)).filter(|v| !v.trim().is_empty());
-    let input = BloodGroupInput { abo: one(&f, "abo"), rhd: one(&f, "rhd"), determined_on: opt("determined_on"), source: opt("source"), din: opt("din") };
+    let input =
+        BloodGroupInput { abo: one(&f, "abo"), rhd: one(&f, "rhd"), determined_on: opt("determined_on"), source: opt("source"), din: opt("din") };
     let r = s.app.record_blood_group(&p.actor, &number, &input).await;
     after_form(&s, &p, &number, r).await
 }

@@ -54,7 +54,10 @@ async fn editing_details_keeps_every_version_and_refuses_bad_input(t: TestApp) {
     assert_eq!(patch(json!({"nickname": "Mia", "reason": "x"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY, "unknown fields refused");
     let r = send(&t, &lab, reqwest::Method::PATCH, "/api/v1/donors/D0000001", json!({"phone": "217-555-0199", "reason": "x"})).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(send(&t, &rec, reqwest::Method::PATCH, "/api/v1/donors/D0000999", json!({"phone": "217-555-0199", "reason": "x"})).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&t, &rec, reqwest::Method::PATCH, "/api/v1/donors/D0000999", json!({"phone": "217-555-0199", "reason": "x"})).await.status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(t.audit_head().await, head, "refusals write nothing");
     assert_eq!(get(&t, &rec, "/api/v1/donors/D0000001").await, before);
 
@@ -142,12 +145,19 @@ async fn merge_keeps_both_histories_and_the_old_number_resolves(t: TestApp) {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let detail = problem(r).await["detail"].as_str().unwrap().to_string();
     assert!(detail.contains("confirm_different_details") && detail.contains("birth date"), "{detail}");
-    assert_eq!(post(&t, &quality, "/api/v1/donors/D0000001/merge", json!({"duplicate": "D0000999", "reason": "x"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(post(&t, &collector, "/api/v1/donors/D0000001/merge", json!({"duplicate": "D0000002", "reason": "x"})).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        post(&t, &quality, "/api/v1/donors/D0000001/merge", json!({"duplicate": "D0000999", "reason": "x"})).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        post(&t, &collector, "/api/v1/donors/D0000001/merge", json!({"duplicate": "D0000002", "reason": "x"})).await.status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(t.audit_head().await, head, "refusals write nothing");
     assert!(get(&t, &quality, "/api/v1/donors/D0000001").await["merged_from"].as_array().unwrap().is_empty());
 
-    let r = post(&t, &quality, "/api/v1/donors/D0000001/merge", json!({"duplicate": "D0000002", "reason": "registered twice, same ID document"})).await;
+    let r =
+        post(&t, &quality, "/api/v1/donors/D0000001/merge", json!({"duplicate": "D0000002", "reason": "registered twice, same ID document"})).await;
     assert_eq!(r.status(), StatusCode::OK);
     let m: Value = r.json().await.unwrap();
     assert_eq!(m["merged_from"][0]["donor_number"], "D0000002");
@@ -216,7 +226,12 @@ async fn merge_keeps_both_histories_and_the_old_number_resolves(t: TestApp) {
     let r = quality
         .client
         .post(t.url("/donors/D0000001/merge"))
-        .form(&[("_csrf", quality.csrf.as_str()), ("duplicate", "D0000003"), ("reason", "same person, typo in birth date"), ("confirm_different_details", "on")])
+        .form(&[
+            ("_csrf", quality.csrf.as_str()),
+            ("duplicate", "D0000003"),
+            ("reason", "same person, typo in birth date"),
+            ("confirm_different_details", "on"),
+        ])
         .send()
         .await
         .unwrap();
@@ -251,7 +266,8 @@ async fn blood_group_history_flags_discrepancies_until_quality_resolves(t: TestA
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
     assert_eq!((v["group"].as_str(), v["status"].as_str()), (Some("A+"), Some("unconfirmed")));
-    let v: Value = post(&t, &lab, "/api/v1/donors/D0000001/blood-groups", json!({"abo": "A", "rhd": "pos", "din": "A999826000123"})).await.json().await.unwrap();
+    let v: Value =
+        post(&t, &lab, "/api/v1/donors/D0000001/blood-groups", json!({"abo": "A", "rhd": "pos", "din": "A999826000123"})).await.json().await.unwrap();
     assert_eq!(v["status"], "confirmed");
     assert!(!t.app.blood_group_discrepancy("D0000001").await.unwrap());
     let v: Value = post(&t, &lab, "/api/v1/donors/D0000001/blood-groups", json!({"abo": "O", "rhd": "pos"})).await.json().await.unwrap();
@@ -264,7 +280,10 @@ async fn blood_group_history_flags_discrepancies_until_quality_resolves(t: TestA
     assert!(html.contains("id=\"group-discrepancy\"") && !html.contains("id=\"resolve-form\""));
 
     let head = t.audit_head().await;
-    assert_eq!(post(&t, &lab, "/api/v1/donors/D0000001/blood-group-resolution", json!({"abo": "O", "rhd": "pos", "reason": "x"})).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        post(&t, &lab, "/api/v1/donors/D0000001/blood-group-resolution", json!({"abo": "O", "rhd": "pos", "reason": "x"})).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let r = post(&t, &quality, "/api/v1/donors/D0000001/blood-group-resolution", json!({"abo": "O", "rhd": "pos", "reason": ""})).await;
     assert_eq!(problem(r).await["errors"][0]["field"], "reason");
     assert_eq!(t.audit_head().await, head);
@@ -272,7 +291,13 @@ async fn blood_group_history_flags_discrepancies_until_quality_resolves(t: TestA
     let html = quality.client.get(t.url("/donors/D0000001")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"resolve-form\""));
 
-    let r = post(&t, &quality, "/api/v1/donors/D0000001/blood-group-resolution", json!({"abo": "O", "rhd": "pos", "reason": "repeat typing on a fresh sample: O+"})).await;
+    let r = post(
+        &t,
+        &quality,
+        "/api/v1/donors/D0000001/blood-group-resolution",
+        json!({"abo": "O", "rhd": "pos", "reason": "repeat typing on a fresh sample: O+"}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!((v["group"].as_str(), v["discrepancy"].as_bool()), (Some("O+"), Some(false)));
@@ -316,7 +341,10 @@ async fn attributes_have_a_history_and_rare_donors_are_found(t: TestApp) {
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(problem(r).await["errors"][0]["field"], field, "{body}");
     }
-    assert_eq!(post(&t, &lab, "/api/v1/donors/D0000001/attributes", json!({"antigens": "K-", "colour": "red"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post(&t, &lab, "/api/v1/donors/D0000001/attributes", json!({"antigens": "K-", "colour": "red"})).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let r = send(&t, &rec, reqwest::Method::POST, "/api/v1/donors/D0000001/attributes", json!({"cmv": "negative"})).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(t.audit_head().await, head);
@@ -332,7 +360,10 @@ async fn attributes_have_a_history_and_rare_donors_are_found(t: TestApp) {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["cmv"], "negative");
     assert_eq!(v["antigens"][0], json!({"antigen": "c", "result": "-"}), "antigens in typing order");
-    assert_eq!(post(&t, &lab, "/api/v1/donors/D0000002/attributes", json!({"antigens": "K-, E+", "cmv": "positive"})).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        post(&t, &lab, "/api/v1/donors/D0000002/attributes", json!({"antigens": "K-, E+", "cmv": "positive"})).await.status(),
+        StatusCode::CREATED
+    );
     assert_eq!(post(&t, &lab, "/api/v1/donors/D0000003/attributes", json!({"antigens": "K-"})).await.status(), StatusCode::CREATED);
     // A later result becomes the current value; the earlier one stays in the history.
     let v: Value = post(&t, &lab, "/api/v1/donors/D0000002/attributes", json!({"cmv": "negative"})).await.json().await.unwrap();
@@ -360,13 +391,7 @@ async fn attributes_have_a_history_and_rare_donors_are_found(t: TestApp) {
     assert!(html.contains("id=\"rare-table\"") && html.contains("D0000001") && !html.contains("D0000002"));
     let html = lab.client.get(t.url("/donors/D0000001")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"attributes-form\"") && html.contains("deficient") && html.contains("A*02:01"));
-    let r = lab
-        .client
-        .post(t.url("/donors/D0000003/attributes"))
-        .form(&[("_csrf", lab.csrf.as_str()), ("antigens", "Q+")])
-        .send()
-        .await
-        .unwrap();
+    let r = lab.client.post(t.url("/donors/D0000003/attributes")).form(&[("_csrf", lab.csrf.as_str()), ("antigens", "Q+")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = lab.client.post(t.url("/donors/D0000003/attributes")).form(&[("_csrf", lab.csrf.as_str()), ("hbs", "positive")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

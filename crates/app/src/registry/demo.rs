@@ -130,7 +130,7 @@ impl App {
                 let mut ph = phenotype(&mut rng, rhd == "neg");
                 if o_neg && rare_made < 4 {
                     // The rare units hospitals ask for: O− that is also K−, E−, c−.
-                    ph = ph.into_iter().filter(|(a, _)| !["C", "c", "E", "e", "K", "k"].contains(a)).collect();
+                    ph.retain(|(a, _)| !["C", "c", "E", "e", "K", "k"].contains(a));
                     ph.extend([("C", "+"), ("c", "-"), ("E", "-"), ("e", "+"), ("K", "-"), ("k", "+")]);
                     rare_made += 1;
                 }

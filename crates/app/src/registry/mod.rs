@@ -510,8 +510,10 @@ impl App {
         tx.update_donor(&row).await?;
         tx.set_donor_contact(donor.id, &c).await?;
         tx.insert_donor_version(&v).await?;
-        tx.append_audit(AuditDraft::new(&actor.username, "donor.edit", "donor", &donor.donor_number).before(&before).after(&after).reason(Some(reason.clone())))
-            .await?;
+        tx.append_audit(
+            AuditDraft::new(&actor.username, "donor.edit", "donor", &donor.donor_number).before(&before).after(&after).reason(Some(reason.clone())),
+        )
+        .await?;
         tx.commit().await?;
         Ok(DonorVersion { version: v.version, recorded_at: at, recorded_by: v.recorded_by, reason, details: after })
     }
@@ -875,11 +877,8 @@ impl App {
         let mut out = Vec::with_capacity(rows.len());
         for d in rows {
             let profile = self.donor_profile(actor, &d.donor_number).await?;
-            let next_whole_blood = profile
-                .outlook
-                .iter()
-                .find(|o| o.procedure == domain::DonationProcedure::WholeBlood)
-                .and_then(|o| o.next_eligible_date);
+            let next_whole_blood =
+                profile.outlook.iter().find(|o| o.procedure == domain::DonationProcedure::WholeBlood).and_then(|o| o.next_eligible_date);
             out.push(RareDonor {
                 donor: profile.donor,
                 blood_group_status: profile.blood_group.status,
@@ -942,7 +941,9 @@ pub fn rare_query(pairs: &[(String, String)]) -> Result<RareQuery> {
                     }
                 }
             }
-            other => e.0.push(FieldError::new("criteria", format!("'{other}' is not a search criterion; use abo, rhd, antigens, cmv, hbs, iga, hla"))),
+            other => {
+                e.0.push(FieldError::new("criteria", format!("'{other}' is not a search criterion; use abo, rhd, antigens, cmv, hbs, iga, hla")))
+            }
         }
     }
     if e.is_empty() && q == RareQuery::default() {
