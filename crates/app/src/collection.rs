@@ -43,6 +43,7 @@ impl App {
         actor.require(Permission::AssignDins)?;
         actor.require(Permission::ViewDonors)?;
         let fin = self.fin()?;
+        self.refuse_merged(donor_number).await?;
         let profile = self.donor_profile(actor, donor_number).await?;
         let site = self
             .store

@@ -390,6 +390,7 @@ impl App {
             tx.commit().await?;
             progress(n as u64, opts.donors as u64);
         }
+        self.demo_registry(&actor, opts.seed, as_of).await?;
         // The DIN counters continue after the demo's donations.
         let mut tx = self.store.begin_write().await?;
         for (year, seq) in &din_seq {

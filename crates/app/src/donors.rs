@@ -173,6 +173,14 @@ pub struct DonorProfile {
     pub outlook: Vec<ProcedureOutlook>,
     pub rule_version: String,
     pub deferrals: Vec<DeferralView>,
+    /// Names, contact, consent, proof of identity and preferred site.
+    pub details: crate::registry::DonorDetails,
+    /// When the number asked for was merged into this donor: that number.
+    pub merged_number: Option<String>,
+    /// Records merged into this one; their histories are part of this record.
+    pub merged_from: Vec<crate::registry::MergedFrom>,
+    pub blood_group: crate::registry::BloodGroupView,
+    pub attributes: crate::registry::AttributesView,
 }
 
 /// Reads what a person typed into the search box.
@@ -198,22 +206,34 @@ impl App {
     pub async fn search_donors(&self, actor: &Actor, q: &str) -> Result<Vec<DonorSummary>> {
         actor.require(Permission::ViewDonors)?;
         let query = donor_query(q)?;
-        Ok(self.store.search_donors(&query, 100).await?.iter().map(DonorSummary::of).collect())
+        let rows = self.store.search_donors(&query, 100).await?;
+        // A merged-away record is shown as the donor it was merged into, once.
+        let merged = self.store.merged_donor_ids(&rows.iter().map(|d| d.id).collect::<Vec<_>>()).await?;
+        let mut out: Vec<DonorSummary> = Vec::with_capacity(rows.len());
+        for d in rows {
+            let summary = if merged.iter().any(|(dup, _)| *dup == d.id) {
+                DonorSummary::of(&self.resolve_donor(&d.donor_number).await?.donor)
+            } else {
+                DonorSummary::of(&d)
+            };
+            if !out.iter().any(|x| x.donor_number == summary.donor_number) {
+                out.push(summary);
+            }
+        }
+        Ok(out)
     }
 
     /// The donor's record, with the outlook per procedure on `today` (facility time).
     pub async fn donor_profile(&self, actor: &Actor, number: &str) -> Result<DonorProfile> {
         actor.require(Permission::ViewDonors)?;
-        let d = self
-            .store
-            .donor_by_number(number.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", number.trim())))?;
+        // A merged-away number resolves to the survivor; the history is the whole family's.
+        let resolved = self.resolve_donor(number).await?;
+        let d = resolved.donor.clone();
         let sites: std::collections::HashMap<uuid::Uuid, String> =
             self.store.list_sites().await?.into_iter().map(|s| (s.id, s.fields.code.as_str().to_string())).collect();
         let donations: Vec<DonationView> = self
             .store
-            .donations_of(d.id)
+            .donations_of_all(&resolved.family)
             .await?
             .into_iter()
             .rev()
@@ -230,7 +250,7 @@ impl App {
             .filter_map(|x| DonationProcedure::parse(&x.procedure).ok().map(|procedure| PastDonation { procedure, date: x.collected_on }))
             .filter(|p| p.date <= today)
             .collect();
-        let deferrals: Vec<DeferralView> = self.store.deferrals_of(d.id).await?.iter().map(|x| DeferralView::of(x, today)).collect();
+        let deferrals: Vec<DeferralView> = self.store.deferrals_of_all(&resolved.family).await?.iter().map(|x| DeferralView::of(x, today)).collect();
         let entries: Vec<DeferralEntry> = deferrals.iter().filter(|x| x.starts_on <= today).filter_map(DeferralView::entry).collect();
         let sex = Sex::parse(&d.sex).map_err(|e| AppError::Store(store::StoreError::Corrupt(e.to_string())))?;
         let rules = self.rule_book().await?;
@@ -256,7 +276,22 @@ impl App {
                 reasons: decision.reasons.into_iter().filter(|r| !r.code.ends_with("_NOT_MEASURED")).collect(),
             });
         }
-        Ok(DonorProfile { donor: DonorSummary::of(&d), donations, outlook, rule_version, deferrals })
+        let mut donor = DonorSummary::of(&d);
+        let blood_group = self.blood_group_view(&resolved).await?;
+        // The group shown is the historical one, which may come from a merged record.
+        donor.blood_group = blood_group.group.clone();
+        Ok(DonorProfile {
+            donor,
+            donations,
+            outlook,
+            rule_version,
+            deferrals,
+            details: self.donor_details(&d).await?,
+            merged_number: resolved.merged_number.clone(),
+            merged_from: crate::registry::merged_from_list(&resolved),
+            blood_group,
+            attributes: self.attributes_view(&resolved).await?,
+        })
     }
 
     /// Registers a donor under the next number of the `D` series. A donor who may be on
@@ -392,6 +427,7 @@ impl App {
         if !e.is_empty() {
             return Err(AppError::Invalid(e));
         }
+        self.refuse_merged(number).await?;
         let mut tx = self.store.begin_write().await?;
         let donor =
             tx.donor_by_number(number.trim()).await?.ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", number.trim())))?;

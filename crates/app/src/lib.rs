@@ -15,6 +15,7 @@ pub mod labels;
 pub mod policy;
 pub mod reference;
 pub mod screening;
+pub mod registry;
 pub mod users;
 
 pub use error::AppError;

@@ -139,6 +139,7 @@ impl App {
     /// register, the visit and their audit records are written together or not at all.
     pub async fn record_screening(&self, actor: &Actor, donor_number: &str, input: &ScreeningInput) -> Result<ScreeningView> {
         actor.require(Permission::ScreenDonors)?;
+        self.refuse_merged(donor_number.trim()).await?;
         let profile = self.donor_profile(actor, donor_number).await?;
         let sex = sex_of(&profile)?;
         let procedure = DonationProcedure::parse(input.procedure.trim()).map_err(AppError::from)?;
@@ -305,13 +306,15 @@ impl App {
     /// A donor's visits, newest first.
     pub async fn screenings_of(&self, actor: &Actor, donor_number: &str) -> Result<Vec<ScreeningView>> {
         actor.require(Permission::ViewDonors)?;
-        let d = self
-            .store
-            .donor_by_number(donor_number.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", donor_number.trim())))?;
+        // A merged record's visits are part of the surviving donor's history.
+        let family = self.resolve_donor(donor_number.trim()).await?.family;
+        let mut visits = Vec::new();
+        for id in family {
+            visits.extend(self.store.screening_visits_of(id).await?);
+        }
+        visits.sort_by_key(|v| std::cmp::Reverse(v.screened_at));
         let mut out = Vec::new();
-        for v in self.store.screening_visits_of(d.id).await? {
+        for v in visits {
             out.push(self.screening_view(v).await?);
         }
         Ok(out)

@@ -28,6 +28,7 @@ macro_rules! both_backends {
 both_backends!(
     demo_centre_is_complete_and_audited,
     demo_refuses_a_database_that_has_data,
+    demo_registry_has_typing_a_discrepancy_and_a_duplicate,
     wrong_passwords_lock_the_account_with_back_off,
     hospital_users_see_only_their_own_account,
     refused_changes_write_nothing,
@@ -51,7 +52,7 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     assert_eq!(s.logins.len(), 9);
     assert!(s.donations > 60, "{} donations", s.donations);
     let o = app.overview(&Actor::operator()).await.unwrap();
-    assert_eq!(o.donors, 60);
+    assert_eq!(o.donors, 61, "60 donors and one likely duplicate registered again");
     assert_eq!(o.donations as u64, s.donations);
     // sites + hospitals + users + donors + donations, each with its own audit record,
     // then the demo's deferrals, screening visits and the like
@@ -64,6 +65,39 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     for l in &s.logins {
         app.login(&l.username, &l.password).await.unwrap();
     }
+}
+
+async fn demo_registry_has_typing_a_discrepancy_and_a_duplicate(app: App) {
+    app.generate_demo(DemoOptions { donors: 400, ..small_demo() }, |_, _| {}).await.unwrap();
+    let op = Actor::operator();
+    let pairs = |s: &[(&str, &str)]| s.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+    let rare = app.rare_donors(&op, &pairs(&[("abo", "O"), ("rhd", "neg"), ("antigens", "K-,E-,c-")])).await.unwrap();
+    assert!(!rare.is_empty(), "O- K- E- c- donors exist");
+    for r in &rare {
+        assert_eq!(r.donor.blood_group.as_deref(), Some("O-"));
+        assert!(r.attributes.phenotype().contains("c-") && r.attributes.phenotype().contains("K-"));
+    }
+    let cmv_neg = app.rare_donors(&op, &pairs(&[("cmv", "negative")])).await.unwrap();
+    assert!(cmv_neg.len() >= 30, "{} CMV-negative donors", cmv_neg.len());
+    // Most donors' groups are confirmed by two or more determinations; exactly one discrepancy.
+    let (mut confirmed, mut discrepancies) = (0, 0);
+    for n in 1..=400u32 {
+        let number = domain::DonorNumber::sequential(n).as_str().to_string();
+        let p = app.donor_profile(&op, &number).await.unwrap();
+        if p.blood_group.status == domain::typing::BloodGroupStatus::Confirmed {
+            confirmed += 1;
+        }
+        if app.blood_group_discrepancy(&number).await.unwrap() {
+            discrepancies += 1;
+        }
+    }
+    assert!(confirmed > 250, "{confirmed} confirmed");
+    assert_eq!(discrepancies, 1);
+    // The likely duplicate is caught by the registration check and not merged yet.
+    let dup = app.donor_profile(&op, "D0000401").await.unwrap();
+    assert!(dup.merged_from.is_empty() && dup.merged_number.is_none());
+    let original = app.donor_profile(&op, "D0000017").await.unwrap();
+    assert_eq!((dup.donor.last_name.as_str(), dup.donor.birth_date), (original.donor.last_name.as_str(), original.donor.birth_date));
 }
 
 async fn demo_refuses_a_database_that_has_data(app: App) {

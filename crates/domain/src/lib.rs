@@ -14,8 +14,9 @@ pub mod labeling;
 pub mod questionnaire;
 pub mod role;
 pub mod site;
+pub mod typing;
 pub mod user;
-mod validation;
+pub mod validation;
 
 pub use audit::{AuditDraft, AuditRecord, ChainBreak, GENESIS_HASH};
 pub use donor::{BloodGroup, DonationProcedure, DonorNumber, Sex};

@@ -50,12 +50,18 @@ pub enum Permission {
     DeferDonors,
     /// Reenter indefinitely deferred donors.
     ReenterDonors,
-    /// Register new donors.
+    /// Register new donors and change their details (each change a new version).
     RegisterDonors,
     /// Screen donors: questionnaire, measurements and the eligibility decision.
     ScreenDonors,
     /// Store new versions of the eligibility rules and the donor questionnaire.
     ManageEligibilityRules,
+    /// Merge a duplicate donor record into the surviving one.
+    MergeDonors,
+    /// Record blood group determinations and special attributes (antigens, CMV, HbS, IgA, HLA).
+    RecordTyping,
+    /// State the correct blood group when determinations disagree (clears the discrepancy).
+    ResolveBloodGroups,
 }
 
 impl Role {
@@ -112,15 +118,28 @@ impl Role {
                 RegisterDonors,
                 ScreenDonors,
                 ManageEligibilityRules,
+                MergeDonors,
+                RecordTyping,
+                ResolveBloodGroups,
             ],
             Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors],
             Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors, RegisterDonors, ScreenDonors],
-            Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors],
+            Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors, RecordTyping],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
-            Role::Quality => {
-                &[ViewSites, ViewHospitals, ViewAudit, EvaluateEligibility, ViewDonors, DeferDonors, ReenterDonors, ManageEligibilityRules]
-            }
+            Role::Quality => &[
+                ViewSites,
+                ViewHospitals,
+                ViewAudit,
+                EvaluateEligibility,
+                ViewDonors,
+                DeferDonors,
+                ReenterDonors,
+                ManageEligibilityRules,
+                MergeDonors,
+                RecordTyping,
+                ResolveBloodGroups,
+            ],
             Role::Hospital => &[ViewOwnHospital],
         }
     }

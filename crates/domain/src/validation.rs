@@ -59,7 +59,7 @@ impl fmt::Display for FieldErrors {
 impl std::error::Error for FieldErrors {}
 
 /// Trims a required free-text field and bounds its length.
-pub(crate) fn required_text(field: &'static str, value: &str, max: usize) -> Result<String, FieldError> {
+pub fn required_text(field: &'static str, value: &str, max: usize) -> Result<String, FieldError> {
     let v = value.trim();
     if v.is_empty() {
         return Err(FieldError::new(field, "is required"));
@@ -74,7 +74,7 @@ pub(crate) fn required_text(field: &'static str, value: &str, max: usize) -> Res
 }
 
 /// Like [`required_text`] but an empty value is `None`.
-pub(crate) fn optional_text(field: &'static str, value: &str, max: usize) -> Result<Option<String>, FieldError> {
+pub fn optional_text(field: &'static str, value: &str, max: usize) -> Result<Option<String>, FieldError> {
     if value.trim().is_empty() {
         Ok(None)
     } else {
@@ -82,7 +82,7 @@ pub(crate) fn optional_text(field: &'static str, value: &str, max: usize) -> Res
     }
 }
 
-pub(crate) fn optional_email(field: &'static str, value: &str) -> Result<Option<String>, FieldError> {
+pub fn optional_email(field: &'static str, value: &str) -> Result<Option<String>, FieldError> {
     let Some(v) = optional_text(field, value, 254)? else {
         return Ok(None);
     };
@@ -93,7 +93,7 @@ pub(crate) fn optional_email(field: &'static str, value: &str) -> Result<Option<
     Ok(Some(v))
 }
 
-pub(crate) fn optional_phone(field: &'static str, value: &str) -> Result<Option<String>, FieldError> {
+pub fn optional_phone(field: &'static str, value: &str) -> Result<Option<String>, FieldError> {
     let Some(v) = optional_text(field, value, 32)? else {
         return Ok(None);
     };

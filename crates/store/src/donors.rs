@@ -128,7 +128,7 @@ impl WriteTx {
 }
 
 /// `($1, $2, …), (…)` for `rows` rows of `cols` columns.
-fn values_clause(rows: usize, cols: usize) -> String {
+pub(crate) fn values_clause(rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {

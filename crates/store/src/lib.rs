@@ -11,6 +11,7 @@ mod donors;
 mod error;
 mod reference;
 mod screening;
+mod registry;
 pub mod test_support;
 mod users;
 
@@ -20,6 +21,7 @@ pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, D
 pub use error::StoreError;
 pub use reference::{VersionInfo, VersionStamp};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};
+pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

@@ -74,6 +74,7 @@ pub struct DonorPage {
     pub can_screen: bool,
     pub fields: Vec<FieldView>,
     pub error: Option<String>,
+    pub reg: crate::registry::RegistryPanel,
 }
 
 fn deferral_fields(f: &DeferralForm) -> Vec<FieldView> {
@@ -98,10 +99,21 @@ async fn donor_page(s: &AppState, p: &Principal, number: &str, form: &DeferralFo
         can_screen: p.actor.can(domain::Permission::ScreenDonors),
         fields,
         error,
+        reg: crate::registry::RegistryPanel::load(s, p, number, None).await?,
     })
 }
 
+/// The donor page with a message from a refused registry form.
+pub async fn donor_page_with(s: &AppState, p: &Principal, number: &str, registry_error: Option<String>) -> Result<DonorPage, AppError> {
+    let mut page = donor_page(s, p, number, &DeferralForm::default(), None).await?;
+    page.reg.error = registry_error;
+    Ok(page)
+}
+
 pub async fn show(State(s): State<AppState>, p: Principal, Path(number): Path<String>) -> PageResult {
+    if let Some(page) = crate::registry::merged_page(&s, &p, &number).await? {
+        return Ok(page);
+    }
     render_page(&donor_page(&s, &p, &number, &DeferralForm::default(), None).await?)
 }
 

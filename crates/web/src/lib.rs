@@ -9,6 +9,7 @@ mod donors;
 mod error;
 mod labels;
 mod pages;
+mod registry;
 pub mod routes;
 mod screening;
 

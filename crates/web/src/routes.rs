@@ -2,10 +2,10 @@
 //! the guard enforces it, the OpenAPI document lists it, and the authorization
 //! matrix test checks it against its own independent expectations.
 
-use crate::{api, assets, donors, labels, pages, screening, AppState};
+use crate::{api, assets, donors, labels, pages, registry, screening, AppState};
 use app::Actor;
 use axum::http::Method;
-use axum::routing::{get, post, put, MethodRouter};
+use axum::routing::{get, patch, post, put, MethodRouter};
 use domain::Permission;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +71,20 @@ pub fn table() -> Vec<Entry> {
         r(Method::GET, "/donors", Perm(ViewDonors), "Donor search", get(donors::search)),
         r(Method::GET, "/donors/new", Perm(RegisterDonors), "Donor registration form", get(donors::new_form)),
         r(Method::POST, "/donors", Perm(RegisterDonors), "Register a donor", post(donors::register)),
+        r(Method::GET, "/donors/rare", Perm(ViewDonors), "Rare-donor search", get(registry::rare)),
         r(Method::GET, "/donors/{number}", Perm(ViewDonors), "A donor's record", get(donors::show)),
+        r(Method::GET, "/donors/{number}/edit", Perm(RegisterDonors), "Edit a donor's details form", get(registry::edit_form)),
+        r(Method::POST, "/donors/{number}/edit", Perm(RegisterDonors), "Record a new version of a donor's details", post(registry::edit)),
+        r(Method::POST, "/donors/{number}/merge", Perm(MergeDonors), "Merge a duplicate record into this donor", post(registry::merge)),
+        r(Method::POST, "/donors/{number}/blood-groups", Perm(RecordTyping), "Record a blood group determination", post(registry::blood_group)),
+        r(Method::POST, "/donors/{number}/attributes", Perm(RecordTyping), "Record special attributes", post(registry::attributes)),
+        r(
+            Method::POST,
+            "/donors/{number}/blood-group-resolution",
+            Perm(ResolveBloodGroups),
+            "Resolve a blood group discrepancy",
+            post(registry::resolve),
+        ),
         r(Method::POST, "/donors/{number}/deferrals", Perm(DeferDonors), "Enter a deferral", post(donors::defer)),
         r(Method::POST, "/deferrals/{id}/reentry", Perm(ReenterDonors), "Reenter an indefinitely deferred donor", post(donors::reenter)),
         r(Method::GET, "/donors/{number}/screening", Perm(ScreenDonors), "Screening form: questions and measurements", get(screening::new_form)),
@@ -141,6 +154,43 @@ pub fn table() -> Vec<Entry> {
             Perm(AssignDins),
             "Record a donation after screening (eligibility checked)",
             post(donors::api_collect),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/donors/rare",
+            Perm(ViewDonors),
+            "Rare-donor search (abo, rhd, antigens, cmv, hbs, iga, hla)",
+            get(registry::api_rare),
+        ),
+        r(
+            Method::PATCH,
+            "/api/v1/donors/{number}",
+            Perm(RegisterDonors),
+            "Change a donor's details (a new version; reason required)",
+            patch(registry::api_edit),
+        ),
+        r(Method::GET, "/api/v1/donors/{number}/versions", Perm(ViewDonors), "Versions of a donor's details", get(registry::api_versions)),
+        r(Method::POST, "/api/v1/donors/{number}/merge", Perm(MergeDonors), "Merge a duplicate record into this donor", post(registry::api_merge)),
+        r(
+            Method::POST,
+            "/api/v1/donors/{number}/blood-groups",
+            Perm(RecordTyping),
+            "Record a blood group determination",
+            post(registry::api_blood_group),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/donors/{number}/blood-group-resolution",
+            Perm(ResolveBloodGroups),
+            "Resolve a blood group discrepancy with the correct group",
+            post(registry::api_resolve),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/donors/{number}/attributes",
+            Perm(RecordTyping),
+            "Record special attributes (antigens, CMV, HbS, IgA, HLA)",
+            post(registry::api_attributes),
         ),
         r(Method::POST, "/api/v1/donors/{number}/deferrals", Perm(DeferDonors), "Enter a deferral in the register", post(donors::api_defer)),
         r(Method::POST, "/api/v1/deferrals/{id}/reentry", Perm(ReenterDonors), "Reenter an indefinitely deferred donor", post(donors::api_reenter)),

@@ -26,6 +26,9 @@ const REENTERERS: &[&str] = &["admin", "quality"];
 const REGISTRARS: &[&str] = &["admin", "recruiter", "collector"];
 const SCREENERS: &[&str] = &["admin", "collector"];
 const RULE_MANAGERS: &[&str] = &["admin", "quality"];
+const MERGERS: &[&str] = &["admin", "quality"];
+const TYPISTS: &[&str] = &["admin", "lab", "quality"];
+const GROUP_RESOLVERS: &[&str] = &["admin", "quality"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -80,6 +83,20 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/donors/{number}", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/donors", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/donors/{number}", Some(DONOR_VIEWERS)),
+        ("GET", "/donors/rare", Some(DONOR_VIEWERS)),
+        ("GET", "/donors/{number}/edit", Some(REGISTRARS)),
+        ("POST", "/donors/{number}/edit", Some(REGISTRARS)),
+        ("POST", "/donors/{number}/merge", Some(MERGERS)),
+        ("POST", "/donors/{number}/blood-groups", Some(TYPISTS)),
+        ("POST", "/donors/{number}/attributes", Some(TYPISTS)),
+        ("POST", "/donors/{number}/blood-group-resolution", Some(GROUP_RESOLVERS)),
+        ("GET", "/api/v1/donors/rare", Some(DONOR_VIEWERS)),
+        ("PATCH", "/api/v1/donors/{number}", Some(REGISTRARS)),
+        ("GET", "/api/v1/donors/{number}/versions", Some(DONOR_VIEWERS)),
+        ("POST", "/api/v1/donors/{number}/merge", Some(MERGERS)),
+        ("POST", "/api/v1/donors/{number}/blood-groups", Some(TYPISTS)),
+        ("POST", "/api/v1/donors/{number}/blood-group-resolution", Some(GROUP_RESOLVERS)),
+        ("POST", "/api/v1/donors/{number}/attributes", Some(TYPISTS)),
         ("POST", "/donors/{number}/deferrals", Some(DEFERRERS)),
         ("POST", "/api/v1/donors/{number}/collections", Some(DIN_USERS)),
         ("POST", "/deferrals/{id}/reentry", Some(REENTERERS)),
