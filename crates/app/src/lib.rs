@@ -12,6 +12,7 @@ pub mod eligibility;
 mod error;
 pub mod import;
 pub mod labels;
+pub mod mail;
 pub mod reference;
 pub mod users;
 
@@ -41,6 +42,14 @@ pub struct Settings {
     pub catalog: domain::catalog::ProductCatalog,
     /// Versions of the donor eligibility rules, each with its effective date.
     pub eligibility: std::sync::Arc<domain::eligibility::RuleBook>,
+    /// Where email goes out: `smtp://host:port` (plain), `smtp://host?tls=required`
+    /// (STARTTLS) or `smtps://host` (TLS), with optional `user:password@`. No email
+    /// is sent when unset.
+    pub smtp_url: Option<String>,
+    /// The sender of hemaflow's emails, e.g. `Blood centre <no-reply@example.org>`.
+    pub mail_from: String,
+    /// The base URL people reach this server at, for links in emails and pages.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -53,6 +62,9 @@ impl Default for Settings {
             time_zone: chrono_tz::UTC,
             catalog: domain::catalog::ProductCatalog::defaults(),
             eligibility: std::sync::Arc::new(domain::eligibility::RuleBook::defaults()),
+            smtp_url: None,
+            mail_from: "hemaflow <no-reply@localhost>".into(),
+            public_url: "http://localhost:8080".into(),
         }
     }
 }
