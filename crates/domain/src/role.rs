@@ -52,6 +52,10 @@ pub enum Permission {
     ReenterDonors,
     /// Register new donors.
     RegisterDonors,
+    /// Set opening hours, capacity and mobile drive sessions of sites.
+    ManageSchedules,
+    /// Book, cancel and record attendance of donor appointments; send booking links.
+    BookAppointments,
 }
 
 impl Role {
@@ -106,9 +110,13 @@ impl Role {
                 DeferDonors,
                 ReenterDonors,
                 RegisterDonors,
+                ManageSchedules,
+                BookAppointments,
             ],
-            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors],
-            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors, RegisterDonors],
+            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors, BookAppointments],
+            Role::Collector => {
+                &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors, RegisterDonors, ManageSchedules, BookAppointments]
+            }
             Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
