@@ -12,8 +12,8 @@ use crate::mail::{EmailStatus, OutgoingEmail};
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use domain::appointment::{
-    parse_time, procedure_title, slot_starts, weekday_name, Capacity, DriveInput, HoursInput, OpeningHours, Resource, ScheduleInput,
-    WeeklySchedule, BOOKABLE,
+    parse_time, procedure_title, slot_starts, weekday_name, Capacity, DriveInput, HoursInput, OpeningHours, Resource, ScheduleInput, WeeklySchedule,
+    BOOKABLE,
 };
 use domain::{AuditDraft, DonationProcedure, FieldError, FieldErrors, Permission, Role, Roles, Site, SiteKind};
 use serde::{Deserialize, Serialize};
@@ -269,7 +269,10 @@ fn drive_capacity(d: &DriveRow) -> Capacity {
 
 fn weekly_of(row: &ScheduleRow) -> Result<WeeklySchedule> {
     let hours: Vec<OpeningHours> = serde_json::from_str(&row.hours).map_err(|e| StoreError::Corrupt(format!("schedule {}: {e}", row.id)))?;
-    Ok(WeeklySchedule { capacity: Capacity { slot_minutes: row.slot_minutes as u32, chairs: row.chairs as u32, machines: row.machines as u32 }, hours })
+    Ok(WeeklySchedule {
+        capacity: Capacity { slot_minutes: row.slot_minutes as u32, chairs: row.chairs as u32, machines: row.machines as u32 },
+        hours,
+    })
 }
 
 fn hhmm(t: NaiveTime) -> String {
@@ -322,7 +325,12 @@ impl App {
     }
 
     /// Live appointments per (slot start, resource) of a site over a range.
-    async fn booked_counts(&self, site: &Site, from: NaiveDate, to: NaiveDate) -> Result<(HashMap<(DateTime<Utc>, String), u32>, Vec<AppointmentRow>)> {
+    async fn booked_counts(
+        &self,
+        site: &Site,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<(HashMap<(DateTime<Utc>, String), u32>, Vec<AppointmentRow>)> {
         let start = instant(site, from, NaiveTime::MIN).unwrap_or_else(|| from.and_time(NaiveTime::MIN).and_utc()) - Duration::hours(1);
         let end = instant(site, to + Duration::days(1), NaiveTime::MIN).unwrap_or_else(|| to.and_time(NaiveTime::MIN).and_utc()) + Duration::days(1);
         let rows = self.store.appointments_between(site.id, start, end).await?;
@@ -511,7 +519,12 @@ impl App {
             None => self.store.donor_by_id(a.donor_id).await?.ok_or_else(|| StoreError::Corrupt(format!("appointment {} has no donor", a.id)))?,
         };
         let location = match a.drive_session_id {
-            Some(_) => self.store.drives_between(Some(site.id), local_date(&site, a.slot_start), local_date(&site, a.slot_start)).await?.first().map(|d| d.location.clone()),
+            Some(_) => self
+                .store
+                .drives_between(Some(site.id), local_date(&site, a.slot_start), local_date(&site, a.slot_start))
+                .await?
+                .first()
+                .map(|d| d.location.clone()),
             None => None,
         };
         let local = a.slot_start.with_timezone(&site.fields.time_zone.tz());
@@ -578,7 +591,16 @@ impl App {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn book(&self, actor: &Actor, via: &str, donor: &DonorRow, site: &Site, date: NaiveDate, time: NaiveTime, procedure: DonationProcedure) -> Result<Booked> {
+    async fn book(
+        &self,
+        actor: &Actor,
+        via: &str,
+        donor: &DonorRow,
+        site: &Site,
+        date: NaiveDate,
+        time: NaiveTime,
+        procedure: DonationProcedure,
+    ) -> Result<Booked> {
         if !site.fields.active {
             return Err(FieldError::new("site", format!("{} is not taking donors (inactive)", site.fields.code.as_str())).into());
         }
@@ -606,7 +628,11 @@ impl App {
         let capacity = session.capacity.of(resource);
         if capacity == 0 {
             let what = if resource == Resource::Machine { "apheresis machines" } else { "donor chairs" };
-            return Err(FieldError::new("procedure", format!("{} has no {what} on {date}, so it cannot take {}", site.fields.name, procedure.as_str())).into());
+            return Err(FieldError::new(
+                "procedure",
+                format!("{} has no {what} on {date}, so it cannot take {}", site.fields.name, procedure.as_str()),
+            )
+            .into());
         }
         let start = instant(site, date, time).ok_or_else(|| FieldError::new("time", "this time does not exist on that day (clock change)"))?;
         if start <= Utc::now() {
@@ -618,7 +644,13 @@ impl App {
         if let Some(o) = profile.outlook.iter().find(|o| o.procedure == procedure) {
             let why = o.reasons.iter().map(|r| r.message.clone()).collect::<Vec<_>>().join("; ");
             match o.next_eligible_date {
-                None => return Err(AppError::Conflict(format!("{} may not give {} ({why})", donor.donor_number, procedure_title(procedure).to_lowercase()))),
+                None => {
+                    return Err(AppError::Conflict(format!(
+                        "{} may not give {} ({why})",
+                        donor.donor_number,
+                        procedure_title(procedure).to_lowercase()
+                    )))
+                }
                 Some(next) if next > date => {
                     return Err(AppError::Conflict(format!(
                         "{} may give {} from {next} on, not on {date} ({why})",
@@ -743,8 +775,10 @@ impl App {
         let before = self.appointment_view(&a, None, None).await?;
         tx.change_appointment_status(id, "cancelled", store::now(), &actor.username, Some(reason)).await?;
         let after = AppointmentView { status: "cancelled".into(), cancel_reason: Some(reason.into()), ..before.clone() };
-        tx.append_audit(AuditDraft::new(&actor.username, "appointment.cancel", "appointment", id).before(&before).after(&after).reason(Some(reason.into())))
-            .await?;
+        tx.append_audit(
+            AuditDraft::new(&actor.username, "appointment.cancel", "appointment", id).before(&before).after(&after).reason(Some(reason.into())),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -813,7 +847,8 @@ impl App {
                 link.expires_at.with_timezone(&self.settings.time_zone).format("%Y-%m-%d")
             )));
         }
-        let donor = self.store.donor_by_id(link.donor_id).await?.ok_or_else(|| StoreError::Corrupt(format!("booking link {} has no donor", link.id)))?;
+        let donor =
+            self.store.donor_by_id(link.donor_id).await?.ok_or_else(|| StoreError::Corrupt(format!("booking link {} has no donor", link.id)))?;
         Ok((link, donor))
     }
 
@@ -843,7 +878,8 @@ impl App {
                     for slot in self.slots_of(&site, &session, &counts).into_iter().filter(|s| s.starts_at > now) {
                         for procedure in BOOKABLE {
                             let Some(resource) = Resource::for_procedure(procedure) else { continue };
-                            let eligible = profile.outlook.iter().any(|o| o.procedure == procedure && o.next_eligible_date.is_some_and(|d| d <= date));
+                            let eligible =
+                                profile.outlook.iter().any(|o| o.procedure == procedure && o.next_eligible_date.is_some_and(|d| d <= date));
                             let free = slot.seats(resource).free;
                             if eligible && free > 0 {
                                 all.push(SlotOption {

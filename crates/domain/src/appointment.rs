@@ -204,7 +204,11 @@ impl WeeklySchedule {
 
     /// `mon 08:00-16:00` lines, the form the UI edits.
     pub fn hours_text(&self) -> String {
-        self.hours.iter().map(|h| format!("{} {}-{}", day_name(h.weekday), h.opens.format("%H:%M"), h.closes.format("%H:%M"))).collect::<Vec<_>>().join("\n")
+        self.hours
+            .iter()
+            .map(|h| format!("{} {}-{}", day_name(h.weekday), h.opens.format("%H:%M"), h.closes.format("%H:%M")))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -255,7 +259,8 @@ impl DriveInput {
     pub fn validate(&self, today: NaiveDate) -> Result<DriveFields, FieldErrors> {
         let mut errors = Vec::new();
         let capacity = Capacity::validate(self.slot_minutes, self.chairs, self.machines, &mut errors);
-        let date = NaiveDate::parse_from_str(self.date.trim(), "%Y-%m-%d").map_err(|_| FieldError::new("date", format!("'{}' is not a date (YYYY-MM-DD)", self.date)));
+        let date = NaiveDate::parse_from_str(self.date.trim(), "%Y-%m-%d")
+            .map_err(|_| FieldError::new("date", format!("'{}' is not a date (YYYY-MM-DD)", self.date)));
         match &date {
             Ok(d) if *d < today => errors.push(FieldError::new("date", "a drive cannot be planned in the past")),
             Err(e) => errors.push(e.clone()),

@@ -182,14 +182,24 @@ async fn refused(s: &AppState, p: &Principal, site: &str, date: &str, form: Book
 }
 
 pub async fn book(State(s): State<AppState>, p: Principal, Form(f): Form<BookForm>) -> PageResult {
-    let input =
-        BookingInput { donor_number: f.donor_number.clone(), site: f.site.clone(), date: f.date.clone(), time: f.time.clone(), procedure: f.procedure.clone() };
+    let input = BookingInput {
+        donor_number: f.donor_number.clone(),
+        site: f.site.clone(),
+        date: f.date.clone(),
+        time: f.time.clone(),
+        procedure: f.procedure.clone(),
+    };
     match s.app.book_appointment(&p.actor, &input).await {
         Ok(b) => {
             let mut page = staff_page(&s, &p, &f.site, &f.date, BookForm::default()).await?;
             page.notice = Some(format!(
                 "Booked {} ({}) for {} at {} on {}. Confirmation email: {}.",
-                b.appointment.donor_name, b.appointment.donor_number, b.appointment.procedure_title, b.appointment.time, b.appointment.date, b.confirmation_email
+                b.appointment.donor_name,
+                b.appointment.donor_number,
+                b.appointment.procedure_title,
+                b.appointment.time,
+                b.appointment.date,
+                b.confirmation_email
             ));
             render_status(StatusCode::CREATED, &page)
         }
@@ -222,7 +232,10 @@ pub async fn attendance(State(s): State<AppState>, p: Principal, Path(id): Path<
     let attended = match f.attended.as_str() {
         "yes" => true,
         "no" => false,
-        _ => return refused(&s, &p, &f.site, &f.date, BookForm::default(), domain::FieldError::new("attended", "choose attended or no-show").into()).await,
+        _ => {
+            return refused(&s, &p, &f.site, &f.date, BookForm::default(), domain::FieldError::new("attended", "choose attended or no-show").into())
+                .await
+        }
     };
     match s.app.record_attendance(&p.actor, id, &AttendanceInput { attended }).await {
         Ok(_) => Ok(Redirect::to(&back(&f.site, &f.date)).into_response()),
@@ -371,7 +384,9 @@ pub struct PublicBookForm {
 pub async fn public_book(State(s): State<AppState>, Path(token): Path<String>, Form(f): Form<PublicBookForm>) -> PageResult {
     let parts: Vec<&str> = f.choice.split('|').collect();
     let input = match parts.as_slice() {
-        [site, date, time, procedure] => LinkBookingInput { site: site.to_string(), date: date.to_string(), time: time.to_string(), procedure: procedure.to_string() },
+        [site, date, time, procedure] => {
+            LinkBookingInput { site: site.to_string(), date: date.to_string(), time: time.to_string(), procedure: procedure.to_string() }
+        }
         _ => LinkBookingInput::default(),
     };
     match s.app.book_with_link(&token, &input).await {
