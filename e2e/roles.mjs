@@ -34,9 +34,9 @@ const SCREENSHOT_DIR = path.join(process.cwd(), 'target', 'screenshots');
 // Demo roles in the order they must run (admin first: quality's audit check
 // looks for admin's login records).
 const EXPECTED_NAV = {
-  admin: ['dashboard', 'donors', 'sites', 'hospitals', 'dins', 'labels', 'rules', 'audit', 'users'],
-  recruiter: ['dashboard', 'donors', 'sites', 'rules'],
-  collector: ['dashboard', 'donors', 'sites', 'dins', 'rules'],
+  admin: ['dashboard', 'donors', 'appointments', 'sites', 'hospitals', 'dins', 'labels', 'rules', 'audit', 'users'],
+  recruiter: ['dashboard', 'donors', 'appointments', 'sites', 'rules'],
+  collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins', 'rules'],
   lab: ['dashboard', 'donors', 'sites', 'dins', 'labels'],
   distribution: ['dashboard', 'sites', 'hospitals'],
   apheresis: ['dashboard', 'sites', 'hospitals'],

@@ -2,6 +2,7 @@
 //! the domain rules and writes the state change together with its audit record in
 //! one store transaction. Nothing here knows about HTTP or the command line.
 
+pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod collection;
@@ -12,10 +13,11 @@ pub mod eligibility;
 mod error;
 pub mod import;
 pub mod labels;
+pub mod mail;
 pub mod policy;
 pub mod reference;
-pub mod screening;
 pub mod registry;
+pub mod screening;
 pub mod users;
 
 pub use error::AppError;
@@ -44,6 +46,16 @@ pub struct Settings {
     pub catalog: domain::catalog::ProductCatalog,
     /// Versions of the donor eligibility rules, each with its effective date.
     pub eligibility: std::sync::Arc<domain::eligibility::RuleBook>,
+    /// Where email goes out: `smtp://host:port` (plain), `smtp://host?tls=required`
+    /// (STARTTLS) or `smtps://host` (TLS), with optional `user:password@`. No email
+    /// is sent when unset.
+    pub smtp_url: Option<String>,
+    /// The sender of hemaflow's emails, e.g. `Blood centre <no-reply@example.org>`.
+    pub mail_from: String,
+    /// The base URL people reach this server at, for links in emails and pages.
+    pub public_url: String,
+    /// Days a donor's personal booking link stays valid.
+    pub booking_link_days: i64,
 }
 
 impl Default for Settings {
@@ -56,6 +68,10 @@ impl Default for Settings {
             time_zone: chrono_tz::UTC,
             catalog: domain::catalog::ProductCatalog::defaults(),
             eligibility: std::sync::Arc::new(domain::eligibility::RuleBook::defaults()),
+            smtp_url: None,
+            mail_from: "hemaflow <no-reply@localhost>".into(),
+            public_url: "http://localhost:8080".into(),
+            booking_link_days: 14,
         }
     }
 }

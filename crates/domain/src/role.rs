@@ -62,6 +62,10 @@ pub enum Permission {
     RecordTyping,
     /// State the correct blood group when determinations disagree (clears the discrepancy).
     ResolveBloodGroups,
+    /// Set opening hours, capacity and mobile drive sessions of sites.
+    ManageSchedules,
+    /// Book, cancel and record attendance of donor appointments; send booking links.
+    BookAppointments,
 }
 
 impl Role {
@@ -121,9 +125,21 @@ impl Role {
                 MergeDonors,
                 RecordTyping,
                 ResolveBloodGroups,
+                ManageSchedules,
+                BookAppointments,
             ],
-            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors],
-            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors, RegisterDonors, ScreenDonors],
+            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors, BookAppointments],
+            Role::Collector => &[
+                ViewSites,
+                AssignDins,
+                EvaluateEligibility,
+                ViewDonors,
+                DeferDonors,
+                RegisterDonors,
+                ScreenDonors,
+                ManageSchedules,
+                BookAppointments,
+            ],
             Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors, RecordTyping],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],

@@ -61,6 +61,21 @@ enum Command {
     /// Import a centre's existing records from CSV.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Donor appointments.
+    #[command(subcommand)]
+    Appointments(AppointmentsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AppointmentsCommand {
+    /// Email a reminder for each of tomorrow's appointments that has not had one
+    /// (donors with email consent only; safe to run as often as you like).
+    Remind {
+        #[command(flatten)]
+        facility: FacilityArgs,
+        #[command(flatten)]
+        mail: MailArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -154,6 +169,49 @@ struct ServeArgs {
     secure_cookies: bool,
     #[command(flatten)]
     facility: FacilityArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+    /// Send appointment reminders every hour while serving (needs --smtp-url).
+    #[arg(long, env = "HEMAFLOW_SEND_REMINDERS")]
+    send_reminders: bool,
+}
+
+/// Outgoing email (booking confirmations, reminders, campaigns).
+#[derive(clap::Args, Debug, Clone)]
+struct MailArgs {
+    /// SMTP server for outgoing email: smtp://HOST:PORT (plain), smtp://HOST?tls=required
+    /// (STARTTLS) or smtps://HOST (TLS), optionally with USER:PASSWORD@. No email without it.
+    #[arg(long, env = "HEMAFLOW_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender of hemaflow's emails.
+    #[arg(long, env = "HEMAFLOW_MAIL_FROM", default_value = "hemaflow <no-reply@localhost>")]
+    mail_from: String,
+    /// Base URL people reach this server at, for links in emails and public pages.
+    #[arg(long, env = "HEMAFLOW_PUBLIC_URL", default_value = "http://localhost:8080")]
+    public_url: String,
+    /// Days a donor's personal booking link stays valid.
+    #[arg(long, env = "HEMAFLOW_BOOKING_LINK_DAYS", default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=90))]
+    booking_link_days: i64,
+}
+
+impl MailArgs {
+    fn settings(&self, base: Settings) -> anyhow::Result<Settings> {
+        if let Some(url) = &self.smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                bail!("--smtp-url must start with smtp:// or smtps://");
+            }
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            bail!("--public-url must start with http:// or https://");
+        }
+        Ok(Settings {
+            smtp_url: self.smtp_url.clone(),
+            mail_from: self.mail_from.clone(),
+            public_url: self.public_url.clone(),
+            booking_link_days: self.booking_link_days,
+            ..base
+        })
+    }
 }
 
 /// Who this establishment is on its labels.
@@ -320,6 +378,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Label(args) => label(args)?,
         Command::Din(cmd) => din(&cli.database, cmd).await?,
         Command::Import(cmd) => return import(&cli.database, cmd).await,
+        Command::Appointments(AppointmentsCommand::Remind { facility, mail }) => {
+            let settings = mail.settings(facility.settings(Settings::default())?)?;
+            if settings.smtp_url.is_none() {
+                bail!("reminders need an SMTP server: give --smtp-url (or HEMAFLOW_SMTP_URL)");
+            }
+            let app = App::new(open(&cli.database).await?, settings);
+            let r = app.send_reminders().await?;
+            println!("reminders: {} sent, {} failed, {} skipped (no email or no consent)", r.sent, r.failed, r.skipped);
+            if r.failed > 0 {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::Audit(AuditCommand::Verify) => {
             let app = App::new(open(&cli.database).await?, Settings::default());
             match app.verify_audit().await? {
@@ -368,6 +438,7 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     }
     let settings =
         facility.settings(Settings { session_hours: args.session_hours, lockout_threshold: args.lockout_threshold, ..Settings::default() })?;
+    let settings = args.mail.settings(settings)?;
     let app = App::new(store, settings);
     if args.demo {
         match generate_demo(&app, &args.demo_args).await {
@@ -378,6 +449,22 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             }
             Err(e) => return Err(e),
         }
+    }
+    if args.send_reminders {
+        if app.settings.smtp_url.is_none() {
+            bail!("--send-reminders needs --smtp-url");
+        }
+        let reminders = app.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                match reminders.send_reminders().await {
+                    Ok(r) => tracing::info!(sent = r.sent, failed = r.failed, skipped = r.skipped, "appointment reminders"),
+                    Err(e) => tracing::warn!(error = %e, "appointment reminders failed"),
+                }
+            }
+        });
     }
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;

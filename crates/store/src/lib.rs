@@ -5,23 +5,27 @@
 //! Writes happen only inside a [`WriteTx`], so a use case can write its state change
 //! and its audit record together or not at all. This crate holds no business rules.
 
+mod appointments;
 mod audit;
 mod dins;
 mod donors;
 mod error;
+mod mail;
 mod reference;
-mod screening;
 mod registry;
+mod screening;
 pub mod test_support;
 mod users;
 
+pub use appointments::{AppointmentRow, BookingLinkRow, DriveRow, ScheduleRow};
 pub use audit::{AuditFilter, AuditPage};
 pub use dins::{DinAssignment, DinLabelSet};
 pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, DonorStats};
 pub use error::StoreError;
+pub use mail::SentEmailRow;
 pub use reference::{VersionInfo, VersionStamp};
-pub use screening::{PolicyVersionRow, ScreeningVisitRow};
 pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
+pub use screening::{PolicyVersionRow, ScreeningVisitRow};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

@@ -75,6 +75,7 @@ pub struct DonorPage {
     pub fields: Vec<FieldView>,
     pub error: Option<String>,
     pub reg: crate::registry::RegistryPanel,
+    pub appointments: crate::appointments::DonorAppointments,
 }
 
 fn deferral_fields(f: &DeferralForm) -> Vec<FieldView> {
@@ -100,6 +101,7 @@ async fn donor_page(s: &AppState, p: &Principal, number: &str, form: &DeferralFo
         fields,
         error,
         reg: crate::registry::RegistryPanel::load(s, p, number, None).await?,
+        appointments: crate::appointments::donor_appointments(s, p, number).await?,
     })
 }
 
