@@ -53,8 +53,11 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     let o = app.overview(&Actor::operator()).await.unwrap();
     assert_eq!(o.donors, 60);
     assert_eq!(o.donations as u64, s.donations);
-    // sites + hospitals + users + donors + donations, each with its own audit record
-    assert_eq!(o.audit_records as u64, 7 + 20 + 9 + 60 + s.donations);
+    // sites + hospitals + users + donors + donations, each with its own audit record,
+    // and the appointments part: 2 schedules, 5 drives and the bookings
+    let booked = app.store.count_appointments().await.unwrap() as u64;
+    assert!(booked > 0, "the demo books appointments");
+    assert_eq!(o.audit_records as u64, 7 + 20 + 9 + 60 + s.donations + 2 + 5 + booked);
     assert_eq!(app.verify_audit().await.unwrap(), Ok(o.audit_records));
     for l in &s.logins {
         app.login(&l.username, &l.password).await.unwrap();
