@@ -669,6 +669,12 @@ impl App {
             if tx.donor_overlaps(donor.id, start, end).await? > 0 {
                 return Err(AppError::Conflict(format!("{} already has an appointment at that time", donor.donor_number)));
             }
+            // A link books one appointment at a time, so a leaked link cannot fill a day.
+            if via == "link" && tx.donor_overlaps(donor.id, Utc::now(), Utc::now() + Duration::days(3660)).await? > 0 {
+                return Err(AppError::Conflict(
+                    "you already have an appointment booked; cancel it from your confirmation email before booking another".into(),
+                ));
+            }
             let taken = tx.taken_seats(site.id, start, resource.as_str()).await?;
             let free_seat = (1..=i64::from(capacity)).find(|s| !taken.contains(s));
             let (Some(seat), true) = (free_seat, (taken.len() as u32) < capacity) else {

@@ -215,6 +215,11 @@ async fn public_link_books_and_expired_or_unknown_links_book_nothing(t: TestApp,
     let before = written(&t).await;
     let full = c.post(&url).form(&[("choice", choice.as_str())]).send().await.unwrap();
     assert_eq!(full.status(), StatusCode::CONFLICT);
+    // One appointment at a time from a link.
+    let later = format!("{}|{day}|11:30|whole_blood", t.site_id);
+    let second = c.post(&url).form(&[("choice", later.as_str())]).send().await.unwrap();
+    assert_eq!(second.status(), StatusCode::CONFLICT);
+    assert!(second.text().await.unwrap().contains("already have an appointment"));
     assert_eq!(written(&t).await, before);
 
     // Unknown and expired links: clear pages, nothing booked.
