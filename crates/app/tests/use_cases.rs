@@ -61,6 +61,8 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     assert_eq!(deferred.deferrals[0].reason_code, "CJD_RISK", "the demo's register has entries of each kind");
     let screened = app.screenings_of(&Actor::operator(), "D0000055").await.unwrap();
     assert_eq!(screened.len(), 1, "today's demo screening visits");
+    let booked = app.store.count_appointments().await.unwrap();
+    assert!(booked > 0, "the demo books appointments");
     assert_eq!(app.verify_audit().await.unwrap(), Ok(o.audit_records));
     for l in &s.logins {
         app.login(&l.username, &l.password).await.unwrap();

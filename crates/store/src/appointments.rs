@@ -138,6 +138,13 @@ impl Store {
             .bind(token_hash).fetch_optional(p).await?))
     }
 
+    /// The first `limit` donor numbers (for the demo generator).
+    pub async fn donor_numbers(&self, limit: i64) -> Result<Vec<String>> {
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar(&format!("SELECT donor_number FROM donors ORDER BY donor_number LIMIT {limit}")).fetch_all(p).await?),
+        )
+    }
+
     /// Whether the donor agreed to be contacted by email.
     pub async fn donor_email_consent(&self, donor_id: Uuid) -> Result<bool> {
         let v: Option<bool> = on_pool!(self, p => sqlx::query_scalar("SELECT consent_email FROM donors WHERE id = $1")

@@ -343,9 +343,31 @@ pub struct BookPage {
     pub error: Option<String>,
 }
 
+/// One line of the public page: a time at a place, with a button per procedure.
+pub struct OfferRow<'a> {
+    pub time: &'a str,
+    pub place: String,
+    pub options: Vec<&'a app::appointments::SlotOption>,
+}
+
 impl BookPage {
     pub fn is_selected(&self, d: &chrono::NaiveDate) -> bool {
         self.offer.selected.as_ref() == Some(d)
+    }
+
+    pub fn rows(&self) -> Vec<OfferRow<'_>> {
+        let mut rows: Vec<OfferRow<'_>> = Vec::new();
+        for o in &self.offer.options {
+            let place = match &o.location {
+                Some(l) => format!("{} ({l})", o.site_name),
+                None => o.site_name.clone(),
+            };
+            match rows.last_mut() {
+                Some(r) if r.time == o.time && r.place == place => r.options.push(o),
+                _ => rows.push(OfferRow { time: &o.time, place, options: vec![o] }),
+            }
+        }
+        rows
     }
 }
 

@@ -215,6 +215,11 @@ async fn public_link_books_and_expired_or_unknown_links_book_nothing(t: TestApp,
     let before = written(&t).await;
     let full = c.post(&url).form(&[("choice", choice.as_str())]).send().await.unwrap();
     assert_eq!(full.status(), StatusCode::CONFLICT);
+    // One appointment at a time from a link.
+    let later = format!("{}|{day}|11:30|whole_blood", t.site_id);
+    let second = c.post(&url).form(&[("choice", later.as_str())]).send().await.unwrap();
+    assert_eq!(second.status(), StatusCode::CONFLICT);
+    assert!(second.text().await.unwrap().contains("already have an appointment"));
     assert_eq!(written(&t).await, before);
 
     // Unknown and expired links: clear pages, nothing booked.
@@ -290,6 +295,18 @@ async fn concurrent_bookings_never_overbook(t: TestApp, _sink: SmtpSink) {
     seats.sort();
     assert_eq!(seats, vec![1, 2, 3]);
     assert_eq!(t.app.store.count_appointments().await.unwrap(), 3);
+
+    // The guarantee is the database's: a second live appointment on a seat is refused
+    // whatever the code above it does; a cancelled one holds no seat.
+    let id = g["appointments"][0]["id"].as_str().unwrap().parse().unwrap();
+    let taken = t.app.store.appointment(id).await.unwrap().unwrap();
+    let copy = store::AppointmentRow { id: uuid::Uuid::now_v7(), cancel_token_hash: "another".into(), donor_id: taken.donor_id, ..taken.clone() };
+    let mut tx = t.app.store.begin_write().await.unwrap();
+    assert!(matches!(tx.insert_appointment(&copy).await, Err(store::StoreError::Duplicate { .. })));
+    drop(tx);
+    let mut tx = t.app.store.begin_write().await.unwrap();
+    tx.insert_appointment(&store::AppointmentRow { status: "cancelled".into(), ..copy }).await.unwrap();
+    tx.commit().await.unwrap();
 }
 
 with_smtp!(
@@ -460,7 +477,7 @@ async fn schedules_are_versioned_and_drives_planned(t: TestApp) {
     let r = api.post_json(&format!("/api/v1/sites/{}/drives", mobile.id), drive.clone()).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let before = written(&t).await;
-    let r = api.post_json(&format!("/api/v1/sites/BUS1/drives"), drive.clone()).await;
+    let r = api.post_json("/api/v1/sites/BUS1/drives", drive.clone()).await;
     assert_eq!(r.status(), StatusCode::CONFLICT, "one drive per site and day");
     let past = json!({"date": "2020-01-01", "opens": "09:00", "closes": "11:00", "location": "x", "slot_minutes": 20, "chairs": 4});
     assert_eq!(api.post_json("/api/v1/sites/BUS1/drives", past).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
