@@ -205,6 +205,16 @@ async fn merge_keeps_both_histories_and_the_old_number_resolves(t: TestApp) {
     }
     let r = send(&t, &collector, reqwest::Method::PATCH, "/api/v1/donors/D0000002", json!({"phone": "217-555-0100", "reason": "x"})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
+    // The collection path reads the merged history: the duplicate's deferral blocks the survivor.
+    let r = post(
+        &t,
+        &collector,
+        "/api/v1/donors/D0000001/collections",
+        json!({"procedure": "plasma", "site": "MAIN", "weight_kg": 70, "screening": screening}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("DEFERRAL"));
     assert_eq!(t.audit_head().await, head);
 
     let audit: Value = t.api().get("/api/v1/audit?action=donor.merge").await.json().await.unwrap();
