@@ -351,6 +351,18 @@ impl App {
                     || (digits.is_some() && d.phone.as_ref().map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>()) == digits)
             })
             .collect();
+        // A candidate merged into another record is shown as the surviving donor.
+        let mut shown: Vec<DonorRow> = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            let c = match tx.merge_of(c.id).await? {
+                Some(m) => tx.donor_by_id(m.survivor_id).await?.unwrap_or(c),
+                None => c,
+            };
+            if !shown.iter().any(|x| x.id == c.id) {
+                shown.push(c);
+            }
+        }
+        let candidates = shown;
         if !candidates.is_empty() && !input.not_a_duplicate {
             return Err(RegisterError::PossibleDuplicates(PossibleDuplicates(candidates.iter().map(DonorSummary::of).collect())));
         }

@@ -34,6 +34,7 @@ contract!(
     concurrent_writers_keep_one_chain,
     rolled_back_transaction_leaves_nothing,
     regulated_rows_cannot_be_changed_behind_the_product,
+    registry_histories_are_append_only_and_attributes_keep_the_latest,
     din_counters_never_repeat_under_concurrency,
     din_assignments_are_unique_and_label_sets_found_by_range,
 );
@@ -313,4 +314,99 @@ async fn din_assignments_are_unique_and_label_sets_found_by_range(store: Store) 
     drop(tx);
     assert_eq!(store.din_assignment("A999826900001").await.unwrap(), Some(a));
     assert!(store.execute_raw_for_tests("DELETE FROM din_assignments").await.unwrap_err().to_string().contains("append-only"));
+}
+
+fn donor(n: u32) -> store::DonorRow {
+    store::DonorRow {
+        id: Uuid::now_v7(),
+        donor_number: format!("D{n:07}"),
+        first_name: "Ann".into(),
+        last_name: "Lee".into(),
+        birth_date: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+        sex: "F".into(),
+        abo: None,
+        rhd: None,
+        email: None,
+        phone: None,
+        preferred_site: None,
+        created_at: store::now(),
+    }
+}
+
+async fn registry_histories_are_append_only_and_attributes_keep_the_latest(store: Store) {
+    let (a, b) = (donor(1), donor(2));
+    let at = store::now();
+    let result = |attribute: &str, value: &str, minutes: i64| store::AttributeResultRow {
+        id: Uuid::now_v7(),
+        donor_id: a.id,
+        attribute: attribute.into(),
+        value: value.into(),
+        determined_on: at.date_naive(),
+        source: "lab".into(),
+        din: None,
+        entered_by: "lab".into(),
+        entered_at: at + Duration::minutes(minutes),
+    };
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_donor(&a).await.unwrap();
+    tx.insert_donor(&b).await.unwrap();
+    tx.insert_donor_version(&store::DonorVersionRow {
+        donor_id: a.id,
+        version: 1,
+        recorded_at: at,
+        recorded_by: "x".into(),
+        reason: "as registered".into(),
+        snapshot: "{}".into(),
+    })
+    .await
+    .unwrap();
+    tx.insert_merge(&store::MergeRow { duplicate_id: b.id, survivor_id: a.id, merged_at: at, merged_by: "q".into(), reason: "same".into() })
+        .await
+        .unwrap();
+    tx.insert_determinations(&[store::DeterminationRow {
+        id: Uuid::now_v7(),
+        donor_id: a.id,
+        abo: "O".into(),
+        rhd: "neg".into(),
+        determined_on: at.date_naive(),
+        source: "lab".into(),
+        din: None,
+        entered_by: "lab".into(),
+        entered_at: at,
+    }])
+    .await
+    .unwrap();
+    tx.insert_resolution(&store::ResolutionRow {
+        id: Uuid::now_v7(),
+        donor_id: a.id,
+        abo: "O".into(),
+        rhd: "neg".into(),
+        reason: "r".into(),
+        resolved_by: "q".into(),
+        resolved_at: at,
+    })
+    .await
+    .unwrap();
+    // Two results for CMV in one batch: the later one is current.
+    tx.insert_attribute_results(&[result("cmv", "positive", 0), result("antigen:K", "-", 0), result("cmv", "negative", 1)]).await.unwrap();
+    tx.commit().await.unwrap();
+    let q = store::RareQuery { attributes: vec![("cmv".into(), "negative".into())], ..Default::default() };
+    assert_eq!(store.rare_donors(&q, 10).await.unwrap().len(), 1);
+    let q = store::RareQuery { attributes: vec![("cmv".into(), "positive".into())], ..Default::default() };
+    assert!(store.rare_donors(&q, 10).await.unwrap().is_empty());
+    assert_eq!(store.attribute_results_of(&[a.id]).await.unwrap().len(), 3);
+    for sql in [
+        "UPDATE donor_versions SET reason = 'forged'",
+        "DELETE FROM donor_versions",
+        "DELETE FROM donor_merges",
+        "UPDATE donor_merges SET reason = 'x'",
+        "UPDATE blood_group_determinations SET abo = 'A'",
+        "DELETE FROM blood_group_determinations",
+        "DELETE FROM blood_group_resolutions",
+        "UPDATE donor_attribute_results SET value = '+'",
+        "DELETE FROM donor_attribute_results",
+    ] {
+        let e = store.execute_raw_for_tests(sql).await.unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
 }

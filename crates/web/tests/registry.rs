@@ -181,6 +181,13 @@ async fn merge_keeps_both_histories_and_the_old_number_resolves(t: TestApp) {
     assert_eq!(numbers, vec!["D0000001", "D0000003"]);
     let found = get(&t, &quality, "/api/v1/donors?q=D0000002").await;
     assert_eq!(found[0]["donor_number"], "D0000001");
+    // Registering the person again names the surviving record once.
+    let rec = t.login_as("recruiter").await;
+    let again = json!({"first_name": "Maria", "last_name": "Garcia", "birth_date": "1980-03-04", "sex": "F"});
+    let r = post(&t, &rec, "/api/v1/donors", again).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let dups = problem(r).await["duplicates"].clone();
+    assert_eq!(dups.as_array().unwrap().iter().map(|d| d["donor_number"].as_str().unwrap()).collect::<Vec<_>>(), vec!["D0000001"]);
 
     // Writes against the merged-away number are refused, naming the survivor.
     let head = t.audit_head().await;
@@ -198,6 +205,16 @@ async fn merge_keeps_both_histories_and_the_old_number_resolves(t: TestApp) {
     }
     let r = send(&t, &collector, reqwest::Method::PATCH, "/api/v1/donors/D0000002", json!({"phone": "217-555-0100", "reason": "x"})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
+    // The collection path reads the merged history: the duplicate's deferral blocks the survivor.
+    let r = post(
+        &t,
+        &collector,
+        "/api/v1/donors/D0000001/collections",
+        json!({"procedure": "plasma", "site": "MAIN", "weight_kg": 70, "screening": screening}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("DEFERRAL"));
     assert_eq!(t.audit_head().await, head);
 
     let audit: Value = t.api().get("/api/v1/audit?action=donor.merge").await.json().await.unwrap();
