@@ -11,6 +11,7 @@ pub mod eligibility;
 pub mod hospital;
 pub mod import;
 pub mod labeling;
+pub mod recruitment;
 pub mod role;
 pub mod site;
 pub mod user;
