@@ -281,7 +281,7 @@ mod tests {
             donor_number: "D1".into(),
             birth_date: day("1990-01-01"),
             female: true,
-            donations: vec![(day("2025-01-10"), false), (day("2025-12-01"), true), (day("2026-01-01"), false)],
+            donations: vec![(day("2024-12-10"), false), (day("2025-12-01"), true), (day("2026-01-01"), false)],
             deferrals: vec![DeferralSpan { entered_on: day("2025-12-01"), starts_on: day("2025-12-01"), until: Some(day("2026-01-15")), reentered_on: None }],
         };
         let f = features(&d, day("2026-01-01"));
@@ -290,6 +290,6 @@ mod tests {
         assert_eq!(f[6], 1.0, "last was apheresis");
         assert_eq!(f[7], 1.0, "deferred until 2026-01-15");
         assert_eq!(features(&d, day("2026-01-15"))[7], 0.0);
-        assert_eq!(features(&d, day("2025-01-10"))[8], 1.0, "never donated before the first day");
+        assert_eq!(features(&d, day("2024-12-10"))[8], 1.0, "never donated before the first day");
     }
 }
