@@ -12,6 +12,7 @@ pub mod eligibility;
 mod error;
 pub mod import;
 pub mod labels;
+pub mod recruitment;
 pub mod reference;
 pub mod users;
 
@@ -41,6 +42,8 @@ pub struct Settings {
     pub catalog: domain::catalog::ProductCatalog,
     /// Versions of the donor eligibility rules, each with its effective date.
     pub eligibility: std::sync::Arc<domain::eligibility::RuleBook>,
+    /// Where SMS messages of campaigns are posted as JSON `{to, text, campaign, donor_number}`.
+    pub sms_webhook_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -53,6 +56,7 @@ impl Default for Settings {
             time_zone: chrono_tz::UTC,
             catalog: domain::catalog::ProductCatalog::defaults(),
             eligibility: std::sync::Arc::new(domain::eligibility::RuleBook::defaults()),
+            sms_webhook_url: None,
         }
     }
 }

@@ -52,6 +52,10 @@ pub enum Permission {
     ReenterDonors,
     /// Register new donors.
     RegisterDonors,
+    /// See segments, return propensity scores, campaigns and collection needs.
+    ViewRecruitment,
+    /// Create and edit segments, campaigns and collection targets; record call outcomes.
+    ManageRecruitment,
 }
 
 impl Role {
@@ -106,13 +110,15 @@ impl Role {
                 DeferDonors,
                 ReenterDonors,
                 RegisterDonors,
+                ViewRecruitment,
+                ManageRecruitment,
             ],
-            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors],
+            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors, ViewRecruitment, ManageRecruitment],
             Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors, RegisterDonors],
             Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
-            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit, EvaluateEligibility, ViewDonors, DeferDonors, ReenterDonors],
+            Role::Quality => &[ViewSites, ViewHospitals, ViewAudit, EvaluateEligibility, ViewDonors, DeferDonors, ReenterDonors, ViewRecruitment],
             Role::Hospital => &[ViewOwnHospital],
         }
     }

@@ -9,6 +9,7 @@ mod audit;
 mod dins;
 mod donors;
 mod error;
+mod recruitment;
 mod reference;
 pub mod test_support;
 mod users;
@@ -17,6 +18,7 @@ pub use audit::{AuditFilter, AuditPage};
 pub use dins::{DinAssignment, DinLabelSet};
 pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, DonorStats};
 pub use error::StoreError;
+pub use recruitment::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow, PoolDonation, PoolRow, SegmentRow, TargetRow};
 pub use reference::{VersionInfo, VersionStamp};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};
 
