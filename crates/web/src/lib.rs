@@ -9,6 +9,7 @@ mod donors;
 mod error;
 mod labels;
 mod pages;
+mod recruitment;
 pub mod routes;
 
 use app::App;
