@@ -34,14 +34,14 @@ const SCREENSHOT_DIR = path.join(process.cwd(), 'target', 'screenshots');
 // Demo roles in the order they must run (admin first: quality's audit check
 // looks for admin's login records).
 const EXPECTED_NAV = {
-  admin: ['dashboard', 'donors', 'sites', 'hospitals', 'dins', 'labels', 'audit', 'users'],
-  recruiter: ['dashboard', 'donors', 'sites'],
+  admin: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'dins', 'labels', 'audit', 'users'],
+  recruiter: ['dashboard', 'donors', 'recruitment', 'sites'],
   collector: ['dashboard', 'donors', 'sites', 'dins'],
   lab: ['dashboard', 'donors', 'sites', 'dins', 'labels'],
   distribution: ['dashboard', 'sites', 'hospitals'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
   sales: ['dashboard', 'sites', 'hospitals'],
-  quality: ['dashboard', 'donors', 'sites', 'hospitals', 'audit'],
+  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'audit'],
   hospital: ['dashboard', 'hospitals'],
 };
 const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'hospital'];

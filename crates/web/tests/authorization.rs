@@ -24,6 +24,8 @@ const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "qual
 const DEFERRERS: &[&str] = &["admin", "collector", "quality"];
 const REENTERERS: &[&str] = &["admin", "quality"];
 const REGISTRARS: &[&str] = &["admin", "recruiter", "collector"];
+const RECRUITMENT_VIEWERS: &[&str] = &["admin", "recruiter", "quality"];
+const RECRUITERS: &[&str] = &["admin", "recruiter"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -102,6 +104,32 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/api/v1/tokens", Some(ADMIN)),
         ("POST", "/api/v1/tokens", Some(ADMIN)),
         ("POST", "/api/v1/tokens/{id}/revoke", Some(ADMIN)),
+        ("GET", "/recruitment", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/recruitment/targets", Some(RECRUITERS)),
+        ("GET", "/recruitment/segments/new", Some(RECRUITERS)),
+        ("POST", "/recruitment/segments", Some(RECRUITERS)),
+        ("GET", "/recruitment/segments/{id}", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/recruitment/segments/{id}", Some(RECRUITERS)),
+        ("GET", "/recruitment/campaigns/new", Some(RECRUITERS)),
+        ("POST", "/recruitment/campaigns", Some(RECRUITERS)),
+        ("GET", "/recruitment/campaigns/{id}", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/recruitment/contacts/{id}/outcome", Some(RECRUITERS)),
+        ("GET", "/unsubscribe/{token}", None),
+        ("POST", "/unsubscribe/{token}", None),
+        ("GET", "/api/v1/recruitment/scores", Some(RECRUITMENT_VIEWERS)),
+        ("GET", "/api/v1/recruitment/needs", Some(RECRUITMENT_VIEWERS)),
+        ("PUT", "/api/v1/recruitment/targets", Some(RECRUITERS)),
+        ("GET", "/api/v1/segments", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/api/v1/segments", Some(RECRUITERS)),
+        ("POST", "/api/v1/segments/preview", Some(RECRUITMENT_VIEWERS)),
+        ("GET", "/api/v1/segments/{id}", Some(RECRUITMENT_VIEWERS)),
+        ("PUT", "/api/v1/segments/{id}", Some(RECRUITERS)),
+        ("GET", "/api/v1/campaigns", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/api/v1/campaigns", Some(RECRUITERS)),
+        ("GET", "/api/v1/campaigns/{id}", Some(RECRUITMENT_VIEWERS)),
+        ("GET", "/api/v1/campaigns/{id}/calls.csv", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/api/v1/campaigns/{id}/bounces", Some(RECRUITERS)),
+        ("POST", "/api/v1/contacts/{id}/outcome", Some(RECRUITERS)),
     ]
 }
 
