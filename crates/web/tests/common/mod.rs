@@ -37,8 +37,15 @@ impl Drop for TestApp {
 /// Starts hemaflow with one user per role (user name = role name), one site and two
 /// hospital accounts. `None` when the back end is not available here.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with settings changed first (e.g. an SMS webhook).
+pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut app::Settings)) -> Option<TestApp> {
     let db = store::test_support::fresh(backend).await?;
-    let app = App::new(db.store.clone(), app::Settings { fin: Some("A9998".into()), ..Default::default() });
+    let mut settings = app::Settings { fin: Some("A9998".into()), ..Default::default() };
+    change(&mut settings);
+    let app = App::new(db.store.clone(), settings);
     let op = Actor::operator();
     let site = app
         .create_site(
