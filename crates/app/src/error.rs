@@ -16,6 +16,12 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("{0}")]
     Conflict(String),
+    /// Something that existed has expired or was withdrawn (an old link).
+    #[error("{0}")]
+    Gone(String),
+    /// A service hemaflow depends on (the mail server) is missing or refused.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("too many failed logins; this account is locked until {} UTC", until.format("%Y-%m-%d %H:%M:%S"))]
     LockedOut { until: DateTime<Utc> },
     #[error(transparent)]

@@ -12,6 +12,7 @@ pub mod eligibility;
 mod error;
 pub mod import;
 pub mod labels;
+pub mod mail;
 pub mod recruitment;
 pub mod reference;
 pub mod users;
@@ -44,6 +45,14 @@ pub struct Settings {
     pub eligibility: std::sync::Arc<domain::eligibility::RuleBook>,
     /// Where SMS messages of campaigns are posted as JSON `{to, text, campaign, donor_number}`.
     pub sms_webhook_url: Option<String>,
+    /// Where email goes out: `smtp://host:port` (plain), `smtp://host?tls=required`
+    /// (STARTTLS) or `smtps://host` (TLS), with optional `user:password@`. No email
+    /// is sent when unset.
+    pub smtp_url: Option<String>,
+    /// The sender of hemaflow's emails, e.g. `Blood centre <no-reply@example.org>`.
+    pub mail_from: String,
+    /// The base URL people reach this server at, for links in emails and pages.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -57,6 +66,9 @@ impl Default for Settings {
             catalog: domain::catalog::ProductCatalog::defaults(),
             eligibility: std::sync::Arc::new(domain::eligibility::RuleBook::defaults()),
             sms_webhook_url: None,
+            smtp_url: None,
+            mail_from: "hemaflow <no-reply@localhost>".into(),
+            public_url: "http://localhost:8080".into(),
         }
     }
 }

@@ -447,7 +447,7 @@ impl App {
         if !["email", "sms", "phone"].contains(&channel) {
             e.0.push(FieldError::new("channel", format!("'{channel}' is not a campaign channel; use email, sms or phone")));
         }
-        let allowed: Vec<&str> = MERGE_FIELDS.iter().copied().filter(|f| *f != "booking_url" || self.booking_links_available()).collect();
+        let allowed = MERGE_FIELDS;
         if input.body.trim().is_empty() {
             e.0.push(FieldError::new("body", "write the message (for phone: the caller's script)"));
         } else {
@@ -541,26 +541,24 @@ impl App {
         .await?;
         tx.commit().await?;
         if channel != "phone" {
-            self.deliver(actor, &campaign, &pool, outbox).await?;
+            self.deliver_campaign(actor, &campaign, &pool, outbox).await?;
         }
         self.campaign_view(actor, campaign.id).await
     }
 
     /// Sends each queued message and records what became of it.
-    async fn deliver(&self, actor: &Actor, campaign: &CampaignRow, pool: &Pool, outbox: Vec<(ContactRow, usize, Option<String>)>) -> Result<()> {
+    async fn deliver_campaign(&self, actor: &Actor, campaign: &CampaignRow, pool: &Pool, outbox: Vec<(ContactRow, usize, Option<String>)>) -> Result<()> {
         let mut results = Vec::with_capacity(outbox.len());
         for (contact, i, token) in outbox {
             let r = &pool.rows[i];
             let unsubscribe_url = token.as_deref().map(|t| self.unsubscribe_url(t)).unwrap_or_default();
             let group = group_label(&r.abo, &r.rhd);
-            let booking_url = self.booking_url_for(r.id).await;
             let values = [
                 ("first_name", r.first_name.as_str()),
                 ("last_name", r.last_name.as_str()),
                 ("donor_number", r.donor_number.as_str()),
                 ("blood_group", group.as_str()),
                 ("unsubscribe_url", unsubscribe_url.as_str()),
-                ("booking_url", booking_url.as_deref().unwrap_or("")),
             ];
             let text = fill_template(&campaign.body, &values);
             let outcome = match campaign.channel.as_str() {
@@ -960,25 +958,31 @@ fn view_of(
     )
 }
 
-// Email and booking links: the mail module and appointments plug in here.
+// Campaign email goes through the mail module (every attempt is in `sent_emails`).
 impl App {
     fn mail_available(&self) -> bool {
-        false
-    }
-
-    fn booking_links_available(&self) -> bool {
-        false
-    }
-
-    async fn booking_url_for(&self, _donor: Uuid) -> Option<String> {
-        None
+        self.settings.smtp_url.is_some()
     }
 
     fn unsubscribe_url(&self, token: &str) -> String {
-        format!("/unsubscribe/{token}")
+        self.public_link(&format!("/unsubscribe/{token}"))
     }
 
-    async fn send_campaign_email(&self, _contact: &ContactRow, _subject: &str, _text: &str, _unsubscribe_url: &str, _campaign: Uuid) -> Delivery {
-        Delivery::Failed("email is not configured".into())
+    async fn send_campaign_email(&self, contact: &ContactRow, subject: &str, text: &str, unsubscribe_url: &str, campaign: Uuid) -> Delivery {
+        let email = crate::mail::OutgoingEmail {
+            to: contact.address.clone(),
+            subject: subject.to_string(),
+            text: text.to_string(),
+            html: None,
+            list_unsubscribe: Some(unsubscribe_url.to_string()),
+            kind: "campaign".into(),
+            related: Some(format!("campaign {campaign} contact {}", contact.id)),
+        };
+        match self.send_email(&email).await {
+            Ok(sent) if sent.status == crate::mail::EmailStatus::Sent => Delivery::Sent,
+            // Refused by the receiving server at send time: a bounce.
+            Ok(sent) => Delivery::Bounced(sent.error.unwrap_or_else(|| "refused by the mail server".into())),
+            Err(e) => Delivery::Failed(e.to_string()),
+        }
     }
 }

@@ -161,6 +161,37 @@ struct ServeArgs {
     sms_webhook_url: Option<String>,
     #[command(flatten)]
     facility: FacilityArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+}
+
+/// Outgoing email (booking confirmations, reminders, campaigns).
+#[derive(clap::Args, Debug, Clone)]
+struct MailArgs {
+    /// SMTP server for outgoing email: smtp://HOST:PORT (plain), smtp://HOST?tls=required
+    /// (STARTTLS) or smtps://HOST (TLS), optionally with USER:PASSWORD@. No email without it.
+    #[arg(long, env = "HEMAFLOW_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender of hemaflow's emails.
+    #[arg(long, env = "HEMAFLOW_MAIL_FROM", default_value = "hemaflow <no-reply@localhost>")]
+    mail_from: String,
+    /// Base URL people reach this server at, for links in emails and public pages.
+    #[arg(long, env = "HEMAFLOW_PUBLIC_URL", default_value = "http://localhost:8080")]
+    public_url: String,
+}
+
+impl MailArgs {
+    fn settings(&self, base: Settings) -> anyhow::Result<Settings> {
+        if let Some(url) = &self.smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                bail!("--smtp-url must start with smtp:// or smtps://");
+            }
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            bail!("--public-url must start with http:// or https://");
+        }
+        Ok(Settings { smtp_url: self.smtp_url.clone(), mail_from: self.mail_from.clone(), public_url: self.public_url.clone(), ..base })
+    }
 }
 
 /// Who this establishment is on its labels.
@@ -381,6 +412,7 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             sms_webhook_url: args.sms_webhook_url.clone(),
             ..Settings::default()
         })?;
+    let settings = args.mail.settings(settings)?;
     let app = App::new(store, settings);
     if args.demo {
         match generate_demo(&app, &args.demo_args).await {

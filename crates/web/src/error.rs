@@ -15,6 +15,8 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Gone(_) => StatusCode::GONE,
+        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -69,6 +71,8 @@ fn slug(e: &AppError) -> &'static str {
         AppError::NotFound(_) => "not-found",
         AppError::Invalid(_) => "validation",
         AppError::Conflict(_) => "conflict",
+        AppError::Gone(_) => "gone",
+        AppError::Unavailable(_) => "unavailable",
         AppError::LockedOut { .. } => "locked-out",
         AppError::Store(_) => "internal",
     }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use app::users::NewUserInput;
 use app::{Actor, App};
 use domain::{HospitalInput, Role, SiteInput};
@@ -40,11 +42,14 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |_| {}).await
 }
 
-/// `spawn_app` with settings changed first (e.g. an SMS webhook).
-pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut app::Settings)) -> Option<TestApp> {
+/// `spawn_app` with settings adjusted first (e.g. `s.smtp_url = Some(sink.url.clone())`).
+/// `public_url` is the test server's own address.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut app::Settings)) -> Option<TestApp> {
     let db = store::test_support::fresh(backend).await?;
-    let mut settings = app::Settings { fin: Some("A9998".into()), ..Default::default() };
-    change(&mut settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let mut settings = app::Settings { fin: Some("A9998".into()), public_url: addr.clone(), ..Default::default() };
+    adjust(&mut settings);
     let app = App::new(db.store.clone(), settings);
     let op = Actor::operator();
     let site = app
@@ -85,8 +90,6 @@ pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut app::Sett
     }
     let (token, admin_token) = app.create_api_token(&op, "admin", "tests", None).await.unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let state = web::AppState::new(app.clone(), false);
     tokio::spawn(web::serve(listener, state, async move {

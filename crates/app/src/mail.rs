@@ -1,0 +1,181 @@
+//! Outgoing email through the centre's SMTP server. Every attempt, delivered or not,
+//! is recorded in `sent_emails`, so "was the donor told?" has an answer.
+
+use crate::{App, AppError, Result};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::Serialize;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// One email to one person.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OutgoingEmail {
+    pub to: String,
+    pub subject: String,
+    /// The plain-text body (always sent).
+    pub text: String,
+    /// An HTML alternative, when there is one.
+    pub html: Option<String>,
+    /// An unsubscribe URL for the `List-Unsubscribe` header (RFC 2369); with it the
+    /// one-click header of RFC 8058 is sent too, so the URL must accept a POST.
+    pub list_unsubscribe: Option<String>,
+    /// What the email is, e.g. `appointment.confirmation`.
+    pub kind: String,
+    /// What it is about, e.g. an appointment id or a campaign contact id.
+    pub related: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailStatus {
+    Sent,
+    /// Not accepted: the recipient was refused (a bounce) or the address is unusable.
+    Failed,
+}
+
+impl EmailStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailStatus::Sent => "sent",
+            EmailStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The recorded outcome of one attempt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SentEmail {
+    pub id: Uuid,
+    pub status: EmailStatus,
+    pub error: Option<String>,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Why an attempt did not deliver: refused for this message (recorded as failed and
+/// returned), or the mail service itself is not there (an error for the caller).
+enum Failure {
+    Refused(String),
+    Unavailable(String),
+}
+
+impl App {
+    /// A link into this server for people outside it (emails, public pages).
+    pub fn public_link(&self, path: &str) -> String {
+        format!("{}{}", self.settings.public_url.trim_end_matches('/'), path)
+    }
+
+    /// Sends one email through the configured SMTP server and records the attempt.
+    ///
+    /// A recipient the server refuses (a 5xx answer) or an unusable address is a
+    /// delivery failure like a bounce: recorded and returned as `Failed`. No server
+    /// configured, or one that cannot be reached or answers "try later", is an
+    /// [`AppError::Unavailable`] (also recorded).
+    pub async fn send_email(&self, email: &OutgoingEmail) -> Result<SentEmail> {
+        let outcome = self.deliver(email).await;
+        let (status, error) = match &outcome {
+            Ok(()) => (EmailStatus::Sent, None),
+            Err(Failure::Refused(e)) | Err(Failure::Unavailable(e)) => (EmailStatus::Failed, Some(e.clone())),
+        };
+        let row = store::SentEmailRow {
+            id: Uuid::now_v7(),
+            to_address: email.to.clone(),
+            subject: email.subject.clone(),
+            kind: email.kind.clone(),
+            related: email.related.clone(),
+            status: status.as_str().into(),
+            error: error.clone(),
+            sent_at: store::now(),
+        };
+        self.store.record_sent_email(&row).await?;
+        match outcome {
+            Err(Failure::Unavailable(e)) => Err(AppError::Unavailable(e)),
+            _ => Ok(SentEmail { id: row.id, status, error }),
+        }
+    }
+
+    async fn deliver(&self, email: &OutgoingEmail) -> std::result::Result<(), Failure> {
+        let Some(url) = &self.settings.smtp_url else {
+            return Err(Failure::Unavailable("email is not configured: start hemaflow with --smtp-url (HEMAFLOW_SMTP_URL)".into()));
+        };
+        let message = self.message(email).map_err(Failure::Refused)?;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| Failure::Unavailable(format!("the SMTP URL is not usable: {e}")))?
+            .timeout(Some(TIMEOUT))
+            .build();
+        match transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(Failure::Refused(format!("the mail server refused the message for {}: {e}", email.to))),
+            Err(e) => {
+                tracing::warn!(to = %email.to, kind = %email.kind, error = %e, "email not sent");
+                Err(Failure::Unavailable(format!("the mail server could not take the message: {e}")))
+            }
+        }
+    }
+
+    fn message(&self, email: &OutgoingEmail) -> std::result::Result<Message, String> {
+        let from: Mailbox =
+            self.settings.mail_from.parse().map_err(|e| format!("the sender address '{}' is not usable: {e}", self.settings.mail_from))?;
+        let to: Mailbox = email.to.trim().parse().map_err(|e| format!("the address '{}' is not usable: {e}", email.to))?;
+        let mut builder = Message::builder().from(from).to(to).subject(email.subject.clone());
+        if let Some(url) = &email.list_unsubscribe {
+            let value = if url.starts_with('<') { url.clone() } else { format!("<{url}>") };
+            builder = builder
+                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), value))
+                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click".into()));
+        }
+        let built = match &email.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(email.text.clone(), html.clone())),
+            None => builder.header(ContentType::TEXT_PLAIN).body(email.text.clone()),
+        };
+        built.map_err(|e| format!("the email could not be built: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Settings;
+
+    async fn app(smtp_url: Option<&str>) -> Option<(App, store::test_support::TestDb)> {
+        let db = store::test_support::fresh(store::Backend::Sqlite).await?;
+        let app = App::new(db.store.clone(), Settings { smtp_url: smtp_url.map(String::from), ..Default::default() });
+        Some((app, db))
+    }
+
+    fn email() -> OutgoingEmail {
+        OutgoingEmail {
+            to: "donor@example.org".into(),
+            subject: "Hello".into(),
+            text: "Body".into(),
+            kind: "test.kind".into(),
+            related: Some("rel-1".into()),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_server_the_attempt_is_refused_clearly_and_recorded() {
+        let (app, _db) = app(None).await.unwrap();
+        let e = app.send_email(&email()).await.unwrap_err();
+        assert!(matches!(e, AppError::Unavailable(ref m) if m.contains("--smtp-url")), "{e:?}");
+        let rows = app.store.sent_emails_about("rel-1").await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].status, "failed");
+        assert_eq!(rows[0].kind, "test.kind");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_unavailable_and_a_bad_address_is_a_failed_send() {
+        // Port 9 on localhost: nothing listens there in the test environment.
+        let (app, _db) = app(Some("smtp://127.0.0.1:9")).await.unwrap();
+        assert!(matches!(app.send_email(&email()).await, Err(AppError::Unavailable(_))));
+        let bad = OutgoingEmail { to: "not an address".into(), ..email() };
+        let sent = app.send_email(&bad).await.unwrap();
+        assert_eq!(sent.status, EmailStatus::Failed);
+        assert!(sent.error.unwrap().contains("not usable"));
+        assert_eq!(app.store.sent_emails_about("rel-1").await.unwrap().len(), 2);
+    }
+}
