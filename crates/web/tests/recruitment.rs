@@ -398,6 +398,107 @@ async fn targets_show_the_gap_biggest_shortfall_first(t: TestApp) {
     assert!(!html.contains("id=\"target-form\""), "quality only looks");
 }
 
+async fn email_campaign(backend: store::Backend) {
+    let Some(sink) = common::smtp::SmtpSink::start() else { return };
+    let Some(t) = common::spawn_app_with(backend, |s| s.smtp_url = Some(sink.url.clone())).await else { return };
+    seed(&t).await;
+    let op = app::Actor::operator();
+    let today = Utc::now().date_naive();
+    let fay = "donor_number,first_name,last_name,birth_date,sex,blood_group,email\nD0000006,Fay,Fox,1992-06-06,F,O-,fay@bounce.test\n";
+    t.app.import_donors(&op, "f.csv", fay.as_bytes(), today, |_, _| {}).await.unwrap();
+    let mut tx = t.app.store.begin_write().await.unwrap();
+    let id = tx.donor_by_number("D0000006").await.unwrap().unwrap().id;
+    tx.set_donor_contact(id, &store::DonorContact { consent_email: true, ..Default::default() }).await.unwrap();
+    tx.commit().await.unwrap();
+    let s = t.login_as("recruiter").await;
+    let q = t.login_as("quality").await;
+    let seg = segment(&s, &t, "Everyone", json!({})).await;
+    let head = t.audit_head().await;
+    let base = json!({"name": "Spring appeal", "segment_id": seg, "channel": "email", "limit": 10, "cost_per_contact": 0.1,
+        "subject": "{{first_name}}, we need {{blood_group}}",
+        "body": "Dear {{first_name}} {{last_name}} ({{donor_number}}),\nplease give again.\nUnsubscribe: {{unsubscribe_url}}\n"});
+    let mut bad = base.clone();
+    bad["subject"] = json!("{{first_name}} {{booking_url}}");
+    let p = problem(post(&s, &t, "/api/v1/campaigns", bad).await).await;
+    assert_eq!((p["status"].as_i64(), p["errors"][0]["field"].as_str()), (Some(422), Some("subject")), "{p}");
+    assert_eq!(t.audit_head().await, head);
+    assert!(sink.messages().is_empty());
+
+    let r = post(&s, &t, "/api/v1/campaigns", base.clone()).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c: Value = r.json().await.unwrap();
+    let cid = c["id"].as_str().unwrap().to_string();
+    let st = &c["stats"];
+    assert_eq!((st["contacted"].as_i64(), st["delivered"].as_i64(), st["bounced"].as_i64()), (Some(3), Some(2), Some(1)), "Ann, Bob; Fay bounced: {st}");
+    let got = sink.wait_for(2, std::time::Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 2);
+    let ann = got.iter().find(|m| m.to == ["ann@example.org"]).expect("Ann got the email");
+    assert_eq!(ann.subject, "Ann, we need O-");
+    assert!(ann.body.starts_with("Dear Ann Ames (D0000001),\nplease give again."), "{:?}", ann.body);
+    let link = common::smtp::link_containing(&ann.body, "/unsubscribe/").expect("unsubscribe link in the text");
+    assert!(link.starts_with(&t.addr), "{link}");
+    assert_eq!(ann.headers["list-unsubscribe"], format!("<{link}>"));
+    let detail: Value = s.client.get(t.url(&format!("/api/v1/campaigns/{cid}"))).send().await.unwrap().json().await.unwrap();
+    let fay = detail["contacts"].as_array().unwrap().iter().find(|x| x["donor_number"] == "D0000006").unwrap().clone();
+    assert_eq!(fay["status"], "bounced");
+    assert!(fay["detail"].as_str().unwrap().contains("550"), "{fay}");
+
+    // The link: GET asks, POST withdraws consent (audited); a made-up token is 404.
+    let anon = common::client();
+    let page = anon.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("action=\"/unsubscribe/"));
+    let consent = |n: &'static str| {
+        let t = &t;
+        async move { t.app.store.pool_donors().await.unwrap().into_iter().find(|d| d.donor_number == n).unwrap().consent_email }
+    };
+    assert!(consent("D0000001").await, "a GET changes nothing");
+    let done = anon.post(&link).send().await.unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(done.text().await.unwrap().contains("id=\"unsubscribed\""));
+    assert!(!consent("D0000001").await);
+    let audit = t.app.store.audit_page(&app::AuditFilter { action: Some("donor.consent_withdrawn".into()), ..Default::default() }, 10, 0).await.unwrap();
+    assert_eq!((audit.records.len(), audit.records[0].entity_id.as_str()), (1, "D0000001"));
+    assert_eq!(anon.post(&link).send().await.unwrap().status(), StatusCode::OK, "twice is harmless");
+    assert_eq!(t.app.store.audit_page(&app::AuditFilter { action: Some("donor.consent_withdrawn".into()), ..Default::default() }, 10, 0).await.unwrap().total, 1);
+    assert_eq!(anon.get(t.url("/unsubscribe/0123abcd")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    // A later bounce reported by the mail system; refusals write nothing.
+    let head = t.audit_head().await;
+    let bounces = format!("/api/v1/campaigns/{cid}/bounces");
+    assert_eq!(post(&s, &t, &bounces, json!({"email": "not-an-address"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(post(&s, &t, &bounces, json!({"email": "eve@example.org"})).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(post(&q, &t, &bounces, json!({"email": "bob@example.org"})).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(t.audit_head().await, head);
+    let r = post(&s, &t, &bounces, json!({"email": "BOB@example.org"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c: Value = s.client.get(t.url(&format!("/api/v1/campaigns/{cid}"))).send().await.unwrap().json().await.unwrap();
+    let st = &c["campaign"]["stats"];
+    assert_eq!((st["delivered"].as_i64(), st["bounced"].as_i64(), st["unsubscribed"].as_i64()), (Some(1), Some(2), Some(1)), "{st}");
+    assert_eq!(st["responses"].as_i64(), Some(1), "the unsubscribe is a response");
+    assert!((st["cost"].as_f64().unwrap() - 0.3).abs() < 1e-9);
+
+    // Contacted today: out of a "not contacted in 10 days" segment; Ann withdrew consent.
+    let v: Value = post(&s, &t, "/api/v1/segments/preview", json!({"filter": {"not_contacted_days": 10}})).await.json().await.unwrap();
+    assert_eq!(numbers(&v, "sample"), ["D0000003", "D0000004", "D0000005"]);
+    let mut again = base.clone();
+    again["name"] = json!("Second appeal");
+    let c: Value = post(&s, &t, "/api/v1/campaigns", again).await.json().await.unwrap();
+    let d: Value = s.client.get(t.url(&format!("/api/v1/campaigns/{}", c["id"].as_str().unwrap()))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(numbers(&d, "contacts"), ["D0000002", "D0000006"], "no email to Ann after she unsubscribed");
+}
+
+mod email_campaign_reaches_the_smtp_server_and_unsubscribe_works {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::email_campaign(store::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::email_campaign(store::Backend::Postgres).await;
+    }
+}
+
 both_backends!(
     segments_select_donors_and_refusals_write_nothing,
     scores_come_from_history_before_as_of,
