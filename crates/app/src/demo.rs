@@ -396,6 +396,7 @@ impl App {
             tx.raise_din_seq(DEMO_FIN, *year as i64, *seq as i64).await?;
         }
         tx.commit().await?;
+        self.demo_recruitment(&actor, opts.as_of).await?;
         Ok(DemoSummary { sites: SITES.len(), hospitals: HOSPITALS.len(), donors: opts.donors, donations, logins })
     }
 }

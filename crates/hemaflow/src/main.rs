@@ -405,13 +405,12 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             facility.facility_name = app::demo::DEMO_FACILITY.to_string();
         }
     }
-    let settings =
-        facility.settings(Settings {
-            session_hours: args.session_hours,
-            lockout_threshold: args.lockout_threshold,
-            sms_webhook_url: args.sms_webhook_url.clone(),
-            ..Settings::default()
-        })?;
+    let settings = facility.settings(Settings {
+        session_hours: args.session_hours,
+        lockout_threshold: args.lockout_threshold,
+        sms_webhook_url: args.sms_webhook_url.clone(),
+        ..Settings::default()
+    })?;
     let settings = args.mail.settings(settings)?;
     let app = App::new(store, settings);
     if args.demo {

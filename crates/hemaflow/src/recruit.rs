@@ -24,7 +24,8 @@ pub enum RecruitCommand {
 pub async fn run(database: &str, cmd: RecruitCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         RecruitCommand::Scores { as_of, time_zone } => {
-            let as_of = chrono::NaiveDate::parse_from_str(as_of.trim(), "%Y-%m-%d").with_context(|| format!("--as-of '{as_of}' is not a date (YYYY-MM-DD)"))?;
+            let as_of = chrono::NaiveDate::parse_from_str(as_of.trim(), "%Y-%m-%d")
+                .with_context(|| format!("--as-of '{as_of}' is not a date (YYYY-MM-DD)"))?;
             let mut settings = Settings::default();
             if let Some(tz) = time_zone {
                 settings.time_zone = domain::TimeZoneName::parse(&tz).map_err(|e| anyhow::anyhow!("--time-zone: {}", e.message))?.tz();

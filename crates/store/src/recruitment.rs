@@ -121,9 +121,9 @@ impl Store {
             .fetch_all(p).await?))
     }
 
-    /// Every donation, oldest first: one query for the whole pool.
+    /// Every donation, in no particular order: one query for the whole pool.
     pub async fn pool_donations(&self) -> Result<Vec<PoolDonation>> {
-        Ok(on_pool!(self, p => sqlx::query_as("SELECT donor_id, procedure, site_id, collected_at FROM donations ORDER BY collected_at")
+        Ok(on_pool!(self, p => sqlx::query_as("SELECT donor_id, procedure, site_id, collected_at FROM donations")
             .fetch_all(p).await?))
     }
 
@@ -303,6 +303,16 @@ impl WriteTx {
             "INSERT INTO recruitment_targets (abo, rhd, procedure, units_per_week, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (abo, rhd, procedure) DO UPDATE SET units_per_week = excluded.units_per_week, updated_at = excluded.updated_at, updated_by = excluded.updated_by")
             .bind(&t.abo).bind(&t.rhd).bind(&t.procedure).bind(t.units_per_week).bind(t.updated_at).bind(&t.updated_by)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+}
+
+impl WriteTx {
+    /// Sets only the consent columns of a donor.
+    pub async fn set_consent(&mut self, donor_id: Uuid, email: bool, sms: bool, phone: bool, post: bool) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE donors SET consent_email = $2, consent_sms = $3, consent_phone = $4, consent_post = $5 WHERE id = $1")
+            .bind(donor_id).bind(email).bind(sms).bind(phone).bind(post)
             .execute(c).await?.rows_affected());
         Ok(())
     }

@@ -7,8 +7,7 @@ use crate::error::ApiError;
 use crate::pages::{error_text, render as render_page, render_status, FieldView, Layout, PageResult};
 use crate::AppState;
 use app::recruitment::{
-    CallOutcomeInput, CampaignDetail, CampaignInput, CampaignView, NeedView, SegmentInput, SegmentPreview, SegmentView, TargetInput,
-    CALL_OUTCOMES,
+    CallOutcomeInput, CampaignDetail, CampaignInput, CampaignView, NeedView, SegmentInput, SegmentPreview, SegmentView, TargetInput, CALL_OUTCOMES,
 };
 use app::AppError;
 use askama::Template;
@@ -91,7 +90,10 @@ pub async fn api_calls_csv(State(s): State<AppState>, p: Principal, Path(id): Pa
     let id = parse_id("campaign", &id)?;
     let csv = s.app.call_list_csv(&p.actor, id).await?;
     Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"calls-{id}.csv\""))],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"calls-{id}.csv\"")),
+        ],
         csv,
     ))
 }
@@ -103,7 +105,12 @@ pub struct BounceBody {
 }
 
 /// `POST /api/v1/campaigns/{id}/bounces` `{email}`: a later bounce reported by the mail system.
-pub async fn api_bounce(State(s): State<AppState>, p: Principal, Path(id): Path<String>, ApiJson(b): ApiJson<BounceBody>) -> ApiResult<impl IntoResponse> {
+pub async fn api_bounce(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<BounceBody>,
+) -> ApiResult<impl IntoResponse> {
     let n = s.app.report_bounce(&p.actor, parse_id("campaign", &id)?, &b.email).await?;
     Ok(Json(serde_json::json!({"bounced": n})))
 }
@@ -203,8 +210,7 @@ async fn recruitment_page(s: &AppState, p: &Principal, form: &TargetForm, error:
         .collect();
     let needs_chart =
         if shortfall.is_empty() { String::new() } else { BarChart { title: "Shortfall, units per week".into(), bars: shortfall }.to_svg() };
-    let units: Vec<Bar> =
-        campaigns.iter().take(12).map(|c| Bar { label: c.name.chars().take(8).collect(), value: c.stats.units }).collect();
+    let units: Vec<Bar> = campaigns.iter().take(12).map(|c| Bar { label: c.name.chars().take(8).collect(), value: c.stats.units }).collect();
     let campaigns_chart = if units.iter().all(|b| b.value == 0) {
         String::new()
     } else {
@@ -446,8 +452,11 @@ async fn campaign_fields(s: &AppState, p: &Principal, f: &CampaignForm) -> Resul
     Ok(vec![
         FieldView::text("name", "Name", &f.name).required(),
         FieldView::text("segment_id", "Segment", &f.segment_id).select(segments),
-        FieldView::text("channel", "Channel", if f.channel.is_empty() { "email" } else { &f.channel })
-            .select(vec![("email".into(), "email".into()), ("sms".into(), "SMS".into()), ("phone".into(), "phone (call list)".into())]),
+        FieldView::text("channel", "Channel", if f.channel.is_empty() { "email" } else { &f.channel }).select(vec![
+            ("email".into(), "email".into()),
+            ("sms".into(), "SMS".into()),
+            ("phone".into(), "phone (call list)".into()),
+        ]),
         FieldView::text("subject", "Email subject", &f.subject),
         FieldView::text("body", "Message (phone: script for the caller)", &f.body)
             .kind("textarea")

@@ -111,7 +111,8 @@ async fn segments_select_donors_and_refusals_write_nothing(t: TestApp) {
     // Quality sees the segment and its donors.
     let got: Value = q.client.get(t.url(&format!("/api/v1/segments/{id}"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(got["preview"]["count"], 2);
-    let r = put(&s, &t, &format!("/api/v1/segments/{id}"), json!({"name": "Lapsed O- by SMS", "filter": {"blood_groups": ["O-"], "consent": "sms"}})).await;
+    let r = put(&s, &t, &format!("/api/v1/segments/{id}"), json!({"name": "Lapsed O- by SMS", "filter": {"blood_groups": ["O-"], "consent": "sms"}}))
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let audit = t.app.store.audit_page(&app::AuditFilter { entity_type: Some("segment".into()), ..Default::default() }, 100, 0).await.unwrap();
     let upd = audit.records.iter().find(|r| r.action == "segment.update").expect("update audited");
@@ -149,9 +150,16 @@ async fn scores_come_from_history_before_as_of(t: TestApp) {
     let donor = t.app.store.donor_by_number("D0000003").await.unwrap().unwrap();
     let mut tx = t.app.store.begin_write().await.unwrap();
     let at = as_of.and_hms_opt(12, 0, 0).unwrap().and_utc();
-    tx.insert_donation(&store::DonationRow { id: uuid::Uuid::now_v7(), donor_id: donor.id, din: None, procedure: "whole_blood".into(), site_id: None, collected_at: at })
-        .await
-        .unwrap();
+    tx.insert_donation(&store::DonationRow {
+        id: uuid::Uuid::now_v7(),
+        donor_id: donor.id,
+        din: None,
+        procedure: "whole_blood".into(),
+        site_id: None,
+        collected_at: at,
+    })
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let again: Value = get(format!("?as_of={as_of}")).await.unwrap().json().await.unwrap();
     assert_eq!(again, v, "no information on or after as_of");
@@ -168,7 +176,8 @@ async fn phone_campaign_gives_a_call_list_and_records_outcomes(t: TestApp) {
     let q = t.login_as("quality").await;
     let head = t.audit_head().await;
     // Refusals first.
-    let base = json!({"name": "Call round", "segment_id": seg, "channel": "phone", "body": "Hello {{first_name}}", "limit": 10, "cost_per_contact": 2.5});
+    let base =
+        json!({"name": "Call round", "segment_id": seg, "channel": "phone", "body": "Hello {{first_name}}", "limit": 10, "cost_per_contact": 2.5});
     let mut bad = base.clone();
     bad["body"] = json!("Hello {{nickname}}");
     let p = problem(post(&s, &t, "/api/v1/campaigns", bad).await).await;
@@ -220,7 +229,10 @@ async fn phone_campaign_gives_a_call_list_and_records_outcomes(t: TestApp) {
 
     // Outcomes: refusals write nothing.
     let head = t.audit_head().await;
-    assert_eq!(post(&s, &t, &format!("/api/v1/contacts/{ann}/outcome"), json!({"outcome": "maybe"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post(&s, &t, &format!("/api/v1/contacts/{ann}/outcome"), json!({"outcome": "maybe"})).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     assert_eq!(post(&q, &t, &format!("/api/v1/contacts/{ann}/outcome"), json!({"outcome": "booked"})).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(t.audit_head().await, head);
     // The call-outcome screen (a page form) and the API.
@@ -257,7 +269,8 @@ async fn phone_campaign_gives_a_call_list_and_records_outcomes(t: TestApp) {
     assert_eq!(st["cost_per_unit"].as_f64(), Some(2.5));
     let csv = s.client.get(t.url(&format!("/api/v1/campaigns/{id}/calls.csv"))).send().await.unwrap().text().await.unwrap();
     assert!(csv.lines().any(|l| l.contains("D0000001") && l.ends_with(",called,booked")), "{csv}");
-    let audit = t.app.store.audit_page(&app::AuditFilter { action: Some("campaign.call_outcome".into()), ..Default::default() }, 100, 0).await.unwrap();
+    let audit =
+        t.app.store.audit_page(&app::AuditFilter { action: Some("campaign.call_outcome".into()), ..Default::default() }, 100, 0).await.unwrap();
     assert_eq!(audit.records.len(), 2);
 
     // The dashboard pages.
@@ -306,7 +319,10 @@ async fn sms_campaign(backend: store::Backend) {
     let mut posts = got.lock().unwrap().clone();
     posts.sort_by_key(|p| p["donor_number"].as_str().unwrap().to_string());
     assert_eq!(posts.len(), 2, "only Ann and Dee consented to SMS: {posts:?}");
-    assert_eq!(posts[0], json!({"to": "+1 217-555-0001", "text": "Hi Ann, O- donors needed (D0000001)", "campaign": c["id"], "donor_number": "D0000001"}));
+    assert_eq!(
+        posts[0],
+        json!({"to": "+1 217-555-0001", "text": "Hi Ann, O- donors needed (D0000001)", "campaign": c["id"], "donor_number": "D0000001"})
+    );
     assert_eq!(posts[1]["to"], "+1 217-555-0004");
     let st = &c["stats"];
     assert_eq!((st["contacted"].as_i64(), st["delivered"].as_i64(), st["bounced"].as_i64()), (Some(2), Some(1), Some(1)), "{st}");
@@ -343,7 +359,8 @@ async fn sms_is_refused_when_no_webhook_is_configured(t: TestApp) {
     let s = t.login_as("recruiter").await;
     let seg = segment(&s, &t, "Everyone", json!({})).await;
     let head = t.audit_head().await;
-    let p = problem(post(&s, &t, "/api/v1/campaigns", json!({"name": "x", "segment_id": seg, "channel": "sms", "body": "hi", "limit": 5})).await).await;
+    let p =
+        problem(post(&s, &t, "/api/v1/campaigns", json!({"name": "x", "segment_id": seg, "channel": "sms", "body": "hi", "limit": 5})).await).await;
     assert_eq!(p["status"], 422);
     assert!(p.to_string().contains("sms-webhook-url"), "{p}");
     assert_eq!(t.audit_head().await, head);
@@ -429,7 +446,11 @@ async fn email_campaign(backend: store::Backend) {
     let c: Value = r.json().await.unwrap();
     let cid = c["id"].as_str().unwrap().to_string();
     let st = &c["stats"];
-    assert_eq!((st["contacted"].as_i64(), st["delivered"].as_i64(), st["bounced"].as_i64()), (Some(3), Some(2), Some(1)), "Ann, Bob; Fay bounced: {st}");
+    assert_eq!(
+        (st["contacted"].as_i64(), st["delivered"].as_i64(), st["bounced"].as_i64()),
+        (Some(3), Some(2), Some(1)),
+        "Ann, Bob; Fay bounced: {st}"
+    );
     let got = sink.wait_for(2, std::time::Duration::from_secs(10)).await;
     assert_eq!(got.len(), 2);
     let ann = got.iter().find(|m| m.to == ["ann@example.org"]).expect("Ann got the email");
@@ -457,10 +478,19 @@ async fn email_campaign(backend: store::Backend) {
     assert_eq!(done.status(), StatusCode::OK);
     assert!(done.text().await.unwrap().contains("id=\"unsubscribed\""));
     assert!(!consent("D0000001").await);
-    let audit = t.app.store.audit_page(&app::AuditFilter { action: Some("donor.consent_withdrawn".into()), ..Default::default() }, 10, 0).await.unwrap();
+    let audit =
+        t.app.store.audit_page(&app::AuditFilter { action: Some("donor.consent_withdrawn".into()), ..Default::default() }, 10, 0).await.unwrap();
     assert_eq!((audit.records.len(), audit.records[0].entity_id.as_str()), (1, "D0000001"));
     assert_eq!(anon.post(&link).send().await.unwrap().status(), StatusCode::OK, "twice is harmless");
-    assert_eq!(t.app.store.audit_page(&app::AuditFilter { action: Some("donor.consent_withdrawn".into()), ..Default::default() }, 10, 0).await.unwrap().total, 1);
+    assert_eq!(
+        t.app
+            .store
+            .audit_page(&app::AuditFilter { action: Some("donor.consent_withdrawn".into()), ..Default::default() }, 10, 0)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
     assert_eq!(anon.get(t.url("/unsubscribe/0123abcd")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 
     // A later bounce reported by the mail system; refusals write nothing.

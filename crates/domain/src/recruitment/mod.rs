@@ -64,17 +64,17 @@ impl SegmentFilter {
 
     pub fn check(&self) -> Result<CheckedFilter, FieldErrors> {
         let mut e = FieldErrors::default();
-        let blood_groups = self
-            .blood_groups
-            .iter()
-            .filter_map(|g| e.take(BloodGroup::parse(g).map_err(|x| FieldError::new("blood_groups", x.message))))
-            .collect();
+        let blood_groups =
+            self.blood_groups.iter().filter_map(|g| e.take(BloodGroup::parse(g).map_err(|x| FieldError::new("blood_groups", x.message)))).collect();
         let eligible_for = match &self.eligible_for {
             Some(p) => {
                 let proc_ = e.take(DonationProcedure::parse(p).map_err(|x| FieldError::new("eligible_for", x.message)));
                 let on = match self.eligible_on.as_deref().filter(|s| !s.trim().is_empty()) {
                     Some(s) => e
-                        .take(NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FieldError::new("eligible_on", format!("'{s}' is not a date (YYYY-MM-DD)"))))
+                        .take(
+                            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                                .map_err(|_| FieldError::new("eligible_on", format!("'{s}' is not a date (YYYY-MM-DD)"))),
+                        )
                         .map(Some),
                     None => Some(None),
                 };

@@ -282,7 +282,12 @@ mod tests {
             birth_date: day("1990-01-01"),
             female: true,
             donations: vec![(day("2024-12-10"), false), (day("2025-12-01"), true), (day("2026-01-01"), false)],
-            deferrals: vec![DeferralSpan { entered_on: day("2025-12-01"), starts_on: day("2025-12-01"), until: Some(day("2026-01-15")), reentered_on: None }],
+            deferrals: vec![DeferralSpan {
+                entered_on: day("2025-12-01"),
+                starts_on: day("2025-12-01"),
+                until: Some(day("2026-01-15")),
+                reentered_on: None,
+            }],
         };
         let f = features(&d, day("2026-01-01"));
         assert_eq!(f[0], 32f64.ln(), "last donation 2025-12-01, 31 days before: ln(1 + 31)");

@@ -258,9 +258,10 @@ fn panel(role: Role) -> RolePanel {
             "Manage users, roles, API tokens, sites and hospital accounts.",
             vec![("Users and tokens", "/admin/users"), ("Sites", "/sites"), ("Hospitals", "/hospitals")],
         ),
-        Role::Recruiter => {
-            ("The donor pool by blood group, collection needs, segments and campaigns.", vec![("Recruitment", "/recruitment"), ("Sites and drives", "/sites")])
-        }
+        Role::Recruiter => (
+            "The donor pool by blood group, collection needs, segments and campaigns.",
+            vec![("Recruitment", "/recruitment"), ("Sites and drives", "/sites")],
+        ),
         Role::Collector => {
             ("Collection sites and drives; donor registration and screening arrive with the donor module.", vec![("Sites and drives", "/sites")])
         }
