@@ -53,8 +53,15 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     let o = app.overview(&Actor::operator()).await.unwrap();
     assert_eq!(o.donors, 60);
     assert_eq!(o.donations as u64, s.donations);
-    // sites + hospitals + users + donors + donations, each with its own audit record
-    assert_eq!(o.audit_records as u64, 7 + 20 + 9 + 60 + s.donations);
+    // sites + hospitals + users + donors + donations, each with its own audit record,
+    // and the demo recruitment (targets, segments, campaigns, call outcomes)
+    let mut recruitment = 0;
+    for entity_type in ["recruitment_target", "segment", "campaign", "campaign_contact"] {
+        let f = app::AuditFilter { entity_type: Some(entity_type.into()), ..Default::default() };
+        recruitment += app.store.audit_page(&f, 1, 0).await.unwrap().total as u64;
+    }
+    assert!(recruitment >= 11 + 3 + 2, "targets, segments, past campaigns: {recruitment}");
+    assert_eq!(o.audit_records as u64, 7 + 20 + 9 + 60 + s.donations + recruitment);
     assert_eq!(app.verify_audit().await.unwrap(), Ok(o.audit_records));
     for l in &s.logins {
         app.login(&l.username, &l.password).await.unwrap();
