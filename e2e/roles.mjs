@@ -34,9 +34,9 @@ const SCREENSHOT_DIR = path.join(process.cwd(), 'target', 'screenshots');
 // Demo roles in the order they must run (admin first: quality's audit check
 // looks for admin's login records).
 const EXPECTED_NAV = {
-  admin: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'dins', 'labels', 'audit', 'users'],
-  recruiter: ['dashboard', 'donors', 'recruitment', 'sites'],
-  collector: ['dashboard', 'donors', 'sites', 'dins'],
+  admin: ['dashboard', 'donors', 'recruitment', 'appointments', 'sites', 'hospitals', 'dins', 'labels', 'audit', 'users'],
+  recruiter: ['dashboard', 'donors', 'recruitment', 'appointments', 'sites'],
+  collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins'],
   lab: ['dashboard', 'donors', 'sites', 'dins', 'labels'],
   distribution: ['dashboard', 'sites', 'hospitals'],
   apheresis: ['dashboard', 'sites', 'hospitals'],

@@ -2,6 +2,7 @@
 //! the domain rules and writes the state change together with its audit record in
 //! one store transaction. Nothing here knows about HTTP or the command line.
 
+pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod collection;
@@ -53,6 +54,8 @@ pub struct Settings {
     pub mail_from: String,
     /// The base URL people reach this server at, for links in emails and pages.
     pub public_url: String,
+    /// Days a donor's personal booking link stays valid.
+    pub booking_link_days: i64,
 }
 
 impl Default for Settings {
@@ -69,6 +72,7 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: "hemaflow <no-reply@localhost>".into(),
             public_url: "http://localhost:8080".into(),
+            booking_link_days: 14,
         }
     }
 }

@@ -454,6 +454,10 @@ impl App {
             e.0.push(FieldError::new("channel", format!("'{channel}' is not a campaign channel; use email, sms or phone")));
         }
         let allowed = MERGE_FIELDS;
+        let mentions_booking = input.body.contains("booking_url") || input.subject.contains("booking_url");
+        if mentions_booking && !actor.can(Permission::BookAppointments) {
+            e.0.push(FieldError::new("body", "{{booking_url}} needs the right to book appointments"));
+        }
         if input.body.trim().is_empty() {
             e.0.push(FieldError::new("body", "write the message (for phone: the caller's script)"));
         } else {
@@ -561,16 +565,31 @@ impl App {
         outbox: Vec<(ContactRow, usize, Option<String>)>,
     ) -> Result<()> {
         let mut results = Vec::with_capacity(outbox.len());
+        let uses_booking_url = [&campaign.subject, &campaign.body]
+            .iter()
+            .any(|t| template_fields("body", t, &MERGE_FIELDS).is_ok_and(|f| f.iter().any(|x| x == "booking_url")));
         for (contact, i, token) in outbox {
             let r = &pool.rows[i];
             let unsubscribe_url = token.as_deref().map(|t| self.unsubscribe_url(t)).unwrap_or_default();
             let group = group_label(&r.abo, &r.rhd);
+            let booking_url = if uses_booking_url {
+                match self.create_booking_link(actor, &r.donor_number, &crate::appointments::BookingLinkInput { valid_days: None }).await {
+                    Ok(link) => link.url,
+                    Err(e) => {
+                        results.push((contact.id, Delivery::Failed(format!("no booking link: {e}"))));
+                        continue;
+                    }
+                }
+            } else {
+                String::new()
+            };
             let values = [
                 ("first_name", r.first_name.as_str()),
                 ("last_name", r.last_name.as_str()),
                 ("donor_number", r.donor_number.as_str()),
                 ("blood_group", group.as_str()),
                 ("unsubscribe_url", unsubscribe_url.as_str()),
+                ("booking_url", booking_url.as_str()),
             ];
             let text = fill_template(&campaign.body, &values);
             let outcome = match campaign.channel.as_str() {
@@ -634,11 +653,12 @@ impl App {
         let contacts = self.store.campaign_contacts(None).await?;
         let outcomes = self.store.call_outcomes(None).await?;
         let donations = self.store.donations_after_contacts(None).await?;
+        let bookings = self.store.bookings_after_contacts(None).await?;
         Ok(campaigns
             .iter()
             .map(|c| {
                 let mine: Vec<&ContactListRow> = contacts.iter().filter(|x| x.contact.campaign_id == c.id).collect();
-                view_of(c, &segments, &mine, &outcomes, &donations).0
+                view_of(c, &segments, &mine, &outcomes, &donations, &bookings).0
             })
             .collect())
     }
@@ -654,8 +674,9 @@ impl App {
         let contacts = self.store.campaign_contacts(Some(id)).await?;
         let outcomes = self.store.call_outcomes(Some(id)).await?;
         let donations = self.store.donations_after_contacts(Some(id)).await?;
+        let bookings = self.store.bookings_after_contacts(Some(id)).await?;
         let refs: Vec<&ContactListRow> = contacts.iter().collect();
-        let (campaign, contacts) = view_of(&c, &segments, &refs, &outcomes, &donations);
+        let (campaign, contacts) = view_of(&c, &segments, &refs, &outcomes, &donations, &bookings);
         Ok(CampaignDetail { campaign, contacts })
     }
 
@@ -877,6 +898,7 @@ fn view_of(
     contacts: &[&ContactListRow],
     outcomes: &[CallOutcomeRow],
     donations: &[(Uuid, DateTime<Utc>, String)],
+    appointments: &[(Uuid, DateTime<Utc>)],
 ) -> (CampaignView, Vec<ContactView>) {
     let mut views = Vec::with_capacity(contacts.len());
     let (mut contacted, mut delivered, mut bounced, mut failed, mut responses, mut bookings, mut unsubscribed, mut donated, mut units) =
@@ -910,7 +932,9 @@ fn view_of(
             }
             _ => {}
         }
-        let booked = mine.iter().any(|o| o.outcome == "booked");
+        let within = |at: &DateTime<Utc>| k.contacted_at.is_some_and(|c| *at > c && *at <= c + Duration::days(ATTRIBUTION_DAYS));
+        // Booked on the phone, or an appointment booked (by staff or the donor's link) after the contact.
+        let booked = mine.iter().any(|o| o.outcome == "booked") || appointments.iter().any(|(id, at)| *id == k.id && within(at));
         let answered = mine.iter().any(|o| matches!(o.outcome.as_str(), "reached" | "booked" | "declined"));
         if booked {
             bookings += 1;

@@ -54,6 +54,9 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     assert_eq!(o.donors, 60);
     assert_eq!(o.donations as u64, s.donations);
     // sites + hospitals + users + donors + donations, each with its own audit record,
+    // and the appointments part: 2 schedules, 5 drives and the bookings
+    let booked = app.store.count_appointments().await.unwrap() as u64;
+    assert!(booked > 0, "the demo books appointments");
     // and the demo recruitment (targets, segments, campaigns, call outcomes)
     let mut recruitment = 0;
     for entity_type in ["recruitment_target", "segment", "campaign", "campaign_contact"] {
@@ -61,7 +64,7 @@ async fn demo_centre_is_complete_and_audited(app: App) {
         recruitment += app.store.audit_page(&f, 1, 0).await.unwrap().total as u64;
     }
     assert!(recruitment >= 11 + 3 + 2, "targets, segments, past campaigns: {recruitment}");
-    assert_eq!(o.audit_records as u64, 7 + 20 + 9 + 60 + s.donations + recruitment);
+    assert_eq!(o.audit_records as u64, 7 + 20 + 9 + 60 + s.donations + 2 + 5 + booked + recruitment);
     assert_eq!(app.verify_audit().await.unwrap(), Ok(o.audit_records));
     for l in &s.logins {
         app.login(&l.username, &l.password).await.unwrap();

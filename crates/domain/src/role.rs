@@ -56,6 +56,10 @@ pub enum Permission {
     ViewRecruitment,
     /// Create and edit segments, campaigns and collection targets; record call outcomes.
     ManageRecruitment,
+    /// Set opening hours, capacity and mobile drive sessions of sites.
+    ManageSchedules,
+    /// Book, cancel and record attendance of donor appointments; send booking links.
+    BookAppointments,
 }
 
 impl Role {
@@ -112,9 +116,13 @@ impl Role {
                 RegisterDonors,
                 ViewRecruitment,
                 ManageRecruitment,
+                ManageSchedules,
+                BookAppointments,
             ],
-            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors, ViewRecruitment, ManageRecruitment],
-            Role::Collector => &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors, RegisterDonors],
+            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors, BookAppointments, ViewRecruitment, ManageRecruitment],
+            Role::Collector => {
+                &[ViewSites, AssignDins, EvaluateEligibility, ViewDonors, DeferDonors, RegisterDonors, ManageSchedules, BookAppointments]
+            }
             Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],

@@ -65,6 +65,21 @@ enum Command {
     /// Recruitment: return propensity scores.
     #[command(subcommand)]
     Recruit(recruit::RecruitCommand),
+    /// Donor appointments.
+    #[command(subcommand)]
+    Appointments(AppointmentsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AppointmentsCommand {
+    /// Email a reminder for each of tomorrow's appointments that has not had one
+    /// (donors with email consent only; safe to run as often as you like).
+    Remind {
+        #[command(flatten)]
+        facility: FacilityArgs,
+        #[command(flatten)]
+        mail: MailArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -163,6 +178,9 @@ struct ServeArgs {
     facility: FacilityArgs,
     #[command(flatten)]
     mail: MailArgs,
+    /// Send appointment reminders every hour while serving (needs --smtp-url).
+    #[arg(long, env = "HEMAFLOW_SEND_REMINDERS")]
+    send_reminders: bool,
 }
 
 /// Outgoing email (booking confirmations, reminders, campaigns).
@@ -178,6 +196,9 @@ struct MailArgs {
     /// Base URL people reach this server at, for links in emails and public pages.
     #[arg(long, env = "HEMAFLOW_PUBLIC_URL", default_value = "http://localhost:8080")]
     public_url: String,
+    /// Days a donor's personal booking link stays valid.
+    #[arg(long, env = "HEMAFLOW_BOOKING_LINK_DAYS", default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=90))]
+    booking_link_days: i64,
 }
 
 impl MailArgs {
@@ -190,7 +211,13 @@ impl MailArgs {
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
             bail!("--public-url must start with http:// or https://");
         }
-        Ok(Settings { smtp_url: self.smtp_url.clone(), mail_from: self.mail_from.clone(), public_url: self.public_url.clone(), ..base })
+        Ok(Settings {
+            smtp_url: self.smtp_url.clone(),
+            mail_from: self.mail_from.clone(),
+            public_url: self.public_url.clone(),
+            booking_link_days: self.booking_link_days,
+            ..base
+        })
     }
 }
 
@@ -359,6 +386,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Din(cmd) => din(&cli.database, cmd).await?,
         Command::Import(cmd) => return import(&cli.database, cmd).await,
         Command::Recruit(cmd) => return recruit::run(&cli.database, cmd).await,
+        Command::Appointments(AppointmentsCommand::Remind { facility, mail }) => {
+            let settings = mail.settings(facility.settings(Settings::default())?)?;
+            if settings.smtp_url.is_none() {
+                bail!("reminders need an SMTP server: give --smtp-url (or HEMAFLOW_SMTP_URL)");
+            }
+            let app = App::new(open(&cli.database).await?, settings);
+            let r = app.send_reminders().await?;
+            println!("reminders: {} sent, {} failed, {} skipped (no email or no consent)", r.sent, r.failed, r.skipped);
+            if r.failed > 0 {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::Audit(AuditCommand::Verify) => {
             let app = App::new(open(&cli.database).await?, Settings::default());
             match app.verify_audit().await? {
@@ -422,6 +461,22 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             }
             Err(e) => return Err(e),
         }
+    }
+    if args.send_reminders {
+        if app.settings.smtp_url.is_none() {
+            bail!("--send-reminders needs --smtp-url");
+        }
+        let reminders = app.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                match reminders.send_reminders().await {
+                    Ok(r) => tracing::info!(sent = r.sent, failed = r.failed, skipped = r.skipped, "appointment reminders"),
+                    Err(e) => tracing::warn!(error = %e, "appointment reminders failed"),
+                }
+            }
+        });
     }
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;

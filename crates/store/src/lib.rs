@@ -5,6 +5,7 @@
 //! Writes happen only inside a [`WriteTx`], so a use case can write its state change
 //! and its audit record together or not at all. This crate holds no business rules.
 
+mod appointments;
 mod audit;
 mod dins;
 mod donors;
@@ -15,6 +16,7 @@ mod reference;
 pub mod test_support;
 mod users;
 
+pub use appointments::{AppointmentRow, BookingLinkRow, DriveRow, ScheduleRow};
 pub use audit::{AuditFilter, AuditPage};
 pub use dins::{DinAssignment, DinLabelSet};
 pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, DonorStats};

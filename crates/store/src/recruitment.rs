@@ -185,6 +185,14 @@ impl Store {
             .bind(campaign.is_none()).bind(campaign.unwrap_or_default()).fetch_all(p).await?))
     }
 
+    /// (contact, booked at) of each appointment (not cancelled) a contacted donor booked after the contact.
+    pub async fn bookings_after_contacts(&self, campaign: Option<Uuid>) -> Result<Vec<(Uuid, DateTime<Utc>)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT c.id, a.booked_at FROM campaign_contacts c JOIN appointments a ON a.donor_id = c.donor_id \
+             WHERE c.contacted_at IS NOT NULL AND a.booked_at > c.contacted_at AND a.status <> 'cancelled' AND ($1 OR c.campaign_id = $2)")
+            .bind(campaign.is_none()).bind(campaign.unwrap_or_default()).fetch_all(p).await?))
+    }
+
     pub async fn contact_by_unsubscribe_hash(&self, hash: &str) -> Result<Option<ContactRow>> {
         let sql = format!("SELECT {CONTACT_COLUMNS} FROM campaign_contacts c WHERE c.unsubscribe_hash = $1");
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(hash).fetch_optional(p).await?))

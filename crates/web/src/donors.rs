@@ -73,6 +73,7 @@ pub struct DonorPage {
     pub can_reenter: bool,
     pub fields: Vec<FieldView>,
     pub error: Option<String>,
+    pub appointments: crate::appointments::DonorAppointments,
 }
 
 fn deferral_fields(f: &DeferralForm) -> Vec<FieldView> {
@@ -96,6 +97,7 @@ async fn donor_page(s: &AppState, p: &Principal, number: &str, form: &DeferralFo
         can_reenter: p.actor.can(domain::Permission::ReenterDonors),
         fields,
         error,
+        appointments: crate::appointments::donor_appointments(s, p, number).await?,
     })
 }
 

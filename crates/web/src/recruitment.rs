@@ -461,7 +461,7 @@ async fn campaign_fields(s: &AppState, p: &Principal, f: &CampaignForm) -> Resul
         FieldView::text("body", "Message (phone: script for the caller)", &f.body)
             .kind("textarea")
             .required()
-            .help("Merge fields: {{first_name}} {{last_name}} {{donor_number}} {{blood_group}} {{unsubscribe_url}}"),
+            .help("Merge fields: {{first_name}} {{last_name}} {{donor_number}} {{blood_group}} {{unsubscribe_url}} {{booking_url}}"),
         FieldView::text("limit", "Contact at most (best scores first)", if f.limit.is_empty() { "100" } else { &f.limit }).kind("number").required(),
         FieldView::text("cost_per_contact", "Cost per contact", if f.cost_per_contact.is_empty() { "0" } else { &f.cost_per_contact }),
     ])

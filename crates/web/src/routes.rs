@@ -2,7 +2,7 @@
 //! the guard enforces it, the OpenAPI document lists it, and the authorization
 //! matrix test checks it against its own independent expectations.
 
-use crate::{api, assets, donors, labels, pages, recruitment as rec, AppState};
+use crate::{api, appointments, assets, donors, labels, pages, recruitment as rec, AppState};
 use app::Actor;
 use axum::http::Method;
 use axum::routing::{get, post, put, MethodRouter};
@@ -160,6 +160,61 @@ pub fn table() -> Vec<Entry> {
         r(Method::GET, "/api/v1/campaigns/{id}/calls.csv", Perm(ViewRecruitment), "Call list of a phone campaign", get(rec::api_calls_csv)),
         r(Method::POST, "/api/v1/campaigns/{id}/bounces", Perm(ManageRecruitment), "Report a bounce after sending", post(rec::api_bounce)),
         r(Method::POST, "/api/v1/contacts/{id}/outcome", Perm(ManageRecruitment), "Record a call outcome", post(rec::api_call_outcome)),
+        r(
+            Method::GET,
+            "/api/v1/sites/{id}/schedule",
+            Perm(ViewSites),
+            "A site's opening hours, capacity and drives",
+            get(appointments::api_schedule),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/sites/{id}/schedule",
+            Perm(ManageSchedules),
+            "Record a new weekly schedule of a fixed site",
+            put(appointments::api_set_schedule),
+        ),
+        r(Method::POST, "/api/v1/sites/{id}/drives", Perm(ManageSchedules), "Plan a mobile drive session", post(appointments::api_add_drive)),
+        r(
+            Method::GET,
+            "/api/v1/appointments",
+            Perm(BookAppointments),
+            "A site's day: slot grid and appointments (?site=&date=)",
+            get(appointments::api_grid),
+        ),
+        r(Method::POST, "/api/v1/appointments", Perm(BookAppointments), "Book a donor into a slot", post(appointments::api_book)),
+        r(Method::POST, "/api/v1/appointments/{id}/cancel", Perm(BookAppointments), "Cancel an appointment", post(appointments::api_cancel)),
+        r(
+            Method::POST,
+            "/api/v1/appointments/{id}/attendance",
+            Perm(BookAppointments),
+            "Record attendance or a no-show",
+            post(appointments::api_attendance),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/donors/{number}/booking-links",
+            Perm(BookAppointments),
+            "Create a personal booking link",
+            post(appointments::api_booking_link),
+        ),
+        r(Method::GET, "/appointments", Perm(BookAppointments), "Appointments: slot grid and booking", get(appointments::page)),
+        r(Method::POST, "/appointments", Perm(BookAppointments), "Book a donor", post(appointments::book)),
+        r(Method::POST, "/appointments/{id}/cancel", Perm(BookAppointments), "Cancel an appointment", post(appointments::cancel)),
+        r(Method::POST, "/appointments/{id}/attendance", Perm(BookAppointments), "Record attendance", post(appointments::attendance)),
+        r(Method::POST, "/appointments/schedule", Perm(ManageSchedules), "Save a site's weekly schedule", post(appointments::set_schedule)),
+        r(Method::POST, "/appointments/drives", Perm(ManageSchedules), "Plan a mobile drive", post(appointments::add_drive)),
+        r(
+            Method::POST,
+            "/donors/{number}/booking-links",
+            Perm(BookAppointments),
+            "Create a booking link for a donor",
+            post(appointments::create_link),
+        ),
+        r(Method::GET, "/book/{token}", Public, "Donor's booking page (personal link)", get(appointments::public_offer)),
+        r(Method::POST, "/book/{token}", Public, "Book from a personal link", post(appointments::public_book)),
+        r(Method::GET, "/book/cancel/{token}", Public, "Cancel an appointment from its email link", get(appointments::public_cancel_form)),
+        r(Method::POST, "/book/cancel/{token}", Public, "Cancel an appointment from its email link", post(appointments::public_cancel)),
     ]
 }
 

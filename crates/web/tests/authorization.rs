@@ -26,6 +26,8 @@ const REENTERERS: &[&str] = &["admin", "quality"];
 const REGISTRARS: &[&str] = &["admin", "recruiter", "collector"];
 const RECRUITMENT_VIEWERS: &[&str] = &["admin", "recruiter", "quality"];
 const RECRUITERS: &[&str] = &["admin", "recruiter"];
+const SCHEDULERS: &[&str] = &["admin", "collector"];
+const BOOKERS: &[&str] = &["admin", "recruiter", "collector"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -130,6 +132,25 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/api/v1/campaigns/{id}/calls.csv", Some(RECRUITMENT_VIEWERS)),
         ("POST", "/api/v1/campaigns/{id}/bounces", Some(RECRUITERS)),
         ("POST", "/api/v1/contacts/{id}/outcome", Some(RECRUITERS)),
+        ("GET", "/api/v1/sites/{id}/schedule", Some(STAFF)),
+        ("PUT", "/api/v1/sites/{id}/schedule", Some(SCHEDULERS)),
+        ("POST", "/api/v1/sites/{id}/drives", Some(SCHEDULERS)),
+        ("GET", "/api/v1/appointments", Some(BOOKERS)),
+        ("POST", "/api/v1/appointments", Some(BOOKERS)),
+        ("POST", "/api/v1/appointments/{id}/cancel", Some(BOOKERS)),
+        ("POST", "/api/v1/appointments/{id}/attendance", Some(BOOKERS)),
+        ("POST", "/api/v1/donors/{number}/booking-links", Some(BOOKERS)),
+        ("GET", "/appointments", Some(BOOKERS)),
+        ("POST", "/appointments", Some(BOOKERS)),
+        ("POST", "/appointments/{id}/cancel", Some(BOOKERS)),
+        ("POST", "/appointments/{id}/attendance", Some(BOOKERS)),
+        ("POST", "/appointments/schedule", Some(SCHEDULERS)),
+        ("POST", "/appointments/drives", Some(SCHEDULERS)),
+        ("POST", "/donors/{number}/booking-links", Some(BOOKERS)),
+        ("GET", "/book/{token}", None),
+        ("POST", "/book/{token}", None),
+        ("GET", "/book/cancel/{token}", None),
+        ("POST", "/book/cancel/{token}", None),
     ]
 }
 
@@ -143,7 +164,11 @@ fn concrete(t: &TestApp, path: &str) -> String {
     } else {
         t.site_id.to_string()
     };
-    path.replace("{id}", &id).replace("{username}", "lab").replace("{file}", "app.css").replace("{number}", "D0000001")
+    path.replace("{id}", &id)
+        .replace("{username}", "lab")
+        .replace("{file}", "app.css")
+        .replace("{number}", "D0000001")
+        .replace("{token}", "hfb_unknown")
 }
 
 /// Bodies that pass authorization but change nothing (they fail validation), so the

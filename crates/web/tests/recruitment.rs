@@ -415,6 +415,10 @@ async fn targets_show_the_gap_biggest_shortfall_first(t: TestApp) {
     assert!(!html.contains("id=\"target-form\""), "quality only looks");
 }
 
+async fn anon_get_status(url: &str) -> StatusCode {
+    common::client().get(url).send().await.unwrap().status()
+}
+
 async fn email_campaign(backend: store::Backend) {
     let Some(sink) = common::smtp::SmtpSink::start() else { return };
     let Some(t) = common::spawn_app_with(backend, |s| s.smtp_url = Some(sink.url.clone())).await else { return };
@@ -433,9 +437,9 @@ async fn email_campaign(backend: store::Backend) {
     let head = t.audit_head().await;
     let base = json!({"name": "Spring appeal", "segment_id": seg, "channel": "email", "limit": 10, "cost_per_contact": 0.1,
         "subject": "{{first_name}}, we need {{blood_group}}",
-        "body": "Dear {{first_name}} {{last_name}} ({{donor_number}}),\nplease give again.\nUnsubscribe: {{unsubscribe_url}}\n"});
+        "body": "Dear {{first_name}} {{last_name}} ({{donor_number}}),\nplease give again.\nBook: {{booking_url}}\nUnsubscribe: {{unsubscribe_url}}\n"});
     let mut bad = base.clone();
-    bad["subject"] = json!("{{first_name}} {{booking_url}}");
+    bad["subject"] = json!("{{first_name}} {{nickname}}");
     let p = problem(post(&s, &t, "/api/v1/campaigns", bad).await).await;
     assert_eq!((p["status"].as_i64(), p["errors"][0]["field"].as_str()), (Some(422), Some("subject")), "{p}");
     assert_eq!(t.audit_head().await, head);
@@ -463,6 +467,33 @@ async fn email_campaign(backend: store::Backend) {
     let fay = detail["contacts"].as_array().unwrap().iter().find(|x| x["donor_number"] == "D0000006").unwrap().clone();
     assert_eq!(fay["status"], "bounced");
     assert!(fay["detail"].as_str().unwrap().contains("550"), "{fay}");
+    let booking = common::smtp::link_containing(&ann.body, "/book/").expect("personal booking link in the text");
+    assert!(booking.starts_with(&t.addr), "{booking}");
+    assert_eq!(anon_get_status(&booking).await, StatusCode::OK, "the booking link works");
+
+    // Ann books an appointment after the email: a booking of the campaign.
+    let hours: Vec<Value> =
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().map(|d| json!({"day": d, "opens": "08:00", "closes": "12:00"})).collect();
+    let r = t
+        .api()
+        .put_json(
+            &format!("/api/v1/sites/{}/schedule", t.site_id),
+            json!({"slot_minutes": 30, "chairs": 2, "machines": 1, "hours": hours, "reason": "hours"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let site = t.app.store.site(t.site_id).await.unwrap().unwrap();
+    let tomorrow = Utc::now().with_timezone(&site.fields.time_zone.tz()).date_naive() + Duration::days(1);
+    let r = t
+        .api()
+        .post_json(
+            "/api/v1/appointments",
+            json!({"donor_number": "D0000001", "site": "MAIN", "date": tomorrow.to_string(), "time": "08:00", "procedure": "whole_blood"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let c: Value = s.client.get(t.url(&format!("/api/v1/campaigns/{cid}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(c["campaign"]["stats"]["bookings"], 1, "{}", c["campaign"]["stats"]);
 
     // The link: GET asks, POST withdraws consent (audited); a made-up token is 404.
     let anon = common::client();

@@ -198,7 +198,7 @@ impl CheckedFilter {
 }
 
 /// Merge fields a message template may use.
-pub const MERGE_FIELDS: [&str; 5] = ["first_name", "last_name", "donor_number", "blood_group", "unsubscribe_url"];
+pub const MERGE_FIELDS: [&str; 6] = ["first_name", "last_name", "donor_number", "blood_group", "unsubscribe_url", "booking_url"];
 
 /// The merge fields named in a template (`{{name}}`), refusing unknown ones and
 /// unclosed braces.

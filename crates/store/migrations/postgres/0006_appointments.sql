@@ -13,3 +13,74 @@ CREATE INDEX sent_emails_related ON sent_emails(related);
 CREATE INDEX sent_emails_kind ON sent_emails(kind, sent_at);
 CREATE TRIGGER sent_emails_append_only BEFORE UPDATE OR DELETE ON sent_emails
     FOR EACH ROW EXECUTE FUNCTION hemaflow_append_only();
+
+-- A fixed site's weekly schedule: each change is a new version with its reason; the
+-- latest version is in force. Hours are JSON [{weekday, opens, closes}], local time.
+CREATE TABLE site_schedules (
+    id UUID PRIMARY KEY,
+    site_id UUID NOT NULL REFERENCES sites(id),
+    version BIGINT NOT NULL,
+    slot_minutes BIGINT NOT NULL CHECK (slot_minutes > 0),
+    chairs BIGINT NOT NULL CHECK (chairs >= 0),
+    machines BIGINT NOT NULL CHECK (machines >= 0),
+    hours TEXT NOT NULL,
+    entered_at TIMESTAMPTZ NOT NULL,
+    entered_by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    UNIQUE (site_id, version)
+);
+CREATE TRIGGER site_schedules_append_only BEFORE UPDATE OR DELETE ON site_schedules
+    FOR EACH ROW EXECUTE FUNCTION hemaflow_append_only();
+
+-- A mobile drive: one session of a mobile site on a date, at a location.
+CREATE TABLE drive_sessions (
+    id UUID PRIMARY KEY,
+    site_id UUID NOT NULL REFERENCES sites(id),
+    on_date DATE NOT NULL,
+    opens TIME NOT NULL,
+    closes TIME NOT NULL,
+    location TEXT NOT NULL,
+    slot_minutes BIGINT NOT NULL CHECK (slot_minutes > 0),
+    chairs BIGINT NOT NULL CHECK (chairs >= 0),
+    machines BIGINT NOT NULL CHECK (machines >= 0),
+    created_at TIMESTAMPTZ NOT NULL,
+    created_by TEXT NOT NULL,
+    UNIQUE (site_id, on_date)
+);
+
+-- A booked seat: a chair or machine at a site for one slot. The partial unique
+-- index makes overbooking impossible whatever the concurrency: seats run from 1 to
+-- the slot's capacity and two live appointments cannot hold the same seat.
+CREATE TABLE appointments (
+    id UUID PRIMARY KEY,
+    donor_id UUID NOT NULL REFERENCES donors(id),
+    site_id UUID NOT NULL REFERENCES sites(id),
+    drive_session_id UUID REFERENCES drive_sessions(id),
+    procedure TEXT NOT NULL,
+    resource TEXT NOT NULL CHECK (resource IN ('chair', 'machine')),
+    slot_start TIMESTAMPTZ NOT NULL,
+    slot_end TIMESTAMPTZ NOT NULL,
+    seat BIGINT NOT NULL CHECK (seat >= 1),
+    status TEXT NOT NULL CHECK (status IN ('booked', 'cancelled', 'attended', 'no_show')),
+    booked_at TIMESTAMPTZ NOT NULL,
+    booked_by TEXT NOT NULL,
+    booked_via TEXT NOT NULL CHECK (booked_via IN ('staff', 'link')),
+    cancel_token_hash TEXT NOT NULL UNIQUE,
+    status_changed_at TIMESTAMPTZ,
+    status_changed_by TEXT,
+    cancel_reason TEXT,
+    reminder_sent_at TIMESTAMPTZ
+);
+CREATE UNIQUE INDEX appointments_seat ON appointments(site_id, slot_start, resource, seat) WHERE status <> 'cancelled';
+CREATE INDEX appointments_donor ON appointments(donor_id, slot_start);
+CREATE INDEX appointments_start ON appointments(slot_start);
+
+-- Personal booking links: only the SHA-256 of the token is kept.
+CREATE TABLE booking_links (
+    id UUID PRIMARY KEY,
+    donor_id UUID NOT NULL REFERENCES donors(id),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TIMESTAMPTZ NOT NULL,
+    created_by TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);

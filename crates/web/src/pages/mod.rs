@@ -56,6 +56,9 @@ impl Layout {
         if a.can(Permission::ViewDonors) {
             nav.push(NavItem { key: "donors", label: "Donors", href: "/donors" });
         }
+        if a.can(Permission::BookAppointments) {
+            nav.push(NavItem { key: "appointments", label: "Appointments", href: "/appointments" });
+        }
         if a.can(Permission::ViewSites) {
             nav.push(NavItem { key: "sites", label: "Sites", href: "/sites" });
         }
