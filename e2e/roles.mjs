@@ -34,14 +34,14 @@ const SCREENSHOT_DIR = path.join(process.cwd(), 'target', 'screenshots');
 // Demo roles in the order they must run (admin first: quality's audit check
 // looks for admin's login records).
 const EXPECTED_NAV = {
-  admin: ['dashboard', 'donors', 'appointments', 'sites', 'hospitals', 'dins', 'labels', 'rules', 'audit', 'users'],
-  recruiter: ['dashboard', 'donors', 'appointments', 'sites', 'rules'],
+  admin: ['dashboard', 'donors', 'recruitment', 'appointments', 'sites', 'hospitals', 'dins', 'labels', 'rules', 'audit', 'users'],
+  recruiter: ['dashboard', 'donors', 'recruitment', 'appointments', 'sites', 'rules'],
   collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins', 'rules'],
   lab: ['dashboard', 'donors', 'sites', 'dins', 'labels'],
   distribution: ['dashboard', 'sites', 'hospitals'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
   sales: ['dashboard', 'sites', 'hospitals'],
-  quality: ['dashboard', 'donors', 'sites', 'hospitals', 'rules', 'audit'],
+  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'audit'],
   hospital: ['dashboard', 'hospitals'],
 };
 const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'hospital'];

@@ -15,6 +15,7 @@ pub mod import;
 pub mod labels;
 pub mod mail;
 pub mod policy;
+pub mod recruitment;
 pub mod reference;
 pub mod registry;
 pub mod screening;
@@ -46,6 +47,8 @@ pub struct Settings {
     pub catalog: domain::catalog::ProductCatalog,
     /// Versions of the donor eligibility rules, each with its effective date.
     pub eligibility: std::sync::Arc<domain::eligibility::RuleBook>,
+    /// Where SMS messages of campaigns are posted as JSON `{to, text, campaign, donor_number}`.
+    pub sms_webhook_url: Option<String>,
     /// Where email goes out: `smtp://host:port` (plain), `smtp://host?tls=required`
     /// (STARTTLS) or `smtps://host` (TLS), with optional `user:password@`. No email
     /// is sent when unset.
@@ -68,6 +71,7 @@ impl Default for Settings {
             time_zone: chrono_tz::UTC,
             catalog: domain::catalog::ProductCatalog::defaults(),
             eligibility: std::sync::Arc::new(domain::eligibility::RuleBook::defaults()),
+            sms_webhook_url: None,
             smtp_url: None,
             mail_from: "hemaflow <no-reply@localhost>".into(),
             public_url: "http://localhost:8080".into(),

@@ -63,6 +63,13 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     assert_eq!(screened.len(), 1, "today's demo screening visits");
     let booked = app.store.count_appointments().await.unwrap();
     assert!(booked > 0, "the demo books appointments");
+    // and the demo recruitment (targets, segments, campaigns, call outcomes)
+    let mut recruitment = 0;
+    for entity_type in ["recruitment_target", "segment", "campaign", "campaign_contact"] {
+        let f = app::AuditFilter { entity_type: Some(entity_type.into()), ..Default::default() };
+        recruitment += app.store.audit_page(&f, 1, 0).await.unwrap().total as u64;
+    }
+    assert!(recruitment >= 11 + 3 + 2, "targets, segments, past campaigns: {recruitment}");
     assert_eq!(app.verify_audit().await.unwrap(), Ok(o.audit_records));
     for l in &s.logins {
         app.login(&l.username, &l.password).await.unwrap();

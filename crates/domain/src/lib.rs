@@ -13,6 +13,7 @@ pub mod hospital;
 pub mod import;
 pub mod labeling;
 pub mod questionnaire;
+pub mod recruitment;
 pub mod role;
 pub mod site;
 pub mod typing;

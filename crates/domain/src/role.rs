@@ -62,6 +62,10 @@ pub enum Permission {
     RecordTyping,
     /// State the correct blood group when determinations disagree (clears the discrepancy).
     ResolveBloodGroups,
+    /// See segments, return propensity scores, campaigns and collection needs.
+    ViewRecruitment,
+    /// Create and edit segments, campaigns and collection targets; record call outcomes.
+    ManageRecruitment,
     /// Set opening hours, capacity and mobile drive sessions of sites.
     ManageSchedules,
     /// Book, cancel and record attendance of donor appointments; send booking links.
@@ -125,10 +129,12 @@ impl Role {
                 MergeDonors,
                 RecordTyping,
                 ResolveBloodGroups,
+                ViewRecruitment,
+                ManageRecruitment,
                 ManageSchedules,
                 BookAppointments,
             ],
-            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors, BookAppointments],
+            Role::Recruiter => &[ViewSites, EvaluateEligibility, ViewDonors, RegisterDonors, BookAppointments, ViewRecruitment, ManageRecruitment],
             Role::Collector => &[
                 ViewSites,
                 AssignDins,
@@ -155,6 +161,7 @@ impl Role {
                 MergeDonors,
                 RecordTyping,
                 ResolveBloodGroups,
+                ViewRecruitment,
             ],
             Role::Hospital => &[ViewOwnHospital],
         }

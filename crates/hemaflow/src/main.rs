@@ -2,6 +2,7 @@
 
 mod config;
 mod isbt;
+mod recruit;
 mod rules;
 
 use anyhow::{bail, Context};
@@ -61,6 +62,9 @@ enum Command {
     /// Import a centre's existing records from CSV.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Recruitment: return propensity scores.
+    #[command(subcommand)]
+    Recruit(recruit::RecruitCommand),
     /// Donor appointments.
     #[command(subcommand)]
     Appointments(AppointmentsCommand),
@@ -167,6 +171,9 @@ struct ServeArgs {
     /// Mark session cookies Secure (set when served over HTTPS).
     #[arg(long, env = "HEMAFLOW_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Campaign SMS are posted here as JSON {to, text, campaign, donor_number}.
+    #[arg(long, env = "HEMAFLOW_SMS_WEBHOOK_URL")]
+    sms_webhook_url: Option<String>,
     #[command(flatten)]
     facility: FacilityArgs,
     #[command(flatten)]
@@ -378,6 +385,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Label(args) => label(args)?,
         Command::Din(cmd) => din(&cli.database, cmd).await?,
         Command::Import(cmd) => return import(&cli.database, cmd).await,
+        Command::Recruit(cmd) => return recruit::run(&cli.database, cmd).await,
         Command::Appointments(AppointmentsCommand::Remind { facility, mail }) => {
             let settings = mail.settings(facility.settings(Settings::default())?)?;
             if settings.smtp_url.is_none() {
@@ -436,8 +444,12 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             facility.facility_name = app::demo::DEMO_FACILITY.to_string();
         }
     }
-    let settings =
-        facility.settings(Settings { session_hours: args.session_hours, lockout_threshold: args.lockout_threshold, ..Settings::default() })?;
+    let settings = facility.settings(Settings {
+        session_hours: args.session_hours,
+        lockout_threshold: args.lockout_threshold,
+        sms_webhook_url: args.sms_webhook_url.clone(),
+        ..Settings::default()
+    })?;
     let settings = args.mail.settings(settings)?;
     let app = App::new(store, settings);
     if args.demo {

@@ -259,3 +259,50 @@ fn import_reports_rejected_rows_and_exits_non_zero() {
     assert!(ok(&hemaflow(dir.path(), &["import", "donations", "donations.csv"])).contains("imported 1 donations"));
     assert!(ok(&hemaflow(dir.path(), &["audit", "verify"])).contains("intact"));
 }
+
+#[test]
+fn recruit_scores_prints_csv_from_history_before_as_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let mut donors = String::from("donor_number,first_name,last_name,birth_date,sex\n");
+    let mut donations = String::from("donor_number,procedure,collected_on\n");
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    for i in 1..=60 {
+        donors.push_str(&format!("D{i:07},Name{i},Last{i},1980-01-01,{}\n", if i % 2 == 0 { "F" } else { "M" }));
+        // Every third donor gives every 70 days; the others gave once, long ago.
+        let gaps: Vec<i64> = if i % 3 == 0 { vec![20, 90, 160, 230, 300] } else { vec![400 + i] };
+        for g in gaps {
+            donations.push_str(&format!("D{i:07},whole_blood,{}\n", as_of - chrono::Duration::days(g)));
+        }
+    }
+    std::fs::write(dir.path().join("donors.csv"), donors).unwrap();
+    std::fs::write(dir.path().join("donations.csv"), &donations).unwrap();
+    ok(&hemaflow(dir.path(), &["--database", &db, "import", "donors", "donors.csv"]));
+    ok(&hemaflow(dir.path(), &["--database", &db, "import", "donations", "donations.csv"]));
+    let run = hemaflow(dir.path(), &["--database", &db, "recruit", "scores", "--as-of", "2026-06-01"]);
+    let out = ok(&run);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "donor_number,score");
+    assert_eq!(lines.len(), 61);
+    assert_eq!(lines[1].split(',').next(), Some("D0000001"));
+    for l in &lines[1..] {
+        let score = l.split(',').nth(1).unwrap();
+        assert_eq!(score.split('.').nth(1).map(str::len), Some(4), "{l}");
+        assert!((0.0..=1.0).contains(&score.parse::<f64>().unwrap()));
+    }
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("held-out AUC") && stderr.contains("trained on"), "{stderr}");
+    // Regular donors score higher than the lapsed.
+    let score = |n: &str| lines.iter().find(|l| l.starts_with(n)).unwrap().split(',').nth(1).unwrap().parse::<f64>().unwrap();
+    assert!(score("D0000003") > score("D0000004"));
+    // Donations on and after the as-of date change nothing.
+    std::fs::write(
+        dir.path().join("later.csv"),
+        "donor_number,procedure,collected_on\nD0000004,whole_blood,2026-06-01\nD0000005,whole_blood,2026-06-10\n",
+    )
+    .unwrap();
+    ok(&hemaflow(dir.path(), &["--database", &db, "import", "donations", "later.csv"]));
+    assert_eq!(ok(&hemaflow(dir.path(), &["--database", &db, "recruit", "scores", "--as-of", "2026-06-01"])), out);
+    let e = err(&hemaflow(dir.path(), &["--database", &db, "recruit", "scores", "--as-of", "June"]));
+    assert!(e.contains("--as-of"), "{e}");
+}

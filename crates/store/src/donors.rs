@@ -218,7 +218,8 @@ pub struct DeferralRow {
     pub reentry_reason: Option<String>,
 }
 
-const DEFERRAL_SELECT: &str = "SELECT d.id, d.donor_id, d.kind, d.reason_code, d.reason, d.starts_on, d.until, d.entered_at, d.entered_by, \
+pub(crate) const DEFERRAL_SELECT: &str =
+    "SELECT d.id, d.donor_id, d.kind, d.reason_code, d.reason, d.starts_on, d.until, d.entered_at, d.entered_by, \
      r.reentered_at, r.reentered_by, r.reason AS reentry_reason FROM donor_deferrals d LEFT JOIN donor_reentries r ON r.deferral_id = d.id";
 
 impl Store {

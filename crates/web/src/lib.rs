@@ -10,6 +10,7 @@ mod donors;
 mod error;
 mod labels;
 mod pages;
+mod recruitment;
 mod registry;
 pub mod routes;
 mod screening;

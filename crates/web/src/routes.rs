@@ -2,7 +2,7 @@
 //! the guard enforces it, the OpenAPI document lists it, and the authorization
 //! matrix test checks it against its own independent expectations.
 
-use crate::{api, appointments, assets, donors, labels, pages, registry, screening, AppState};
+use crate::{api, appointments, assets, donors, labels, pages, recruitment as rec, registry, screening, AppState};
 use app::Actor;
 use axum::http::Method;
 use axum::routing::{get, patch, post, put, MethodRouter};
@@ -235,6 +235,32 @@ pub fn table() -> Vec<Entry> {
         ),
         r(Method::POST, "/api/v1/rules/eligibility", Perm(EvaluateEligibility), "Decide donor eligibility for a case", post(api::eligibility)),
         r(Method::GET, "/api/v1/audit", Perm(ViewAudit), "Search the audit trail", get(api::audit)),
+        r(Method::GET, "/recruitment", Perm(ViewRecruitment), "Recruitment: needs, campaigns, segments", get(rec::page)),
+        r(Method::POST, "/recruitment/targets", Perm(ManageRecruitment), "Set a weekly collection target", post(rec::set_target)),
+        r(Method::GET, "/recruitment/segments/new", Perm(ManageRecruitment), "New segment form", get(rec::segments_new)),
+        r(Method::POST, "/recruitment/segments", Perm(ManageRecruitment), "Preview or save a segment", post(rec::segments_create)),
+        r(Method::GET, "/recruitment/segments/{id}", Perm(ViewRecruitment), "A segment with its donors today", get(rec::segment_show)),
+        r(Method::POST, "/recruitment/segments/{id}", Perm(ManageRecruitment), "Preview or save a segment's changes", post(rec::segment_update)),
+        r(Method::GET, "/recruitment/campaigns/new", Perm(ManageRecruitment), "New campaign form", get(rec::campaign_new)),
+        r(Method::POST, "/recruitment/campaigns", Perm(ManageRecruitment), "Create and send a campaign", post(rec::campaign_create)),
+        r(Method::GET, "/recruitment/campaigns/{id}", Perm(ViewRecruitment), "Campaign dashboard and contacts", get(rec::campaign_show)),
+        r(Method::POST, "/recruitment/contacts/{id}/outcome", Perm(ManageRecruitment), "Record a call outcome", post(rec::call_outcome)),
+        r(Method::GET, "/unsubscribe/{token}", Public, "Unsubscribe confirmation (link in campaign emails)", get(rec::unsubscribe_form)),
+        r(Method::POST, "/unsubscribe/{token}", Public, "Withdraw email consent (one-click unsubscribe)", post(rec::unsubscribe)),
+        r(Method::GET, "/api/v1/recruitment/scores", Perm(ViewRecruitment), "Return propensity per donor (?as_of=)", get(rec::api_scores)),
+        r(Method::GET, "/api/v1/recruitment/needs", Perm(ViewRecruitment), "Targets against expected collections", get(rec::api_needs)),
+        r(Method::PUT, "/api/v1/recruitment/targets", Perm(ManageRecruitment), "Set a weekly collection target", put(rec::api_set_target)),
+        r(Method::GET, "/api/v1/segments", Perm(ViewRecruitment), "List segments", get(rec::api_segments)),
+        r(Method::POST, "/api/v1/segments", Perm(ManageRecruitment), "Save a segment", post(rec::api_create_segment)),
+        r(Method::POST, "/api/v1/segments/preview", Perm(ViewRecruitment), "Count and sample of a filter", post(rec::api_preview)),
+        r(Method::GET, "/api/v1/segments/{id}", Perm(ViewRecruitment), "A segment with its preview", get(rec::api_segment)),
+        r(Method::PUT, "/api/v1/segments/{id}", Perm(ManageRecruitment), "Change a segment", put(rec::api_update_segment)),
+        r(Method::GET, "/api/v1/campaigns", Perm(ViewRecruitment), "Campaigns with their figures", get(rec::api_campaigns)),
+        r(Method::POST, "/api/v1/campaigns", Perm(ManageRecruitment), "Create and send a campaign", post(rec::api_create_campaign)),
+        r(Method::GET, "/api/v1/campaigns/{id}", Perm(ViewRecruitment), "A campaign with its contacts", get(rec::api_campaign)),
+        r(Method::GET, "/api/v1/campaigns/{id}/calls.csv", Perm(ViewRecruitment), "Call list of a phone campaign", get(rec::api_calls_csv)),
+        r(Method::POST, "/api/v1/campaigns/{id}/bounces", Perm(ManageRecruitment), "Report a bounce after sending", post(rec::api_bounce)),
+        r(Method::POST, "/api/v1/contacts/{id}/outcome", Perm(ManageRecruitment), "Record a call outcome", post(rec::api_call_outcome)),
         r(
             Method::GET,
             "/api/v1/sites/{id}/schedule",

@@ -29,6 +29,8 @@ const RULE_MANAGERS: &[&str] = &["admin", "quality"];
 const MERGERS: &[&str] = &["admin", "quality"];
 const TYPISTS: &[&str] = &["admin", "lab", "quality"];
 const GROUP_RESOLVERS: &[&str] = &["admin", "quality"];
+const RECRUITMENT_VIEWERS: &[&str] = &["admin", "recruiter", "quality"];
+const RECRUITERS: &[&str] = &["admin", "recruiter"];
 const SCHEDULERS: &[&str] = &["admin", "collector"];
 const BOOKERS: &[&str] = &["admin", "recruiter", "collector"];
 
@@ -138,6 +140,32 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/api/v1/tokens", Some(ADMIN)),
         ("POST", "/api/v1/tokens", Some(ADMIN)),
         ("POST", "/api/v1/tokens/{id}/revoke", Some(ADMIN)),
+        ("GET", "/recruitment", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/recruitment/targets", Some(RECRUITERS)),
+        ("GET", "/recruitment/segments/new", Some(RECRUITERS)),
+        ("POST", "/recruitment/segments", Some(RECRUITERS)),
+        ("GET", "/recruitment/segments/{id}", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/recruitment/segments/{id}", Some(RECRUITERS)),
+        ("GET", "/recruitment/campaigns/new", Some(RECRUITERS)),
+        ("POST", "/recruitment/campaigns", Some(RECRUITERS)),
+        ("GET", "/recruitment/campaigns/{id}", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/recruitment/contacts/{id}/outcome", Some(RECRUITERS)),
+        ("GET", "/unsubscribe/{token}", None),
+        ("POST", "/unsubscribe/{token}", None),
+        ("GET", "/api/v1/recruitment/scores", Some(RECRUITMENT_VIEWERS)),
+        ("GET", "/api/v1/recruitment/needs", Some(RECRUITMENT_VIEWERS)),
+        ("PUT", "/api/v1/recruitment/targets", Some(RECRUITERS)),
+        ("GET", "/api/v1/segments", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/api/v1/segments", Some(RECRUITERS)),
+        ("POST", "/api/v1/segments/preview", Some(RECRUITMENT_VIEWERS)),
+        ("GET", "/api/v1/segments/{id}", Some(RECRUITMENT_VIEWERS)),
+        ("PUT", "/api/v1/segments/{id}", Some(RECRUITERS)),
+        ("GET", "/api/v1/campaigns", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/api/v1/campaigns", Some(RECRUITERS)),
+        ("GET", "/api/v1/campaigns/{id}", Some(RECRUITMENT_VIEWERS)),
+        ("GET", "/api/v1/campaigns/{id}/calls.csv", Some(RECRUITMENT_VIEWERS)),
+        ("POST", "/api/v1/campaigns/{id}/bounces", Some(RECRUITERS)),
+        ("POST", "/api/v1/contacts/{id}/outcome", Some(RECRUITERS)),
         ("GET", "/api/v1/sites/{id}/schedule", Some(STAFF)),
         ("PUT", "/api/v1/sites/{id}/schedule", Some(SCHEDULERS)),
         ("POST", "/api/v1/sites/{id}/drives", Some(SCHEDULERS)),

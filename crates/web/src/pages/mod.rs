@@ -67,6 +67,9 @@ impl Layout {
         } else if a.can(Permission::ViewOwnHospital) {
             nav.push(NavItem { key: "hospitals", label: "My hospital", href: "/hospitals" });
         }
+        if a.can(Permission::ViewRecruitment) {
+            nav.push(NavItem { key: "recruitment", label: "Recruitment", href: "/recruitment" });
+        }
         if a.can(Permission::AssignDins) {
             nav.push(NavItem { key: "dins", label: "DINs", href: "/lab/dins" });
         }
@@ -261,9 +264,10 @@ fn panel(role: Role) -> RolePanel {
             "Manage users, roles, API tokens, sites and hospital accounts.",
             vec![("Users and tokens", "/admin/users"), ("Sites", "/sites"), ("Hospitals", "/hospitals")],
         ),
-        Role::Recruiter => {
-            ("The donor pool by blood group; segments and campaigns arrive with the donor module.", vec![("Sites and drives", "/sites")])
-        }
+        Role::Recruiter => (
+            "The donor pool by blood group, collection needs, segments and campaigns.",
+            vec![("Recruitment", "/recruitment"), ("Sites and drives", "/sites")],
+        ),
         Role::Collector => {
             ("Collection sites and drives; donor registration and screening arrive with the donor module.", vec![("Sites and drives", "/sites")])
         }
