@@ -23,6 +23,8 @@ pub struct Pool {
     pub rows: Vec<PoolRow>,
     pub donors: Vec<PoolDonor>,
     pub histories: Vec<DonorHistory>,
+    /// The eligibility rule versions (built-in and stored) segments decide with.
+    pub rules: std::sync::Arc<domain::eligibility::RuleBook>,
 }
 
 fn group_of(abo: &Option<String>, rhd: &Option<String>) -> Option<BloodGroup> {
@@ -311,7 +313,7 @@ impl App {
                 consent,
             });
         }
-        Ok(Pool { rows, donors, histories })
+        Ok(Pool { rows, donors, histories, rules: self.rule_book().await? })
     }
 
     fn today_local(&self) -> NaiveDate {
@@ -332,18 +334,26 @@ impl App {
     }
 
     /// Members of a filter today with their scores, best first.
-    fn members(&self, pool: &Pool, filter: &CheckedFilter, today: NaiveDate) -> Vec<(usize, f64)> {
+    async fn members(&self, pool: &Pool, filter: &CheckedFilter, today: NaiveDate) -> Result<Vec<(usize, f64)>> {
+        // Typing criteria are matched by the registry's rare-donor query (merges included).
+        let typed: Option<std::collections::HashSet<String>> = if filter.typing.is_empty() {
+            None
+        } else {
+            let q = crate::registry::rare_query(&filter.typing)?;
+            Some(self.store.rare_donors(&q, i64::MAX).await?.into_iter().map(|d| d.donor_number).collect())
+        };
         let scores = propensity::score(&pool.histories, today);
         let by_number: HashMap<&str, f64> = scores.scores.iter().map(|(n, s)| (n.as_str(), *s)).collect();
         let mut out: Vec<(usize, f64)> = pool
             .donors
             .iter()
             .enumerate()
-            .filter(|(_, d)| filter.matches(d, today, &self.settings.eligibility))
+            .filter(|(i, _)| typed.as_ref().is_none_or(|t| t.contains(&pool.rows[*i].donor_number)))
+            .filter(|(_, d)| filter.matches(d, today, &pool.rules))
             .map(|(i, _)| (i, by_number.get(pool.rows[i].donor_number.as_str()).copied().unwrap_or(0.0)))
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| pool.rows[a.0].donor_number.cmp(&pool.rows[b.0].donor_number)));
-        out
+        Ok(out)
     }
 
     fn member_view(pool: &Pool, i: usize, score: f64) -> PoolMember {
@@ -362,7 +372,7 @@ impl App {
         actor.require(Permission::ViewRecruitment)?;
         let (_, checked) = SegmentFilter::from_json(filter)?;
         let pool = self.load_pool().await?;
-        let m = self.members(&pool, &checked, self.today_local());
+        let m = self.members(&pool, &checked, self.today_local()).await?;
         Ok(SegmentPreview { count: m.len(), sample: m.iter().take(20).map(|(i, s)| Self::member_view(&pool, *i, *s)).collect() })
     }
 
@@ -383,7 +393,14 @@ impl App {
             e.0.push(FieldError::new("name", "give the segment a name of 1 to 100 characters"));
         }
         let filter = match SegmentFilter::from_json(&input.filter) {
-            Ok((f, _)) => serde_json::to_string(&f).expect("serialises"),
+            Ok((f, c)) => {
+                if !c.typing.is_empty() {
+                    if let Err(AppError::Invalid(errs)) = crate::registry::rare_query(&c.typing) {
+                        e.0.extend(errs.0);
+                    }
+                }
+                serde_json::to_string(&f).expect("serialises")
+            }
             Err(errs) => {
                 e.0.extend(errs.0);
                 String::new()
@@ -491,7 +508,7 @@ impl App {
         let checked = filter.check()?;
         let pool = self.load_pool().await?;
         let today = self.today_local();
-        let members = self.members(&pool, &checked, today);
+        let members = self.members(&pool, &checked, today).await?;
         let in_segment = members.len();
         let chosen: Vec<(usize, f64, String)> = members
             .into_iter()
@@ -1099,7 +1116,7 @@ impl App {
             let scores = propensity::score(&pool.histories, when);
             let checked = SegmentFilter::from_json(&segment.filter).map_err(AppError::Invalid)?.1;
             let mut chosen: Vec<(usize, f64)> = (0..pool.rows.len())
-                .filter(|&i| consents[i].contains(&channel) && checked.matches(&pool.donors[i], when, &self.settings.eligibility))
+                .filter(|&i| consents[i].contains(&channel) && checked.matches(&pool.donors[i], when, &pool.rules))
                 .map(|i| (i, scores.scores[i].1))
                 .collect();
             chosen.sort_by(|a, b| b.1.total_cmp(&a.1));

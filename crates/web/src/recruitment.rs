@@ -293,6 +293,22 @@ fn segment_fields(pairs: &[(String, String)]) -> Vec<FieldView> {
             ("phone".into(), "phone".into()),
             ("post".into(), "post".into()),
         ]),
+        FieldView::text("cmv", "CMV", &one("cmv")).select(vec![
+            (String::new(), "—".into()),
+            ("negative".into(), "negative".into()),
+            ("positive".into(), "positive".into()),
+        ]),
+        FieldView::text("hbs", "HbS", &one("hbs")).select(vec![
+            (String::new(), "—".into()),
+            ("negative".into(), "negative".into()),
+            ("positive".into(), "positive".into()),
+        ]),
+        FieldView::text("iga", "IgA", &one("iga")).select(vec![
+            (String::new(), "—".into()),
+            ("normal".into(), "normal".into()),
+            ("deficient".into(), "deficient".into()),
+        ]),
+        FieldView::text("antigens", "Red cell antigens", &one("antigens")).help("e.g. K-, E-, c- (the donor's current phenotype)"),
     ]
 }
 
@@ -311,7 +327,7 @@ fn filter_of(pairs: &[(String, String)]) -> Result<serde_json::Value, AppError> 
             continue;
         }
         match k.as_str() {
-            "eligible_for" | "eligible_on" | "history" | "site" | "consent" => {
+            "eligible_for" | "eligible_on" | "history" | "site" | "consent" | "cmv" | "hbs" | "iga" | "antigens" => {
                 m.insert(k.clone(), serde_json::Value::String(v.to_string()));
             }
             "lapsed_months" | "not_contacted_days" => {

@@ -560,7 +560,34 @@ mod email_campaign_reaches_the_smtp_server_and_unsubscribe_works {
     }
 }
 
+async fn segments_select_by_typing(t: TestApp) {
+    seed(&t).await;
+    let lab = t.login_as("lab").await;
+    for (n, body) in [
+        ("D0000001", json!({"cmv": "negative", "antigens": "K-, E-"})),
+        ("D0000003", json!({"cmv": "negative", "antigens": "K+"})),
+        ("D0000004", json!({"cmv": "positive"})),
+    ] {
+        assert_eq!(post(&lab, &t, &format!("/api/v1/donors/{n}/attributes"), body).await.status(), StatusCode::CREATED);
+    }
+    let s = t.login_as("recruiter").await;
+    let preview = |f: Value| post(&s, &t, "/api/v1/segments/preview", json!({"filter": f}));
+    let v: Value = preview(json!({"blood_groups": ["O-"], "cmv": "negative"})).await.json().await.unwrap();
+    assert_eq!(numbers(&v, "sample"), ["D0000001", "D0000003"]);
+    let v: Value = preview(json!({"cmv": "negative", "antigens": "K-"})).await.json().await.unwrap();
+    assert_eq!(numbers(&v, "sample"), ["D0000001"]);
+    let head = t.audit_head().await;
+    for bad in [json!({"cmv": "maybe"}), json!({"antigens": "Q+"}), json!({"iga": "low"})] {
+        assert_eq!(preview(bad.clone()).await.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let r = post(&s, &t, "/api/v1/segments", json!({"name": "bad typing", "filter": bad})).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    assert_eq!(t.audit_head().await, head, "refused segments write nothing");
+    segment(&s, &t, "CMV-negative O-", json!({"blood_groups": ["O-"], "cmv": "negative"})).await;
+}
+
 both_backends!(
+    segments_select_by_typing,
     segments_select_donors_and_refusals_write_nothing,
     scores_come_from_history_before_as_of,
     phone_campaign_gives_a_call_list_and_records_outcomes,

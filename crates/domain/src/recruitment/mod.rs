@@ -40,6 +40,18 @@ pub struct SegmentFilter {
     /// Agreed to be contacted on this channel: email, sms, phone or post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<String>,
+    /// Current CMV status, e.g. "negative" (as in the rare-donor search).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmv: Option<String>,
+    /// Current HbS status, e.g. "negative".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hbs: Option<String>,
+    /// Current IgA status: "normal" or "deficient".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iga: Option<String>,
+    /// Red cell antigens, e.g. "K-, E-, c-".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub antigens: Option<String>,
 }
 
 /// A filter after its values were checked.
@@ -52,6 +64,9 @@ pub struct CheckedFilter {
     pub site: Option<String>,
     pub not_contacted_days: Option<u32>,
     pub consent: Option<String>,
+    /// Typing criteria as (rare-search parameter, value); the values are checked where
+    /// the typing rules live (the registry), and matched against the donors' records there.
+    pub typing: Vec<(String, String)>,
 }
 
 impl SegmentFilter {
@@ -113,6 +128,10 @@ impl SegmentFilter {
                 site: self.site.clone().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
                 not_contacted_days: self.not_contacted_days,
                 consent: self.consent.clone(),
+                typing: [("cmv", &self.cmv), ("hbs", &self.hbs), ("iga", &self.iga), ("antigens", &self.antigens)]
+                    .into_iter()
+                    .filter_map(|(k, v)| v.as_ref().filter(|v| !v.trim().is_empty()).map(|v| (k.to_string(), v.trim().to_string())))
+                    .collect(),
             })
         } else {
             Err(e)
