@@ -1186,3 +1186,40 @@ impl App {
         Ok(())
     }
 }
+
+/// A campaign's contact with one donor, as the donor page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DonorCampaignView {
+    pub campaign_id: Uuid,
+    pub campaign: String,
+    pub channel: String,
+    pub status: String,
+    pub contacted_at: Option<chrono::DateTime<Utc>>,
+    pub unsubscribed: bool,
+    pub outcome: Option<String>,
+    pub outcome_note: Option<String>,
+}
+
+impl App {
+    /// The campaigns that contacted this donor (merged records included), newest first.
+    pub async fn donor_campaigns(&self, actor: &Actor, number: &str) -> Result<Vec<DonorCampaignView>> {
+        actor.require(Permission::ViewRecruitment)?;
+        let family = self.resolve_donor(number.trim()).await?.family;
+        Ok(self
+            .store
+            .campaign_contacts_of(&family)
+            .await?
+            .into_iter()
+            .map(|c| DonorCampaignView {
+                campaign_id: c.campaign_id,
+                campaign: c.campaign,
+                channel: c.channel,
+                status: c.status,
+                contacted_at: c.contacted_at,
+                unsubscribed: c.unsubscribed_at.is_some(),
+                outcome: c.outcome,
+                outcome_note: c.outcome_note,
+            })
+            .collect())
+    }
+}

@@ -24,7 +24,7 @@ pub use dins::{DinAssignment, DinLabelSet};
 pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, DonorStats};
 pub use error::StoreError;
 pub use mail::SentEmailRow;
-pub use recruitment::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow, PoolDonation, PoolRow, SegmentRow, TargetRow};
+pub use recruitment::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow, DonorCampaignContact, PoolDonation, PoolRow, SegmentRow, TargetRow};
 pub use reference::{VersionInfo, VersionStamp};
 pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};

@@ -325,3 +325,41 @@ impl WriteTx {
         Ok(())
     }
 }
+
+/// One campaign contact of a donor, for the donor page.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DonorCampaignContact {
+    pub campaign_id: Uuid,
+    pub campaign: String,
+    pub channel: String,
+    pub status: String,
+    pub contacted_at: Option<DateTime<Utc>>,
+    pub unsubscribed_at: Option<DateTime<Utc>>,
+    /// The latest call outcome, if the donor was called.
+    pub outcome: Option<String>,
+    pub outcome_note: Option<String>,
+}
+
+impl Store {
+    /// Campaign contacts of these donor records (a donor and the records merged into it), newest first.
+    pub async fn campaign_contacts_of(&self, donor_ids: &[Uuid]) -> Result<Vec<DonorCampaignContact>> {
+        if donor_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = (1..=donor_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT c.id AS campaign_id, c.name AS campaign, c.channel, k.status, k.contacted_at, k.unsubscribed_at, \
+             (SELECT o.outcome FROM call_outcomes o WHERE o.contact_id = k.id ORDER BY o.recorded_at DESC LIMIT 1) AS outcome, \
+             (SELECT o.note FROM call_outcomes o WHERE o.contact_id = k.id ORDER BY o.recorded_at DESC LIMIT 1) AS outcome_note \
+             FROM campaign_contacts k JOIN recruitment_campaigns c ON c.id = k.campaign_id WHERE k.donor_id IN ({list}) \
+             ORDER BY c.created_at DESC"
+        );
+        Ok(on_pool!(self, p => {
+            let mut q = sqlx::query_as(&sql);
+            for id in donor_ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await?
+        }))
+    }
+}

@@ -76,6 +76,8 @@ pub struct DonorPage {
     pub error: Option<String>,
     pub reg: crate::registry::RegistryPanel,
     pub appointments: crate::appointments::DonorAppointments,
+    /// Campaign contacts, for those who see recruitment.
+    pub campaigns: Option<Vec<app::recruitment::DonorCampaignView>>,
 }
 
 fn deferral_fields(f: &DeferralForm) -> Vec<FieldView> {
@@ -102,6 +104,7 @@ async fn donor_page(s: &AppState, p: &Principal, number: &str, form: &DeferralFo
         error,
         reg: crate::registry::RegistryPanel::load(s, p, number, None).await?,
         appointments: crate::appointments::donor_appointments(s, p, number).await?,
+        campaigns: if p.actor.can(domain::Permission::ViewRecruitment) { Some(s.app.donor_campaigns(&p.actor, number).await?) } else { None },
     })
 }
 

@@ -341,6 +341,13 @@ async fn sms_campaign(backend: store::Backend) {
     assert_eq!(cs.as_array().unwrap().len(), 1);
     let csv = s.client.get(t.url(&format!("/api/v1/campaigns/{}/calls.csv", c["id"].as_str().unwrap()))).send().await.unwrap();
     assert_eq!(csv.status(), StatusCode::CONFLICT, "call lists are for phone campaigns");
+    // The donor page lists the campaign's contact for those who see recruitment.
+    let html = s.client.get(t.url("/donors/D0000001")).send().await.unwrap().text().await.unwrap();
+    let section = &html[html.find("id=\"donor-campaigns\"").expect("campaigns section")..];
+    assert!(section.contains("sms") && section.contains("sent"), "{}", &section[..section.len().min(600)]);
+    let lab = t.login_as("lab").await;
+    let html = lab.client.get(t.url("/donors/D0000001")).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("donor-campaigns"), "the lab does not see recruitment");
 }
 
 mod sms_campaign_posts_to_the_webhook_for_consenting_donors {
