@@ -52,6 +52,8 @@ pub struct ScreeningView {
     pub decision: Decision,
     /// Register entries the answers made (codes).
     pub deferrals_entered: Vec<String>,
+    /// Today's appointment at the site, marked attended by this visit.
+    pub appointment_attended: Option<Uuid>,
     /// The donation collected after this visit, if any.
     pub donation: Option<CollectedDonation>,
     /// The same visit decided for every procedure (questionnaire "not today" answers
@@ -235,6 +237,22 @@ impl App {
             screened_by: actor.username.clone(),
         };
         tx.insert_screening_visit(&row).await?;
+        // The donor came: today's booked appointment at this site is attended.
+        let tz = site.fields.time_zone.tz();
+        let mut appointment_attended = None;
+        for a in self.store.appointments_of_donor(donor_row.id).await? {
+            if a.status == "booked" && a.site_id == site.id && a.slot_start.with_timezone(&tz).date_naive() == today {
+                if tx.change_appointment_status(a.id, "attended", at, &actor.username, None).await? {
+                    tx.append_audit(
+                        AuditDraft::new(&actor.username, "appointment.attendance", "appointment", a.id)
+                            .after(json!({"status": "attended", "donor_number": profile.donor.donor_number, "screening": row.id})),
+                    )
+                    .await?;
+                    appointment_attended = Some(a.id);
+                }
+                break;
+            }
+        }
         tx.append_audit(AuditDraft::new(&actor.username, "donor.screen", "screening", row.id).after(json!({
             "donor_number": profile.donor.donor_number, "site": site.fields.code.as_str(), "procedure": row.procedure,
             "questionnaire_version": row.questionnaire_version, "rule_version": row.rule_version, "eligible": decision.eligible,
@@ -258,6 +276,7 @@ impl App {
             decision,
             by_procedure: all_procedures,
             deferrals_entered: entered,
+            appointment_attended,
             donation: None,
         })
     }
@@ -299,6 +318,7 @@ impl App {
             case,
             decision,
             deferrals_entered,
+            appointment_attended: None,
             donation,
         })
     }

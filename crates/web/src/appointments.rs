@@ -132,7 +132,9 @@ async fn staff_page(s: &AppState, p: &Principal, site: &str, date: &str, form: B
     let sites: Vec<Site> = s.app.store.list_sites().await?.into_iter().filter(|x| x.fields.active).collect();
     let today = chrono::Utc::now().with_timezone(&s.app.settings.time_zone).date_naive().to_string();
     let date = if date.trim().is_empty() { today } else { date.trim().to_string() };
-    let site = if site.trim().is_empty() { sites.first().map(|x| x.id.to_string()).unwrap_or_default() } else { site.trim().to_string() };
+    // Without a choice, the first fixed donor centre: it has opening hours every week.
+    let default_site = sites.iter().find(|x| x.fields.kind == domain::SiteKind::Fixed).or(sites.first());
+    let site = if site.trim().is_empty() { default_site.map(|x| x.id.to_string()).unwrap_or_default() } else { site.trim().to_string() };
     let (grid, schedule) = if site.is_empty() {
         (None, None)
     } else {

@@ -131,8 +131,15 @@ async fn screening_form(s: &AppState, p: &Principal, number: &str, pairs: &[(Str
     let profile = s.app.donor_profile(&p.actor, number).await?;
     let QuestionsToday { version, questions, medication_names } = s.app.questions_for(&p.actor, number).await?;
     let one = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let sites: Vec<String> =
-        s.app.list_sites(&p.actor).await?.into_iter().filter(|x| x.fields.active).map(|x| x.fields.code.as_str().to_string()).collect();
+    let all_sites: Vec<domain::Site> = s.app.list_sites(&p.actor).await?.into_iter().filter(|x| x.fields.active).collect();
+    // Without a choice, the first fixed donor centre rather than the first drive by code.
+    let default_site = all_sites
+        .iter()
+        .find(|x| x.fields.kind == domain::SiteKind::Fixed)
+        .or(all_sites.first())
+        .map(|x| x.fields.code.as_str().to_string())
+        .unwrap_or_default();
+    let sites: Vec<String> = all_sites.iter().map(|x| x.fields.code.as_str().to_string()).collect();
     let meds: Vec<(String, String)> = pairs
         .iter()
         .filter(|(k, _)| k == "med_name")
@@ -148,7 +155,7 @@ async fn screening_form(s: &AppState, p: &Principal, number: &str, pairs: &[(Str
         version,
         procedures: DonationProcedure::ALL.iter().map(|x| x.as_str()).collect(),
         procedure: if pairs.is_empty() { "whole_blood".into() } else { one("procedure") },
-        site: one("site"),
+        site: if pairs.is_empty() { default_site } else { one("site") },
         sites,
         vitals: VITALS.iter().map(|(k, l)| (*k, *l, one(k), None)).collect(),
         questions: questions

@@ -245,7 +245,48 @@ async fn quality_stores_questionnaire_versions(t: TestApp) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+async fn a_visit_marks_todays_appointment_attended(t: TestApp) {
+    one_donor(&t).await;
+    // Today's appointment at MAIN, written straight to the store (booking refuses past
+    // slots, and the test may run late in the day).
+    let now = store::now();
+    let donor = t.app.store.donor_by_number("D0000001").await.unwrap().unwrap();
+    let id = uuid::Uuid::now_v7();
+    let mut tx = t.app.store.begin_write().await.unwrap();
+    tx.insert_appointment(&store::AppointmentRow {
+        id,
+        donor_id: donor.id,
+        site_id: t.site_id,
+        drive_session_id: None,
+        procedure: "whole_blood".into(),
+        resource: "chair".into(),
+        slot_start: now,
+        slot_end: now + chrono::Duration::minutes(15),
+        seat: 1,
+        status: "booked".into(),
+        booked_at: now,
+        booked_by: "test".into(),
+        booked_via: "staff".into(),
+        cancel_token_hash: "test-cancel-hash".into(),
+        status_changed_at: None,
+        status_changed_by: None,
+        cancel_reason: None,
+        reminder_sent_at: None,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let s = t.login_as("collector").await;
+    let answers = clean_answers(&s, &t).await;
+    let v: Value = post(&t, &s, "/api/v1/donors/D0000001/screenings", visit(&answers)).await.json().await.unwrap();
+    assert_eq!(v["appointment_attended"], id.to_string(), "{v}");
+    assert_eq!(t.app.store.appointment(id).await.unwrap().unwrap().status, "attended");
+    let v: Value = post(&t, &s, "/api/v1/donors/D0000001/screenings", visit(&answers)).await.json().await.unwrap();
+    assert!(v["appointment_attended"].is_null(), "an appointment is attended once");
+}
+
 both_backends!(
+    a_visit_marks_todays_appointment_attended,
     an_eligible_visit_leads_to_one_collection,
     answers_become_deferrals_and_reasons,
     impossible_or_incomplete_visits_are_refused_and_nothing_is_written,
