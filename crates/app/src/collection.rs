@@ -3,8 +3,9 @@
 //! says the donor may give. The DIN is assigned in the same transaction.
 
 use crate::dins::{next_din, AssignedDin};
+use crate::donors::DonorProfile;
 use crate::{Actor, App, AppError, Result};
-use chrono::{Datelike, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use domain::eligibility::{evaluate, Decision, EligibilityCase};
 use domain::{AuditDraft, FieldError, FieldErrors, Permission};
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,49 @@ pub struct Collection {
     pub decision: Decision,
 }
 
+/// What a visit adds to the donor's record for the eligibility engine.
+pub(crate) struct VisitFacts {
+    pub procedure: Value,
+    pub weight_kg: Option<Value>,
+    pub height_cm: Option<Value>,
+    /// Today's measurements, as in an eligibility case.
+    pub screening: Value,
+    pub medications: Value,
+    pub events: Value,
+    /// Register entries made at this visit, not yet in the profile.
+    pub new_deferrals: Vec<Value>,
+}
+
+/// The eligibility case of a visit on `today`: sex, birth date, history up to today and
+/// the register entries in force from the donor's record, plus what the visit adds.
+pub(crate) fn visit_case(profile: &DonorProfile, today: NaiveDate, visit: VisitFacts) -> Value {
+    let mut donor = Map::new();
+    donor.insert("sex".into(), json!(profile.donor.sex));
+    donor.insert("birth_date".into(), json!(profile.donor.birth_date));
+    if let Some(w) = visit.weight_kg {
+        donor.insert("weight_kg".into(), w);
+    }
+    if let Some(h) = visit.height_cm {
+        donor.insert("height_cm".into(), h);
+    }
+    let history: Vec<Value> =
+        profile.donations.iter().filter(|d| d.collected_on <= today).map(|d| json!({"procedure": d.procedure, "date": d.collected_on})).collect();
+    let mut deferrals: Vec<Value> = profile
+        .deferrals
+        .iter()
+        .filter(|d| d.reentered_at.is_none() && d.starts_on <= today)
+        .map(|d| match d.until {
+            Some(until) => json!({"kind": d.kind, "until": until}),
+            None => json!({"kind": d.kind}),
+        })
+        .collect();
+    deferrals.extend(visit.new_deferrals);
+    json!({
+        "date": today, "procedure": visit.procedure, "donor": donor, "screening": visit.screening,
+        "history": history, "medications": visit.medications, "events": visit.events, "deferrals": deferrals,
+    })
+}
+
 impl App {
     pub async fn record_collection(&self, actor: &Actor, donor_number: &str, input: &CollectionInput) -> Result<Collection> {
         actor.require(Permission::AssignDins)?;
@@ -53,30 +97,19 @@ impl App {
             .find(|s| s.fields.code.as_str() == input.site.trim())
             .ok_or_else(|| FieldError::new("site", format!("no site has the code '{}'", input.site.trim())))?;
         let today = Utc::now().with_timezone(&site.fields.time_zone.tz()).date_naive();
-        let mut donor = Map::new();
-        donor.insert("sex".into(), json!(profile.donor.sex));
-        donor.insert("birth_date".into(), json!(profile.donor.birth_date));
-        if let Some(w) = &input.weight_kg {
-            donor.insert("weight_kg".into(), w.clone());
-        }
-        if let Some(h) = &input.height_cm {
-            donor.insert("height_cm".into(), h.clone());
-        }
-        let history: Vec<Value> =
-            profile.donations.iter().filter(|d| d.collected_on <= today).map(|d| json!({"procedure": d.procedure, "date": d.collected_on})).collect();
-        let deferrals: Vec<Value> = profile
-            .deferrals
-            .iter()
-            .filter(|d| d.reentered_at.is_none() && d.starts_on <= today)
-            .map(|d| match d.until {
-                Some(until) => json!({"kind": d.kind, "until": until}),
-                None => json!({"kind": d.kind}),
-            })
-            .collect();
-        let case = json!({
-            "date": today, "procedure": input.procedure, "donor": donor, "screening": input.screening,
-            "history": history, "medications": input.medications, "events": input.events, "deferrals": deferrals,
-        });
+        let case = visit_case(
+            &profile,
+            today,
+            VisitFacts {
+                procedure: json!(input.procedure),
+                weight_kg: input.weight_kg.clone(),
+                height_cm: input.height_cm.clone(),
+                screening: input.screening.clone(),
+                medications: json!(input.medications),
+                events: json!(input.events),
+                new_deferrals: vec![],
+            },
+        );
         let invalid = |m: String| AppError::Invalid(FieldErrors(vec![FieldError::new("collection", m)]));
         let case = EligibilityCase::from_value(case).map_err(|e| invalid(e.to_string()))?;
         let decision = evaluate(&*self.rule_book().await?, &case).map_err(|e| invalid(e.to_string()))?;

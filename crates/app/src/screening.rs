@@ -3,6 +3,7 @@
 //! deferred-donor register. The visit is kept as it was, decision included; a
 //! donation can then be collected from an eligible visit on the same day.
 
+use crate::collection::{visit_case, VisitFacts};
 use crate::dins::{next_din, AssignedDin};
 use crate::donors::DonorProfile;
 use crate::{Actor, App, AppError, Result};
@@ -11,7 +12,7 @@ use domain::eligibility::{evaluate, Decision, EligibilityCase};
 use domain::questionnaire::{Answer, Interpretation, Question};
 use domain::{AuditDraft, DonationProcedure, FieldError, FieldErrors, Permission, Sex};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use store::{DeferralRow, DonationRow, ScreeningVisitRow};
 use uuid::Uuid;
@@ -157,31 +158,19 @@ impl App {
         let questionnaire = book.in_force(today).ok_or_else(|| AppError::Conflict(format!("no questionnaire is in force on {today}")))?;
         let meaning: Interpretation = questionnaire.interpret(sex, today, &input.answers)?;
 
-        let mut donor = Map::new();
-        donor.insert("sex".into(), json!(profile.donor.sex));
-        donor.insert("birth_date".into(), json!(profile.donor.birth_date));
-        if let Some(w) = &input.weight_kg {
-            donor.insert("weight_kg".into(), w.clone());
-        }
-        if let Some(h) = &input.height_cm {
-            donor.insert("height_cm".into(), h.clone());
-        }
-        let history: Vec<Value> =
-            profile.donations.iter().filter(|d| d.collected_on <= today).map(|d| json!({"procedure": d.procedure, "date": d.collected_on})).collect();
-        let mut deferrals: Vec<Value> = profile
-            .deferrals
-            .iter()
-            .filter(|d| d.reentered_at.is_none() && d.starts_on <= today)
-            .map(|d| match d.until {
-                Some(until) => json!({"kind": d.kind, "until": until}),
-                None => json!({"kind": d.kind}),
-            })
-            .collect();
-        deferrals.extend(meaning.register.iter().map(|r| json!({"kind": r.deferral.as_str()})));
-        let case = json!({
-            "date": today, "procedure": procedure.as_str(), "donor": donor, "screening": input.screening,
-            "history": history, "medications": meaning.medications, "events": meaning.events, "deferrals": deferrals,
-        });
+        let case = visit_case(
+            &profile,
+            today,
+            VisitFacts {
+                procedure: json!(procedure.as_str()),
+                weight_kg: input.weight_kg.clone(),
+                height_cm: input.height_cm.clone(),
+                screening: input.screening.clone(),
+                medications: json!(meaning.medications),
+                events: json!(meaning.events),
+                new_deferrals: meaning.register.iter().map(|r| json!({"kind": r.deferral.as_str()})).collect(),
+            },
+        );
         let parsed = EligibilityCase::from_value(case.clone()).map_err(|e| invalid("screening", e.to_string()))?;
         let rules = self.rule_book().await?;
         let mut decision = evaluate(&rules, &parsed).map_err(|e| invalid("screening", e.to_string()))?;
