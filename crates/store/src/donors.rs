@@ -65,7 +65,7 @@ impl Store {
     }
 }
 
-const DONOR_COLUMNS: &str = "id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at";
+pub(crate) const DONOR_COLUMNS: &str = "id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at";
 
 /// What a donor search looks for.
 #[derive(Debug, Clone, PartialEq)]

@@ -226,6 +226,28 @@ impl WriteTx {
     }
 }
 
+impl Store {
+    /// Runs `sql`, in which `{ids}` stands for the list of `ids` (one placeholder each,
+    /// `$1…`), on either back end. No ids, no rows (and no `IN ()`, which PostgreSQL refuses).
+    pub(crate) async fn fetch_for_ids<T>(&self, sql: &str, ids: &[uuid::Uuid]) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = sql.replace("{ids}", &list);
+        Ok(on_pool!(self, p => {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await?
+        }))
+    }
+}
+
 /// The current instant at the resolution both back ends store (microseconds), so
 /// that what is written reads back equal.
 pub fn now() -> chrono::DateTime<chrono::Utc> {

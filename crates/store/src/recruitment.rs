@@ -343,23 +343,14 @@ pub struct DonorCampaignContact {
 impl Store {
     /// Campaign contacts of these donor records (a donor and the records merged into it), newest first.
     pub async fn campaign_contacts_of(&self, donor_ids: &[Uuid]) -> Result<Vec<DonorCampaignContact>> {
-        if donor_ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let list = (1..=donor_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        let sql = format!(
+        self.fetch_for_ids(
             "SELECT c.id AS campaign_id, c.name AS campaign, c.channel, k.status, k.contacted_at, k.unsubscribed_at, \
              (SELECT o.outcome FROM call_outcomes o WHERE o.contact_id = k.id ORDER BY o.recorded_at DESC LIMIT 1) AS outcome, \
              (SELECT o.note FROM call_outcomes o WHERE o.contact_id = k.id ORDER BY o.recorded_at DESC LIMIT 1) AS outcome_note \
-             FROM campaign_contacts k JOIN recruitment_campaigns c ON c.id = k.campaign_id WHERE k.donor_id IN ({list}) \
-             ORDER BY c.created_at DESC"
-        );
-        Ok(on_pool!(self, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in donor_ids {
-                q = q.bind(*id);
-            }
-            q.fetch_all(p).await?
-        }))
+             FROM campaign_contacts k JOIN recruitment_campaigns c ON c.id = k.campaign_id WHERE k.donor_id IN ({ids}) \
+             ORDER BY c.created_at DESC",
+            donor_ids,
+        )
+        .await
     }
 }

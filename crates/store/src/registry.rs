@@ -79,11 +79,7 @@ pub struct RareQuery {
 /// address, id_document, consent_email, consent_sms, consent_phone, consent_post
 type ContactColumns = (Option<String>, Option<String>, bool, bool, bool, bool);
 
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
-const DONOR_COLUMNS: &str = "id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at";
+use crate::donors::{DEFERRAL_SELECT, DONOR_COLUMNS};
 
 impl Store {
     /// Every donor, by number (for the demo generator).
@@ -98,15 +94,7 @@ impl Store {
     }
 
     pub async fn donors_by_ids(&self, ids: &[Uuid]) -> Result<Vec<DonorRow>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let sql = format!("SELECT {DONOR_COLUMNS} FROM donors WHERE id IN ({}) ORDER BY donor_number", placeholders(1, ids.len()));
-        Ok(on_pool!(self, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in ids { q = q.bind(*id); }
-            q.fetch_all(p).await?
-        }))
+        self.fetch_for_ids(&format!("SELECT {DONOR_COLUMNS} FROM donors WHERE id IN ({{ids}}) ORDER BY donor_number"), ids).await
     }
 
     pub async fn donor_contact(&self, id: Uuid) -> Result<DonorContact> {
@@ -140,97 +128,52 @@ impl Store {
 
     /// Merges whose survivor is one of `survivors`.
     pub async fn merges_into(&self, survivors: &[Uuid]) -> Result<Vec<MergeRow>> {
-        if survivors.is_empty() {
-            return Ok(vec![]);
-        }
-        let sql = format!(
-            "SELECT duplicate_id, survivor_id, merged_at, merged_by, reason FROM donor_merges WHERE survivor_id IN ({}) ORDER BY merged_at",
-            placeholders(1, survivors.len())
-        );
-        Ok(on_pool!(self, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in survivors { q = q.bind(*id); }
-            q.fetch_all(p).await?
-        }))
+        self.fetch_for_ids(
+            "SELECT duplicate_id, survivor_id, merged_at, merged_by, reason FROM donor_merges WHERE survivor_id IN ({ids}) ORDER BY merged_at",
+            survivors,
+        )
+        .await
     }
 
     /// Ids of every donor merged away (for hiding them from searches).
     pub async fn merged_donor_ids(&self, among: &[Uuid]) -> Result<Vec<(Uuid, Uuid)>> {
-        if among.is_empty() {
-            return Ok(vec![]);
-        }
-        let sql = format!("SELECT duplicate_id, survivor_id FROM donor_merges WHERE duplicate_id IN ({})", placeholders(1, among.len()));
-        Ok(on_pool!(self, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in among { q = q.bind(*id); }
-            q.fetch_all(p).await?
-        }))
+        self.fetch_for_ids("SELECT duplicate_id, survivor_id FROM donor_merges WHERE duplicate_id IN ({ids})", among).await
     }
 
     pub async fn donations_of_all(&self, ids: &[Uuid]) -> Result<Vec<DonationRow>> {
-        let sql = format!(
-            "SELECT id, donor_id, din, procedure, site_id, collected_at FROM donations WHERE donor_id IN ({}) ORDER BY collected_at",
-            placeholders(1, ids.len())
-        );
-        Ok(on_pool!(self, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in ids { q = q.bind(*id); }
-            q.fetch_all(p).await?
-        }))
+        self.fetch_for_ids(
+            "SELECT id, donor_id, din, procedure, site_id, collected_at FROM donations WHERE donor_id IN ({ids}) ORDER BY collected_at",
+            ids,
+        )
+        .await
     }
 
     pub async fn deferrals_of_all(&self, ids: &[Uuid]) -> Result<Vec<DeferralRow>> {
-        let sql = format!(
-            "SELECT d.id, d.donor_id, d.kind, d.reason_code, d.reason, d.starts_on, d.until, d.entered_at, d.entered_by, \
-             r.reentered_at, r.reentered_by, r.reason AS reentry_reason FROM donor_deferrals d LEFT JOIN donor_reentries r ON r.deferral_id = d.id \
-             WHERE d.donor_id IN ({}) ORDER BY d.entered_at DESC",
-            placeholders(1, ids.len())
-        );
-        Ok(on_pool!(self, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in ids { q = q.bind(*id); }
-            q.fetch_all(p).await?
-        }))
+        self.fetch_for_ids(&format!("{DEFERRAL_SELECT} WHERE d.donor_id IN ({{ids}}) ORDER BY d.entered_at DESC"), ids).await
     }
 
     /// Determinations of these donors, in the order they were entered.
     pub async fn determinations_of(&self, ids: &[Uuid]) -> Result<Vec<DeterminationRow>> {
-        let sql = format!(
+        self.fetch_for_ids(
             "SELECT id, donor_id, abo, rhd, determined_on, source, din, entered_by, entered_at FROM blood_group_determinations \
-             WHERE donor_id IN ({}) ORDER BY entered_at, id",
-            placeholders(1, ids.len())
-        );
-        Ok(on_pool!(self, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in ids { q = q.bind(*id); }
-            q.fetch_all(p).await?
-        }))
+             WHERE donor_id IN ({ids}) ORDER BY entered_at, id",
+            ids,
+        )
+        .await
     }
 
     pub async fn resolutions_of(&self, ids: &[Uuid]) -> Result<Vec<ResolutionRow>> {
-        let sql = format!(
-            "SELECT id, donor_id, abo, rhd, reason, resolved_by, resolved_at FROM blood_group_resolutions WHERE donor_id IN ({}) ORDER BY resolved_at, id",
-            placeholders(1, ids.len())
-        );
-        Ok(on_pool!(self, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in ids { q = q.bind(*id); }
-            q.fetch_all(p).await?
-        }))
+        self.fetch_for_ids("SELECT id, donor_id, abo, rhd, reason, resolved_by, resolved_at FROM blood_group_resolutions WHERE donor_id IN ({ids}) ORDER BY resolved_at, id", ids).await
     }
 
     /// Attribute results of these donors, in the order they were entered.
     pub async fn attribute_results_of(&self, ids: &[Uuid]) -> Result<Vec<AttributeResultRow>> {
-        let sql = format!(
+        self.fetch_for_ids(
             "SELECT id, donor_id, attribute, value, determined_on, source, din, entered_by, entered_at FROM donor_attribute_results \
-             WHERE donor_id IN ({}) ORDER BY entered_at, id",
-            placeholders(1, ids.len())
-        );
-        Ok(on_pool!(self, p => {
-            let mut q = sqlx::query_as(&sql);
-            for id in ids { q = q.bind(*id); }
-            q.fetch_all(p).await?
-        }))
+             WHERE donor_id IN ({ids}) ORDER BY entered_at, id",
+            ids,
+        )
+        .await
     }
 
     /// Donors (not merged away) matching every criterion; a survivor matches on the
