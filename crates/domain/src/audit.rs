@@ -23,6 +23,8 @@ pub struct AuditDraft {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub reason: Option<String>,
+    /// The donor the record concerns (donor number), whatever the entity.
+    pub donor_number: Option<String>,
 }
 
 impl AuditDraft {
@@ -35,7 +37,14 @@ impl AuditDraft {
             before: None,
             after: None,
             reason: None,
+            donor_number: None,
         }
+    }
+
+    /// Names the donor the record concerns, so that filtering by donor finds it.
+    pub fn donor(mut self, donor_number: impl Into<String>) -> Self {
+        self.donor_number = Some(donor_number.into());
+        self
     }
 
     pub fn before(mut self, v: impl Serialize) -> Self {
@@ -67,6 +76,7 @@ impl AuditDraft {
             before: self.before.map(|v| v.to_string()),
             after: self.after.map(|v| v.to_string()),
             reason: self.reason,
+            donor_number: self.donor_number,
             prev_hash: prev_hash.to_string(),
             hash: String::new(),
         };
@@ -89,13 +99,14 @@ pub struct AuditRecord {
     pub before: Option<String>,
     pub after: Option<String>,
     pub reason: Option<String>,
+    pub donor_number: Option<String>,
     pub prev_hash: String,
     pub hash: String,
 }
 
 impl AuditRecord {
     pub fn compute_hash(&self) -> String {
-        let canonical = serde_json::json!([
+        let mut canonical = serde_json::json!([
             self.seq,
             self.id.to_string(),
             self.at.to_rfc3339_opts(SecondsFormat::Micros, true),
@@ -108,6 +119,10 @@ impl AuditRecord {
             self.reason,
             self.prev_hash,
         ]);
+        // Records written before the donor column existed hash as they always did.
+        if let Some(n) = &self.donor_number {
+            canonical.as_array_mut().expect("an array").push(serde_json::json!(n));
+        }
         hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
     }
 }

@@ -7,8 +7,8 @@ use domain::AuditRecord;
 pub struct CsvError(#[from] csv::Error);
 
 /// Columns of the audit trail export, in order.
-pub const AUDIT_COLUMNS: [&str; 12] =
-    ["seq", "id", "at_utc", "actor", "action", "entity_type", "entity_id", "before", "after", "reason", "prev_hash", "hash"];
+pub const AUDIT_COLUMNS: [&str; 13] =
+    ["seq", "id", "at_utc", "actor", "action", "entity_type", "entity_id", "before", "after", "reason", "prev_hash", "hash", "donor_number"];
 
 /// Writes audit records as RFC 4180 CSV with a header row. The hashes are included
 /// so that an exported copy can be checked against the chain.
@@ -38,6 +38,7 @@ impl<W: std::io::Write> AuditCsv<W> {
             r.reason.as_deref().unwrap_or(""),
             &r.prev_hash,
             &r.hash,
+            r.donor_number.as_deref().unwrap_or(""),
         ])?;
         Ok(())
     }
@@ -59,6 +60,7 @@ mod tests {
             .before(serde_json::json!({"name": "Main, \"old\""}))
             .after(serde_json::json!({"name": "Main\nnew"}))
             .reason(Some("comma, quote \" and newline\n".into()))
+            .donor("D0000001")
             .seal(1, at, GENESIS_HASH);
         let mut w = AuditCsv::new(Vec::new()).unwrap();
         w.write(&r).unwrap();
@@ -80,6 +82,7 @@ mod tests {
             before: Some(row[7].into()),
             after: Some(row[8].into()),
             reason: Some(row[9].into()),
+            donor_number: Some(row[12].into()).filter(|n: &String| !n.is_empty()),
             prev_hash: row[10].into(),
             hash: row[11].into(),
         };

@@ -20,6 +20,7 @@ struct AuditRow {
     before_json: Option<String>,
     after_json: Option<String>,
     reason: Option<String>,
+    donor_number: Option<String>,
     prev_hash: String,
     hash: String,
 }
@@ -37,13 +38,14 @@ impl From<AuditRow> for AuditRecord {
             before: r.before_json,
             after: r.after_json,
             reason: r.reason,
+            donor_number: r.donor_number,
             prev_hash: r.prev_hash,
             hash: r.hash,
         }
     }
 }
 
-const AUDIT_COLUMNS: &str = "seq, id, at, actor, action, entity_type, entity_id, before_json, after_json, reason, prev_hash, hash";
+const AUDIT_COLUMNS: &str = "seq, id, at, actor, action, entity_type, entity_id, before_json, after_json, reason, prev_hash, hash, donor_number";
 
 /// What to look for in the audit trail; empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,6 +54,8 @@ pub struct AuditFilter {
     pub entity_id: Option<String>,
     pub actor: Option<String>,
     pub action: Option<String>,
+    /// Records concerning this donor (by donor number), whatever their entity.
+    pub donor_number: Option<String>,
     pub from: Option<DateTime<Utc>>,
     /// Exclusive upper bound.
     pub to: Option<DateTime<Utc>>,
@@ -81,6 +85,7 @@ impl AuditFilter {
             ("entity_id = ", text(&self.entity_id)),
             ("actor = ", text(&self.actor)),
             ("action = ", text(&self.action)),
+            ("donor_number = ", text(&self.donor_number)),
             ("at >= ", self.from.map(Arg::Time)),
             ("at < ", self.to.map(Arg::Time)),
             ("seq <= ", self.max_seq.map(Arg::Int)),
@@ -163,12 +168,12 @@ impl WriteTx {
         };
         let (seq, hash): (i64, String) = on_tx!(self, c => sqlx::query_as(head_sql).fetch_one(c).await?);
         let record = draft.seal(seq + 1, Utc::now(), &hash);
-        let insert = format!("INSERT INTO audit_records ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+        let insert = format!("INSERT INTO audit_records ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
         on_tx!(self, c => {
             sqlx::query(&insert)
                 .bind(record.seq).bind(record.id).bind(record.at).bind(&record.actor).bind(&record.action)
                 .bind(&record.entity_type).bind(&record.entity_id).bind(&record.before).bind(&record.after)
-                .bind(&record.reason).bind(&record.prev_hash).bind(&record.hash)
+                .bind(&record.reason).bind(&record.prev_hash).bind(&record.hash).bind(&record.donor_number)
                 .execute(&mut *c).await?;
             sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
                 .bind(record.seq).bind(&record.hash).execute(&mut *c).await?;
