@@ -640,9 +640,20 @@ impl App {
             return Err(FieldError::new("time", "this slot is in the past").into());
         }
         let end = start + Duration::minutes(i64::from(session.capacity.slot_minutes));
-        // The engine's outlook: when the donor may next give by this procedure.
-        let profile = self.donor_profile(&link_actor(donor), &donor.donor_number).await?;
-        if let Some(o) = profile.outlook.iter().find(|o| o.procedure == procedure) {
+        let cancel_token = new_secret("hfc_");
+        let rules = self.rule_book().await?;
+        for _ in 0..SEAT_ATTEMPTS {
+            let mut tx = self.store.begin_write().await?;
+            // The outlook is decided on the history and register read under the lock.
+            let locked = tx.lock_donor_family(store::DonorKey::Id(donor.id)).await?.ok_or_else(|| AppError::NotFound("the donor".into()))?;
+            let sites = tx.list_sites().await?;
+            let clocks = crate::donor_facts::SiteClocks::new(self.settings.time_zone, &sites);
+            let today = local_date(&site, Utc::now());
+            let sex = domain::Sex::parse(&locked.donor.sex).map_err(|e| AppError::Store(StoreError::Corrupt(e.to_string())))?;
+            let history = crate::donor_facts::history(&locked.donations, &clocks, today);
+            let register = crate::donor_facts::register(&locked.deferrals, today);
+            let o = crate::donor_facts::outlook(&rules, sex, locked.donor.birth_date, &history, &register, today, procedure)
+                .map_err(|e| AppError::Conflict(format!("eligibility could not be decided: {e}")))?;
             let why = o.reasons.iter().map(|r| r.message.clone()).collect::<Vec<_>>().join("; ");
             match o.next_eligible_date {
                 None => {
@@ -661,11 +672,6 @@ impl App {
                 }
                 Some(_) => {}
             }
-        }
-        let cancel_token = new_secret("hfc_");
-        for _ in 0..SEAT_ATTEMPTS {
-            let mut tx = self.store.begin_write().await?;
-            tx.lock_donor(donor.id).await?;
             if tx.donor_overlaps(donor.id, start, end).await? > 0 {
                 return Err(AppError::Conflict(format!("{} already has an appointment at that time", donor.donor_number)));
             }
@@ -712,7 +718,7 @@ impl App {
                 Ok(()) => {}
             }
             let view = self.appointment_view(&row, Some(site), Some(donor)).await?;
-            tx.append_audit(AuditDraft::new(&actor.username, "appointment.book", "appointment", row.id).after(&view)).await?;
+            tx.append_audit(AuditDraft::new(&actor.username, "appointment.book", "appointment", row.id).donor(&donor.donor_number).after(&view)).await?;
             tx.commit().await?;
             let confirmation_email =
                 if notify { self.send_confirmation(donor, &view, &cancel_token).await } else { "not sent: demo data".to_string() };
@@ -784,7 +790,11 @@ impl App {
         tx.change_appointment_status(id, "cancelled", store::now(), &actor.username, Some(reason)).await?;
         let after = AppointmentView { status: "cancelled".into(), cancel_reason: Some(reason.into()), ..before.clone() };
         tx.append_audit(
-            AuditDraft::new(&actor.username, "appointment.cancel", "appointment", id).before(&before).after(&after).reason(Some(reason.into())),
+            AuditDraft::new(&actor.username, "appointment.cancel", "appointment", id)
+                .donor(&before.donor_number)
+                .before(&before)
+                .after(&after)
+                .reason(Some(reason.into())),
         )
         .await?;
         tx.commit().await?;
@@ -806,7 +816,7 @@ impl App {
         let status = if input.attended { "attended" } else { "no_show" };
         tx.change_appointment_status(id, status, store::now(), &actor.username, None).await?;
         let after = AppointmentView { status: status.into(), ..before.clone() };
-        tx.append_audit(AuditDraft::new(&actor.username, "appointment.attendance", "appointment", id).before(&before).after(&after)).await?;
+        tx.append_audit(AuditDraft::new(&actor.username, "appointment.attendance", "appointment", id).donor(&before.donor_number).before(&before).after(&after)).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -835,7 +845,8 @@ impl App {
         let mut tx = self.store.begin_write().await?;
         tx.insert_booking_link(&row).await?;
         tx.append_audit(
-            AuditDraft::new(&actor.username, "booking_link.create", "donor", donor.id)
+            AuditDraft::new(&actor.username, "booking_link.create", "donor", &donor.donor_number)
+                .donor(&donor.donor_number)
                 .after(serde_json::json!({"link": row.id, "donor_number": donor.donor_number, "expires_at": row.expires_at})),
         )
         .await?;

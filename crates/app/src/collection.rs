@@ -1,43 +1,19 @@
-//! The collection path: a donation is recorded only when the eligibility engine,
-//! given today's screening, the donation history and the deferred-donor register,
-//! says the donor may give. The DIN is assigned in the same transaction.
+//! The collection path: a donation is recorded only from a screening visit of the same
+//! day that found the donor eligible (21 CFR 630.10(c),(e)), and only if the visit's
+//! case, decided again inside the write transaction with the donation history and the
+//! register as they are now (donor rows locked), still says the donor may give. The DIN
+//! is assigned in the same transaction.
 
 use crate::dins::{next_din, AssignedDin};
-use crate::donors::DonorProfile;
+use crate::donor_facts::{self, SiteClocks};
 use crate::{Actor, App, AppError, Result};
 use chrono::{Datelike, NaiveDate, Utc};
-use domain::eligibility::{evaluate, Decision, EligibilityCase};
+use domain::eligibility::{evaluate, DeferralEntry, EligibilityCase, PastDonation};
 use domain::{AuditDraft, FieldError, FieldErrors, Permission};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use store::DonationRow;
+use store::{DonationRow, DonorKey, LockedDonor};
 use uuid::Uuid;
-
-/// What the collector enters for a donation, after screening.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CollectionInput {
-    pub procedure: String,
-    /// Code of the site where the donor gives.
-    pub site: String,
-    #[serde(default)]
-    pub weight_kg: Option<Value>,
-    #[serde(default)]
-    pub height_cm: Option<Value>,
-    /// Today's measurements, as in an eligibility case.
-    pub screening: Value,
-    #[serde(default)]
-    pub medications: Vec<Value>,
-    #[serde(default)]
-    pub events: Vec<Value>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Collection {
-    pub donation_id: Uuid,
-    pub din: AssignedDin,
-    pub decision: Decision,
-}
 
 /// What a visit adds to the donor's record for the eligibility engine.
 pub(crate) struct VisitFacts {
@@ -48,98 +24,163 @@ pub(crate) struct VisitFacts {
     pub screening: Value,
     pub medications: Value,
     pub events: Value,
-    /// Register entries made at this visit, not yet in the profile.
+    /// Register entries made at this visit, not yet on the register.
     pub new_deferrals: Vec<Value>,
 }
 
-/// The eligibility case of a visit on `today`: sex, birth date, history up to today and
-/// the register entries in force from the donor's record, plus what the visit adds.
-pub(crate) fn visit_case(profile: &DonorProfile, today: NaiveDate, visit: VisitFacts) -> Value {
+/// The donor's facts for a case on `today`: sex, birth date, history and register.
+pub(crate) struct DonorFacts {
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub history: Vec<PastDonation>,
+    pub register: Vec<DeferralEntry>,
+}
+
+impl DonorFacts {
+    /// Read from a locked family: the only way a write path gets them.
+    pub(crate) fn of(locked: &LockedDonor, clocks: &SiteClocks, today: NaiveDate) -> Self {
+        Self {
+            sex: locked.donor.sex.clone(),
+            birth_date: locked.donor.birth_date,
+            history: donor_facts::history(&locked.donations, clocks, today),
+            register: donor_facts::register(&locked.deferrals, today),
+        }
+    }
+}
+
+/// The eligibility case of a visit on `today`.
+pub(crate) fn visit_case(facts: &DonorFacts, today: NaiveDate, visit: VisitFacts) -> Value {
     let mut donor = Map::new();
-    donor.insert("sex".into(), json!(profile.donor.sex));
-    donor.insert("birth_date".into(), json!(profile.donor.birth_date));
+    donor.insert("sex".into(), json!(facts.sex));
+    donor.insert("birth_date".into(), json!(facts.birth_date));
     if let Some(w) = visit.weight_kg {
         donor.insert("weight_kg".into(), w);
     }
     if let Some(h) = visit.height_cm {
         donor.insert("height_cm".into(), h);
     }
-    let history: Vec<Value> =
-        profile.donations.iter().filter(|d| d.collected_on <= today).map(|d| json!({"procedure": d.procedure, "date": d.collected_on})).collect();
-    let mut deferrals: Vec<Value> = profile
-        .deferrals
-        .iter()
-        .filter(|d| d.reentered_at.is_none() && d.starts_on <= today)
-        .map(|d| match d.until {
-            Some(until) => json!({"kind": d.kind, "until": until}),
-            None => json!({"kind": d.kind}),
-        })
-        .collect();
+    let mut deferrals: Vec<Value> = facts.register.iter().map(|d| json!(d)).collect();
     deferrals.extend(visit.new_deferrals);
     json!({
         "date": today, "procedure": visit.procedure, "donor": donor, "screening": visit.screening,
-        "history": history, "medications": visit.medications, "events": visit.events, "deferrals": deferrals,
+        "history": facts.history, "medications": visit.medications, "events": visit.events, "deferrals": deferrals,
     })
 }
 
+/// `POST /api/v1/donors/{number}/collections`: the donation is always collected from a
+/// screening visit; this route names the donor as well, and the visit must be theirs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionInput {
+    /// The id of today's eligible screening visit.
+    pub screening_id: String,
+}
+
+/// The donation recorded from a visit, with its DIN's printed forms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VisitCollection {
+    pub donation_id: Uuid,
+    pub din: AssignedDin,
+    pub screening_id: Uuid,
+    pub donor_number: String,
+    pub procedure: String,
+}
+
+fn conflict(m: impl Into<String>) -> AppError {
+    AppError::Conflict(m.into())
+}
+
 impl App {
-    pub async fn record_collection(&self, actor: &Actor, donor_number: &str, input: &CollectionInput) -> Result<Collection> {
+    /// Collects from a visit of the donor `number` (the API route that names the donor).
+    pub async fn collect_for_donor(&self, actor: &Actor, number: &str, input: &CollectionInput) -> Result<VisitCollection> {
+        let id = Uuid::parse_str(input.screening_id.trim()).map_err(|_| {
+            AppError::Invalid(FieldErrors(vec![FieldError::new("screening_id", format!("'{}' is not a screening visit id", input.screening_id.trim()))]))
+        })?;
+        self.collect(actor, id, Some(number.trim())).await
+    }
+
+    /// Collects a donation from an eligible visit: only on the day of the visit at its
+    /// site, once, and only if the donor may still give now.
+    pub async fn collect_from_screening(&self, actor: &Actor, screening_id: Uuid) -> Result<VisitCollection> {
+        self.collect(actor, screening_id, None).await
+    }
+
+    async fn collect(&self, actor: &Actor, screening_id: Uuid, donor_number: Option<&str>) -> Result<VisitCollection> {
         actor.require(Permission::AssignDins)?;
-        actor.require(Permission::ViewDonors)?;
         let fin = self.fin()?;
-        self.refuse_merged(donor_number).await?;
-        let profile = self.donor_profile(actor, donor_number).await?;
-        let site = self
-            .store
-            .list_sites()
-            .await?
-            .into_iter()
-            .find(|s| s.fields.code.as_str() == input.site.trim())
-            .ok_or_else(|| FieldError::new("site", format!("no site has the code '{}'", input.site.trim())))?;
-        let today = Utc::now().with_timezone(&site.fields.time_zone.tz()).date_naive();
-        let case = visit_case(
-            &profile,
-            today,
-            VisitFacts {
-                procedure: json!(input.procedure),
-                weight_kg: input.weight_kg.clone(),
-                height_cm: input.height_cm.clone(),
-                screening: input.screening.clone(),
-                medications: json!(input.medications),
-                events: json!(input.events),
-                new_deferrals: vec![],
-            },
-        );
-        let invalid = |m: String| AppError::Invalid(FieldErrors(vec![FieldError::new("collection", m)]));
-        let case = EligibilityCase::from_value(case).map_err(|e| invalid(e.to_string()))?;
-        let decision = evaluate(&*self.rule_book().await?, &case).map_err(|e| invalid(e.to_string()))?;
-        if !decision.eligible {
-            let why: Vec<String> = decision.reasons.iter().map(|r| format!("{}: {}", r.code, r.message)).collect();
-            return Err(AppError::Conflict(format!(
-                "donor {} may not give {} today — {}",
-                profile.donor.donor_number,
-                case.procedure.as_str(),
-                why.join("; ")
+        let mut tx = self.store.begin_write().await?;
+        let v = tx.screening_visit(screening_id).await?.ok_or_else(|| AppError::NotFound(format!("no screening visit has the id {screening_id}")))?;
+        let locked = tx.lock_donor_family(DonorKey::Id(v.donor_id)).await?.ok_or_else(|| AppError::NotFound("the visit's donor".into()))?;
+        if let Some(n) = donor_number {
+            if n != locked.asked.donor_number && n != locked.donor.donor_number {
+                return Err(AppError::NotFound(format!("donor {n} has no screening visit {screening_id}")));
+            }
+        }
+        if locked.is_merged_away() {
+            return Err(conflict(format!(
+                "donor {} was merged into {} after this screening; screen donor {} again",
+                locked.asked.donor_number, locked.donor.donor_number, locked.donor.donor_number
             )));
         }
-        let mut tx = self.store.begin_write().await?;
+        if !v.eligible {
+            return Err(conflict("the donor was not eligible at this screening; nothing is collected"));
+        }
+        // The visit's site decides the day: its clock, not the facility's.
+        let sites = tx.list_sites().await?;
+        let site = sites.iter().find(|s| s.id == v.site_id).ok_or_else(|| AppError::NotFound("the visit's site".into()))?;
+        let clocks = SiteClocks::new(self.settings.time_zone, &sites);
+        let today = clocks.day_at(Some(v.site_id), Utc::now());
+        if v.screened_on != today {
+            return Err(conflict(format!(
+                "the screening was on {}; eligibility is decided on the day of donation — screen the donor again",
+                v.screened_on
+            )));
+        }
+        if tx.donation_of_visit(v.id).await?.is_some() {
+            return Err(conflict("a donation has already been collected from this screening"));
+        }
+        let since: Vec<String> = locked
+            .deferrals
+            .iter()
+            .filter(|d| d.entered_at > v.screened_at && d.in_force() && d.until.is_none_or(|u| today < u))
+            .map(|d| d.reason_code.clone())
+            .collect();
+        if !since.is_empty() {
+            return Err(conflict(format!("the donor was deferred after the screening ({}); nothing is collected", since.join(", "))));
+        }
+        // Decide the visit's case again with the history and register as they are now,
+        // under the lock: a donation or deferral since the visit counts.
+        let facts = DonorFacts::of(&locked, &clocks, today);
+        let mut case: Value = serde_json::from_str(&v.case_json).map_err(|e| AppError::Store(store::StoreError::Corrupt(format!("visit {}: {e}", v.id))))?;
+        case["history"] = json!(facts.history);
+        case["deferrals"] = json!(facts.register);
+        let invalid = |m: String| AppError::Invalid(FieldErrors(vec![FieldError::new("screening", m)]));
+        let parsed = EligibilityCase::from_value(case).map_err(|e| invalid(e.to_string()))?;
+        let decision = evaluate(&*self.rule_book().await?, &parsed).map_err(|e| invalid(e.to_string()))?;
+        if !decision.eligible {
+            return Err(AppError::Ineligible { donor_number: locked.donor.donor_number.clone(), procedure: v.procedure.clone(), decision: Box::new(decision) });
+        }
         let din = next_din(&mut tx, actor, &fin, today.year() as i64).await?;
-        let donor_row = tx.donor_by_number(&profile.donor.donor_number).await?.ok_or_else(|| AppError::NotFound("the donor disappeared".into()))?;
         let donation = DonationRow {
             id: Uuid::now_v7(),
-            donor_id: donor_row.id,
+            donor_id: v.donor_id,
             din: Some(din.din.clone()),
-            procedure: case.procedure.as_str().into(),
-            site_id: Some(site.id),
+            procedure: v.procedure.clone(),
+            site_id: Some(v.site_id),
             collected_at: store::now(),
         };
-        tx.insert_donation(&donation).await?;
+        tx.insert_donation_after_screening(&donation, v.id).await?;
+        let donor_number = locked.donor.donor_number.clone();
         tx.append_audit(
             AuditDraft::new(&actor.username, "donation.collect", "donation", donation.id)
-                .after(json!({"donor_number": profile.donor.donor_number, "din": din.din, "procedure": donation.procedure, "site": site.fields.code.as_str(), "decision": &decision})),
+                .donor(&donor_number)
+                .after(json!({
+                    "donor_number": donor_number, "din": din.din, "procedure": donation.procedure, "site": site.fields.code.as_str(),
+                    "screening": v.id, "rule_version": decision.rule_version, "collected_on": today,
+                })),
         )
         .await?;
         tx.commit().await?;
-        Ok(Collection { donation_id: donation.id, din, decision })
+        Ok(VisitCollection { donation_id: donation.id, din, screening_id: v.id, donor_number, procedure: v.procedure })
     }
 }

@@ -349,7 +349,7 @@ impl App {
                 n += 1;
                 let (donor, history) = make_donor(&mut rng, n, as_of, &site_ids);
                 tx.insert_donor(&donor).await?;
-                tx.append_audit(AuditDraft::new(&actor.username, "donor.register", "donor", donor.id).after(serde_json::json!({
+                tx.append_audit(AuditDraft::new(&actor.username, "donor.register", "donor", &donor.donor_number).donor(&donor.donor_number).after(serde_json::json!({
                     "donor_number": donor.donor_number, "first_name": donor.first_name, "last_name": donor.last_name,
                     "birth_date": donor.birth_date, "sex": donor.sex, "abo": donor.abo, "rhd": donor.rhd,
                 })))
@@ -368,7 +368,7 @@ impl App {
                         site_id: Some(site),
                         collected_at: at,
                     };
-                    tx.insert_donation(&d).await?;
+                    tx.insert_imported_donation(&d).await?;
                     tx.insert_din_assignment(&store::DinAssignment {
                         din: din.clone(),
                         fin: DEMO_FIN.into(),
@@ -380,7 +380,7 @@ impl App {
                         assigned_by: actor.username.clone(),
                     })
                     .await?;
-                    tx.append_audit(AuditDraft::new(&actor.username, "donation.record", "donation", d.id).after(serde_json::json!({
+                    tx.append_audit(AuditDraft::new(&actor.username, "donation.record", "donation", d.id).donor(&donor.donor_number).after(serde_json::json!({
                         "donor_number": donor.donor_number, "din": din, "procedure": d.procedure, "collected_at": at,
                     })))
                     .await?;

@@ -3,7 +3,7 @@
 
 use crate::{Actor, App, AppError, Result};
 use chrono::NaiveDate;
-use domain::eligibility::{evaluate, DeferralEntry, DonorFacts, EligibilityCase, PastDonation, Reason};
+use domain::eligibility::{DeferralEntry, PastDonation, Reason};
 use domain::{AuditDraft, DonationProcedure, DonorNumber, FieldError, FieldErrors, Permission, Sex};
 use serde::{Deserialize, Serialize};
 use store::{DeferralRow, DonorQuery, DonorRow};
@@ -41,11 +41,15 @@ pub struct DeferralView {
     pub reentered_at: Option<chrono::DateTime<chrono::Utc>>,
     pub reentered_by: Option<String>,
     pub reentry_reason: Option<String>,
+    /// Set when the entry was marked as entered in error.
+    pub corrected_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub corrected_by: Option<String>,
+    pub correction_reason: Option<String>,
 }
 
 impl DeferralView {
-    fn of(d: &DeferralRow, today: NaiveDate) -> Self {
-        let active = d.reentered_at.is_none() && d.starts_on <= today && d.until.is_none_or(|u| today < u);
+    pub(crate) fn of(d: &DeferralRow, today: NaiveDate) -> Self {
+        let active = d.in_force() && d.starts_on <= today && d.until.is_none_or(|u| today < u);
         Self {
             id: d.id,
             kind: d.kind.clone(),
@@ -59,18 +63,9 @@ impl DeferralView {
             reentered_at: d.reentered_at,
             reentered_by: d.reentered_by.clone(),
             reentry_reason: d.reentry_reason.clone(),
-        }
-    }
-
-    /// The entry as the eligibility engine reads it, if it still counts.
-    fn entry(&self) -> Option<DeferralEntry> {
-        if self.reentered_at.is_some() {
-            return None;
-        }
-        match self.kind.as_str() {
-            "temporary" => self.until.map(|until| DeferralEntry::Temporary { until }),
-            "indefinite" => Some(DeferralEntry::Indefinite {}),
-            _ => Some(DeferralEntry::Permanent {}),
+            corrected_at: d.corrected_at,
+            corrected_by: d.corrected_by.clone(),
+            correction_reason: d.correction_reason.clone(),
         }
     }
 }
@@ -113,7 +108,7 @@ fn similar_name(a_first: &str, a_last: &str, b: &DonorRow) -> bool {
     (al == bl && first3(&af) == first3(&bf)) || (af == bl && al == bf)
 }
 
-fn parse_day(field: &'static str, s: &str) -> std::result::Result<NaiveDate, FieldError> {
+pub(crate) fn parse_day(field: &'static str, s: &str) -> std::result::Result<NaiveDate, FieldError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, format!("'{}' is not a date (YYYY-MM-DD)", s.trim())))
 }
 
@@ -229,52 +224,34 @@ impl App {
         // A merged-away number resolves to the survivor; the history is the whole family's.
         let resolved = self.resolve_donor(number).await?;
         let d = resolved.donor.clone();
-        let sites: std::collections::HashMap<uuid::Uuid, String> =
-            self.store.list_sites().await?.into_iter().map(|s| (s.id, s.fields.code.as_str().to_string())).collect();
-        let donations: Vec<DonationView> = self
-            .store
-            .donations_of_all(&resolved.family)
-            .await?
-            .into_iter()
+        let site_list = self.store.list_sites().await?;
+        let clocks = crate::donor_facts::SiteClocks::new(self.settings.time_zone, &site_list);
+        let sites: std::collections::HashMap<uuid::Uuid, String> = site_list.iter().map(|s| (s.id, s.fields.code.as_str().to_string())).collect();
+        let donation_rows = self.store.donations_of_all(&resolved.family).await?;
+        let donations: Vec<DonationView> = donation_rows
+            .iter()
             .rev()
             .map(|x| DonationView {
-                din: x.din,
-                procedure: x.procedure,
-                collected_on: x.collected_at.with_timezone(&self.settings.time_zone).date_naive(),
+                din: x.din.clone(),
+                procedure: x.procedure.clone(),
+                collected_on: clocks.donation_day(x),
                 site: x.site_id.and_then(|id| sites.get(&id).cloned()),
             })
             .collect();
-        let today = chrono::Utc::now().with_timezone(&self.settings.time_zone).date_naive();
-        let history: Vec<PastDonation> = donations
-            .iter()
-            .filter_map(|x| DonationProcedure::parse(&x.procedure).ok().map(|procedure| PastDonation { procedure, date: x.collected_on }))
-            .filter(|p| p.date <= today)
-            .collect();
-        let deferrals: Vec<DeferralView> = self.store.deferrals_of_all(&resolved.family).await?.iter().map(|x| DeferralView::of(x, today)).collect();
-        let entries: Vec<DeferralEntry> = deferrals.iter().filter(|x| x.starts_on <= today).filter_map(DeferralView::entry).collect();
+        let today = self.today();
+        let history: Vec<PastDonation> = crate::donor_facts::history(&donation_rows, &clocks, today);
+        let deferral_rows = self.store.deferrals_of_all(&resolved.family).await?;
+        let deferrals: Vec<DeferralView> = deferral_rows.iter().map(|x| DeferralView::of(x, today)).collect();
+        let entries: Vec<DeferralEntry> = crate::donor_facts::register(&deferral_rows, today);
         let sex = Sex::parse(&d.sex).map_err(|e| AppError::Store(store::StoreError::Corrupt(e.to_string())))?;
         let rules = self.rule_book().await?;
         let mut outlook = Vec::new();
         let mut rule_version = String::new();
         for procedure in DonationProcedure::ALL {
-            let case = EligibilityCase {
-                date: today,
-                procedure,
-                donor: DonorFacts { sex, birth_date: d.birth_date, weight_kg: None, height_cm: None },
-                screening: Default::default(),
-                history: history.clone(),
-                medications: vec![],
-                events: vec![],
-                deferrals: entries.clone(),
-            };
-            let decision = evaluate(&rules, &case).map_err(|e| AppError::Conflict(format!("eligibility could not be decided: {e}")))?;
+            let decision = crate::donor_facts::outlook(&rules, sex, d.birth_date, &history, &entries, today, procedure)
+                .map_err(|e| AppError::Conflict(format!("eligibility could not be decided: {e}")))?;
             rule_version = decision.rule_version.clone();
-            outlook.push(ProcedureOutlook {
-                procedure,
-                next_eligible_date: decision.next_eligible_date,
-                // Measurements are taken at the visit; they are not obstacles yet.
-                reasons: decision.reasons.into_iter().filter(|r| !r.code.ends_with("_NOT_MEASURED")).collect(),
-            });
+            outlook.push(ProcedureOutlook { procedure, next_eligible_date: decision.next_eligible_date, reasons: decision.reasons });
         }
         let mut donor = DonorSummary::of(&d);
         let blood_group = self.blood_group_view(&resolved).await?;
@@ -384,7 +361,7 @@ impl App {
         tx.insert_donor(&donor).await?;
         tx.set_donor_contact(donor.id, &contact).await?;
         let view = DonorSummary::of(&donor);
-        let mut draft = AuditDraft::new(&actor.username, "donor.register", "donor", &donor.donor_number).after(serde_json::json!({
+        let mut draft = AuditDraft::new(&actor.username, "donor.register", "donor", &donor.donor_number).donor(&donor.donor_number).after(serde_json::json!({
             "donor": &view, "address": contact.address, "id_document": contact.id_document,
             "consent": {"email": contact.consent_email, "sms": contact.consent_sms, "phone": contact.consent_phone, "post": contact.consent_post},
         }));
@@ -397,106 +374,6 @@ impl App {
         tx.append_audit(draft).await?;
         tx.commit().await?;
         Ok(view)
-    }
-
-    /// Enters a donor in the deferred-donor register. The collection path reads the
-    /// register through the eligibility engine, so a deferred donor cannot be collected.
-    pub async fn defer_donor(&self, actor: &Actor, number: &str, input: &DeferralInput) -> Result<DeferralView> {
-        actor.require(Permission::DeferDonors)?;
-        let today = self.today();
-        let mut e = FieldErrors::default();
-        let kind = match input.kind.trim() {
-            k @ ("temporary" | "indefinite" | "permanent") => Some(k.to_string()),
-            other => {
-                e.0.push(FieldError::new("kind", format!("'{other}' is not a deferral kind; use temporary, indefinite or permanent")));
-                None
-            }
-        };
-        let code = input.reason_code.trim();
-        if code.len() < 2 || code.len() > 32 || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
-            e.0.push(FieldError::new("reason_code", "use 2 to 32 upper-case letters, digits or '_', e.g. LOW_HB"));
-        }
-        let reason = input.reason.trim();
-        if reason.is_empty() {
-            e.0.push(FieldError::new("reason", "say why the donor is deferred"));
-        }
-        let starts_on = match input.starts_on.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(s) => e.take(parse_day("starts_on", s)),
-            None => Some(today),
-        };
-        let until = match input.until.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(s) => e.take(parse_day("until", s)).map(Some),
-            None => Some(None),
-        };
-        if let (Some(k), Some(start), Some(until)) = (&kind, starts_on, until) {
-            match (k.as_str(), until) {
-                ("temporary", None) => e.0.push(FieldError::new("until", "a temporary deferral needs the date the donor may give again")),
-                ("temporary", Some(u)) if u <= start => e.0.push(FieldError::new("until", format!("{u} is not after the first day, {start}"))),
-                ("indefinite" | "permanent", Some(_)) => e.0.push(FieldError::new("until", format!("an {k} deferral has no end date"))),
-                _ => {}
-            }
-        }
-        if !e.is_empty() {
-            return Err(AppError::Invalid(e));
-        }
-        self.refuse_merged(number).await?;
-        let mut tx = self.store.begin_write().await?;
-        let donor =
-            tx.donor_by_number(number.trim()).await?.ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", number.trim())))?;
-        let row = DeferralRow {
-            id: Uuid::now_v7(),
-            donor_id: donor.id,
-            kind: kind.expect("checked"),
-            reason_code: code.to_string(),
-            reason: reason.to_string(),
-            starts_on: starts_on.expect("checked"),
-            until: until.expect("checked"),
-            entered_at: store::now(),
-            entered_by: actor.username.clone(),
-            reentered_at: None,
-            reentered_by: None,
-            reentry_reason: None,
-        };
-        tx.insert_deferral(&row).await?;
-        let view = DeferralView::of(&row, today);
-        tx.append_audit(AuditDraft::new(&actor.username, "donor.defer", "donor", &donor.donor_number).after(&view)).await?;
-        tx.commit().await?;
-        Ok(view)
-    }
-
-    /// Reenters an indefinitely deferred donor (after the follow-up the reason calls
-    /// for). Permanent deferrals are never lifted; temporary ones end by themselves.
-    pub async fn reenter_donor(&self, actor: &Actor, deferral_id: Uuid, reason: &str) -> Result<DeferralView> {
-        actor.require(Permission::ReenterDonors)?;
-        if reason.trim().is_empty() {
-            return Err(FieldError::new("reason", "say on what grounds the donor is reentered").into());
-        }
-        let mut tx = self.store.begin_write().await?;
-        let d = tx.deferral(deferral_id).await?.ok_or_else(|| AppError::NotFound(format!("no deferral has the id {deferral_id}")))?;
-        match d.kind.as_str() {
-            "permanent" => return Err(AppError::Conflict("a permanent deferral is never lifted".into())),
-            "temporary" => return Err(AppError::Conflict("a temporary deferral ends by itself on its end date".into())),
-            _ => {}
-        }
-        if d.reentered_at.is_some() {
-            return Err(AppError::Conflict("the donor has already been reentered from this deferral".into()));
-        }
-        let at = store::now();
-        tx.insert_reentry(deferral_id, at, &actor.username, reason.trim()).await?;
-        let before = DeferralView::of(&d, self.today());
-        let after = DeferralView::of(
-            &DeferralRow { reentered_at: Some(at), reentered_by: Some(actor.username.clone()), reentry_reason: Some(reason.trim().into()), ..d },
-            self.today(),
-        );
-        tx.append_audit(
-            AuditDraft::new(&actor.username, "donor.reenter", "deferral", deferral_id)
-                .before(&before)
-                .after(&after)
-                .reason(Some(reason.trim().into())),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
     }
 }
 

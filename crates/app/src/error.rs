@@ -22,6 +22,9 @@ pub enum AppError {
     /// A service hemaflow depends on (the mail server) is missing or refused.
     #[error("{0}")]
     Unavailable(String),
+    /// The eligibility engine says the donor may not give: the decision, every reason.
+    #[error("donor {donor_number} may not give {procedure} today — {}", reasons_text(decision))]
+    Ineligible { donor_number: String, procedure: String, decision: Box<domain::eligibility::Decision> },
     #[error("too many failed logins; this account is locked until {} UTC", until.format("%Y-%m-%d %H:%M:%S"))]
     LockedOut { until: DateTime<Utc> },
     #[error(transparent)]
@@ -48,4 +51,8 @@ impl From<domain::FieldError> for AppError {
     fn from(e: domain::FieldError) -> Self {
         AppError::Invalid(FieldErrors(vec![e]))
     }
+}
+
+fn reasons_text(d: &domain::eligibility::Decision) -> String {
+    d.reasons.iter().map(|r| format!("{}: {}", r.code, r.message)).collect::<Vec<_>>().join("; ")
 }

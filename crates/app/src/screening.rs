@@ -3,18 +3,18 @@
 //! deferred-donor register. The visit is kept as it was, decision included; a
 //! donation can then be collected from an eligible visit on the same day.
 
-use crate::collection::{visit_case, VisitFacts};
-use crate::dins::{next_din, AssignedDin};
+use crate::collection::{visit_case, DonorFacts, VisitFacts};
+use crate::donor_facts::SiteClocks;
 use crate::donors::DonorProfile;
 use crate::{Actor, App, AppError, Result};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use domain::eligibility::{evaluate, Decision, EligibilityCase};
 use domain::questionnaire::{Answer, Interpretation, Question};
 use domain::{AuditDraft, DonationProcedure, FieldError, FieldErrors, Permission, Sex};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use store::{DeferralRow, DonationRow, ScreeningVisitRow};
+use store::{DeferralRow, DonorKey, ScreeningVisitRow};
 use uuid::Uuid;
 
 /// What staff enter at a screening visit.
@@ -77,14 +77,6 @@ pub struct CollectedDonation {
     pub collected_at: chrono::DateTime<Utc>,
 }
 
-/// The donation recorded from a visit, with its DIN's printed forms.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct VisitCollection {
-    pub donation_id: Uuid,
-    pub din: AssignedDin,
-    pub screening_id: Uuid,
-}
-
 /// The questionnaire a donor is asked today, for forms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuestionsToday {
@@ -142,24 +134,32 @@ impl App {
     /// register, the visit and their audit records are written together or not at all.
     pub async fn record_screening(&self, actor: &Actor, donor_number: &str, input: &ScreeningInput) -> Result<ScreeningView> {
         actor.require(Permission::ScreenDonors)?;
-        self.refuse_merged(donor_number.trim()).await?;
-        let profile = self.donor_profile(actor, donor_number).await?;
-        let sex = sex_of(&profile)?;
         let procedure = DonationProcedure::parse(input.procedure.trim()).map_err(AppError::from)?;
-        let site = self
-            .store
-            .list_sites()
-            .await?
-            .into_iter()
-            .find(|s| s.fields.code.as_str() == input.site.trim())
-            .ok_or_else(|| invalid("site", format!("no site has the code '{}'", input.site.trim())))?;
-        let today = Utc::now().with_timezone(&site.fields.time_zone.tz()).date_naive();
+        let rules = self.rule_book().await?;
         let book = self.questionnaire_book().await?;
+        let mut tx = self.store.begin_write().await?;
+        // Everything the decision depends on is read here, with the donor's rows locked.
+        let locked = tx.lock_donor_family(DonorKey::Number(donor_number.trim())).await?.ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", donor_number.trim())))?;
+        if locked.is_merged_away() {
+            return Err(AppError::Conflict(format!(
+                "donor {} was merged into {}; use {} instead",
+                locked.asked.donor_number, locked.donor.donor_number, locked.donor.donor_number
+            )));
+        }
+        let sex = Sex::parse(&locked.donor.sex).map_err(|e| AppError::Store(store::StoreError::Corrupt(e.to_string())))?;
+        let sites = tx.list_sites().await?;
+        let site = sites
+            .iter()
+            .find(|s| s.fields.code.as_str() == input.site.trim())
+            .cloned()
+            .ok_or_else(|| invalid("site", format!("no site has the code '{}'", input.site.trim())))?;
+        let clocks = SiteClocks::new(self.settings.time_zone, &sites);
+        let today = clocks.day_at(Some(site.id), Utc::now());
         let questionnaire = book.in_force(today).ok_or_else(|| AppError::Conflict(format!("no questionnaire is in force on {today}")))?;
         let meaning: Interpretation = questionnaire.interpret(sex, today, &input.answers)?;
 
         let case = visit_case(
-            &profile,
+            &DonorFacts::of(&locked, &clocks, today),
             today,
             VisitFacts {
                 procedure: json!(procedure.as_str()),
@@ -172,7 +172,6 @@ impl App {
             },
         );
         let parsed = EligibilityCase::from_value(case.clone()).map_err(|e| invalid("screening", e.to_string()))?;
-        let rules = self.rule_book().await?;
         let mut decision = evaluate(&rules, &parsed).map_err(|e| invalid("screening", e.to_string()))?;
         if !meaning.not_today.is_empty() {
             decision.eligible = false;
@@ -182,29 +181,26 @@ impl App {
             decision.next_eligible_date = decision.next_eligible_date.map(|d| d.max(tomorrow));
         }
 
-        let mut tx = self.store.begin_write().await?;
-        let donor_row = tx.donor_by_number(&profile.donor.donor_number).await?.ok_or_else(|| AppError::NotFound("the donor disappeared".into()))?;
+        let donor_row = locked.donor.clone();
+        let number = donor_row.donor_number.clone();
         let at = store::now();
         let mut entered = Vec::new();
         for r in &meaning.register {
-            let row = DeferralRow {
-                id: Uuid::now_v7(),
-                donor_id: donor_row.id,
-                kind: r.deferral.as_str().into(),
-                reason_code: r.code.clone(),
-                reason: format!("{} (screening question '{}'; {})", r.reason, r.question, r.source),
-                starts_on: today,
-                until: None,
-                entered_at: at,
-                entered_by: actor.username.clone(),
-                reentered_at: None,
-                reentered_by: None,
-                reentry_reason: None,
-            };
+            let row = DeferralRow::entered(
+                donor_row.id,
+                r.deferral.as_str(),
+                &r.code,
+                &format!("{} (screening question '{}'; {})", r.reason, r.question, r.source),
+                today,
+                None,
+                at,
+                &actor.username,
+            );
             tx.insert_deferral(&row).await?;
             tx.append_audit(
-                AuditDraft::new(&actor.username, "donor.defer", "donor", &profile.donor.donor_number)
-                    .after(json!({"id": row.id, "kind": row.kind, "reason_code": row.reason_code, "reason": row.reason, "starts_on": today, "source": "screening"})),
+                AuditDraft::new(&actor.username, "donor.defer", "deferral", row.id)
+                    .donor(&number)
+                    .after(json!({"donor_number": number, "kind": row.kind, "reason_code": row.reason_code, "reason": row.reason, "starts_on": today, "source": "screening"})),
             )
             .await?;
             entered.push(r.code.clone());
@@ -229,12 +225,13 @@ impl App {
         // The donor came: today's booked appointment at this site is attended.
         let tz = site.fields.time_zone.tz();
         let mut appointment_attended = None;
-        for a in self.store.appointments_of_donor(donor_row.id).await? {
+        for a in tx.appointments_of_donor(donor_row.id).await? {
             if a.status == "booked" && a.site_id == site.id && a.slot_start.with_timezone(&tz).date_naive() == today {
                 if tx.change_appointment_status(a.id, "attended", at, &actor.username, None).await? {
                     tx.append_audit(
                         AuditDraft::new(&actor.username, "appointment.attendance", "appointment", a.id)
-                            .after(json!({"status": "attended", "donor_number": profile.donor.donor_number, "screening": row.id})),
+                            .donor(&number)
+                            .after(json!({"status": "attended", "donor_number": number, "screening": row.id})),
                     )
                     .await?;
                     appointment_attended = Some(a.id);
@@ -242,8 +239,8 @@ impl App {
                 break;
             }
         }
-        tx.append_audit(AuditDraft::new(&actor.username, "donor.screen", "screening", row.id).after(json!({
-            "donor_number": profile.donor.donor_number, "site": site.fields.code.as_str(), "procedure": row.procedure,
+        tx.append_audit(AuditDraft::new(&actor.username, "donor.screen", "screening", row.id).donor(&number).after(json!({
+            "donor_number": number, "site": site.fields.code.as_str(), "procedure": row.procedure,
             "questionnaire_version": row.questionnaire_version, "rule_version": row.rule_version, "eligible": decision.eligible,
             "reasons": decision.reasons.iter().map(|r| &r.code).collect::<Vec<_>>(), "next_eligible_date": decision.next_eligible_date,
             "deferrals_entered": entered,
@@ -253,7 +250,7 @@ impl App {
         let all_procedures = by_procedure(&rules, &case, &meaning.not_today.iter().map(|r| r.code.clone()).collect::<Vec<_>>());
         Ok(ScreeningView {
             id: row.id,
-            donor_number: profile.donor.donor_number,
+            donor_number: number,
             site: site.fields.code.as_str().into(),
             screened_on: today,
             screened_at: at,
@@ -327,59 +324,6 @@ impl App {
             out.push(self.screening_view(v).await?);
         }
         Ok(out)
-    }
-
-    /// Collects a donation from an eligible visit: only on the day of the visit
-    /// (21 CFR 630.10(c)), once, and not when the register gained an entry since.
-    pub async fn collect_from_screening(&self, actor: &Actor, screening_id: Uuid) -> Result<VisitCollection> {
-        actor.require(Permission::AssignDins)?;
-        let fin = self.fin()?;
-        let mut tx = self.store.begin_write().await?;
-        let v = tx.screening_visit(screening_id).await?.ok_or_else(|| AppError::NotFound(format!("no screening visit has the id {screening_id}")))?;
-        if !v.eligible {
-            return Err(AppError::Conflict("the donor was not eligible at this screening; nothing is collected".into()));
-        }
-        let site =
-            self.store.list_sites().await?.into_iter().find(|s| s.id == v.site_id).ok_or_else(|| AppError::NotFound("the visit's site".into()))?;
-        let today = Utc::now().with_timezone(&site.fields.time_zone.tz()).date_naive();
-        if v.screened_on != today {
-            return Err(AppError::Conflict(format!(
-                "the screening was on {}; eligibility is decided on the day of donation — screen the donor again",
-                v.screened_on
-            )));
-        }
-        if self.store.donation_of_visit(v.id).await?.is_some() {
-            return Err(AppError::Conflict("a donation has already been collected from this screening".into()));
-        }
-        let since: Vec<String> = self
-            .store
-            .deferrals_of(v.donor_id)
-            .await?
-            .into_iter()
-            .filter(|d| d.entered_at > v.screened_at && d.reentered_at.is_none() && d.until.is_none_or(|u| today < u))
-            .map(|d| d.reason_code)
-            .collect();
-        if !since.is_empty() {
-            return Err(AppError::Conflict(format!("the donor was deferred after the screening ({}); nothing is collected", since.join(", "))));
-        }
-        let din = next_din(&mut tx, actor, &fin, today.year() as i64).await?;
-        let donation = DonationRow {
-            id: Uuid::now_v7(),
-            donor_id: v.donor_id,
-            din: Some(din.din.clone()),
-            procedure: v.procedure.clone(),
-            site_id: Some(v.site_id),
-            collected_at: store::now(),
-        };
-        tx.insert_donation_after_screening(&donation, v.id).await?;
-        let donor_number = self.store.donor_number_of(v.donor_id).await?.unwrap_or_default();
-        tx.append_audit(AuditDraft::new(&actor.username, "donation.collect", "donation", donation.id).after(json!({
-            "donor_number": donor_number, "din": din.din, "procedure": donation.procedure, "site": site.fields.code.as_str(),
-            "screening": v.id, "rule_version": v.rule_version,
-        })))
-        .await?;
-        tx.commit().await?;
-        Ok(VisitCollection { donation_id: donation.id, din, screening_id: v.id })
     }
 }
 

@@ -154,6 +154,11 @@ impl Store {
 }
 
 impl WriteTx {
+    pub async fn appointments_of_donor(&mut self, donor_id: Uuid) -> Result<Vec<AppointmentRow>> {
+        Ok(on_tx!(self, c => sqlx::query_as(&format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE donor_id = $1 ORDER BY slot_start"))
+            .bind(donor_id).fetch_all(c).await?))
+    }
+
     pub async fn next_schedule_version(&mut self, site_id: Uuid) -> Result<i64> {
         Ok(on_tx!(self, c => sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM site_schedules WHERE site_id = $1")
             .bind(site_id).fetch_one(c).await?))

@@ -110,9 +110,12 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn insert_donation(&mut self, d: &DonationRow) -> Result<()> {
+    /// Records a donation from before hemaflow (a centre's earlier system, the demo's
+    /// history): it has no screening visit here. Donations collected in hemaflow go
+    /// through `insert_donation_after_screening`.
+    pub async fn insert_imported_donation(&mut self, d: &DonationRow) -> Result<()> {
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO donations (id, donor_id, din, procedure, site_id, collected_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            "INSERT INTO donations (id, donor_id, din, procedure, site_id, collected_at, origin) VALUES ($1, $2, $3, $4, $5, $6, 'imported')")
             .bind(d.id).bind(d.donor_id).bind(&d.din).bind(&d.procedure).bind(d.site_id).bind(d.collected_at)
             .execute(c).await?.rows_affected());
         Ok(())
@@ -216,11 +219,55 @@ pub struct DeferralRow {
     pub reentered_at: Option<DateTime<Utc>>,
     pub reentered_by: Option<String>,
     pub reentry_reason: Option<String>,
+    /// Set when the entry was marked as entered in error; it then counts for nothing.
+    pub corrected_at: Option<DateTime<Utc>>,
+    pub corrected_by: Option<String>,
+    pub correction_reason: Option<String>,
+}
+
+impl DeferralRow {
+    /// A new entry, not reentered or corrected.
+    #[allow(clippy::too_many_arguments)]
+    pub fn entered(
+        donor_id: Uuid,
+        kind: &str,
+        reason_code: &str,
+        reason: &str,
+        starts_on: NaiveDate,
+        until: Option<NaiveDate>,
+        entered_at: DateTime<Utc>,
+        entered_by: &str,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            donor_id,
+            kind: kind.into(),
+            reason_code: reason_code.into(),
+            reason: reason.into(),
+            starts_on,
+            until,
+            entered_at,
+            entered_by: entered_by.into(),
+            reentered_at: None,
+            reentered_by: None,
+            reentry_reason: None,
+            corrected_at: None,
+            corrected_by: None,
+            correction_reason: None,
+        }
+    }
+
+    /// Still on the register: neither reentered nor marked as entered in error.
+    pub fn in_force(&self) -> bool {
+        self.reentered_at.is_none() && self.corrected_at.is_none()
+    }
 }
 
 pub(crate) const DEFERRAL_SELECT: &str =
     "SELECT d.id, d.donor_id, d.kind, d.reason_code, d.reason, d.starts_on, d.until, d.entered_at, d.entered_by, \
-     r.reentered_at, r.reentered_by, r.reason AS reentry_reason FROM donor_deferrals d LEFT JOIN donor_reentries r ON r.deferral_id = d.id";
+     r.reentered_at, r.reentered_by, r.reason AS reentry_reason, \
+     k.corrected_at, k.corrected_by, k.reason AS correction_reason FROM donor_deferrals d \
+     LEFT JOIN donor_reentries r ON r.deferral_id = d.id LEFT JOIN donor_deferral_corrections k ON k.deferral_id = d.id";
 
 impl Store {
     pub async fn deferrals_of(&self, donor_id: Uuid) -> Result<Vec<DeferralRow>> {
@@ -244,6 +291,14 @@ impl WriteTx {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO donor_deferrals (id, donor_id, kind, reason_code, reason, starts_on, until, entered_at, entered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(d.id).bind(d.donor_id).bind(&d.kind).bind(&d.reason_code).bind(&d.reason).bind(d.starts_on).bind(d.until).bind(d.entered_at).bind(&d.entered_by)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Marks a register entry as entered in error (the entry itself stays).
+    pub async fn insert_deferral_correction(&mut self, deferral_id: Uuid, at: DateTime<Utc>, by: &str, reason: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query("INSERT INTO donor_deferral_corrections (deferral_id, corrected_at, corrected_by, reason) VALUES ($1, $2, $3, $4)")
+            .bind(deferral_id).bind(at).bind(by).bind(reason)
             .execute(c).await?.rows_affected());
         Ok(())
     }

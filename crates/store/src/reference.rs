@@ -140,6 +140,12 @@ impl Store {
 }
 
 impl WriteTx {
+    pub async fn list_sites(&mut self) -> Result<Vec<Site>> {
+        let sql = format!("{SITE_SELECT} ORDER BY s.code");
+        let rows: Vec<SiteRow> = on_tx!(self, c => sqlx::query_as(&sql).fetch_all(c).await?);
+        rows.into_iter().map(SiteRow::into_site).collect()
+    }
+
     pub async fn site(&mut self, id: Uuid) -> Result<Option<Site>> {
         let sql = format!("{SITE_SELECT} AND s.id = $1");
         let row: Option<SiteRow> = on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await?);

@@ -215,6 +215,9 @@ pub struct AuditQuery {
     pub entity_type: String,
     #[serde(default)]
     pub entity_id: String,
+    /// Records concerning this donor, whatever the entity (donation, visit, deferral…).
+    #[serde(default)]
+    pub donor: String,
     #[serde(default)]
     pub actor: String,
     #[serde(default)]
@@ -272,6 +275,7 @@ impl AuditQuery {
                 entity_id: opt(&self.entity_id),
                 actor: opt(&self.actor),
                 action: opt(&self.action),
+                donor_number: opt(&self.donor).map(|n| n.to_uppercase()),
                 from: from.map(midnight),
                 to: to.and_then(|d| d.succ_opt()).map(midnight),
                 max_seq: None,

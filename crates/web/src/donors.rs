@@ -309,13 +309,14 @@ pub async fn register(State(s): State<AppState>, p: Principal, body: axum::body:
     }
 }
 
-/// `POST /api/v1/donors/{number}/collections`: records a donation if the donor may give
-/// today (409 with every reason otherwise), assigning its DIN.
+/// `POST /api/v1/donors/{number}/collections` with `{"screening_id"}`: collects from the
+/// donor's eligible screening visit of today (409 with every reason otherwise),
+/// assigning its DIN. Every donation comes from a recorded screening visit.
 pub async fn api_collect(
     State(s): State<AppState>,
     p: Principal,
     Path(number): Path<String>,
     ApiJson(input): ApiJson<app::collection::CollectionInput>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((StatusCode::CREATED, Json(s.app.record_collection(&p.actor, &number, &input).await?)))
+    Ok((StatusCode::CREATED, Json(s.app.collect_for_donor(&p.actor, &number, &input).await?)))
 }

@@ -150,7 +150,7 @@ async fn scores_come_from_history_before_as_of(t: TestApp) {
     let donor = t.app.store.donor_by_number("D0000003").await.unwrap().unwrap();
     let mut tx = t.app.store.begin_write().await.unwrap();
     let at = as_of.and_hms_opt(12, 0, 0).unwrap().and_utc();
-    tx.insert_donation(&store::DonationRow {
+    tx.insert_imported_donation(&store::DonationRow {
         id: uuid::Uuid::now_v7(),
         donor_id: donor.id,
         din: None,
@@ -248,7 +248,7 @@ async fn phone_campaign_gives_a_call_list_and_records_outcomes(t: TestApp) {
     // Ann gives after the call: credited to the campaign.
     let donor = t.app.store.donor_by_number("D0000001").await.unwrap().unwrap();
     let mut tx = t.app.store.begin_write().await.unwrap();
-    tx.insert_donation(&store::DonationRow {
+    tx.insert_imported_donation(&store::DonationRow {
         id: uuid::Uuid::now_v7(),
         donor_id: donor.id,
         din: None,

@@ -511,7 +511,7 @@ impl App {
         tx.set_donor_contact(donor.id, &c).await?;
         tx.insert_donor_version(&v).await?;
         tx.append_audit(
-            AuditDraft::new(&actor.username, "donor.edit", "donor", &donor.donor_number).before(&before).after(&after).reason(Some(reason.clone())),
+            AuditDraft::new(&actor.username, "donor.edit", "donor", &donor.donor_number).donor(&donor.donor_number).before(&before).after(&after).reason(Some(reason.clone())),
         )
         .await?;
         tx.commit().await?;
@@ -564,6 +564,9 @@ impl App {
             .donor_by_number(input.duplicate.trim())
             .await?
             .ok_or_else(|| FieldError::new("duplicate", format!("no donor has the number '{}'", input.duplicate.trim())))?;
+        // Both records locked (in id order) before any merge is looked at: two opposite
+        // merges at the same instant queue, and the second sees the first.
+        tx.lock_donor_rows(&[survivor.id, dup.id]).await?;
         if dup.id == survivor.id {
             return Err(AppError::Conflict(format!("donor {} cannot be merged into itself", survivor.donor_number)));
         }
@@ -601,6 +604,7 @@ impl App {
         tx.insert_merge(&m).await?;
         tx.append_audit(
             AuditDraft::new(&actor.username, "donor.merge", "donor", &survivor.donor_number)
+                .donor(&survivor.donor_number)
                 .before(serde_json::json!({
                     "survivor": {"donor_number": survivor.donor_number, "details": before_survivor, "abo": survivor.abo, "rhd": survivor.rhd},
                     "duplicate": {"donor_number": dup.donor_number, "details": before_dup, "abo": dup.abo, "rhd": dup.rhd},
@@ -617,52 +621,7 @@ impl App {
     pub(crate) async fn blood_group_view(&self, r: &ResolvedDonor) -> Result<BloodGroupView> {
         let dets = self.store.determinations_of(&r.family).await?;
         let res = self.store.resolutions_of(&r.family).await?;
-        let numbers = self.family_numbers(r);
-        // Determinations and resolutions in the order they were entered.
-        let mut events: Vec<(DateTime<Utc>, GroupEvent)> = Vec::new();
-        for d in &dets {
-            if let Some(g) = group_of(&Some(d.abo.clone()), &Some(d.rhd.clone())) {
-                events.push((d.entered_at, GroupEvent::Determination(g)));
-            }
-        }
-        for x in &res {
-            if let Some(g) = group_of(&Some(x.abo.clone()), &Some(x.rhd.clone())) {
-                events.push((x.resolved_at, GroupEvent::Resolution(g)));
-            }
-        }
-        events.sort_by_key(|(at, _)| *at);
-        let on_record = group_of(&r.donor.abo, &r.donor.rhd);
-        let evs: Vec<GroupEvent> = events.into_iter().map(|(_, e)| e).collect();
-        let (group, status) = assess_blood_group(on_record, &evs);
-        Ok(BloodGroupView {
-            group: group.map(|g| g.to_string()),
-            status,
-            discrepancy: status == BloodGroupStatus::Discrepancy,
-            determinations: dets
-                .iter()
-                .rev()
-                .map(|d| DeterminationView {
-                    donor_number: numbers.get(&d.donor_id).cloned().unwrap_or_default(),
-                    group: group_string(&d.abo, &d.rhd),
-                    determined_on: d.determined_on,
-                    source: d.source.clone(),
-                    din: d.din.clone(),
-                    entered_by: d.entered_by.clone(),
-                    entered_at: d.entered_at,
-                    discordant: group.map(|g| g.to_string()) != Some(group_string(&d.abo, &d.rhd)),
-                })
-                .collect(),
-            resolutions: res
-                .iter()
-                .rev()
-                .map(|x| ResolutionView {
-                    group: group_string(&x.abo, &x.rhd),
-                    reason: x.reason.clone(),
-                    resolved_by: x.resolved_by.clone(),
-                    resolved_at: x.resolved_at,
-                })
-                .collect(),
-        })
+        Ok(blood_group_of(&r.donor, &self.family_numbers(r), &dets, &res))
     }
 
     fn family_numbers(&self, r: &ResolvedDonor) -> std::collections::HashMap<Uuid, String> {
@@ -728,10 +687,8 @@ impl App {
             return Err(AppError::Invalid(e));
         }
         let (group, on, source) = (group.expect("checked"), on.expect("checked"), source.expect("checked"));
-        self.refuse_merged(number).await?;
-        let r = self.resolve_donor(number).await?;
-        let before = self.blood_group_view(&r).await?;
         let mut tx = self.store.begin_write().await?;
+        let (r, before) = locked_blood_group(&mut tx, number).await?;
         let row = DeterminationRow {
             id: Uuid::now_v7(),
             donor_id: r.donor.id,
@@ -744,11 +701,13 @@ impl App {
             entered_at: store::now(),
         };
         tx.insert_determinations(std::slice::from_ref(&row)).await?;
+        // The first determination sets the group; decided on the history read under the lock.
         if before.group.is_none() {
             tx.set_donor_group(r.donor.id, &row.abo, &row.rhd).await?;
         }
         tx.append_audit(
             AuditDraft::new(&actor.username, "donor.blood_group", "donor", &r.donor.donor_number)
+                .donor(&r.donor.donor_number)
                 .before(serde_json::json!({"group": before.group, "status": before.status}))
                 .after(serde_json::json!({"determination": {"group": group.to_string(), "determined_on": on, "source": row.source, "din": row.din}})),
         )
@@ -772,13 +731,11 @@ impl App {
             return Err(AppError::Invalid(e));
         }
         let group = group.expect("checked");
-        self.refuse_merged(number).await?;
-        let r = self.resolve_donor(number).await?;
-        let before = self.blood_group_view(&r).await?;
+        let mut tx = self.store.begin_write().await?;
+        let (r, before) = locked_blood_group(&mut tx, number).await?;
         if !before.discrepancy {
             return Err(AppError::Conflict(format!("donor {} has no blood group discrepancy to resolve", r.donor.donor_number)));
         }
-        let mut tx = self.store.begin_write().await?;
         let row = ResolutionRow {
             id: Uuid::now_v7(),
             donor_id: r.donor.id,
@@ -792,6 +749,7 @@ impl App {
         tx.set_donor_group(r.donor.id, &row.abo, &row.rhd).await?;
         tx.append_audit(
             AuditDraft::new(&actor.username, "donor.blood_group_resolve", "donor", &r.donor.donor_number)
+                .donor(&r.donor.donor_number)
                 .before(serde_json::json!({"group": before.group, "status": before.status}))
                 .after(serde_json::json!({"group": group.to_string()}))
                 .reason(Some(reason)),
@@ -861,6 +819,7 @@ impl App {
         let recorded: serde_json::Map<String, serde_json::Value> = values.iter().map(|(a, v)| (a.clone(), serde_json::json!(v))).collect();
         tx.append_audit(
             AuditDraft::new(&actor.username, "donor.attributes", "donor", &r.donor.donor_number)
+                .donor(&r.donor.donor_number)
                 .after(serde_json::json!({"results": recorded, "determined_on": on, "source": source, "din": din})),
         )
         .await?;
@@ -985,4 +944,75 @@ mod tests {
         assert_eq!(parse_group("C", "neg").unwrap_err().field, "abo");
         assert_eq!(parse_group("O", "maybe").unwrap_err().field, "rhd");
     }
+}
+
+/// What a donor's determinations and resolutions say: the group, its status and the
+/// history. Pure, so the write path decides on rows read under its lock.
+pub(crate) fn blood_group_of(
+    donor: &DonorRow,
+    numbers: &std::collections::HashMap<Uuid, String>,
+    dets: &[DeterminationRow],
+    res: &[ResolutionRow],
+) -> BloodGroupView {
+        // Determinations and resolutions in the order they were entered.
+        let mut events: Vec<(DateTime<Utc>, GroupEvent)> = Vec::new();
+        for d in dets {
+            if let Some(g) = group_of(&Some(d.abo.clone()), &Some(d.rhd.clone())) {
+                events.push((d.entered_at, GroupEvent::Determination(g)));
+            }
+        }
+        for x in res {
+            if let Some(g) = group_of(&Some(x.abo.clone()), &Some(x.rhd.clone())) {
+                events.push((x.resolved_at, GroupEvent::Resolution(g)));
+            }
+        }
+        events.sort_by_key(|(at, _)| *at);
+        let on_record = group_of(&donor.abo, &donor.rhd);
+        let evs: Vec<GroupEvent> = events.into_iter().map(|(_, e)| e).collect();
+        let (group, status) = assess_blood_group(on_record, &evs);
+        BloodGroupView {
+            group: group.map(|g| g.to_string()),
+            status,
+            discrepancy: status == BloodGroupStatus::Discrepancy,
+            determinations: dets
+                .iter()
+                .rev()
+                .map(|d| DeterminationView {
+                    donor_number: numbers.get(&d.donor_id).cloned().unwrap_or_default(),
+                    group: group_string(&d.abo, &d.rhd),
+                    determined_on: d.determined_on,
+                    source: d.source.clone(),
+                    din: d.din.clone(),
+                    entered_by: d.entered_by.clone(),
+                    entered_at: d.entered_at,
+                    discordant: group.map(|g| g.to_string()) != Some(group_string(&d.abo, &d.rhd)),
+                })
+                .collect(),
+            resolutions: res
+                .iter()
+                .rev()
+                .map(|x| ResolutionView {
+                    group: group_string(&x.abo, &x.rhd),
+                    reason: x.reason.clone(),
+                    resolved_by: x.resolved_by.clone(),
+                    resolved_at: x.resolved_at,
+                })
+                .collect(),
+        }
+}
+
+/// The donor's family with its rows locked, and its blood group as the rows read
+/// under the lock say. Refuses a number merged into another record.
+async fn locked_blood_group(tx: &mut store::WriteTx, number: &str) -> Result<(store::LockedDonor, BloodGroupView)> {
+    let locked = tx.lock_donor_family(store::DonorKey::Number(number.trim())).await?.ok_or_else(|| not_found(number))?;
+    if locked.is_merged_away() {
+        let to = &locked.donor.donor_number;
+        return Err(AppError::Conflict(format!("donor {} was merged into {to}; use {to} instead", locked.asked.donor_number)));
+    }
+    let dets = tx.determinations_of(&locked.family).await?;
+    let res = tx.resolutions_of(&locked.family).await?;
+    let numbers: std::collections::HashMap<Uuid, String> =
+        tx.donors_by_ids(&locked.family).await?.into_iter().map(|d| (d.id, d.donor_number)).collect();
+    let view = blood_group_of(&locked.donor, &numbers, &dets, &res);
+    Ok((locked, view))
 }

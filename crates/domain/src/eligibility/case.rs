@@ -266,9 +266,11 @@ pub struct Event {
     pub date: NaiveDate,
 }
 
-/// An entry of the deferred-donor register (21 CFR 606.160(e)).
+/// An entry of the deferred-donor register (21 CFR 606.160(e)). Written and read as
+/// `{kind, until}`: `until` is the date a temporary deferral ends (required), and
+/// null or absent for indefinite and permanent ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "DeferralEntryForm")]
 pub enum DeferralEntry {
     /// Deferred until `until`: the donor may give again from that date.
     Temporary {
@@ -276,6 +278,29 @@ pub enum DeferralEntry {
     },
     Indefinite {},
     Permanent {},
+}
+
+/// The documented form of a register entry, before its kind and date are checked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeferralEntryForm {
+    kind: DeferralKind,
+    #[serde(default)]
+    until: Option<NaiveDate>,
+}
+
+impl TryFrom<DeferralEntryForm> for DeferralEntry {
+    type Error = String;
+
+    fn try_from(f: DeferralEntryForm) -> Result<Self, Self::Error> {
+        match (f.kind, f.until) {
+            (DeferralKind::Temporary, Some(until)) => Ok(DeferralEntry::Temporary { until }),
+            (DeferralKind::Temporary, None) => Err("a temporary deferral needs the date it ends: give \"until\": \"YYYY-MM-DD\"".into()),
+            (DeferralKind::Indefinite, None) => Ok(DeferralEntry::Indefinite {}),
+            (DeferralKind::Permanent, None) => Ok(DeferralEntry::Permanent {}),
+            (kind, Some(until)) => Err(format!("a {} deferral has no end date; give \"until\": null, not {until}", kind.as_str())),
+        }
+    }
 }
 
 /// The three kinds of register entry, as rules name them.
@@ -540,5 +565,43 @@ mod tests {
         assert!(check(with(&["medications", "0", "name"], " ".into())).starts_with("medications[0].name"));
         assert!(check(with(&["events", "0", "date"], "2026-04-01".into())).starts_with("events[0].date"));
         assert!(check(with(&["screening", "bp_diastolic"], 130.into())).contains("swapped"));
+    }
+}
+
+#[cfg(test)]
+mod deferral_form_tests {
+    use super::*;
+
+    fn parse(v: serde_json::Value) -> Result<DeferralEntry, String> {
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_documented_form_with_until_null_is_accepted() {
+        assert_eq!(parse(serde_json::json!({"kind": "permanent", "until": null})), Ok(DeferralEntry::Permanent {}));
+        assert_eq!(parse(serde_json::json!({"kind": "indefinite", "until": null})), Ok(DeferralEntry::Indefinite {}));
+        assert_eq!(parse(serde_json::json!({"kind": "permanent"})), Ok(DeferralEntry::Permanent {}));
+        let until = NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
+        assert_eq!(parse(serde_json::json!({"kind": "temporary", "until": "2027-01-31"})), Ok(DeferralEntry::Temporary { until }));
+    }
+
+    #[test]
+    fn a_temporary_deferral_needs_a_date_and_a_permanent_one_has_none() {
+        let e = parse(serde_json::json!({"kind": "temporary", "until": null})).unwrap_err();
+        assert!(e.contains("needs the date it ends"), "{e}");
+        let e = parse(serde_json::json!({"kind": "temporary"})).unwrap_err();
+        assert!(e.contains("needs the date it ends"), "{e}");
+        let e = parse(serde_json::json!({"kind": "permanent", "until": "2027-01-31"})).unwrap_err();
+        assert!(e.contains("has no end date"), "{e}");
+        assert!(parse(serde_json::json!({"kind": "forever"})).is_err());
+        assert!(parse(serde_json::json!({"kind": "permanent", "why": "x"})).is_err());
+    }
+
+    #[test]
+    fn entries_write_back_in_the_form_they_are_read() {
+        for v in [serde_json::json!({"kind": "permanent"}), serde_json::json!({"kind": "temporary", "until": "2027-01-31"})] {
+            let e = parse(v.clone()).unwrap();
+            assert_eq!(serde_json::to_value(e).unwrap(), v);
+        }
     }
 }

@@ -1,0 +1,133 @@
+//! What the eligibility engine needs from a donor's record: the donation history and
+//! the register entries in force, each donation dated by its site's clock.
+//!
+//! A donation's day is the local day of the site where it was collected (instants are
+//! stored in UTC); a donation with no site (imported history) takes the facility's day.
+//! A visit's "today" is its site's day too, so the history and the visit never read
+//! two different calendars.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use domain::eligibility::{DeferralEntry, PastDonation};
+use domain::DonationProcedure;
+use std::collections::HashMap;
+use store::{DeferralRow, DonationRow};
+use uuid::Uuid;
+
+/// The clock of each site and of the facility.
+#[derive(Debug, Clone)]
+pub(crate) struct SiteClocks {
+    facility: Tz,
+    sites: HashMap<Uuid, Tz>,
+}
+
+impl SiteClocks {
+    pub(crate) fn new(facility: Tz, sites: &[domain::Site]) -> Self {
+        Self { facility, sites: sites.iter().map(|s| (s.id, s.fields.time_zone.tz())).collect() }
+    }
+
+    pub(crate) fn zone_of(&self, site: Option<Uuid>) -> Tz {
+        site.and_then(|id| self.sites.get(&id).copied()).unwrap_or(self.facility)
+    }
+
+    /// The local day at `site` of an instant.
+    pub(crate) fn day_at(&self, site: Option<Uuid>, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.zone_of(site)).date_naive()
+    }
+
+    /// The day a donation was given, on its site's calendar.
+    pub(crate) fn donation_day(&self, d: &DonationRow) -> NaiveDate {
+        self.day_at(d.site_id, d.collected_at)
+    }
+}
+
+/// Donations given on or before `today`, as the engine reads them.
+pub(crate) fn history(donations: &[DonationRow], clocks: &SiteClocks, today: NaiveDate) -> Vec<PastDonation> {
+    donations
+        .iter()
+        .filter_map(|d| DonationProcedure::parse(&d.procedure).ok().map(|procedure| PastDonation { procedure, date: clocks.donation_day(d) }))
+        .filter(|p| p.date <= today)
+        .collect()
+}
+
+/// The register entry as the engine reads it, if it still counts (not reentered, not
+/// marked as entered in error).
+pub(crate) fn register_entry(d: &DeferralRow) -> Option<DeferralEntry> {
+    if !d.in_force() {
+        return None;
+    }
+    match d.kind.as_str() {
+        "temporary" => d.until.map(|until| DeferralEntry::Temporary { until }),
+        "indefinite" => Some(DeferralEntry::Indefinite {}),
+        _ => Some(DeferralEntry::Permanent {}),
+    }
+}
+
+/// Register entries that have started by `today`.
+pub(crate) fn register(deferrals: &[DeferralRow], today: NaiveDate) -> Vec<DeferralEntry> {
+    deferrals.iter().filter(|d| d.starts_on <= today).filter_map(register_entry).collect()
+}
+
+/// The engine's outlook on `today` for one procedure, before any measurement: when the
+/// donor may next give and what stands in the way until then.
+pub(crate) fn outlook(
+    rules: &domain::eligibility::RuleBook,
+    sex: domain::Sex,
+    birth_date: NaiveDate,
+    history: &[PastDonation],
+    register: &[DeferralEntry],
+    today: NaiveDate,
+    procedure: DonationProcedure,
+) -> Result<domain::eligibility::Decision, domain::eligibility::CaseError> {
+    let case = domain::eligibility::EligibilityCase {
+        date: today,
+        procedure,
+        donor: domain::eligibility::DonorFacts { sex, birth_date, weight_kg: None, height_cm: None },
+        screening: Default::default(),
+        history: history.to_vec(),
+        medications: vec![],
+        events: vec![],
+        deferrals: register.to_vec(),
+    };
+    let mut d = domain::eligibility::evaluate(rules, &case)?;
+    // Measurements are taken at the visit; they are not obstacles yet.
+    d.reasons.retain(|r| !r.code.ends_with("_NOT_MEASURED"));
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn donation(site: Option<Uuid>, at: DateTime<Utc>) -> DonationRow {
+        DonationRow { id: Uuid::now_v7(), donor_id: Uuid::nil(), din: None, procedure: "whole_blood".into(), site_id: site, collected_at: at }
+    }
+
+    #[test]
+    fn an_evening_donation_west_of_the_facility_keeps_its_sites_day() {
+        let site = Uuid::now_v7();
+        let clocks = SiteClocks { facility: chrono_tz::America::Chicago, sites: HashMap::from([(site, chrono_tz::America::Los_Angeles)]) };
+        // 23:30 in Los Angeles on 3 December is already 4 December in Chicago.
+        let at = chrono_tz::America::Los_Angeles.with_ymd_and_hms(2026, 12, 3, 23, 30, 0).unwrap().with_timezone(&Utc);
+        let d = donation(Some(site), at);
+        let dec3 = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        assert_eq!(clocks.donation_day(&d), dec3);
+        assert_eq!(history(&[d.clone()], &clocks, dec3).len(), 1, "the donation is in the history of the same evening");
+        // Without a site the facility's calendar applies.
+        let imported = donation(None, at);
+        assert_eq!(clocks.donation_day(&imported), dec3.succ_opt().unwrap());
+    }
+
+    #[test]
+    fn corrected_and_reentered_entries_do_not_count() {
+        let on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let mut d = DeferralRow::entered(Uuid::nil(), "permanent", "X", "x", on, None, Utc::now(), "quality");
+        assert_eq!(register(&[d.clone()], on), vec![DeferralEntry::Permanent {}]);
+        d.corrected_at = Some(Utc::now());
+        assert!(register(&[d.clone()], on).is_empty());
+        d.corrected_at = None;
+        d.reentered_at = Some(Utc::now());
+        assert!(register(&[d], on).is_empty());
+    }
+}

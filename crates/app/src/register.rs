@@ -1,0 +1,159 @@
+//! The deferred-donor register (21 CFR 606.160(e)): entries, reentry, and the
+//! correction of an entry made in error. Nothing is edited: a reentry and a correction
+//! are new records beside the entry, and the register keeps both.
+
+use crate::donors::{parse_day, DeferralInput, DeferralView};
+use crate::{Actor, App, AppError, Result};
+use domain::{AuditDraft, FieldError, FieldErrors, Permission};
+use store::{DeferralRow, DonorKey};
+use uuid::Uuid;
+
+impl App {
+    /// Enters a donor in the register. The donor's rows are locked, so a collection in
+    /// flight either comes before the entry or sees it.
+    pub async fn defer_donor(&self, actor: &Actor, number: &str, input: &DeferralInput) -> Result<DeferralView> {
+        actor.require(Permission::DeferDonors)?;
+        let today = self.today();
+        let mut e = FieldErrors::default();
+        let kind = match input.kind.trim() {
+            k @ ("temporary" | "indefinite" | "permanent") => Some(k.to_string()),
+            other => {
+                e.0.push(FieldError::new("kind", format!("'{other}' is not a deferral kind; use temporary, indefinite or permanent")));
+                None
+            }
+        };
+        let code = input.reason_code.trim();
+        if code.len() < 2 || code.len() > 32 || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+            e.0.push(FieldError::new("reason_code", "use 2 to 32 upper-case letters, digits or '_', e.g. LOW_HB"));
+        }
+        let reason = input.reason.trim();
+        if reason.is_empty() {
+            e.0.push(FieldError::new("reason", "say why the donor is deferred"));
+        }
+        let starts_on = match input.starts_on.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => e.take(parse_day("starts_on", s)),
+            None => Some(today),
+        };
+        let until = match input.until.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => e.take(parse_day("until", s)).map(Some),
+            None => Some(None),
+        };
+        if let (Some(k), Some(start), Some(until)) = (&kind, starts_on, until) {
+            match (k.as_str(), until) {
+                ("temporary", None) => e.0.push(FieldError::new("until", "a temporary deferral needs the date the donor may give again")),
+                ("temporary", Some(u)) if u <= start => e.0.push(FieldError::new("until", format!("{u} is not after the first day, {start}"))),
+                ("indefinite" | "permanent", Some(_)) => e.0.push(FieldError::new("until", format!("an {k} deferral has no end date"))),
+                _ => {}
+            }
+        }
+        if !e.is_empty() {
+            return Err(AppError::Invalid(e));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let locked = tx
+            .lock_donor_family(DonorKey::Number(number.trim()))
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", number.trim())))?;
+        if locked.is_merged_away() {
+            let to = &locked.donor.donor_number;
+            return Err(AppError::Conflict(format!("donor {} was merged into {to}; use {to} instead", locked.asked.donor_number)));
+        }
+        let donor = locked.donor;
+        let row = DeferralRow::entered(
+            donor.id,
+            &kind.expect("checked"),
+            code,
+            reason,
+            starts_on.expect("checked"),
+            until.expect("checked"),
+            store::now(),
+            &actor.username,
+        );
+        tx.insert_deferral(&row).await?;
+        let view = DeferralView::of(&row, today);
+        tx.append_audit(AuditDraft::new(&actor.username, "donor.defer", "deferral", row.id).donor(&donor.donor_number).after(&view)).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Reenters an indefinitely deferred donor (after the follow-up the reason calls
+    /// for). Permanent deferrals are never lifted; temporary ones end by themselves.
+    pub async fn reenter_donor(&self, actor: &Actor, deferral_id: Uuid, reason: &str) -> Result<DeferralView> {
+        actor.require(Permission::ReenterDonors)?;
+        if reason.trim().is_empty() {
+            return Err(FieldError::new("reason", "say on what grounds the donor is reentered").into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let (d, number) = locked_deferral(&mut tx, deferral_id).await?;
+        match d.kind.as_str() {
+            "permanent" => return Err(AppError::Conflict("a permanent deferral is never lifted".into())),
+            "temporary" => return Err(AppError::Conflict("a temporary deferral ends by itself on its end date".into())),
+            _ => {}
+        }
+        if d.reentered_at.is_some() {
+            return Err(AppError::Conflict("the donor has already been reentered from this deferral".into()));
+        }
+        if d.corrected_at.is_some() {
+            return Err(AppError::Conflict("this deferral was marked as entered in error; it no longer counts".into()));
+        }
+        let at = store::now();
+        tx.insert_reentry(deferral_id, at, &actor.username, reason.trim()).await?;
+        let before = DeferralView::of(&d, self.today());
+        let after = DeferralView::of(
+            &DeferralRow { reentered_at: Some(at), reentered_by: Some(actor.username.clone()), reentry_reason: Some(reason.trim().into()), ..d },
+            self.today(),
+        );
+        tx.append_audit(
+            AuditDraft::new(&actor.username, "donor.reenter", "deferral", deferral_id)
+                .donor(&number)
+                .before(&before)
+                .after(&after)
+                .reason(Some(reason.trim().into())),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Marks a register entry as entered in error (wrong donor, wrong code…). The entry
+    /// stays on the register with the correction beside it, and counts for nothing from
+    /// now on. Enter the right deferral, if any, as a new entry.
+    pub async fn correct_deferral(&self, actor: &Actor, deferral_id: Uuid, reason: &str) -> Result<DeferralView> {
+        actor.require(Permission::ReenterDonors)?;
+        if reason.trim().is_empty() {
+            return Err(FieldError::new("reason", "say what was wrong with the entry").into());
+        }
+        let mut tx = self.store.begin_write().await?;
+        let (d, number) = locked_deferral(&mut tx, deferral_id).await?;
+        if d.corrected_at.is_some() {
+            return Err(AppError::Conflict("this deferral has already been marked as entered in error".into()));
+        }
+        let at = store::now();
+        tx.insert_deferral_correction(deferral_id, at, &actor.username, reason.trim()).await?;
+        let before = DeferralView::of(&d, self.today());
+        let after = DeferralView::of(
+            &DeferralRow { corrected_at: Some(at), corrected_by: Some(actor.username.clone()), correction_reason: Some(reason.trim().into()), ..d },
+            self.today(),
+        );
+        tx.append_audit(
+            AuditDraft::new(&actor.username, "donor.deferral_correct", "deferral", deferral_id)
+                .donor(&number)
+                .before(&before)
+                .after(&after)
+                .reason(Some(reason.trim().into())),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+/// The entry and its donor's number, with the donor's rows locked.
+async fn locked_deferral(tx: &mut store::WriteTx, deferral_id: Uuid) -> Result<(DeferralRow, String)> {
+    let not_found = || AppError::NotFound(format!("no deferral has the id {deferral_id}"));
+    let d = tx.deferral(deferral_id).await?.ok_or_else(not_found)?;
+    let locked = tx.lock_donor_family(DonorKey::Id(d.donor_id)).await?.ok_or_else(not_found)?;
+    // Read again under the lock: a reentry or correction may have landed meanwhile.
+    let d = locked.deferrals.into_iter().find(|x| x.id == deferral_id).ok_or_else(not_found)?;
+    Ok((d, locked.donor.donor_number))
+}
