@@ -49,6 +49,214 @@ async fn the_same_person_registered_twice_at_once_is_caught(app: App) {
     assert_eq!(ok, 1, "the others see the first as a possible duplicate");
 }
 
+
+use app::donors::DeferralInput;
+use app::registry::{BloodGroupInput, MergeInput};
+use app::screening::ScreeningInput;
+use app::AppError;
+use domain::questionnaire::{Answer, Ask, YesNo};
+use domain::SiteInput;
+use std::collections::BTreeMap;
+
+/// An app with a DIN facility, a site in `site_zone` and the facility clock in `facility_zone`.
+async fn centre(app: &App, site_zone: &str) {
+    app.create_site(
+        &Actor::operator(),
+        &SiteInput { code: "MAIN".into(), name: "Main".into(), kind: "fixed".into(), time_zone: site_zone.into(), active: true, ..Default::default() },
+    )
+    .await
+    .unwrap();
+}
+
+fn with_facility(app: App, zone: chrono_tz::Tz) -> App {
+    let mut settings = app.settings.clone();
+    settings.fin = Some("A9998".into());
+    settings.time_zone = zone;
+    App::new(app.store.clone(), settings)
+}
+
+async fn donors(app: &App, n: usize) -> Vec<String> {
+    let mut csv = String::from("donor_number,first_name,last_name,birth_date,sex\n");
+    let numbers: Vec<String> = (1..=n).map(|i| format!("D{:07}", i)).collect();
+    for (i, number) in numbers.iter().enumerate() {
+        csv.push_str(&format!("{number},Lee{i},Park{i},1970-01-{:02},M\n", 1 + i % 28));
+    }
+    app.import_donors(&Actor::operator(), "d.csv", csv.as_bytes(), chrono::Utc::now().date_naive(), |_, _| {}).await.unwrap();
+    numbers
+}
+
+async fn eligible_visit(app: &App, number: &str) -> uuid::Uuid {
+    let op = Actor::operator();
+    let q = app.questions_for(&op, number).await.unwrap();
+    let answers: BTreeMap<String, Answer> = q
+        .questions
+        .iter()
+        .map(|q| (q.id.clone(), Answer::Flag(matches!(q.ask, Ask::YesNo { defer_on: YesNo::No, .. }))))
+        .collect();
+    let input = ScreeningInput {
+        procedure: "whole_blood".into(),
+        site: "MAIN".into(),
+        weight_kg: Some(serde_json::json!(80)),
+        height_cm: None,
+        screening: serde_json::json!({"hemoglobin_g_dl": 14.5, "pulse_bpm": 70, "bp_systolic": 120, "bp_diastolic": 80, "temperature_c": 36.7}),
+        answers,
+    };
+    let v = app.record_screening(&op, number, &input).await.unwrap();
+    assert!(v.decision.eligible, "{:?}", v.decision.reasons);
+    v.id
+}
+
+async fn donations_of(app: &App, number: &str) -> usize {
+    let d = app.store.donor_by_number(number).await.unwrap().unwrap();
+    app.store.donations_of(d.id).await.unwrap().len()
+}
+
+async fn parallel_collections_from_one_visit_give_one_donation(app: App) {
+    let app = with_facility(app, chrono_tz::America::Chicago);
+    centre(&app, "America/Chicago").await;
+    let number = donors(&app, 1).await.remove(0);
+    let visit = eligible_visit(&app, &number).await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), visit).await.is_ok() }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        ok += usize::from(t.await.unwrap());
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(donations_of(&app, &number).await, 1);
+}
+
+async fn two_visits_of_one_donor_give_one_donation(app: App) {
+    let app = with_facility(app, chrono_tz::America::Chicago);
+    centre(&app, "America/Chicago").await;
+    let numbers = donors(&app, 2).await;
+    // At the same instant: one of the two collections wins.
+    let (a, b) = (eligible_visit(&app, &numbers[0]).await, eligible_visit(&app, &numbers[0]).await);
+    let (x, y) = tokio::join!(
+        { let app = app.clone(); tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), a).await }) },
+        { let app = app.clone(); tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), b).await }) },
+    );
+    let results = [x.unwrap(), y.unwrap()];
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    let refused = results.into_iter().find_map(Result::err).unwrap();
+    assert!(matches!(&refused, AppError::Ineligible { .. }), "{refused:?}");
+    assert_eq!(donations_of(&app, &numbers[0]).await, 1);
+    // One after the other: the second visit is decided again and refused with the reason.
+    let (a, b) = (eligible_visit(&app, &numbers[1]).await, eligible_visit(&app, &numbers[1]).await);
+    app.collect_from_screening(&Actor::operator(), a).await.unwrap();
+    match app.collect_from_screening(&Actor::operator(), b).await {
+        Err(AppError::Ineligible { decision, .. }) => {
+            assert!(decision.reasons.iter().any(|r| r.code == "INTERVAL_RBC_AFTER_WB"), "{:?}", decision.reasons)
+        }
+        other => panic!("the second collection of the day must be refused: {other:?}"),
+    }
+    assert_eq!(donations_of(&app, &numbers[1]).await, 1);
+}
+
+async fn a_deferral_and_a_collection_never_both_act_on_stale_facts(app: App) {
+    let app = with_facility(app, chrono_tz::America::Chicago);
+    centre(&app, "America/Chicago").await;
+    for number in donors(&app, 4).await {
+        let visit = eligible_visit(&app, &number).await;
+        let (c, d) = tokio::join!(
+            { let app = app.clone(); tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), visit).await }) },
+            {
+                let (app, number) = (app.clone(), number.clone());
+                tokio::spawn(async move {
+                    let input = DeferralInput { kind: "permanent".into(), reason_code: "HIV_REACTIVE".into(), reason: "confirmed positive".into(), ..Default::default() };
+                    app.defer_donor(&Actor::operator(), &number, &input).await
+                })
+            },
+        );
+        let deferral = d.unwrap().expect("the deferral always goes in");
+        match c.unwrap() {
+            // The collection came first: it was committed before the deferral was entered.
+            Ok(_) => {
+                let donor = app.store.donor_by_number(&number).await.unwrap().unwrap();
+                let donation = app.store.donations_of(donor.id).await.unwrap().remove(0);
+                assert!(donation.collected_at < deferral.entered_at, "a donation collected after the deferral was entered");
+            }
+            Err(e) => assert!(e.to_string().contains("deferred"), "{e}"),
+        }
+    }
+}
+
+async fn opposite_merges_at_once_give_one_merge(app: App) {
+    centre(&app, "America/Chicago").await;
+    let numbers = donors(&app, 8).await;
+    for pair in numbers.chunks(2) {
+        let (a, b) = (pair[0].clone(), pair[1].clone());
+        let merge = |app: App, into: String, dup: String| {
+            tokio::spawn(async move {
+                let input = MergeInput { duplicate: dup, reason: "same person".into(), confirm_different_details: true };
+                app.merge_donors(&Actor::operator(), &into, &input).await
+            })
+        };
+        let (x, y) = tokio::join!(merge(app.clone(), a.clone(), b.clone()), merge(app.clone(), b.clone(), a.clone()));
+        let results = [x.unwrap(), y.unwrap()];
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+        let mut ids = Vec::new();
+        for n in [&a, &b] {
+            ids.push(app.store.donor_by_number(n).await.unwrap().unwrap().id);
+        }
+        let merges = app.store.merged_donor_ids(&ids).await.unwrap();
+        assert_eq!(merges.len(), 1, "{merges:?}");
+    }
+}
+
+async fn the_first_blood_group_determination_sets_the_group_once(app: App) {
+    centre(&app, "America/Chicago").await;
+    for number in donors(&app, 4).await {
+        let record = |app: App, number: String, abo: &'static str| {
+            tokio::spawn(async move {
+                let input = BloodGroupInput { abo: abo.into(), rhd: "pos".into(), ..Default::default() };
+                app.record_blood_group(&Actor::operator(), &number, &input).await.map(|_| ())
+            })
+        };
+        let (x, y) = tokio::join!(record(app.clone(), number.clone(), "A"), record(app.clone(), number.clone(), "B"));
+        x.unwrap().unwrap();
+        y.unwrap().unwrap();
+        let donor = app.store.donor_by_number(&number).await.unwrap().unwrap();
+        let dets = app.store.determinations_of(&[donor.id]).await.unwrap();
+        assert_eq!(dets.len(), 2);
+        // The group on record is the one entered first; the second raises the discrepancy.
+        assert_eq!(donor.abo.as_deref(), Some(dets[0].abo.as_str()), "{dets:?}");
+        assert!(app.blood_group_discrepancy(&number).await.unwrap());
+    }
+}
+
+/// The facility clock is 26 hours ahead of the site's, so a donation dated on the
+/// facility's calendar would always fall on a later day than the site's "today".
+async fn an_evening_donation_counts_on_its_sites_day(app: App) {
+    let app = with_facility(app, chrono_tz::Pacific::Kiritimati);
+    centre(&app, "Etc/GMT+12").await;
+    let number = donors(&app, 1).await.remove(0);
+    let (a, b) = (eligible_visit(&app, &number).await, eligible_visit(&app, &number).await);
+    app.collect_from_screening(&Actor::operator(), a).await.unwrap();
+    assert!(matches!(app.collect_from_screening(&Actor::operator(), b).await, Err(AppError::Ineligible { .. })));
+    let profile = app.donor_profile(&Actor::operator(), &number).await.unwrap();
+    let site_today = chrono::Utc::now().with_timezone(&"Etc/GMT+12".parse::<chrono_tz::Tz>().unwrap()).date_naive();
+    assert_eq!(profile.donations[0].collected_on, site_today, "the donation's day is its site's day");
+    // Screened again the same evening: the donation is in the history.
+    let op = Actor::operator();
+    let q = app.questions_for(&op, &number).await.unwrap();
+    let answers = q.questions.iter().map(|q| (q.id.clone(), Answer::Flag(matches!(q.ask, Ask::YesNo { defer_on: YesNo::No, .. })))).collect();
+    let input = ScreeningInput {
+        procedure: "whole_blood".into(),
+        site: "MAIN".into(),
+        weight_kg: Some(serde_json::json!(80)),
+        height_cm: None,
+        screening: serde_json::json!({"hemoglobin_g_dl": 14.5, "pulse_bpm": 70, "bp_systolic": 120, "bp_diastolic": 80, "temperature_c": 36.7}),
+        answers,
+    };
+    let v = app.record_screening(&op, &number, &input).await.unwrap();
+    assert!(!v.decision.eligible);
+    assert!(v.decision.reasons.iter().any(|r| r.code == "INTERVAL_RBC_AFTER_WB"), "{:?}", v.decision.reasons);
+}
+
 macro_rules! both_backends {
     ($($case:ident),* $(,)?) => {$(
         mod $case {
@@ -67,4 +275,13 @@ macro_rules! both_backends {
     )*};
 }
 
-both_backends!(simultaneous_registrations_get_distinct_numbers, the_same_person_registered_twice_at_once_is_caught);
+both_backends!(
+    simultaneous_registrations_get_distinct_numbers,
+    the_same_person_registered_twice_at_once_is_caught,
+    parallel_collections_from_one_visit_give_one_donation,
+    two_visits_of_one_donor_give_one_donation,
+    a_deferral_and_a_collection_never_both_act_on_stale_facts,
+    opposite_merges_at_once_give_one_merge,
+    the_first_blood_group_determination_sets_the_group_once,
+    an_evening_donation_counts_on_its_sites_day,
+);
