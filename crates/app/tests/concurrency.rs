@@ -106,6 +106,20 @@ async fn eligible_visit(app: &App, number: &str) -> uuid::Uuid {
     v.id
 }
 
+/// Holds the audit chain head (and on SQLite the write lock) while racing use cases start,
+/// so that each reaches its first blocking write with its reads done: without row locks
+/// on the donor, both would then act on what they read.
+async fn gate(app: &App) -> store::WriteTx {
+    let mut tx = app.store.begin_write().await.unwrap();
+    tx.append_audit(domain::AuditDraft::new("test", "test.gate", "test", 1)).await.unwrap();
+    tx
+}
+
+async fn open_gate(tx: store::WriteTx) {
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    drop(tx);
+}
+
 async fn donations_of(app: &App, number: &str) -> usize {
     let d = app.store.donor_by_number(number).await.unwrap().unwrap();
     app.store.donations_of(d.id).await.unwrap().len()
@@ -116,11 +130,13 @@ async fn parallel_collections_from_one_visit_give_one_donation(app: App) {
     centre(&app, "America/Chicago").await;
     let number = donors(&app, 1).await.remove(0);
     let visit = eligible_visit(&app, &number).await;
+    let g = gate(&app).await;
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let app = app.clone();
         tasks.push(tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), visit).await.is_ok() }));
     }
+    open_gate(g).await;
     let mut ok = 0;
     for t in tasks {
         ok += usize::from(t.await.unwrap());
@@ -135,9 +151,11 @@ async fn two_visits_of_one_donor_give_one_donation(app: App) {
     let numbers = donors(&app, 2).await;
     // At the same instant: one of the two collections wins.
     let (a, b) = (eligible_visit(&app, &numbers[0]).await, eligible_visit(&app, &numbers[0]).await);
-    let (x, y) = tokio::join!(
+    let g = gate(&app).await;
+    let (x, y, _) = tokio::join!(
         { let app = app.clone(); tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), a).await }) },
         { let app = app.clone(); tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), b).await }) },
+        open_gate(g),
     );
     let results = [x.unwrap(), y.unwrap()];
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
@@ -161,7 +179,8 @@ async fn a_deferral_and_a_collection_never_both_act_on_stale_facts(app: App) {
     centre(&app, "America/Chicago").await;
     for number in donors(&app, 4).await {
         let visit = eligible_visit(&app, &number).await;
-        let (c, d) = tokio::join!(
+        let g = gate(&app).await;
+        let (c, d, _) = tokio::join!(
             { let app = app.clone(); tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), visit).await }) },
             {
                 let (app, number) = (app.clone(), number.clone());
@@ -170,6 +189,7 @@ async fn a_deferral_and_a_collection_never_both_act_on_stale_facts(app: App) {
                     app.defer_donor(&Actor::operator(), &number, &input).await
                 })
             },
+            open_gate(g),
         );
         let deferral = d.unwrap().expect("the deferral always goes in");
         match c.unwrap() {
@@ -195,7 +215,8 @@ async fn opposite_merges_at_once_give_one_merge(app: App) {
                 app.merge_donors(&Actor::operator(), &into, &input).await
             })
         };
-        let (x, y) = tokio::join!(merge(app.clone(), a.clone(), b.clone()), merge(app.clone(), b.clone(), a.clone()));
+        let g = gate(&app).await;
+        let (x, y, _) = tokio::join!(merge(app.clone(), a.clone(), b.clone()), merge(app.clone(), b.clone(), a.clone()), open_gate(g));
         let results = [x.unwrap(), y.unwrap()];
         assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
         let mut ids = Vec::new();
@@ -216,7 +237,8 @@ async fn the_first_blood_group_determination_sets_the_group_once(app: App) {
                 app.record_blood_group(&Actor::operator(), &number, &input).await.map(|_| ())
             })
         };
-        let (x, y) = tokio::join!(record(app.clone(), number.clone(), "A"), record(app.clone(), number.clone(), "B"));
+        let g = gate(&app).await;
+        let (x, y, _) = tokio::join!(record(app.clone(), number.clone(), "A"), record(app.clone(), number.clone(), "B"), open_gate(g));
         x.unwrap().unwrap();
         y.unwrap().unwrap();
         let donor = app.store.donor_by_number(&number).await.unwrap().unwrap();
