@@ -718,7 +718,8 @@ impl App {
                 Ok(()) => {}
             }
             let view = self.appointment_view(&row, Some(site), Some(donor)).await?;
-            tx.append_audit(AuditDraft::new(&actor.username, "appointment.book", "appointment", row.id).donor(&donor.donor_number).after(&view)).await?;
+            tx.append_audit(AuditDraft::new(&actor.username, "appointment.book", "appointment", row.id).donor(&donor.donor_number).after(&view))
+                .await?;
             tx.commit().await?;
             let confirmation_email =
                 if notify { self.send_confirmation(donor, &view, &cancel_token).await } else { "not sent: demo data".to_string() };
@@ -816,7 +817,10 @@ impl App {
         let status = if input.attended { "attended" } else { "no_show" };
         tx.change_appointment_status(id, status, store::now(), &actor.username, None).await?;
         let after = AppointmentView { status: status.into(), ..before.clone() };
-        tx.append_audit(AuditDraft::new(&actor.username, "appointment.attendance", "appointment", id).donor(&before.donor_number).before(&before).after(&after)).await?;
+        tx.append_audit(
+            AuditDraft::new(&actor.username, "appointment.attendance", "appointment", id).donor(&before.donor_number).before(&before).after(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -94,7 +94,10 @@ impl App {
     /// Collects from a visit of the donor `number` (the API route that names the donor).
     pub async fn collect_for_donor(&self, actor: &Actor, number: &str, input: &CollectionInput) -> Result<VisitCollection> {
         let id = Uuid::parse_str(input.screening_id.trim()).map_err(|_| {
-            AppError::Invalid(FieldErrors(vec![FieldError::new("screening_id", format!("'{}' is not a screening visit id", input.screening_id.trim()))]))
+            AppError::Invalid(FieldErrors(vec![FieldError::new(
+                "screening_id",
+                format!("'{}' is not a screening visit id", input.screening_id.trim()),
+            )]))
         })?;
         self.collect(actor, id, Some(number.trim())).await
     }
@@ -151,14 +154,19 @@ impl App {
         // Decide the visit's case again with the history and register as they are now,
         // under the lock: a donation or deferral since the visit counts.
         let facts = DonorFacts::of(&locked, &clocks, today);
-        let mut case: Value = serde_json::from_str(&v.case_json).map_err(|e| AppError::Store(store::StoreError::Corrupt(format!("visit {}: {e}", v.id))))?;
+        let mut case: Value =
+            serde_json::from_str(&v.case_json).map_err(|e| AppError::Store(store::StoreError::Corrupt(format!("visit {}: {e}", v.id))))?;
         case["history"] = json!(facts.history);
         case["deferrals"] = json!(facts.register);
         let invalid = |m: String| AppError::Invalid(FieldErrors(vec![FieldError::new("screening", m)]));
         let parsed = EligibilityCase::from_value(case).map_err(|e| invalid(e.to_string()))?;
         let decision = evaluate(&*self.rule_book().await?, &parsed).map_err(|e| invalid(e.to_string()))?;
         if !decision.eligible {
-            return Err(AppError::Ineligible { donor_number: locked.donor.donor_number.clone(), procedure: v.procedure.clone(), decision: Box::new(decision) });
+            return Err(AppError::Ineligible {
+                donor_number: locked.donor.donor_number.clone(),
+                procedure: v.procedure.clone(),
+                decision: Box::new(decision),
+            });
         }
         let din = next_din(&mut tx, actor, &fin, today.year() as i64).await?;
         let donation = DonationRow {
@@ -171,14 +179,10 @@ impl App {
         };
         tx.insert_donation_after_screening(&donation, v.id).await?;
         let donor_number = locked.donor.donor_number.clone();
-        tx.append_audit(
-            AuditDraft::new(&actor.username, "donation.collect", "donation", donation.id)
-                .donor(&donor_number)
-                .after(json!({
-                    "donor_number": donor_number, "din": din.din, "procedure": donation.procedure, "site": site.fields.code.as_str(),
-                    "screening": v.id, "rule_version": decision.rule_version, "collected_on": today,
-                })),
-        )
+        tx.append_audit(AuditDraft::new(&actor.username, "donation.collect", "donation", donation.id).donor(&donor_number).after(json!({
+            "donor_number": donor_number, "din": din.din, "procedure": donation.procedure, "site": site.fields.code.as_str(),
+            "screening": v.id, "rule_version": decision.rule_version, "collected_on": today,
+        })))
         .await?;
         tx.commit().await?;
         Ok(VisitCollection { donation_id: donation.id, din, screening_id: v.id, donor_number, procedure: v.procedure })

@@ -349,10 +349,12 @@ impl App {
                 n += 1;
                 let (donor, history) = make_donor(&mut rng, n, as_of, &site_ids);
                 tx.insert_donor(&donor).await?;
-                tx.append_audit(AuditDraft::new(&actor.username, "donor.register", "donor", &donor.donor_number).donor(&donor.donor_number).after(serde_json::json!({
-                    "donor_number": donor.donor_number, "first_name": donor.first_name, "last_name": donor.last_name,
-                    "birth_date": donor.birth_date, "sex": donor.sex, "abo": donor.abo, "rhd": donor.rhd,
-                })))
+                tx.append_audit(AuditDraft::new(&actor.username, "donor.register", "donor", &donor.donor_number).donor(&donor.donor_number).after(
+                    serde_json::json!({
+                        "donor_number": donor.donor_number, "first_name": donor.first_name, "last_name": donor.last_name,
+                        "birth_date": donor.birth_date, "sex": donor.sex, "abo": donor.abo, "rhd": donor.rhd,
+                    }),
+                ))
                 .await?;
                 for (procedure, at, site) in history {
                     // The DIN year is the collection year in the site's (Chicago) calendar.
@@ -380,9 +382,11 @@ impl App {
                         assigned_by: actor.username.clone(),
                     })
                     .await?;
-                    tx.append_audit(AuditDraft::new(&actor.username, "donation.record", "donation", d.id).donor(&donor.donor_number).after(serde_json::json!({
-                        "donor_number": donor.donor_number, "din": din, "procedure": d.procedure, "collected_at": at,
-                    })))
+                    tx.append_audit(AuditDraft::new(&actor.username, "donation.record", "donation", d.id).donor(&donor.donor_number).after(
+                        serde_json::json!({
+                            "donor_number": donor.donor_number, "din": din, "procedure": d.procedure, "collected_at": at,
+                        }),
+                    ))
                     .await?;
                     donations += 1;
                 }

@@ -361,10 +361,11 @@ impl App {
         tx.insert_donor(&donor).await?;
         tx.set_donor_contact(donor.id, &contact).await?;
         let view = DonorSummary::of(&donor);
-        let mut draft = AuditDraft::new(&actor.username, "donor.register", "donor", &donor.donor_number).donor(&donor.donor_number).after(serde_json::json!({
-            "donor": &view, "address": contact.address, "id_document": contact.id_document,
-            "consent": {"email": contact.consent_email, "sms": contact.consent_sms, "phone": contact.consent_phone, "post": contact.consent_post},
-        }));
+        let mut draft =
+            AuditDraft::new(&actor.username, "donor.register", "donor", &donor.donor_number).donor(&donor.donor_number).after(serde_json::json!({
+                "donor": &view, "address": contact.address, "id_document": contact.id_document,
+                "consent": {"email": contact.consent_email, "sms": contact.consent_sms, "phone": contact.consent_phone, "post": contact.consent_post},
+            }));
         if !candidates.is_empty() {
             draft.reason = Some(format!(
                 "registered despite possible duplicates {}",

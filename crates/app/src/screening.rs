@@ -139,7 +139,10 @@ impl App {
         let book = self.questionnaire_book().await?;
         let mut tx = self.store.begin_write().await?;
         // Everything the decision depends on is read here, with the donor's rows locked.
-        let locked = tx.lock_donor_family(DonorKey::Number(donor_number.trim())).await?.ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", donor_number.trim())))?;
+        let locked = tx
+            .lock_donor_family(DonorKey::Number(donor_number.trim()))
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no donor has the number '{}'", donor_number.trim())))?;
         if locked.is_merged_away() {
             return Err(AppError::Conflict(format!(
                 "donor {} was merged into {}; use {} instead",

@@ -49,7 +49,6 @@ async fn the_same_person_registered_twice_at_once_is_caught(app: App) {
     assert_eq!(ok, 1, "the others see the first as a possible duplicate");
 }
 
-
 use app::donors::DeferralInput;
 use app::registry::{BloodGroupInput, MergeInput};
 use app::screening::ScreeningInput;
@@ -62,7 +61,14 @@ use std::collections::BTreeMap;
 async fn centre(app: &App, site_zone: &str) {
     app.create_site(
         &Actor::operator(),
-        &SiteInput { code: "MAIN".into(), name: "Main".into(), kind: "fixed".into(), time_zone: site_zone.into(), active: true, ..Default::default() },
+        &SiteInput {
+            code: "MAIN".into(),
+            name: "Main".into(),
+            kind: "fixed".into(),
+            time_zone: site_zone.into(),
+            active: true,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -88,11 +94,8 @@ async fn donors(app: &App, n: usize) -> Vec<String> {
 async fn eligible_visit(app: &App, number: &str) -> uuid::Uuid {
     let op = Actor::operator();
     let q = app.questions_for(&op, number).await.unwrap();
-    let answers: BTreeMap<String, Answer> = q
-        .questions
-        .iter()
-        .map(|q| (q.id.clone(), Answer::Flag(matches!(q.ask, Ask::YesNo { defer_on: YesNo::No, .. }))))
-        .collect();
+    let answers: BTreeMap<String, Answer> =
+        q.questions.iter().map(|q| (q.id.clone(), Answer::Flag(matches!(q.ask, Ask::YesNo { defer_on: YesNo::No, .. })))).collect();
     let input = ScreeningInput {
         procedure: "whole_blood".into(),
         site: "MAIN".into(),
@@ -153,8 +156,14 @@ async fn two_visits_of_one_donor_give_one_donation(app: App) {
     let (a, b) = (eligible_visit(&app, &numbers[0]).await, eligible_visit(&app, &numbers[0]).await);
     let g = gate(&app).await;
     let (x, y, _) = tokio::join!(
-        { let app = app.clone(); tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), a).await }) },
-        { let app = app.clone(); tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), b).await }) },
+        {
+            let app = app.clone();
+            tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), a).await })
+        },
+        {
+            let app = app.clone();
+            tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), b).await })
+        },
         open_gate(g),
     );
     let results = [x.unwrap(), y.unwrap()];
@@ -181,11 +190,19 @@ async fn a_deferral_and_a_collection_never_both_act_on_stale_facts(app: App) {
         let visit = eligible_visit(&app, &number).await;
         let g = gate(&app).await;
         let (c, d, _) = tokio::join!(
-            { let app = app.clone(); tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), visit).await }) },
+            {
+                let app = app.clone();
+                tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), visit).await })
+            },
             {
                 let (app, number) = (app.clone(), number.clone());
                 tokio::spawn(async move {
-                    let input = DeferralInput { kind: "permanent".into(), reason_code: "HIV_REACTIVE".into(), reason: "confirmed positive".into(), ..Default::default() };
+                    let input = DeferralInput {
+                        kind: "permanent".into(),
+                        reason_code: "HIV_REACTIVE".into(),
+                        reason: "confirmed positive".into(),
+                        ..Default::default()
+                    };
                     app.defer_donor(&Actor::operator(), &number, &input).await
                 })
             },

@@ -100,8 +100,9 @@ impl WriteTx {
         let mut merges = Vec::new();
         let mut frontier = vec![donor.id];
         while !frontier.is_empty() && family.len() < 1000 {
-            let found: Vec<MergeRow> =
-                self.fetch_for_ids(&format!("SELECT {MERGE_COLUMNS} FROM donor_merges WHERE survivor_id IN ({{ids}}) ORDER BY merged_at"), &frontier).await?;
+            let found: Vec<MergeRow> = self
+                .fetch_for_ids(&format!("SELECT {MERGE_COLUMNS} FROM donor_merges WHERE survivor_id IN ({{ids}}) ORDER BY merged_at"), &frontier)
+                .await?;
             frontier = found.iter().map(|m| m.duplicate_id).filter(|id| !family.contains(id)).collect();
             family.extend(&frontier);
             merges.extend(found);
@@ -130,7 +131,10 @@ impl WriteTx {
         let asked = self.donor_by_id(asked.id).await?.unwrap_or(asked);
         let donor = self.donor_by_id(donor.id).await?.unwrap_or(donor);
         let donations: Vec<DonationRow> = self
-            .fetch_for_ids("SELECT id, donor_id, din, procedure, site_id, collected_at FROM donations WHERE donor_id IN ({ids}) ORDER BY collected_at", &family)
+            .fetch_for_ids(
+                "SELECT id, donor_id, din, procedure, site_id, collected_at FROM donations WHERE donor_id IN ({ids}) ORDER BY collected_at",
+                &family,
+            )
             .await?;
         let deferrals: Vec<DeferralRow> =
             self.fetch_for_ids(&format!("{DEFERRAL_SELECT} WHERE d.donor_id IN ({{ids}}) ORDER BY d.entered_at DESC"), &family).await?;

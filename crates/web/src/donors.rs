@@ -163,6 +163,13 @@ pub async fn reenter(State(s): State<AppState>, p: Principal, Path(id): Path<Str
     Ok(Redirect::to(&format!("/donors/{}", f.donor.trim())).into_response())
 }
 
+/// Marks a register entry as entered in error, from the donor page.
+pub async fn correct_deferral(State(s): State<AppState>, p: Principal, Path(id): Path<String>, Form(f): Form<ReentryForm>) -> PageResult {
+    let id = crate::api::parse_id("deferral", &id)?;
+    s.app.correct_deferral(&p.actor, id, &f.reason).await?;
+    Ok(Redirect::to(&format!("/donors/{}", f.donor.trim())).into_response())
+}
+
 pub async fn api_defer(
     State(s): State<AppState>,
     p: Principal,
@@ -186,6 +193,18 @@ pub async fn api_reenter(
 ) -> Result<impl IntoResponse, ApiError> {
     let id = crate::api::parse_id("deferral", &id)?;
     Ok(Json(s.app.reenter_donor(&p.actor, id, &b.reason).await?))
+}
+
+/// `POST /api/v1/deferrals/{id}/correction` with `{"reason"}`: marks the entry as
+/// entered in error; the register keeps it beside the correction.
+pub async fn api_correct_deferral(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReentryBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = crate::api::parse_id("deferral", &id)?;
+    Ok(Json(s.app.correct_deferral(&p.actor, id, &b.reason).await?))
 }
 
 /// `POST /api/v1/donors`: 201 with the new donor; 409 with `duplicates` when the donor

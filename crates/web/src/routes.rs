@@ -87,6 +87,13 @@ pub fn table() -> Vec<Entry> {
         ),
         r(Method::POST, "/donors/{number}/deferrals", Perm(DeferDonors), "Enter a deferral", post(donors::defer)),
         r(Method::POST, "/deferrals/{id}/reentry", Perm(ReenterDonors), "Reenter an indefinitely deferred donor", post(donors::reenter)),
+        r(
+            Method::POST,
+            "/deferrals/{id}/correction",
+            Perm(ReenterDonors),
+            "Mark a register entry as entered in error",
+            post(donors::correct_deferral),
+        ),
         r(Method::GET, "/donors/{number}/screening", Perm(ScreenDonors), "Screening form: questions and measurements", get(screening::new_form)),
         r(Method::POST, "/donors/{number}/screening", Perm(ScreenDonors), "Record a screening visit and its decision", post(screening::record)),
         r(Method::GET, "/screenings/{id}", Perm(ViewDonors), "A screening visit and its decision", get(screening::show)),
@@ -194,6 +201,13 @@ pub fn table() -> Vec<Entry> {
         ),
         r(Method::POST, "/api/v1/donors/{number}/deferrals", Perm(DeferDonors), "Enter a deferral in the register", post(donors::api_defer)),
         r(Method::POST, "/api/v1/deferrals/{id}/reentry", Perm(ReenterDonors), "Reenter an indefinitely deferred donor", post(donors::api_reenter)),
+        r(
+            Method::POST,
+            "/api/v1/deferrals/{id}/correction",
+            Perm(ReenterDonors),
+            "Mark a register entry as entered in error",
+            post(donors::api_correct_deferral),
+        ),
         r(
             Method::POST,
             "/api/v1/donors/{number}/screenings",

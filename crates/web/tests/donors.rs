@@ -185,6 +185,7 @@ async fn registration_catches_possible_duplicates(t: TestApp) {
     assert_eq!(r.headers()["location"], "/donors/D0000003");
 }
 
+/// Every donation comes from a screening visit: the donor route takes the visit's id.
 async fn the_collection_path_refuses_deferred_and_ineligible_donors(t: TestApp) {
     let op = app::Actor::operator();
     let today = chrono::Utc::now().date_naive();
@@ -192,7 +193,7 @@ async fn the_collection_path_refuses_deferred_and_ineligible_donors(t: TestApp) 
         .import_donors(
             &op,
             "d.csv",
-            b"donor_number,first_name,last_name,birth_date,sex\nD0000001,Ann,Ok,1980-01-01,F\nD0000002,Bo,Deferred,1980-01-01,M\n",
+            b"donor_number,first_name,last_name,birth_date,sex\nD0000001,Ann,Ok,1980-01-01,M\nD0000002,Bo,Deferred,1980-01-01,M\n",
             today,
             |_, _| {},
         )
@@ -200,38 +201,100 @@ async fn the_collection_path_refuses_deferred_and_ineligible_donors(t: TestApp) 
         .unwrap();
     let s = t.login_as("collector").await;
     let post = |path: &str, body: serde_json::Value| s.client.post(t.url(path)).header("x-csrf-token", &s.csrf).json(&body).send();
-    let screening = serde_json::json!({"hemoglobin_g_dl": 13.4, "pulse_bpm": 72, "bp_systolic": 118, "bp_diastolic": 76, "temperature_c": 36.6});
-    let body =
-        |screening: serde_json::Value| serde_json::json!({"procedure": "whole_blood", "site": "MAIN", "weight_kg": 64, "screening": screening});
-    post(
+    let q: serde_json::Value = s.client.get(t.url("/api/v1/questionnaire")).send().await.unwrap().json().await.unwrap();
+    let answers: serde_json::Map<String, serde_json::Value> = q["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["sex"].is_null() || x["sex"] == "M")
+        .map(|x| (x["id"].as_str().unwrap().to_string(), serde_json::json!(x["defer_on"] == "no")))
+        .collect();
+    let visit_body = serde_json::json!({"procedure": "whole_blood", "site": "MAIN", "weight_kg": 80, "answers": answers,
+        "screening": {"hemoglobin_g_dl": 14.4, "pulse_bpm": 72, "bp_systolic": 118, "bp_diastolic": 76, "temperature_c": 36.6}});
+    let visit = |number: &'static str| {
+        let body = visit_body.clone();
+        let post = &post;
+        async move {
+            let v: serde_json::Value = post(&format!("/api/v1/donors/{number}/screenings"), body).await.unwrap().json().await.unwrap();
+            assert_eq!(v["decision"]["eligible"], true, "{v}");
+            v["id"].as_str().unwrap().to_string()
+        }
+    };
+    let (v1, v2) = (visit("D0000001").await, visit("D0000002").await);
+    let r: serde_json::Value = post(
         "/api/v1/donors/D0000002/deferrals",
         serde_json::json!({"kind": "indefinite", "reason_code": "HBV_REACTIVE", "reason": "anti-HBc reactive"}),
     )
     .await
+    .unwrap()
+    .json()
+    .await
     .unwrap();
+    let deferral = r["id"].as_str().unwrap().to_string();
     let head = t.audit_head().await;
 
-    let r = post("/api/v1/donors/D0000002/collections", body(screening.clone())).await.unwrap();
+    // Deferred after the visit: refused with the reason.
+    let r = post("/api/v1/donors/D0000002/collections", serde_json::json!({"screening_id": v2})).await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(problem(r).await["detail"].as_str().unwrap().contains("DEFERRAL"));
-    let r = post("/api/v1/donors/D0000001/collections", body(serde_json::json!({}))).await.unwrap();
-    assert_eq!(r.status(), StatusCode::CONFLICT, "nothing measured: not eligible");
-    let mut impossible = screening.clone();
-    impossible["pulse_bpm"] = serde_json::json!(0);
-    assert_eq!(post("/api/v1/donors/D0000001/collections", body(impossible)).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("HBV_REACTIVE"));
+    // The old form (measurements without a visit) is gone; a bad id, another donor's visit.
+    let old = serde_json::json!({"procedure": "whole_blood", "site": "MAIN", "screening": {}});
+    assert_eq!(post("/api/v1/donors/D0000001/collections", old).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p = problem(post("/api/v1/donors/D0000001/collections", serde_json::json!({"screening_id": "yesterday"})).await.unwrap()).await;
+    assert_eq!(p["errors"][0]["field"], "screening_id");
+    assert_eq!(post("/api/v1/donors/D0000001/collections", serde_json::json!({"screening_id": v2})).await.unwrap().status(), StatusCode::NOT_FOUND);
+    let unknown = uuid::Uuid::now_v7().to_string();
+    assert_eq!(
+        post("/api/v1/donors/D0000001/collections", serde_json::json!({"screening_id": unknown})).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(t.audit_head().await, head, "refusals write nothing");
 
-    let r = post("/api/v1/donors/D0000001/collections", body(screening.clone())).await.unwrap();
+    let r = post("/api/v1/donors/D0000001/collections", serde_json::json!({"screening_id": v1})).await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let c: serde_json::Value = r.json().await.unwrap();
     assert!(c["din"]["din"].as_str().unwrap().starts_with("A9998"));
-    assert_eq!(c["decision"]["eligible"], true);
-    // Once collected, the 8-week interval applies.
-    let r = post("/api/v1/donors/D0000001/collections", body(screening)).await.unwrap();
-    assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(problem(r).await["detail"].as_str().unwrap().contains("INTERVAL"));
+    assert_eq!(post("/api/v1/donors/D0000001/collections", serde_json::json!({"screening_id": v1})).await.unwrap().status(), StatusCode::CONFLICT);
     let p: serde_json::Value = s.client.get(t.url("/api/v1/donors/D0000001")).send().await.unwrap().json().await.unwrap();
     assert_eq!(p["donations"][0]["din"], c["din"]["din"]);
+    // Filtering the audit trail by donor finds the visit and the donation.
+    let audit: serde_json::Value = t.api().get("/api/v1/audit?donor=D0000001").await.json().await.unwrap();
+    let actions: Vec<&str> = audit["records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"donation.collect") && actions.contains(&"donor.screen"), "{actions:?}");
+
+    // A deferral entered in error is corrected by a new record; the register keeps both.
+    let quality = t.login_as("quality").await;
+    let qpost = |path: String, body: serde_json::Value| quality.client.post(t.url(&path)).header("x-csrf-token", &quality.csrf).json(&body).send();
+    let head = t.audit_head().await;
+    assert_eq!(
+        qpost(format!("/api/v1/deferrals/{deferral}/correction"), serde_json::json!({"reason": " "})).await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        qpost(format!("/api/v1/deferrals/{unknown}/correction"), serde_json::json!({"reason": "x"})).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        post(&format!("/api/v1/deferrals/{deferral}/correction"), serde_json::json!({"reason": "x"})).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(t.audit_head().await, head);
+    let r =
+        qpost(format!("/api/v1/deferrals/{deferral}/correction"), serde_json::json!({"reason": "result belonged to another donor"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let d: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(d["active"], false);
+    assert_eq!(d["correction_reason"], "result belonged to another donor");
+    assert_eq!(
+        qpost(format!("/api/v1/deferrals/{deferral}/correction"), serde_json::json!({"reason": "again"})).await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+    let p: serde_json::Value = s.client.get(t.url("/api/v1/donors/D0000002")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(p["deferrals"].as_array().unwrap().len(), 1, "the entry stays on the register");
+    let html = quality.client.get(t.url("/donors/D0000002")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("entered in error"));
+    let v3 = visit("D0000002").await;
+    assert_eq!(post("/api/v1/donors/D0000002/collections", serde_json::json!({"screening_id": v3})).await.unwrap().status(), StatusCode::CREATED);
 }
 
 both_backends!(registration_catches_possible_duplicates, the_collection_path_refuses_deferred_and_ineligible_donors);

@@ -193,7 +193,11 @@ async fn merge_keeps_both_histories_and_the_old_number_resolves(t: TestApp) {
     let head = t.audit_head().await;
     let screening = json!({"hemoglobin_g_dl": 13.4, "pulse_bpm": 72, "bp_systolic": 118, "bp_diastolic": 76, "temperature_c": 36.6});
     for (s, path, body) in [
-        (&collector, "/api/v1/donors/D0000002/collections", json!({"procedure": "plasma", "site": "MAIN", "weight_kg": 70, "screening": screening})),
+        (
+            &collector,
+            "/api/v1/donors/D0000002/screenings",
+            json!({"procedure": "plasma", "site": "MAIN", "weight_kg": 70, "screening": screening, "answers": {}}),
+        ),
         (&collector, "/api/v1/donors/D0000002/deferrals", json!({"kind": "permanent", "reason_code": "CJD", "reason": "x"})),
         (&lab, "/api/v1/donors/D0000002/blood-groups", json!({"abo": "O", "rhd": "neg"})),
         (&quality, "/api/v1/donors/D0000003/merge", json!({"duplicate": "D0000002", "reason": "x", "confirm_different_details": true})),
@@ -205,16 +209,29 @@ async fn merge_keeps_both_histories_and_the_old_number_resolves(t: TestApp) {
     }
     let r = send(&t, &collector, reqwest::Method::PATCH, "/api/v1/donors/D0000002", json!({"phone": "217-555-0100", "reason": "x"})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    // The collection path reads the merged history: the duplicate's deferral blocks the survivor.
+    // Screening reads the merged history: the duplicate's deferral blocks the survivor.
+    let q: Value = collector.client.get(t.url("/api/v1/questionnaire")).send().await.unwrap().json().await.unwrap();
+    let answers: serde_json::Map<String, Value> = q["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["sex"].is_null() || x["sex"] == "F")
+        .map(|x| (x["id"].as_str().unwrap().to_string(), json!(x["defer_on"] == "no")))
+        .collect();
     let r = post(
         &t,
         &collector,
-        "/api/v1/donors/D0000001/collections",
-        json!({"procedure": "plasma", "site": "MAIN", "weight_kg": 70, "screening": screening}),
+        "/api/v1/donors/D0000001/screenings",
+        json!({"procedure": "plasma", "site": "MAIN", "weight_kg": 70, "screening": screening, "answers": answers}),
     )
     .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["decision"]["eligible"], false, "{v}");
+    assert!(v["decision"]["reasons"].as_array().unwrap().iter().any(|r| r["code"].as_str().unwrap().starts_with("DEFERRAL")), "{v}");
+    let r = post(&t, &collector, &format!("/api/v1/screenings/{}/collection", v["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(problem(r).await["detail"].as_str().unwrap().contains("DEFERRAL"));
+    let head = t.audit_head().await;
     assert_eq!(t.audit_head().await, head);
 
     let audit: Value = t.api().get("/api/v1/audit?action=donor.merge").await.json().await.unwrap();

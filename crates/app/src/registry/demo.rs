@@ -161,10 +161,12 @@ impl App {
                 ..original.clone()
             };
             tx.insert_donor(&row).await?;
-            tx.append_audit(AuditDraft::new(&actor.username, "donor.register", "donor", &row.donor_number).donor(&row.donor_number).after(serde_json::json!({
-                "donor_number": row.donor_number, "first_name": row.first_name, "last_name": row.last_name,
-                "birth_date": row.birth_date, "sex": row.sex, "phone": row.phone,
-            })))
+            tx.append_audit(AuditDraft::new(&actor.username, "donor.register", "donor", &row.donor_number).donor(&row.donor_number).after(
+                serde_json::json!({
+                    "donor_number": row.donor_number, "first_name": row.first_name, "last_name": row.last_name,
+                    "birth_date": row.birth_date, "sex": row.sex, "phone": row.phone,
+                }),
+            ))
             .await?;
             duplicate = Some((original.donor_number.clone(), row.donor_number));
         }

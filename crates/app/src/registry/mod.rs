@@ -511,7 +511,11 @@ impl App {
         tx.set_donor_contact(donor.id, &c).await?;
         tx.insert_donor_version(&v).await?;
         tx.append_audit(
-            AuditDraft::new(&actor.username, "donor.edit", "donor", &donor.donor_number).donor(&donor.donor_number).before(&before).after(&after).reason(Some(reason.clone())),
+            AuditDraft::new(&actor.username, "donor.edit", "donor", &donor.donor_number)
+                .donor(&donor.donor_number)
+                .before(&before)
+                .after(&after)
+                .reason(Some(reason.clone())),
         )
         .await?;
         tx.commit().await?;
@@ -954,51 +958,51 @@ pub(crate) fn blood_group_of(
     dets: &[DeterminationRow],
     res: &[ResolutionRow],
 ) -> BloodGroupView {
-        // Determinations and resolutions in the order they were entered.
-        let mut events: Vec<(DateTime<Utc>, GroupEvent)> = Vec::new();
-        for d in dets {
-            if let Some(g) = group_of(&Some(d.abo.clone()), &Some(d.rhd.clone())) {
-                events.push((d.entered_at, GroupEvent::Determination(g)));
-            }
+    // Determinations and resolutions in the order they were entered.
+    let mut events: Vec<(DateTime<Utc>, GroupEvent)> = Vec::new();
+    for d in dets {
+        if let Some(g) = group_of(&Some(d.abo.clone()), &Some(d.rhd.clone())) {
+            events.push((d.entered_at, GroupEvent::Determination(g)));
         }
-        for x in res {
-            if let Some(g) = group_of(&Some(x.abo.clone()), &Some(x.rhd.clone())) {
-                events.push((x.resolved_at, GroupEvent::Resolution(g)));
-            }
+    }
+    for x in res {
+        if let Some(g) = group_of(&Some(x.abo.clone()), &Some(x.rhd.clone())) {
+            events.push((x.resolved_at, GroupEvent::Resolution(g)));
         }
-        events.sort_by_key(|(at, _)| *at);
-        let on_record = group_of(&donor.abo, &donor.rhd);
-        let evs: Vec<GroupEvent> = events.into_iter().map(|(_, e)| e).collect();
-        let (group, status) = assess_blood_group(on_record, &evs);
-        BloodGroupView {
-            group: group.map(|g| g.to_string()),
-            status,
-            discrepancy: status == BloodGroupStatus::Discrepancy,
-            determinations: dets
-                .iter()
-                .rev()
-                .map(|d| DeterminationView {
-                    donor_number: numbers.get(&d.donor_id).cloned().unwrap_or_default(),
-                    group: group_string(&d.abo, &d.rhd),
-                    determined_on: d.determined_on,
-                    source: d.source.clone(),
-                    din: d.din.clone(),
-                    entered_by: d.entered_by.clone(),
-                    entered_at: d.entered_at,
-                    discordant: group.map(|g| g.to_string()) != Some(group_string(&d.abo, &d.rhd)),
-                })
-                .collect(),
-            resolutions: res
-                .iter()
-                .rev()
-                .map(|x| ResolutionView {
-                    group: group_string(&x.abo, &x.rhd),
-                    reason: x.reason.clone(),
-                    resolved_by: x.resolved_by.clone(),
-                    resolved_at: x.resolved_at,
-                })
-                .collect(),
-        }
+    }
+    events.sort_by_key(|(at, _)| *at);
+    let on_record = group_of(&donor.abo, &donor.rhd);
+    let evs: Vec<GroupEvent> = events.into_iter().map(|(_, e)| e).collect();
+    let (group, status) = assess_blood_group(on_record, &evs);
+    BloodGroupView {
+        group: group.map(|g| g.to_string()),
+        status,
+        discrepancy: status == BloodGroupStatus::Discrepancy,
+        determinations: dets
+            .iter()
+            .rev()
+            .map(|d| DeterminationView {
+                donor_number: numbers.get(&d.donor_id).cloned().unwrap_or_default(),
+                group: group_string(&d.abo, &d.rhd),
+                determined_on: d.determined_on,
+                source: d.source.clone(),
+                din: d.din.clone(),
+                entered_by: d.entered_by.clone(),
+                entered_at: d.entered_at,
+                discordant: group.map(|g| g.to_string()) != Some(group_string(&d.abo, &d.rhd)),
+            })
+            .collect(),
+        resolutions: res
+            .iter()
+            .rev()
+            .map(|x| ResolutionView {
+                group: group_string(&x.abo, &x.rhd),
+                reason: x.reason.clone(),
+                resolved_by: x.resolved_by.clone(),
+                resolved_at: x.resolved_at,
+            })
+            .collect(),
+    }
 }
 
 /// The donor's family with its rows locked, and its blood group as the rows read

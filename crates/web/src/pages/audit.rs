@@ -34,8 +34,15 @@ pub struct AuditResults {
 fn link(q: &AuditQuery, page: i64) -> String {
     let mut q = q.clone();
     q.page = Some(page.to_string());
-    let pairs =
-        [("entity_type", &q.entity_type), ("entity_id", &q.entity_id), ("donor", &q.donor), ("actor", &q.actor), ("action", &q.action), ("from", &q.from), ("to", &q.to)];
+    let pairs = [
+        ("entity_type", &q.entity_type),
+        ("entity_id", &q.entity_id),
+        ("donor", &q.donor),
+        ("actor", &q.actor),
+        ("action", &q.action),
+        ("from", &q.from),
+        ("to", &q.to),
+    ];
     let mut parts: Vec<String> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
     parts.push(format!("page={page}"));
     format!("/quality/audit?{}", parts.join("&"))
