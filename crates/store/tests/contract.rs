@@ -35,6 +35,7 @@ contract!(
     rolled_back_transaction_leaves_nothing,
     regulated_rows_cannot_be_changed_behind_the_product,
     registry_histories_are_append_only_and_attributes_keep_the_latest,
+    donations_are_append_only_and_a_collected_one_needs_a_visit,
     din_counters_never_repeat_under_concurrency,
     din_assignments_are_unique_and_label_sets_found_by_range,
 );
@@ -409,4 +410,47 @@ async fn registry_histories_are_append_only_and_attributes_keep_the_latest(store
         let e = store.execute_raw_for_tests(sql).await.unwrap_err();
         assert!(e.to_string().contains("append-only"), "{sql}: {e}");
     }
+}
+
+async fn donations_are_append_only_and_a_collected_one_needs_a_visit(store: Store) {
+    let d = donor(1);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_donor(&d).await.unwrap();
+    let donation = store::DonationRow {
+        id: Uuid::now_v7(),
+        donor_id: d.id,
+        din: Some("A999826000001".into()),
+        procedure: "whole_blood".into(),
+        site_id: None,
+        collected_at: store::now(),
+    };
+    tx.insert_imported_donation(&donation).await.unwrap();
+    let deferral = store::DeferralRow::entered(d.id, "permanent", "CJD_RISK", "x", store::now().date_naive(), None, store::now(), "quality");
+    tx.insert_deferral(&deferral).await.unwrap();
+    tx.insert_deferral_correction(deferral.id, store::now(), "quality", "wrong donor").await.unwrap();
+    tx.commit().await.unwrap();
+    // A donation collected here without a screening visit is refused by the schema itself.
+    let e = store
+        .execute_raw_for_tests(&format!(
+            "INSERT INTO donations (id, donor_id, procedure, collected_at, origin) VALUES ('{}', '{}', 'whole_blood', '2026-01-01T00:00:00Z', 'collected')",
+            Uuid::now_v7(),
+            d.id
+        ))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().to_lowercase().contains("check"), "{e}");
+    for sql in [
+        "UPDATE donations SET procedure = 'plasma'",
+        "DELETE FROM donations",
+        "UPDATE donor_deferral_corrections SET reason = 'x'",
+        "DELETE FROM donor_deferral_corrections",
+    ] {
+        let e = store.execute_raw_for_tests(sql).await.unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+    let mut tx = store.begin_write().await.unwrap();
+    let back = tx.deferral(deferral.id).await.unwrap().unwrap();
+    assert!(!back.in_force());
+    assert_eq!(back.correction_reason.as_deref(), Some("wrong donor"));
+    assert_eq!(store.donations_of(d.id).await.unwrap(), vec![donation]);
 }
