@@ -15,7 +15,7 @@ use domain::appointment::{
     parse_time, procedure_title, slot_starts, weekday_name, Capacity, DriveInput, HoursInput, OpeningHours, Resource, ScheduleInput, WeeklySchedule,
     BOOKABLE,
 };
-use domain::{AuditDraft, DonationProcedure, FieldError, FieldErrors, Permission, Role, Roles, Site, SiteKind};
+use domain::{parse_day, AuditDraft, DonationProcedure, FieldError, FieldErrors, Permission, Role, Roles, Site, SiteKind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use store::{AppointmentRow, BookingLinkRow, DonorRow, DriveRow, ScheduleRow, StoreError};
@@ -288,10 +288,6 @@ fn local_date(site: &Site, at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&site.fields.time_zone.tz()).date_naive()
 }
 
-fn parse_date(field: &'static str, s: &str) -> std::result::Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, format!("'{s}' is not a date (YYYY-MM-DD)")))
-}
-
 /// The donor acting through a booking link: allowed to see and book for themselves
 /// only; the use cases below never let it reach another donor.
 fn link_actor(donor: &DonorRow) -> Actor {
@@ -486,7 +482,7 @@ impl App {
     pub async fn day_grid(&self, actor: &Actor, site_ref: &str, date: &str) -> Result<DayGrid> {
         actor.require(Permission::BookAppointments)?;
         let site = self.site_by_ref(site_ref).await?;
-        let date = parse_date("date", date)?;
+        let date = parse_day("date", date)?;
         let plan = self.plan(&site, date, date).await?;
         let session = plan.session(&site, date);
         let (counts, rows) = self.booked_counts(&site, date, date).await?;
@@ -573,7 +569,7 @@ impl App {
     pub async fn book_appointment(&self, actor: &Actor, input: &BookingInput) -> Result<Booked> {
         actor.require(Permission::BookAppointments)?;
         let mut errors = FieldErrors::default();
-        let date = errors.take(parse_date("date", &input.date));
+        let date = errors.take(parse_day("date", &input.date));
         let time = errors.take(parse_time("time", &input.time));
         let procedure = errors.take(DonationProcedure::parse(&input.procedure));
         if input.donor_number.trim().is_empty() {
@@ -930,7 +926,7 @@ impl App {
                 _ => days.push(OfferDay { date: o.date, label: format!("{} {}", &weekday_name(o.date)[..3], o.date.format("%d %b")), options: 1 }),
             }
         }
-        let selected = match selected.map(|s| parse_date("date", s)).transpose()? {
+        let selected = match selected.map(|s| parse_day("date", s)).transpose()? {
             Some(d) if days.iter().any(|x| x.date == d) => Some(d),
             _ => days.first().map(|d| d.date),
         };
@@ -942,7 +938,7 @@ impl App {
     pub async fn book_with_link(&self, token: &str, input: &LinkBookingInput) -> Result<Booked> {
         let (_, donor) = self.resolve_link(token).await?;
         let mut errors = FieldErrors::default();
-        let date = errors.take(parse_date("date", &input.date));
+        let date = errors.take(parse_day("date", &input.date));
         let time = errors.take(parse_time("time", &input.time));
         let procedure = errors.take(DonationProcedure::parse(&input.procedure));
         let (Some(date), Some(time), Some(procedure), true) = (date, time, procedure, errors.is_empty()) else {

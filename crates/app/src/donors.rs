@@ -108,9 +108,7 @@ fn similar_name(a_first: &str, a_last: &str, b: &DonorRow) -> bool {
     (al == bl && first3(&af) == first3(&bf)) || (af == bl && al == bf)
 }
 
-pub(crate) fn parse_day(field: &'static str, s: &str) -> std::result::Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, format!("'{}' is not a date (YYYY-MM-DD)", s.trim())))
-}
+pub(crate) use domain::parse_day;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DonorSummary {

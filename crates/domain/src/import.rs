@@ -73,9 +73,7 @@ fn columns(headers: &csv::StringRecord, required: &[&str], optional: &[&str]) ->
     Ok(map)
 }
 
-fn date(field: &'static str, s: &str) -> Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, format!("'{}' is not a date (YYYY-MM-DD)", s.trim())))
-}
+use crate::validation::parse_day as date;
 
 /// Reads a donor file: accepted rows and rejected rows, in file order.
 /// `today` bounds birth dates (no one is born in the future).

@@ -26,4 +26,4 @@ pub use hospital::{AccountStatus, HospitalAccount, HospitalCode, HospitalInput};
 pub use role::{Permission, Role, Roles};
 pub use site::{Site, SiteCode, SiteInput, SiteKind, TimeZoneName};
 pub use user::{Password, Username};
-pub use validation::{FieldError, FieldErrors};
+pub use validation::{parse_day, FieldError, FieldErrors};

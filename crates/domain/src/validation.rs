@@ -59,6 +59,12 @@ impl fmt::Display for FieldErrors {
 impl std::error::Error for FieldErrors {}
 
 /// Trims a required free-text field and bounds its length.
+/// A calendar day as people and systems write it here: `YYYY-MM-DD`. The one reader of
+/// dates typed into forms, API bodies, query strings and files.
+pub fn parse_day(field: &'static str, s: &str) -> Result<chrono::NaiveDate, FieldError> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, format!("'{}' is not a date (YYYY-MM-DD)", s.trim())))
+}
+
 pub fn required_text(field: &'static str, value: &str, max: usize) -> Result<String, FieldError> {
     let v = value.trim();
     if v.is_empty() {

@@ -239,9 +239,7 @@ fn opt(s: &str) -> Option<String> {
 fn day(field: &'static str, s: &str) -> Result<Option<NaiveDate>, FieldError> {
     match opt(s) {
         None => Ok(None),
-        Some(v) => {
-            NaiveDate::parse_from_str(&v, "%Y-%m-%d").map(Some).map_err(|_| FieldError::new(field, format!("'{v}' is not a date (YYYY-MM-DD)")))
-        }
+        Some(v) => domain::parse_day(field, &v).map(Some),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::typing::{assess_blood_group, check_hla, parse_antigens, Attribute, BloodGroupStatus, GroupEvent, ANTIGENS, GROUP_SOURCES};
 use domain::validation::{optional_email, optional_phone, optional_text, required_text};
-use domain::{AuditDraft, BloodGroup, FieldError, FieldErrors, Permission, Sex};
+use domain::{parse_day, AuditDraft, BloodGroup, FieldError, FieldErrors, Permission, Sex};
 use serde::{Deserialize, Serialize};
 use store::{AttributeResultRow, DeterminationRow, DonorContact, DonorRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
 use uuid::Uuid;
@@ -280,10 +280,6 @@ fn parse_group(abo: &str, rhd: &str) -> std::result::Result<BloodGroup, FieldErr
         other => return Err(FieldError::new("rhd", format!("'{other}' is not an RhD type; use pos or neg"))),
     };
     BloodGroup::parse(&format!("{abo_up}{sign}")).map_err(|e| FieldError::new("abo", e.message))
-}
-
-fn parse_day(field: &'static str, s: &str) -> std::result::Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, format!("'{}' is not a date (YYYY-MM-DD)", s.trim())))
 }
 
 fn not_found(number: &str) -> AppError {
