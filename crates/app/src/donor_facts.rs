@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use domain::eligibility::{DeferralEntry, PastDonation};
+use domain::eligibility::{DeferralEntry, DeferralKind, PastDonation};
 use domain::DonationProcedure;
 use std::collections::HashMap;
 use store::{DeferralRow, DonationRow};
@@ -56,10 +56,10 @@ pub(crate) fn register_entry(d: &DeferralRow) -> Option<DeferralEntry> {
     if !d.in_force() {
         return None;
     }
-    match d.kind.as_str() {
-        "temporary" => d.until.map(|until| DeferralEntry::Temporary { until }),
-        "indefinite" => Some(DeferralEntry::Indefinite {}),
-        _ => Some(DeferralEntry::Permanent {}),
+    match d.kind {
+        DeferralKind::Temporary => d.until.map(|until| DeferralEntry::Temporary { until }),
+        DeferralKind::Indefinite => Some(DeferralEntry::Indefinite {}),
+        DeferralKind::Permanent => Some(DeferralEntry::Permanent {}),
     }
 }
 
@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn corrected_and_reentered_entries_do_not_count() {
         let on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        let mut d = DeferralRow::entered(Uuid::nil(), "permanent", "X", "x", on, None, Utc::now(), "quality");
+        let mut d = DeferralRow::entered(Uuid::nil(), DeferralKind::Permanent, "X", "x", on, None, Utc::now(), "quality");
         assert_eq!(register(&[d.clone()], on), vec![DeferralEntry::Permanent {}]);
         d.corrected_at = Some(Utc::now());
         assert!(register(&[d.clone()], on).is_empty());

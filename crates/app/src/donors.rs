@@ -52,7 +52,7 @@ impl DeferralView {
         let active = d.in_force() && d.starts_on <= today && d.until.is_none_or(|u| today < u);
         Self {
             id: d.id,
-            kind: d.kind.clone(),
+            kind: d.kind.as_str().to_string(),
             reason_code: d.reason_code.clone(),
             reason: d.reason.clone(),
             starts_on: d.starts_on,

@@ -4,6 +4,7 @@
 
 use crate::donors::{parse_day, DeferralInput, DeferralView};
 use crate::{Actor, App, AppError, Result};
+use domain::eligibility::DeferralKind;
 use domain::{AuditDraft, FieldError, FieldErrors, Permission};
 use store::{DeferralRow, DonorKey};
 use uuid::Uuid;
@@ -15,13 +16,7 @@ impl App {
         actor.require(Permission::DeferDonors)?;
         let today = self.today();
         let mut e = FieldErrors::default();
-        let kind = match input.kind.trim() {
-            k @ ("temporary" | "indefinite" | "permanent") => Some(k.to_string()),
-            other => {
-                e.0.push(FieldError::new("kind", format!("'{other}' is not a deferral kind; use temporary, indefinite or permanent")));
-                None
-            }
-        };
+        let kind = e.take(DeferralKind::parse(&input.kind));
         let code = input.reason_code.trim();
         if code.len() < 2 || code.len() > 32 || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
             e.0.push(FieldError::new("reason_code", "use 2 to 32 upper-case letters, digits or '_', e.g. LOW_HB"));
@@ -39,10 +34,12 @@ impl App {
             None => Some(None),
         };
         if let (Some(k), Some(start), Some(until)) = (&kind, starts_on, until) {
-            match (k.as_str(), until) {
-                ("temporary", None) => e.0.push(FieldError::new("until", "a temporary deferral needs the date the donor may give again")),
-                ("temporary", Some(u)) if u <= start => e.0.push(FieldError::new("until", format!("{u} is not after the first day, {start}"))),
-                ("indefinite" | "permanent", Some(_)) => e.0.push(FieldError::new("until", format!("an {k} deferral has no end date"))),
+            match (k, until) {
+                (DeferralKind::Temporary, None) => e.0.push(FieldError::new("until", "a temporary deferral needs the date the donor may give again")),
+                (DeferralKind::Temporary, Some(u)) if u <= start => e.0.push(FieldError::new("until", format!("{u} is not after the first day, {start}"))),
+                (DeferralKind::Indefinite | DeferralKind::Permanent, Some(_)) => {
+                    e.0.push(FieldError::new("until", format!("an {} deferral has no end date", k.as_str())))
+                }
                 _ => {}
             }
         }
@@ -61,7 +58,7 @@ impl App {
         let donor = locked.donor;
         let row = DeferralRow::entered(
             donor.id,
-            &kind.expect("checked"),
+            kind.expect("checked"),
             code,
             reason,
             starts_on.expect("checked"),
@@ -85,10 +82,10 @@ impl App {
         }
         let mut tx = self.store.begin_write().await?;
         let (d, number) = locked_deferral(&mut tx, deferral_id).await?;
-        match d.kind.as_str() {
-            "permanent" => return Err(AppError::Conflict("a permanent deferral is never lifted".into())),
-            "temporary" => return Err(AppError::Conflict("a temporary deferral ends by itself on its end date".into())),
-            _ => {}
+        match d.kind {
+            DeferralKind::Permanent => return Err(AppError::Conflict("a permanent deferral is never lifted".into())),
+            DeferralKind::Temporary => return Err(AppError::Conflict("a temporary deferral ends by itself on its end date".into())),
+            DeferralKind::Indefinite => {}
         }
         if d.reentered_at.is_some() {
             return Err(AppError::Conflict("the donor has already been reentered from this deferral".into()));

@@ -191,7 +191,7 @@ impl App {
         for r in &meaning.register {
             let row = DeferralRow::entered(
                 donor_row.id,
-                r.deferral.as_str(),
+                r.deferral,
                 &r.code,
                 &format!("{} (screening question '{}'; {})", r.reason, r.question, r.source),
                 today,

@@ -2,6 +2,7 @@
 
 use crate::{on_pool, on_tx, Result, Store, WriteTx};
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::eligibility::DeferralKind;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -209,7 +210,8 @@ impl WriteTx {
 pub struct DeferralRow {
     pub id: Uuid,
     pub donor_id: Uuid,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: DeferralKind,
     pub reason_code: String,
     pub reason: String,
     pub starts_on: NaiveDate,
@@ -230,7 +232,7 @@ impl DeferralRow {
     #[allow(clippy::too_many_arguments)]
     pub fn entered(
         donor_id: Uuid,
-        kind: &str,
+        kind: DeferralKind,
         reason_code: &str,
         reason: &str,
         starts_on: NaiveDate,
@@ -241,7 +243,7 @@ impl DeferralRow {
         Self {
             id: Uuid::now_v7(),
             donor_id,
-            kind: kind.into(),
+            kind,
             reason_code: reason_code.into(),
             reason: reason.into(),
             starts_on,
@@ -290,7 +292,7 @@ impl WriteTx {
     pub async fn insert_deferral(&mut self, d: &DeferralRow) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO donor_deferrals (id, donor_id, kind, reason_code, reason, starts_on, until, entered_at, entered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(d.id).bind(d.donor_id).bind(&d.kind).bind(&d.reason_code).bind(&d.reason).bind(d.starts_on).bind(d.until).bind(d.entered_at).bind(&d.entered_by)
+            .bind(d.id).bind(d.donor_id).bind(d.kind.as_str()).bind(&d.reason_code).bind(&d.reason).bind(d.starts_on).bind(d.until).bind(d.entered_at).bind(&d.entered_by)
             .execute(c).await?.rows_affected());
         Ok(())
     }

@@ -209,6 +209,7 @@ async fn merge_keeps_both_histories_and_the_old_number_resolves(t: TestApp) {
     }
     let r = send(&t, &collector, reqwest::Method::PATCH, "/api/v1/donors/D0000002", json!({"phone": "217-555-0100", "reason": "x"})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(t.audit_head().await, head, "refusals write nothing");
     // Screening reads the merged history: the duplicate's deferral blocks the survivor.
     let q: Value = collector.client.get(t.url("/api/v1/questionnaire")).send().await.unwrap().json().await.unwrap();
     let answers: serde_json::Map<String, Value> = q["questions"]

@@ -280,6 +280,14 @@ pub enum DeferralEntry {
     Permanent {},
 }
 
+impl TryFrom<String> for DeferralKind {
+    type Error = crate::FieldError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
 /// The documented form of a register entry, before its kind and date are checked.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -313,6 +321,15 @@ pub enum DeferralKind {
 }
 
 impl DeferralKind {
+    pub const ALL: [DeferralKind; 3] = [DeferralKind::Temporary, DeferralKind::Indefinite, DeferralKind::Permanent];
+
+    pub fn parse(s: &str) -> Result<Self, crate::FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or_else(|| crate::FieldError::new("kind", format!("'{}' is not a deferral kind; use temporary, indefinite or permanent", s.trim())))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeferralKind::Temporary => "temporary",
