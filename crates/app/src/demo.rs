@@ -6,6 +6,9 @@
 //! A+ 34%, A- 6%, B+ 9%, B- 2%, AB+ 3%, AB- 1%). Donation intervals respect the
 //! 8-week whole blood and 16-week double red cell intervals (reference/domain-rules.md §1.2).
 
+mod appointments;
+mod screening;
+
 use crate::users::NewUserInput;
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};

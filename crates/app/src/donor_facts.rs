@@ -113,7 +113,7 @@ mod tests {
         let d = donation(Some(site), at);
         let dec3 = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
         assert_eq!(clocks.donation_day(&d), dec3);
-        assert_eq!(history(&[d.clone()], &clocks, dec3).len(), 1, "the donation is in the history of the same evening");
+        assert_eq!(history(std::slice::from_ref(&d), &clocks, dec3).len(), 1, "the donation is in the history of the same evening");
         // Without a site the facility's calendar applies.
         let imported = donation(None, at);
         assert_eq!(clocks.donation_day(&imported), dec3.succ_opt().unwrap());

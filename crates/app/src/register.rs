@@ -36,7 +36,9 @@ impl App {
         if let (Some(k), Some(start), Some(until)) = (&kind, starts_on, until) {
             match (k, until) {
                 (DeferralKind::Temporary, None) => e.0.push(FieldError::new("until", "a temporary deferral needs the date the donor may give again")),
-                (DeferralKind::Temporary, Some(u)) if u <= start => e.0.push(FieldError::new("until", format!("{u} is not after the first day, {start}"))),
+                (DeferralKind::Temporary, Some(u)) if u <= start => {
+                    e.0.push(FieldError::new("until", format!("{u} is not after the first day, {start}")))
+                }
                 (DeferralKind::Indefinite | DeferralKind::Permanent, Some(_)) => {
                     e.0.push(FieldError::new("until", format!("an {} deferral has no end date", k.as_str())))
                 }

@@ -21,6 +21,7 @@ pub enum DonorKey<'a> {
 /// The locked family of a donor. Only [`WriteTx::lock_donor_family`] makes one, so a
 /// decision that takes it was made on facts read under the lock.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LockedDonor {
     /// The record asked for (may have been merged away).
     pub asked: DonorRow,
@@ -33,7 +34,6 @@ pub struct LockedDonor {
     pub donations: Vec<DonationRow>,
     /// Every register entry of the family, newest first, with reentry and correction.
     pub deferrals: Vec<DeferralRow>,
-    _sealed: (),
 }
 
 impl LockedDonor {
@@ -138,7 +138,7 @@ impl WriteTx {
             .await?;
         let deferrals: Vec<DeferralRow> =
             self.fetch_for_ids(&format!("{DEFERRAL_SELECT} WHERE d.donor_id IN ({{ids}}) ORDER BY d.entered_at DESC"), &family).await?;
-        Ok(Some(LockedDonor { asked, donor, family, merges, donations, deferrals, _sealed: () }))
+        Ok(Some(LockedDonor { asked, donor, family, merges, donations, deferrals }))
     }
 
     /// Donor rows of these ids, through the transaction.

@@ -425,7 +425,16 @@ async fn donations_are_append_only_and_a_collected_one_needs_a_visit(store: Stor
         collected_at: store::now(),
     };
     tx.insert_imported_donation(&donation).await.unwrap();
-    let deferral = store::DeferralRow::entered(d.id, domain::eligibility::DeferralKind::Permanent, "CJD_RISK", "x", store::now().date_naive(), None, store::now(), "quality");
+    let deferral = store::DeferralRow::entered(
+        d.id,
+        domain::eligibility::DeferralKind::Permanent,
+        "CJD_RISK",
+        "x",
+        store::now().date_naive(),
+        None,
+        store::now(),
+        "quality",
+    );
     tx.insert_deferral(&deferral).await.unwrap();
     tx.insert_deferral_correction(deferral.id, store::now(), "quality", "wrong donor").await.unwrap();
     tx.commit().await.unwrap();

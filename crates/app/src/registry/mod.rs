@@ -914,38 +914,6 @@ pub fn rare_query(pairs: &[(String, String)]) -> Result<RareQuery> {
     Ok(q)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pairs(s: &[(&str, &str)]) -> Vec<(String, String)> {
-        s.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
-    }
-
-    #[test]
-    fn rare_criteria_are_read_and_unknown_ones_refused() {
-        let q = rare_query(&pairs(&[("abo", "o"), ("rhd", "neg"), ("antigens", "K-,E-,c-"), ("cmv", "negative"), ("hla", "A*02:01")])).unwrap();
-        assert_eq!(q.abo.as_deref(), Some("O"));
-        assert_eq!(q.rhd.as_deref(), Some("neg"));
-        assert_eq!(q.attributes.len(), 4);
-        assert!(q.attributes.contains(&("antigen:c".into(), "-".into())));
-        assert_eq!(q.hla.as_deref(), Some("A*02:01"));
-        assert!(rare_query(&pairs(&[])).is_err());
-        assert!(rare_query(&pairs(&[("abo", "")])).is_err());
-        assert!(rare_query(&pairs(&[("colour", "red")])).is_err());
-        assert!(rare_query(&pairs(&[("antigens", "Q-")])).is_err());
-        assert!(rare_query(&pairs(&[("iga", "absent")])).is_err());
-    }
-
-    #[test]
-    fn groups_parse_from_abo_and_rhd() {
-        assert_eq!(parse_group("ab", "+").unwrap().to_string(), "AB+");
-        assert_eq!(parse_group("O", "neg").unwrap().to_string(), "O-");
-        assert_eq!(parse_group("C", "neg").unwrap_err().field, "abo");
-        assert_eq!(parse_group("O", "maybe").unwrap_err().field, "rhd");
-    }
-}
-
 /// What a donor's determinations and resolutions say: the group, its status and the
 /// history. Pure, so the write path decides on rows read under its lock.
 pub(crate) fn blood_group_of(
@@ -1015,4 +983,36 @@ async fn locked_blood_group(tx: &mut store::WriteTx, number: &str) -> Result<(st
         tx.donors_by_ids(&locked.family).await?.into_iter().map(|d| (d.id, d.donor_number)).collect();
     let view = blood_group_of(&locked.donor, &numbers, &dets, &res);
     Ok((locked, view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(s: &[(&str, &str)]) -> Vec<(String, String)> {
+        s.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn rare_criteria_are_read_and_unknown_ones_refused() {
+        let q = rare_query(&pairs(&[("abo", "o"), ("rhd", "neg"), ("antigens", "K-,E-,c-"), ("cmv", "negative"), ("hla", "A*02:01")])).unwrap();
+        assert_eq!(q.abo.as_deref(), Some("O"));
+        assert_eq!(q.rhd.as_deref(), Some("neg"));
+        assert_eq!(q.attributes.len(), 4);
+        assert!(q.attributes.contains(&("antigen:c".into(), "-".into())));
+        assert_eq!(q.hla.as_deref(), Some("A*02:01"));
+        assert!(rare_query(&pairs(&[])).is_err());
+        assert!(rare_query(&pairs(&[("abo", "")])).is_err());
+        assert!(rare_query(&pairs(&[("colour", "red")])).is_err());
+        assert!(rare_query(&pairs(&[("antigens", "Q-")])).is_err());
+        assert!(rare_query(&pairs(&[("iga", "absent")])).is_err());
+    }
+
+    #[test]
+    fn groups_parse_from_abo_and_rhd() {
+        assert_eq!(parse_group("ab", "+").unwrap().to_string(), "AB+");
+        assert_eq!(parse_group("O", "neg").unwrap().to_string(), "O-");
+        assert_eq!(parse_group("C", "neg").unwrap_err().field, "abo");
+        assert_eq!(parse_group("O", "maybe").unwrap_err().field, "rhd");
+    }
 }
