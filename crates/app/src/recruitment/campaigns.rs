@@ -7,7 +7,8 @@ use domain::recruitment::{template_fields, SegmentFilter, MERGE_FIELDS};
 use domain::{AuditDraft, FieldError, FieldErrors, Permission};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use store::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow};
+use super::DeliveryProgress;
+use store::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow, OutboxCounts};
 use uuid::Uuid;
 
 /// A new campaign as entered.
@@ -63,6 +64,8 @@ pub struct CampaignView {
     pub created_at: DateTime<Utc>,
     pub created_by: String,
     pub stats: CampaignStats,
+    /// How far the messages have gone out (email and SMS; none for phone).
+    pub delivery: Option<DeliveryProgress>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -107,8 +110,9 @@ fn parse_segment_id(s: &str) -> Result<Uuid> {
 
 impl App {
     /// Targets a segment: the donors who consented to the channel and have an address
-    /// for it, best scores first, up to the limit; then sends (email, SMS) or lists
-    /// them for calling (phone). Refused, with nothing written, when no donor qualifies.
+    /// for it, best scores first, up to the limit; then queues their messages (email,
+    /// SMS) for the outbox worker or lists them for calling (phone). Returns at once.
+    /// Refused, with nothing written, when no donor qualifies.
     pub async fn create_campaign(&self, actor: &Actor, input: &CampaignInput) -> Result<CampaignView> {
         actor.require(Permission::ManageRecruitment)?;
         let mut e = FieldErrors::default();
@@ -190,9 +194,14 @@ impl App {
             created_at: now,
             created_by: actor.username.clone(),
         };
+        let uses_booking_url = [&campaign.subject, &campaign.body]
+            .iter()
+            .any(|t| template_fields("body", t, &MERGE_FIELDS).is_ok_and(|f| f.iter().any(|x| x == "booking_url")));
+        // The contacts, their messages (email, SMS) and the audit record in one
+        // transaction: the outbox worker delivers them after the request returns.
         let mut tx = self.store.begin_write().await?;
         tx.insert_campaign(&campaign).await?;
-        let mut outbox = Vec::new();
+        let mut queued = 0;
         for (rank, (i, score, address)) in chosen.iter().enumerate() {
             let token = (channel == "email").then(new_token);
             let contact = ContactRow {
@@ -209,18 +218,19 @@ impl App {
                 unsubscribed_at: None,
             };
             tx.insert_contact(&contact).await?;
-            outbox.push((contact, *i, token));
+            if channel != "phone" {
+                self.queue_message(&mut tx, actor, &campaign, &contact, &pool.rows[*i], token.as_deref(), uses_booking_url).await?;
+                queued += 1;
+            }
         }
         let numbers: Vec<&str> = chosen.iter().map(|(i, _, _)| pool.rows[*i].donor_number.as_str()).collect();
         tx.append_audit(AuditDraft::new(&actor.username, "campaign.create", "campaign", campaign.id).after(serde_json::json!({
             "name": campaign.name, "segment": segment.name, "channel": channel, "subject": campaign.subject, "body": campaign.body,
             "limit": campaign.contact_limit, "cost_per_contact_cents": campaign.cost_per_contact_cents, "donors": numbers,
+            "queued": queued,
         })))
         .await?;
         tx.commit().await?;
-        if channel != "phone" {
-            self.deliver_campaign(actor, &campaign, &pool, outbox).await?;
-        }
         self.campaign_view(actor, campaign.id).await
     }
 
@@ -232,11 +242,13 @@ impl App {
         let outcomes = self.store.call_outcomes(None).await?;
         let donations = self.store.donations_after_contacts(None).await?;
         let bookings = self.store.bookings_after_contacts(None).await?;
+        let counts = self.store.outbox_counts(None).await?;
         Ok(campaigns
             .iter()
             .map(|c| {
                 let mine: Vec<&ContactListRow> = contacts.iter().filter(|x| x.contact.campaign_id == c.id).collect();
-                view_of(c, &segments, &mine, &outcomes, &donations, &bookings).0
+                let progress = progress_of(c, &counts);
+                view_of(c, &segments, &mine, &outcomes, &donations, &bookings, progress).0
             })
             .collect())
     }
@@ -254,7 +266,8 @@ impl App {
         let donations = self.store.donations_after_contacts(Some(id)).await?;
         let bookings = self.store.bookings_after_contacts(Some(id)).await?;
         let refs: Vec<&ContactListRow> = contacts.iter().collect();
-        let (campaign, contacts) = view_of(&c, &segments, &refs, &outcomes, &donations, &bookings);
+        let counts = self.store.outbox_counts(Some(id)).await?;
+        let (campaign, contacts) = view_of(&c, &segments, &refs, &outcomes, &donations, &bookings, progress_of(&c, &counts));
         Ok(CampaignDetail { campaign, contacts })
     }
 
@@ -360,6 +373,10 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
+fn progress_of(c: &CampaignRow, counts: &[(Uuid, OutboxCounts)]) -> Option<DeliveryProgress> {
+    (c.channel != "phone").then(|| counts.iter().find(|(id, _)| *id == c.id).map(|(_, n)| *n).unwrap_or_default().into())
+}
+
 fn view_of(
     c: &CampaignRow,
     segments: &HashMap<Uuid, String>,
@@ -367,6 +384,7 @@ fn view_of(
     outcomes: &[CallOutcomeRow],
     donations: &[(Uuid, DateTime<Utc>, String)],
     appointments: &[(Uuid, DateTime<Utc>)],
+    delivery: Option<DeliveryProgress>,
 ) -> (CampaignView, Vec<ContactView>) {
     let mut views = Vec::with_capacity(contacts.len());
     let (mut contacted, mut delivered, mut bounced, mut failed, mut responses, mut bookings, mut unsubscribed, mut donated, mut units) =
@@ -467,6 +485,7 @@ fn view_of(
             created_at: c.created_at,
             created_by: c.created_by.clone(),
             stats,
+            delivery,
         },
         views,
     )

@@ -4,12 +4,14 @@
 mod campaigns;
 mod delivery;
 mod needs;
+pub mod outbox;
 mod scores;
 mod segments;
 mod unsubscribe;
 
 pub use campaigns::*;
 pub use needs::*;
+pub use outbox::{DeliveryProgress, OutboxSettings, OutboxWorker};
 pub use scores::*;
 pub use segments::*;
 pub use unsubscribe::*;
@@ -69,15 +71,30 @@ fn units_of(procedure: &str) -> i64 {
 }
 
 impl App {
-    /// The whole pool with histories, read in four queries.
+    /// The whole pool with histories, read in a few bulk queries. A record merged into
+    /// another is not in the pool: its donations, deferrals and contacts count for the
+    /// surviving record, so it is never contacted itself and the survivor carries its
+    /// deferrals.
     pub async fn load_pool(&self) -> Result<Pool> {
         let tz = self.settings.time_zone;
-        let rows = self.store.pool_donors().await?;
+        let merges: HashMap<Uuid, Uuid> = self.store.all_donor_merges().await?.into_iter().collect();
+        let survivor = |mut id: Uuid| {
+            // Merges can chain (A into B, later B into C); a cycle cannot be written.
+            for _ in 0..1000 {
+                match merges.get(&id) {
+                    Some(s) => id = *s,
+                    None => break,
+                }
+            }
+            id
+        };
+        let rows: Vec<PoolRow> = self.store.pool_donors().await?.into_iter().filter(|r| !merges.contains_key(&r.id)).collect();
         let sites: HashMap<Uuid, String> = self.store.list_sites().await?.into_iter().map(|s| (s.id, s.fields.code.as_str().to_string())).collect();
-        let index: HashMap<Uuid, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        let rows_index: HashMap<Uuid, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        let index_of = |id: &Uuid| rows_index.get(&survivor(*id)).copied();
         let mut donations: Vec<Vec<(NaiveDate, DonationProcedure, Option<String>)>> = vec![vec![]; rows.len()];
         for d in self.store.pool_donations().await? {
-            if let (Some(&i), Ok(p)) = (index.get(&d.donor_id), DonationProcedure::parse(&d.procedure)) {
+            if let (Some(i), Ok(p)) = (index_of(&d.donor_id), DonationProcedure::parse(&d.procedure)) {
                 donations[i].push((d.collected_at.with_timezone(&tz).date_naive(), p, d.site_id.and_then(|s| sites.get(&s).cloned())));
             }
         }
@@ -88,7 +105,7 @@ impl App {
         let mut spans: Vec<Vec<DeferralSpan>> = vec![vec![]; rows.len()];
         let mut entries: Vec<Vec<DeferralEntry>> = vec![vec![]; rows.len()];
         for d in self.store.all_deferrals().await? {
-            let Some(&i) = index.get(&d.donor_id) else { continue };
+            let Some(i) = index_of(&d.donor_id) else { continue };
             spans[i].push(DeferralSpan {
                 entered_on: d.entered_at.with_timezone(&tz).date_naive(),
                 starts_on: d.starts_on,
@@ -105,8 +122,8 @@ impl App {
         }
         let mut contacted: Vec<Option<NaiveDate>> = vec![None; rows.len()];
         for (id, at) in self.store.last_contacts().await? {
-            if let Some(&i) = index.get(&id) {
-                contacted[i] = Some(at.with_timezone(&tz).date_naive());
+            if let Some(i) = index_of(&id) {
+                contacted[i] = contacted[i].max(Some(at.with_timezone(&tz).date_naive()));
             }
         }
         let mut donors = Vec::with_capacity(rows.len());
