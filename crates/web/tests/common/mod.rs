@@ -24,6 +24,8 @@ pub struct TestApp {
     pub other_hospital: Uuid,
     pub token_id: Uuid,
     pub admin_token: String,
+    /// The database's URL (a second server can connect to it).
+    pub db_url: String,
     _db: TestDb,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     /// Stops the campaign outbox worker (when the app runs one).
@@ -118,6 +120,7 @@ pub async fn spawn_app_opts(backend: Backend, adjust: impl FnOnce(&mut app::Sett
         other_hospital: hospitals[1],
         token_id: token.id,
         admin_token,
+        db_url: db.url.clone(),
         _db: db,
         shutdown: Some(tx),
         stop_worker,
