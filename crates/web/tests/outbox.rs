@@ -262,7 +262,8 @@ async fn retries(backend: Backend) {
     let s = t.login_as("recruiter").await;
     let r = post(&s, &t, "/api/v1/segments", json!({"name": "All", "filter": {}})).await;
     let seg = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let r = post(&s, &t, "/api/v1/campaigns", json!({"name": "SMS", "segment_id": seg, "channel": "sms", "body": "Hi {{first_name}}", "limit": 10})).await;
+    let r = post(&s, &t, "/api/v1/campaigns", json!({"name": "SMS", "segment_id": seg, "channel": "sms", "body": "Hi {{first_name}}", "limit": 10}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let cid = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
     let w = t.app.outbox_worker();
@@ -400,3 +401,28 @@ fn back_off_doubles_and_stops_at_an_hour() {
     assert_eq!([next(1), next(2), next(3)], [Duration::seconds(60), Duration::seconds(120), Duration::seconds(240)]);
     assert_eq!(next(12), Duration::hours(1));
 }
+
+/// The pace is shared through the database: slots reserved by two servers follow
+/// each other at the configured interval, whatever the clock says.
+async fn pace_is_shared(t: TestApp) {
+    let other = store::Store::connect(&t.db_url).await.unwrap();
+    let now = store::now();
+    let step = Duration::milliseconds(100);
+    let mut slots = Vec::new();
+    for i in 0..6 {
+        let s = if i % 2 == 0 { &t.app.store } else { &other };
+        let mut tx = s.begin_write().await.unwrap();
+        slots.push(tx.reserve_send_slot(now, step).await.unwrap());
+        tx.commit().await.unwrap();
+    }
+    let gaps: Vec<Duration> = slots.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(slots[0], now);
+    assert!(gaps.iter().all(|g| *g == step), "{gaps:?}");
+    // After a quiet spell the next slot is now, not in the past.
+    let later = now + Duration::seconds(10);
+    let mut tx = other.begin_write().await.unwrap();
+    assert_eq!(tx.reserve_send_slot(later, step).await.unwrap(), later);
+    tx.commit().await.unwrap();
+}
+
+both_backends!(pace_is_shared);

@@ -1,5 +1,6 @@
 //! Campaigns: targeting a segment, the contact list, call outcomes, bounces and results.
 
+use super::DeliveryProgress;
 use super::{group_label, hash_token, new_token, units_of, ATTRIBUTION_DAYS};
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -7,7 +8,6 @@ use domain::recruitment::{template_fields, SegmentFilter, MERGE_FIELDS};
 use domain::{AuditDraft, FieldError, FieldErrors, Permission};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use super::DeliveryProgress;
 use store::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow, OutboxCounts};
 use uuid::Uuid;
 
@@ -373,8 +373,10 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
+/// Delivery progress of an email or SMS campaign; none for phone campaigns and for
+/// campaigns sent before the outbox existed (no messages in it).
 fn progress_of(c: &CampaignRow, counts: &[(Uuid, OutboxCounts)]) -> Option<DeliveryProgress> {
-    (c.channel != "phone").then(|| counts.iter().find(|(id, _)| *id == c.id).map(|(_, n)| *n).unwrap_or_default().into())
+    counts.iter().find(|(id, _)| *id == c.id && c.channel != "phone").map(|(_, n)| (*n).into())
 }
 
 fn view_of(

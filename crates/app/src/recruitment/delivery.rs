@@ -60,7 +60,9 @@ impl App {
         };
         match res {
             Ok(r) if r.status().is_success() => Delivery::Sent,
-            Ok(r) if r.status().is_client_error() && !matches!(r.status().as_u16(), 408 | 429) => Delivery::Bounced(format!("the SMS gateway refused the message: HTTP {}", r.status())),
+            Ok(r) if r.status().is_client_error() && !matches!(r.status().as_u16(), 408 | 429) => {
+                Delivery::Bounced(format!("the SMS gateway refused the message: HTTP {}", r.status()))
+            }
             Ok(r) => Delivery::Failed(format!("the SMS gateway answered HTTP {}", r.status())),
             Err(e) => Delivery::Failed(format!("the SMS gateway could not be reached: {e}")),
         }

@@ -73,15 +73,7 @@ pub struct DeliveryProgress {
 impl From<OutboxCounts> for DeliveryProgress {
     fn from(c: OutboxCounts) -> Self {
         let total = c.queued + c.sending + c.sent + c.bounced + c.failed;
-        Self {
-            total,
-            queued: c.queued,
-            sending: c.sending,
-            sent: c.sent,
-            bounced: c.bounced,
-            failed: c.failed,
-            finished: c.queued + c.sending == 0,
-        }
+        Self { total, queued: c.queued, sending: c.sending, sent: c.sent, bounced: c.bounced, failed: c.failed, finished: c.queued + c.sending == 0 }
     }
 }
 
@@ -337,7 +329,8 @@ impl OutboxWorker {
         let s = &self.app.settings.outbox;
         let mut tx = self.app.store.begin_write().await?;
         let attempts = m.attempts + 1;
-        let email_record = |r: std::result::Result<(), &str>| (m.channel == "email").then(|| crate::mail::sent_email_row(&App::campaign_email(m), &r));
+        let email_record =
+            |r: std::result::Result<(), &str>| (m.channel == "email").then(|| crate::mail::sent_email_row(&App::campaign_email(m), &r));
         let handled = match outcome {
             Delivery::Sent => {
                 if !self.finish(&mut tx, m, "sent", None, email_record(Ok(()))).await? {
@@ -375,14 +368,7 @@ impl OutboxWorker {
 
     /// Final state of a message and its contact, with the audit record. `false` when
     /// the claim is no longer this worker's (nothing written then).
-    async fn finish(
-        &self,
-        tx: &mut WriteTx,
-        m: &OutboxRow,
-        status: &str,
-        error: Option<&str>,
-        email: Option<store::SentEmailRow>,
-    ) -> Result<bool> {
+    async fn finish(&self, tx: &mut WriteTx, m: &OutboxRow, status: &str, error: Option<&str>, email: Option<store::SentEmailRow>) -> Result<bool> {
         let at = store::now();
         if !tx.finish_outbox(m.id, &self.id, status, error, at).await? {
             return Ok(false);
