@@ -238,11 +238,11 @@ impl App {
         actor.require(Permission::ViewRecruitment)?;
         let campaigns = self.store.list_campaigns().await?;
         let segments: HashMap<Uuid, String> = self.store.list_segments().await?.into_iter().map(|s| (s.id, s.name)).collect();
+        let counts = self.store.outbox_counts(None).await?;
         let contacts = self.store.campaign_contacts(None).await?;
         let outcomes = self.store.call_outcomes(None).await?;
         let donations = self.store.donations_after_contacts(None).await?;
         let bookings = self.store.bookings_after_contacts(None).await?;
-        let counts = self.store.outbox_counts(None).await?;
         Ok(campaigns
             .iter()
             .map(|c| {
@@ -261,12 +261,14 @@ impl App {
         actor.require(Permission::ViewRecruitment)?;
         let c = self.store.campaign(id).await?.ok_or_else(|| AppError::NotFound(format!("no campaign has the id {id}")))?;
         let segments: HashMap<Uuid, String> = self.store.list_segments().await?.into_iter().map(|s| (s.id, s.name)).collect();
+        // Progress first: a message's outcome and its contact change in one transaction,
+        // so contacts read after the counts are at least as far along.
+        let counts = self.store.outbox_counts(Some(id)).await?;
         let contacts = self.store.campaign_contacts(Some(id)).await?;
         let outcomes = self.store.call_outcomes(Some(id)).await?;
         let donations = self.store.donations_after_contacts(Some(id)).await?;
         let bookings = self.store.bookings_after_contacts(Some(id)).await?;
         let refs: Vec<&ContactListRow> = contacts.iter().collect();
-        let counts = self.store.outbox_counts(Some(id)).await?;
         let (campaign, contacts) = view_of(&c, &segments, &refs, &outcomes, &donations, &bookings, progress_of(&c, &counts));
         Ok(CampaignDetail { campaign, contacts })
     }
