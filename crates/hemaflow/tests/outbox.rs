@@ -39,6 +39,8 @@ fn serve_runs_the_outbox_worker_and_stops_it_on_sigterm() {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     assert!(line.contains("hemaflow listening on http://127.0.0.1:"), "{line}");
+    // The signal handler is installed once the server runs (just after that line).
+    std::thread::sleep(std::time::Duration::from_millis(1000));
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
