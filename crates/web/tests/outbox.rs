@@ -45,7 +45,7 @@ async fn email_campaign(s: &common::Session, t: &TestApp, name: &str, filter: Va
         s,
         t,
         "/api/v1/campaigns",
-        json!({"name": name, "segment_id": seg, "channel": "email", "limit": 100, "subject": "Hello {{first_name}}",
+        json!({"name": name, "segment_id": seg, "channel": "email", "limit": 1000, "subject": "Hello {{first_name}}",
                "body": "Dear {{first_name}} ({{donor_number}}), please give.\nUnsubscribe: {{unsubscribe_url}}\n"}),
     )
     .await;
@@ -426,3 +426,59 @@ async fn pace_is_shared(t: TestApp) {
 }
 
 both_backends!(pace_is_shared);
+
+/// Figures, not assertions: how long queuing a campaign takes in the request, and how
+/// fast two workers empty the outbox into the SMTP sink with the pace out of the way.
+/// `cargo test -p web --test outbox measure_outbox -- --ignored --nocapture`
+async fn measure(backend: Backend) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(t) = common::spawn_app_opts(
+        backend,
+        |s| {
+            s.smtp_url = Some(sink.url.clone());
+            s.outbox.rate_per_second = 1000.0;
+        },
+        false,
+    )
+    .await
+    else {
+        return;
+    };
+    let n = 500;
+    donors(&t, n).await;
+    let s = t.login_as("recruiter").await;
+    let start = std::time::Instant::now();
+    let c = email_campaign(&s, &t, "Everyone", json!({})).await;
+    let queued = start.elapsed();
+    let cid = c["id"].as_str().unwrap().to_string();
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let start = std::time::Instant::now();
+    let a = tokio::spawn(t.app.outbox_worker().run(rx.clone()));
+    let b = tokio::spawn(t.app.outbox_worker().run(rx));
+    while statuses(&t.app, &cid).await.get("sent") != Some(&n) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(300), "{:?}", statuses(&t.app, &cid).await);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let sent = start.elapsed();
+    stop.send(true).unwrap();
+    let _ = (a.await, b.await);
+    println!(
+        "{backend:?}: {n} emails queued in the request in {:.0} ms; delivered by two workers in {:.2} s ({:.0} per second)",
+        queued.as_secs_f64() * 1000.0,
+        sent.as_secs_f64(),
+        n as f64 / sent.as_secs_f64()
+    );
+}
+
+mod measure_outbox {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    #[ignore]
+    async fn sqlite() {
+        super::measure(store::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    #[ignore]
+    async fn postgres() {
+        super::measure(store::Backend::Postgres).await;
+    }
+}
