@@ -19,6 +19,8 @@ use rand_chacha::ChaCha8Rng;
 use store::{DonationRow, DonorRow};
 use uuid::Uuid;
 
+mod recruitment;
+
 pub const DEFAULT_SEED: u64 = 2026;
 pub const DEFAULT_DONORS: u32 = 5_000;
 /// The demo's facility identification number: A9990–A9999 are reserved by ICCBBA

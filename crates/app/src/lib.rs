@@ -61,6 +61,8 @@ pub struct Settings {
     pub public_url: String,
     /// Days a donor's personal booking link stays valid.
     pub booking_link_days: i64,
+    /// Delivery of campaign messages (see `recruitment::outbox`).
+    pub outbox: recruitment::OutboxSettings,
 }
 
 impl Default for Settings {
@@ -78,6 +80,7 @@ impl Default for Settings {
             mail_from: "hemaflow <no-reply@localhost>".into(),
             public_url: "http://localhost:8080".into(),
             booking_link_days: 14,
+            outbox: Default::default(),
         }
     }
 }

@@ -54,11 +54,48 @@ pub struct SentEmail {
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
+/// What one attempt of [`App::transmit`] came to.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Transmission {
+    /// The mail server took the message.
+    Accepted,
+    /// Refused for this message (a 5xx answer, an unusable address): a bounce.
+    Refused(String),
+    /// The mail service is not there or answered "try later".
+    Unavailable(String),
+}
+
+/// The `sent_emails` record of an attempt.
+pub(crate) fn sent_email_row(email: &OutgoingEmail, outcome: &std::result::Result<(), impl AsRef<str>>) -> store::SentEmailRow {
+    let (status, error) = match outcome {
+        Ok(()) => (EmailStatus::Sent, None),
+        Err(e) => (EmailStatus::Failed, Some(e.as_ref().to_string())),
+    };
+    store::SentEmailRow {
+        id: Uuid::now_v7(),
+        to_address: email.to.clone(),
+        subject: email.subject.clone(),
+        kind: email.kind.clone(),
+        related: email.related.clone(),
+        status: status.as_str().into(),
+        error,
+        sent_at: store::now(),
+    }
+}
+
 /// Why an attempt did not deliver: refused for this message (recorded as failed and
 /// returned), or the mail service itself is not there (an error for the caller).
 enum Failure {
     Refused(String),
     Unavailable(String),
+}
+
+impl AsRef<str> for Failure {
+    fn as_ref(&self) -> &str {
+        match self {
+            Failure::Refused(e) | Failure::Unavailable(e) => e,
+        }
+    }
 }
 
 impl App {
@@ -74,33 +111,31 @@ impl App {
     /// configured, or one that cannot be reached or answers "try later", is an
     /// [`AppError::Unavailable`] (also recorded).
     pub async fn send_email(&self, email: &OutgoingEmail) -> Result<SentEmail> {
-        let outcome = self.deliver(email).await;
-        let (status, error) = match &outcome {
-            Ok(()) => (EmailStatus::Sent, None),
-            Err(Failure::Refused(e)) | Err(Failure::Unavailable(e)) => (EmailStatus::Failed, Some(e.clone())),
-        };
-        let row = store::SentEmailRow {
-            id: Uuid::now_v7(),
-            to_address: email.to.clone(),
-            subject: email.subject.clone(),
-            kind: email.kind.clone(),
-            related: email.related.clone(),
-            status: status.as_str().into(),
-            error: error.clone(),
-            sent_at: store::now(),
-        };
+        let outcome = self.deliver(email, None).await;
+        let row = sent_email_row(email, &outcome);
         self.store.record_sent_email(&row).await?;
         match outcome {
             Err(Failure::Unavailable(e)) => Err(AppError::Unavailable(e)),
-            _ => Ok(SentEmail { id: row.id, status, error }),
+            _ => Ok(SentEmail { id: row.id, status: if row.status == "sent" { EmailStatus::Sent } else { EmailStatus::Failed }, error: row.error }),
         }
     }
 
-    async fn deliver(&self, email: &OutgoingEmail) -> std::result::Result<(), Failure> {
+    /// One attempt with a fixed Message-ID (`<message_id@hemaflow>`), not recorded:
+    /// the caller records it (`sent_email_row`) in the transaction that marks the
+    /// message, so nothing else stands between acceptance and that mark.
+    pub(crate) async fn transmit(&self, email: &OutgoingEmail, message_id: &str) -> Transmission {
+        match self.deliver(email, Some(message_id)).await {
+            Ok(()) => Transmission::Accepted,
+            Err(Failure::Refused(e)) => Transmission::Refused(e),
+            Err(Failure::Unavailable(e)) => Transmission::Unavailable(e),
+        }
+    }
+
+    async fn deliver(&self, email: &OutgoingEmail, message_id: Option<&str>) -> std::result::Result<(), Failure> {
         let Some(url) = &self.settings.smtp_url else {
             return Err(Failure::Unavailable("email is not configured: start hemaflow with --smtp-url (HEMAFLOW_SMTP_URL)".into()));
         };
-        let message = self.message(email).map_err(Failure::Refused)?;
+        let message = self.message(email, message_id).map_err(Failure::Refused)?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| Failure::Unavailable(format!("the SMTP URL is not usable: {e}")))?
             .timeout(Some(TIMEOUT))
@@ -115,11 +150,14 @@ impl App {
         }
     }
 
-    fn message(&self, email: &OutgoingEmail) -> std::result::Result<Message, String> {
+    fn message(&self, email: &OutgoingEmail, message_id: Option<&str>) -> std::result::Result<Message, String> {
         let from: Mailbox =
             self.settings.mail_from.parse().map_err(|e| format!("the sender address '{}' is not usable: {e}", self.settings.mail_from))?;
         let to: Mailbox = email.to.trim().parse().map_err(|e| format!("the address '{}' is not usable: {e}", email.to))?;
         let mut builder = Message::builder().from(from).to(to).subject(email.subject.clone());
+        if let Some(id) = message_id {
+            builder = builder.message_id(Some(format!("<{id}@hemaflow>")));
+        }
         if let Some(url) = &email.list_unsubscribe {
             let value = if url.starts_with('<') { url.clone() } else { format!("<{url}>") };
             builder = builder

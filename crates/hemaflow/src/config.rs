@@ -50,6 +50,7 @@ pub fn apply_config_file(cmd: &clap::Command, args: &[String]) -> anyhow::Result
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Float(f) => f.to_string(),
             other => bail!("config file {path}: setting '{key}' must be a string, number or boolean, not {other}"),
         };
         if std::env::var_os(&env).is_none() {

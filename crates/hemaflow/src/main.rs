@@ -181,6 +181,41 @@ struct ServeArgs {
     /// Send appointment reminders every hour while serving (needs --smtp-url).
     #[arg(long, env = "HEMAFLOW_SEND_REMINDERS")]
     send_reminders: bool,
+    #[command(flatten)]
+    outbox: OutboxArgs,
+}
+
+/// Delivery of campaign messages (email, SMS) by the worker in every server.
+#[derive(clap::Args, Debug, Clone)]
+struct OutboxArgs {
+    /// Campaign messages sent per second, shared by every server on the database.
+    #[arg(long, env = "HEMAFLOW_CAMPAIGN_RATE", default_value_t = 5.0)]
+    campaign_rate: f64,
+    /// Attempts of a campaign message before it is given up as failed.
+    #[arg(long, env = "HEMAFLOW_CAMPAIGN_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..=50))]
+    campaign_max_attempts: i64,
+    /// Seconds before a failed campaign message is tried again; doubles with each attempt, at most an hour.
+    #[arg(long, env = "HEMAFLOW_CAMPAIGN_RETRY_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    campaign_retry_seconds: u64,
+    /// Seconds a server's claim on a campaign message holds; if that server stops,
+    /// another one sends the message once the claim has run out.
+    #[arg(long, env = "HEMAFLOW_CAMPAIGN_LEASE_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(10..=3600))]
+    campaign_lease_seconds: u64,
+}
+
+impl OutboxArgs {
+    fn settings(&self) -> anyhow::Result<app::recruitment::OutboxSettings> {
+        if !(self.campaign_rate.is_finite() && self.campaign_rate > 0.0 && self.campaign_rate <= 1000.0) {
+            bail!("--campaign-rate must be more than 0 and at most 1000 messages per second, not {}", self.campaign_rate);
+        }
+        Ok(app::recruitment::OutboxSettings {
+            rate_per_second: self.campaign_rate,
+            max_attempts: self.campaign_max_attempts,
+            retry_after: std::time::Duration::from_secs(self.campaign_retry_seconds),
+            lease: std::time::Duration::from_secs(self.campaign_lease_seconds),
+            ..Default::default()
+        })
+    }
 }
 
 /// Outgoing email (booking confirmations, reminders, campaigns).
@@ -450,7 +485,8 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         sms_webhook_url: args.sms_webhook_url.clone(),
         ..Settings::default()
     })?;
-    let settings = args.mail.settings(settings)?;
+    let mut settings = args.mail.settings(settings)?;
+    settings.outbox = args.outbox.settings()?;
     let app = App::new(store, settings);
     if args.demo {
         match generate_demo(&app, &args.demo_args).await {
@@ -482,7 +518,18 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("hemaflow listening on http://{addr}");
     tracing::info!(%addr, "listening");
-    web::serve(listener, web::AppState::new(app.clone(), args.secure_cookies), shutdown_signal()).await?;
+    // The campaign outbox worker stops with the server and hands back what it has
+    // not started sending.
+    let (stop_worker, stop) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(app.outbox_worker().run(stop));
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop_worker.send(true);
+    };
+    web::serve(listener, web::AppState::new(app.clone(), args.secure_cookies), shutdown).await?;
+    if tokio::time::timeout(std::time::Duration::from_secs(30), worker).await.is_err() {
+        tracing::warn!("the campaign outbox worker did not stop within 30 s; its claims are taken over after their lease");
+    }
     app.store.close().await;
     tracing::info!("stopped");
     Ok(())

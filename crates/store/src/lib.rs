@@ -12,6 +12,7 @@ mod donors;
 mod error;
 mod family;
 mod mail;
+mod outbox;
 mod recruitment;
 mod reference;
 mod registry;
@@ -26,6 +27,7 @@ pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, D
 pub use error::StoreError;
 pub use family::{DonorKey, LockedDonor};
 pub use mail::SentEmailRow;
+pub use outbox::{OutboxCounts, OutboxRow};
 pub use recruitment::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow, DonorCampaignContact, PoolDonation, PoolRow, SegmentRow, TargetRow};
 pub use reference::{VersionInfo, VersionStamp};
 pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};

@@ -45,3 +45,14 @@ impl Store {
         }))
     }
 }
+
+impl crate::WriteTx {
+    /// An attempt recorded together with what it changed (a campaign message marked sent).
+    pub async fn record_sent_email(&mut self, e: &SentEmailRow) -> Result<()> {
+        crate::on_tx!(self, c => sqlx::query(
+            "INSERT INTO sent_emails (id, to_address, subject, kind, related, status, error, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(e.id).bind(&e.to_address).bind(&e.subject).bind(&e.kind).bind(&e.related).bind(&e.status).bind(&e.error).bind(e.sent_at)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+}

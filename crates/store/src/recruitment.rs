@@ -354,3 +354,11 @@ impl Store {
         .await
     }
 }
+
+impl Store {
+    /// Every merge as (duplicate, survivor): the pool leaves duplicates out and counts
+    /// their history for the survivor.
+    pub async fn all_donor_merges(&self) -> Result<Vec<(Uuid, Uuid)>> {
+        Ok(on_pool!(self, p => sqlx::query_as("SELECT duplicate_id, survivor_id FROM donor_merges").fetch_all(p).await?))
+    }
+}

@@ -56,6 +56,19 @@ async fn put(s: &common::Session, t: &TestApp, path: &str, body: Value) -> reqwe
     s.client.put(t.url(path)).header("x-csrf-token", &s.csrf).json(&body).send().await.unwrap()
 }
 
+/// Waits until the outbox worker gave every message of the campaign its outcome;
+/// returns the campaign with its contacts.
+async fn delivered(s: &common::Session, t: &TestApp, id: &str) -> Value {
+    for _ in 0..400 {
+        let d: Value = s.client.get(t.url(&format!("/api/v1/campaigns/{id}"))).send().await.unwrap().json().await.unwrap();
+        if d["campaign"]["delivery"]["finished"] == true {
+            return d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("campaign {id} was not delivered within 20 s");
+}
+
 async fn segment(s: &common::Session, t: &TestApp, name: &str, filter: Value) -> String {
     let r = post(s, t, "/api/v1/segments", json!({"name": name, "filter": filter})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -316,6 +329,8 @@ async fn sms_campaign(backend: store::Backend) {
     let r = post(&s, &t, "/api/v1/campaigns", body).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let c: Value = r.json().await.unwrap();
+    assert_eq!(c["delivery"]["total"], 2, "queued, sent by the worker: {c}");
+    let c = delivered(&s, &t, c["id"].as_str().unwrap()).await["campaign"].clone();
     let mut posts = got.lock().unwrap().clone();
     posts.sort_by_key(|p| p["donor_number"].as_str().unwrap().to_string());
     assert_eq!(posts.len(), 2, "only Ann and Dee consented to SMS: {posts:?}");
@@ -456,6 +471,8 @@ async fn email_campaign(backend: store::Backend) {
     assert_eq!(r.status(), StatusCode::CREATED);
     let c: Value = r.json().await.unwrap();
     let cid = c["id"].as_str().unwrap().to_string();
+    let c = delivered(&s, &t, &cid).await["campaign"].clone();
+    assert_eq!((c["delivery"]["sent"].as_i64(), c["delivery"]["bounced"].as_i64()), (Some(2), Some(1)), "{c}");
     let st = &c["stats"];
     assert_eq!(
         (st["contacted"].as_i64(), st["delivered"].as_i64(), st["bounced"].as_i64()),
@@ -552,7 +569,7 @@ async fn email_campaign(backend: store::Backend) {
     let mut again = base.clone();
     again["name"] = json!("Second appeal");
     let c: Value = post(&s, &t, "/api/v1/campaigns", again).await.json().await.unwrap();
-    let d: Value = s.client.get(t.url(&format!("/api/v1/campaigns/{}", c["id"].as_str().unwrap()))).send().await.unwrap().json().await.unwrap();
+    let d = delivered(&s, &t, c["id"].as_str().unwrap()).await;
     assert_eq!(numbers(&d, "contacts"), ["D0000002", "D0000006"], "no email to Ann after she unsubscribed");
 }
 

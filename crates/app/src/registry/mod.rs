@@ -358,7 +358,7 @@ impl App {
         }
     }
 
-    async fn details_of(&self, d: &DonorRow, c: &DonorContact) -> Result<DonorDetails> {
+    pub(crate) async fn details_of(&self, d: &DonorRow, c: &DonorContact) -> Result<DonorDetails> {
         let site = match d.preferred_site {
             Some(id) => self.store.list_sites().await?.into_iter().find(|s| s.id == id).map(|s| s.fields.code.as_str().to_string()),
             None => None,

@@ -24,8 +24,12 @@ pub struct TestApp {
     pub other_hospital: Uuid,
     pub token_id: Uuid,
     pub admin_token: String,
+    /// The database's URL (a second server can connect to it).
+    pub db_url: String,
     _db: TestDb,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Stops the campaign outbox worker (when the app runs one).
+    pub stop_worker: tokio::sync::watch::Sender<bool>,
 }
 
 impl Drop for TestApp {
@@ -33,6 +37,7 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        let _ = self.stop_worker.send(true);
     }
 }
 
@@ -45,10 +50,18 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 /// `spawn_app` with settings adjusted first (e.g. `s.smtp_url = Some(sink.url.clone())`).
 /// `public_url` is the test server's own address.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut app::Settings)) -> Option<TestApp> {
+    spawn_app_opts(backend, adjust, true).await
+}
+
+/// `spawn_app_with`, choosing whether the server runs its campaign outbox worker
+/// (tests of the worker itself run their own).
+pub async fn spawn_app_opts(backend: Backend, adjust: impl FnOnce(&mut app::Settings), outbox_worker: bool) -> Option<TestApp> {
     let db = store::test_support::fresh(backend).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let mut settings = app::Settings { fin: Some("A9998".into()), public_url: addr.clone(), ..Default::default() };
+    settings.outbox.poll = std::time::Duration::from_millis(50);
+    settings.outbox.rate_per_second = 200.0;
     adjust(&mut settings);
     let app = App::new(db.store.clone(), settings);
     let op = Actor::operator();
@@ -95,6 +108,10 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut app::Sett
     tokio::spawn(web::serve(listener, state, async move {
         let _ = rx.await;
     }));
+    let (stop_worker, stop) = tokio::sync::watch::channel(false);
+    if outbox_worker {
+        tokio::spawn(app.outbox_worker().run(stop));
+    }
     Some(TestApp {
         addr,
         app,
@@ -103,8 +120,10 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut app::Sett
         other_hospital: hospitals[1],
         token_id: token.id,
         admin_token,
+        db_url: db.url.clone(),
         _db: db,
         shutdown: Some(tx),
+        stop_worker,
     })
 }
 
