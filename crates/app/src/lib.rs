@@ -16,6 +16,7 @@ pub mod labels;
 pub mod mail;
 pub mod policy;
 pub mod recruitment;
+pub mod recruitment_scores;
 pub mod reference;
 pub mod registry;
 pub mod screening;

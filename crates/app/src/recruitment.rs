@@ -84,22 +84,6 @@ pub struct SegmentPreview {
     pub sample: Vec<PoolMember>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScoreLine {
-    pub donor_number: String,
-    pub score: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScoresView {
-    pub as_of: NaiveDate,
-    /// Held-out AUC (20% of donors); null when the held-out donors hold one class only.
-    pub auc: Option<f64>,
-    /// Training examples.
-    pub n: usize,
-    pub scores: Vec<ScoreLine>,
-}
-
 /// A new campaign as entered.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -320,19 +304,6 @@ impl App {
         Utc::now().with_timezone(&self.settings.time_zone).date_naive()
     }
 
-    /// Return propensity of every donor as of `as_of` (see `domain::recruitment::propensity`).
-    pub async fn recruitment_scores(&self, actor: &Actor, as_of: NaiveDate) -> Result<ScoresView> {
-        actor.require(Permission::ViewRecruitment)?;
-        let pool = self.load_pool().await?;
-        let s = propensity::score(&pool.histories, as_of);
-        Ok(ScoresView {
-            as_of,
-            auc: s.auc,
-            n: s.n,
-            scores: s.scores.into_iter().map(|(donor_number, score)| ScoreLine { donor_number, score }).collect(),
-        })
-    }
-
     /// Members of a filter today with their scores, best first.
     async fn members(&self, pool: &Pool, filter: &CheckedFilter, today: NaiveDate) -> Result<Vec<(usize, f64)>> {
         // Typing criteria are matched by the registry's rare-donor query (merges included).
@@ -342,15 +313,15 @@ impl App {
             let q = crate::registry::rare_query(&filter.typing)?;
             Some(self.store.rare_donors(&q, i64::MAX).await?.into_iter().map(|d| d.donor_number).collect())
         };
-        let scores = propensity::score(&pool.histories, today);
-        let by_number: HashMap<&str, f64> = scores.scores.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+        // Stored scores (the latest run), not the pool scored per request.
+        let scores = self.current_scores(today).await?;
         let mut out: Vec<(usize, f64)> = pool
             .donors
             .iter()
             .enumerate()
             .filter(|(i, _)| typed.as_ref().is_none_or(|t| t.contains(&pool.rows[*i].donor_number)))
             .filter(|(_, d)| filter.matches(d, today, &pool.rules))
-            .map(|(i, _)| (i, by_number.get(pool.rows[i].donor_number.as_str()).copied().unwrap_or(0.0)))
+            .map(|(i, _)| (i, scores.get(&pool.rows[i].id).copied().unwrap_or(0.0)))
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| pool.rows[a.0].donor_number.cmp(&pool.rows[b.0].donor_number)));
         Ok(out)

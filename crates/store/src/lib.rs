@@ -14,6 +14,7 @@ mod mail;
 mod recruitment;
 mod reference;
 mod registry;
+mod scores;
 mod screening;
 pub mod test_support;
 mod users;
@@ -27,6 +28,7 @@ pub use mail::SentEmailRow;
 pub use recruitment::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow, DonorCampaignContact, PoolDonation, PoolRow, SegmentRow, TargetRow};
 pub use reference::{VersionInfo, VersionStamp};
 pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
+pub use scores::{RunClaim, ScoreRunRow};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};
 
