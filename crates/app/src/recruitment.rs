@@ -82,6 +82,8 @@ impl SegmentView {
 pub struct SegmentPreview {
     pub count: usize,
     pub sample: Vec<PoolMember>,
+    /// The day of the stored scores ranked by; `None`: not computed yet (all 0).
+    pub scores_as_of: Option<NaiveDate>,
 }
 
 /// A new campaign as entered.
@@ -314,7 +316,7 @@ impl App {
             Some(self.store.rare_donors(&q, i64::MAX).await?.into_iter().map(|d| d.donor_number).collect())
         };
         // Stored scores (the latest run), not the pool scored per request.
-        let scores = self.current_scores(today).await?;
+        let scores = self.current_scores().await?.map(|(_, m)| m).unwrap_or_default();
         let mut out: Vec<(usize, f64)> = pool
             .donors
             .iter()
@@ -344,7 +346,8 @@ impl App {
         let (_, checked) = SegmentFilter::from_json(filter)?;
         let pool = self.load_pool().await?;
         let m = self.members(&pool, &checked, self.today_local()).await?;
-        Ok(SegmentPreview { count: m.len(), sample: m.iter().take(20).map(|(i, s)| Self::member_view(&pool, *i, *s)).collect() })
+        let scores_as_of = self.store.latest_score_run().await?.map(|r| r.as_of);
+        Ok(SegmentPreview { count: m.len(), sample: m.iter().take(20).map(|(i, s)| Self::member_view(&pool, *i, *s)).collect(), scores_as_of })
     }
 
     pub async fn list_segments(&self, actor: &Actor) -> Result<Vec<SegmentView>> {
@@ -477,6 +480,7 @@ impl App {
         let segment = self.store.segment(segment_id).await?.ok_or_else(|| AppError::NotFound(format!("no segment has the id {segment_id}")))?;
         let filter: SegmentFilter = serde_json::from_str(&segment.filter_json).map_err(|x| AppError::Conflict(format!("segment filter: {x}")))?;
         let checked = filter.check()?;
+        self.require_scores().await?;
         let pool = self.load_pool().await?;
         let today = self.today_local();
         let members = self.members(&pool, &checked, today).await?;

@@ -228,22 +228,28 @@ impl App {
         Ok(self.store.latest_score_run().await?.as_ref().map(ScoreRunView::of))
     }
 
-    /// The scores segments and campaigns rank by: the newest stored run. When none
-    /// exists yet, today's run is computed once, here (by whichever request or server
-    /// claims it first); a donor registered after the run has no score (0) until the next.
-    pub(crate) async fn current_scores(&self, today: NaiveDate) -> Result<HashMap<Uuid, f64>> {
-        let run = match self.store.latest_score_run().await? {
-            Some(r) => Some(r),
-            None => match self.score_pool(&job_actor(), today).await? {
-                PoolScoring::Computed { run, .. } | PoolScoring::AlreadyDone { run } => Some(self.store.score_run(run.as_of).await?).flatten(),
-                // Being computed elsewhere: rank without scores for now.
-                PoolScoring::Busy { .. } => None,
-            },
-        };
-        Ok(match run {
-            Some(r) => self.store.run_scores(r.id).await?.into_iter().collect(),
-            None => HashMap::new(),
+    /// The scores segments and campaigns rank by: the newest stored run, if any.
+    /// Nothing is computed here; a donor registered after the run has no score (0).
+    pub(crate) async fn current_scores(&self) -> Result<Option<(ScoreRunRow, HashMap<Uuid, f64>)>> {
+        Ok(match self.store.latest_score_run().await? {
+            Some(r) => {
+                let scores = self.store.run_scores(r.id).await?.into_iter().collect();
+                Some((r, scores))
+            }
+            None => None,
         })
+    }
+
+    /// Refuses to target a campaign before any scores exist (it would pick donors by number).
+    pub(crate) async fn require_scores(&self) -> Result<()> {
+        if self.store.latest_score_run().await?.is_some() {
+            return Ok(());
+        }
+        Err(AppError::Conflict(
+            "return propensity scores are not computed yet, so donors cannot be ranked; the server computes them when it starts and \
+             every day (or run `hemaflow recruit score-pool`); try again in a few minutes"
+                .into(),
+        ))
     }
 
     /// The daily job: computes today's run (in the facility's time zone) unless it exists.
