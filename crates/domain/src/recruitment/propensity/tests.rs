@@ -261,3 +261,25 @@ fn uci_shaped_histories_match_the_published_figures_and_rank_march_donors() {
     assert!(chosen > 0.6, "{fwd:?}");
     assert!(chosen > best_baseline - 0.05, "{fwd:?}");
 }
+
+/// Figures for docs/return-model.md: `cargo test -p domain --lib scoring_half_a_million -- --ignored --nocapture`.
+#[test]
+#[ignore = "a timing, not a check: run by hand"]
+fn scoring_half_a_million_donors_takes_seconds() {
+    let as_of = day("2026-06-01");
+    let t = std::time::Instant::now();
+    let donors = coarse(500_000, 3, as_of);
+    let made = t.elapsed();
+    let t = std::time::Instant::now();
+    let s = score(&donors, as_of);
+    eprintln!(
+        "500,000 month-rounded donors ({} donations) made in {:.1} s, trained, compared and scored in {:.1} s: {} training / {} held-out snapshots, chosen {} (AUC {:.4})",
+        donors.iter().map(|d| d.donations.len()).sum::<usize>(),
+        made.as_secs_f64(),
+        t.elapsed().as_secs_f64(),
+        s.report.training_rows,
+        s.report.held_out_rows,
+        s.report.chosen.name(),
+        s.report.chosen_auc().unwrap()
+    );
+}
