@@ -234,7 +234,7 @@ pub(crate) fn train(donors: &[DonorHistory], sorted: &[Vec<(NaiveDate, bool)>], 
         let mut k = 0usize;
         for &i in order.iter().filter(|&&i| held[i] == h) {
             for &cut in &cuts {
-                if k % step == 0 {
+                if k.is_multiple_of(step) {
                     rows.x.push(features_of(&donors[i], &sorted[i], cut));
                     rows.y.push(donated_between(&sorted[i], cut, outcome_end(cut)));
                 }
