@@ -59,11 +59,14 @@ pub(crate) fn prepared(d: &DonorHistory) -> Vec<(NaiveDate, bool)> {
 
 /// The features of a donor as of `day` (start of day): only records dated before it.
 pub fn features(d: &DonorHistory, day: NaiveDate) -> Features {
-    features_of(d, &prepared(d), day)
+    features_of(d, &prepared(d), day, day)
 }
 
-/// As [`features`], with the donations already [`prepared`].
-pub(crate) fn features_of(d: &DonorHistory, sorted: &[(NaiveDate, bool)], day: NaiveDate) -> Features {
+/// As [`features`], with the donations already [`prepared`] and the age taken on
+/// `age_on`. Training passes the as-of date for every snapshot: a donor's age then
+/// stays the same across cut dates, so it cannot stand in for the date of the cut
+/// (an age that grows with the cut lets a model learn the calendar, not the donor).
+pub(crate) fn features_of(d: &DonorHistory, sorted: &[(NaiveDate, bool)], day: NaiveDate, age_on: NaiveDate) -> Features {
     let end = sorted.partition_point(|(x, _)| *x < day);
     let before = &sorted[..end];
     let since = |months: u32| {
@@ -93,7 +96,7 @@ pub(crate) fn features_of(d: &DonorHistory, sorted: &[(NaiveDate, bool)], day: N
         tenure_months.ln_1p(),
         // Tenure of at least a year, so one recent first donation does not read as a high rate.
         if before.is_empty() { 0.0 } else { n / (tenure_months / 12.0).max(1.0) },
-        (day - d.birth_date).num_days() as f64 / 3652.5,
+        (age_on - d.birth_date).num_days() as f64 / 3652.5,
         flag(d.female),
         flag(last.is_some_and(|(_, aph)| aph)),
         flag(d.deferrals.iter().any(|s| s.in_force(day))),

@@ -235,7 +235,7 @@ pub(crate) fn train(donors: &[DonorHistory], sorted: &[Vec<(NaiveDate, bool)>], 
         for &i in order.iter().filter(|&&i| held[i] == h) {
             for &cut in &cuts {
                 if k.is_multiple_of(step) {
-                    rows.x.push(features_of(&donors[i], &sorted[i], cut));
+                    rows.x.push(features_of(&donors[i], &sorted[i], cut, as_of));
                     rows.y.push(donated_between(&sorted[i], cut, outcome_end(cut)));
                 }
                 k += 1;
@@ -292,7 +292,7 @@ pub fn score_with(donors: &[DonorHistory], as_of: NaiveDate, config: &Config) ->
     let sorted: Vec<Vec<(NaiveDate, bool)>> = donors.iter().map(prepared).collect();
     let trained = train(donors, &sorted, &order, as_of, config);
     let scores: Vec<(String, f64)> =
-        order.iter().map(|&i| (donors[i].donor_number.clone(), trained.probability(&features_of(&donors[i], &sorted[i], as_of)))).collect();
+        order.iter().map(|&i| (donors[i].donor_number.clone(), trained.probability(&features_of(&donors[i], &sorted[i], as_of, as_of)))).collect();
     Scores { report: trained.report, scores }
 }
 

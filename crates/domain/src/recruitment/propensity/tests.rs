@@ -204,7 +204,7 @@ fn forward(donors: &[DonorHistory], as_of: NaiveDate) -> (ModelReport, Vec<(Cand
     let sorted: Vec<_> = donors.iter().map(features::prepared).collect();
     let t = train(donors, &sorted, &order, as_of, &Config::default());
     let y: Vec<bool> = sorted.iter().map(|s| features::donated_between(s, as_of, outcome_end(as_of))).collect();
-    let f: Vec<Features> = donors.iter().zip(&sorted).map(|(d, s)| features::features_of(d, s, as_of)).collect();
+    let f: Vec<Features> = donors.iter().zip(&sorted).map(|(d, s)| features::features_of(d, s, as_of, as_of)).collect();
     let out = Candidate::ALL.into_iter().map(|c| (c, auc(&f.iter().map(|x| t.raw(c, x)).collect::<Vec<_>>(), &y).unwrap())).collect();
     (t.report, out)
 }
@@ -282,4 +282,28 @@ fn scoring_half_a_million_donors_takes_seconds() {
         s.report.chosen.name(),
         s.report.chosen_auc().unwrap()
     );
+}
+
+/// Every donor born the same day: an age that grew with the cut date would let the
+/// model learn the calendar. A donor who gave once, 13 months ago, must not outscore
+/// one who gives every 70 days (as the command-line test had it).
+#[test]
+fn age_is_taken_at_as_of_so_it_cannot_stand_for_the_cut_date() {
+    let as_of = day("2026-06-01");
+    let donors: Vec<DonorHistory> = (1..=60i64)
+        .map(|i| DonorHistory {
+            donor_number: format!("D{i:07}"),
+            birth_date: day("1980-01-01"),
+            female: i % 2 == 0,
+            donations: if i % 3 == 0 { vec![20, 90, 160, 230, 300] } else { vec![400 + i] }
+                .into_iter()
+                .map(|g| (as_of - chrono::Duration::days(g), false))
+                .collect(),
+            deferrals: vec![],
+        })
+        .collect();
+    let s = score(&donors, as_of);
+    let p = |n: &str| s.scores.iter().find(|x| x.0 == n).unwrap().1;
+    assert!(p("D0000003") > p("D0000004"), "{} vs {}: {:?}", p("D0000003"), p("D0000004"), s.report);
+    assert!(p("D0000004") < 0.05, "lapsed for 13 months: {}", p("D0000004"));
 }
