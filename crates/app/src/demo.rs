@@ -407,6 +407,8 @@ impl App {
         }
         tx.commit().await?;
         self.demo_screening(&actor, opts.donors).await?;
+        // Stored return propensity scores, so segments and campaigns have them at once.
+        self.score_pool(&actor, opts.as_of).await?;
         self.demo_recruitment(&actor, opts.as_of).await?;
         self.demo_appointments(&actor, opts.seed).await?;
         Ok(DemoSummary { sites: SITES.len(), hospitals: HOSPITALS.len(), donors: opts.donors, donations, logins })

@@ -17,6 +17,7 @@ pub mod labels;
 pub mod mail;
 pub mod policy;
 pub mod recruitment;
+pub mod recruitment_scores;
 pub mod reference;
 pub mod register;
 pub mod registry;

@@ -514,6 +514,7 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             }
         });
     }
+    recruit::spawn_daily_scores(app.clone());
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("hemaflow listening on http://{addr}");

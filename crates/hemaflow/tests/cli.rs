@@ -292,6 +292,9 @@ fn recruit_scores_prints_csv_from_history_before_as_of() {
     }
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("held-out AUC") && stderr.contains("trained on"), "{stderr}");
+    // One line per candidate model, the chosen one marked.
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("held-out AUC")).count(), 4, "{stderr}");
+    assert_eq!(stderr.matches("<- chosen").count(), 1, "{stderr}");
     // Regular donors score higher than the lapsed.
     let score = |n: &str| lines.iter().find(|l| l.starts_with(n)).unwrap().split(',').nth(1).unwrap().parse::<f64>().unwrap();
     assert!(score("D0000003") > score("D0000004"));
@@ -305,4 +308,9 @@ fn recruit_scores_prints_csv_from_history_before_as_of() {
     assert_eq!(ok(&hemaflow(dir.path(), &["--database", &db, "recruit", "scores", "--as-of", "2026-06-01"])), out);
     let e = err(&hemaflow(dir.path(), &["--database", &db, "recruit", "scores", "--as-of", "June"]));
     assert!(e.contains("--as-of"), "{e}");
+    // The pool's stored run: computed once, found the second time.
+    let first = ok(&hemaflow(dir.path(), &["--database", &db, "recruit", "score-pool", "--as-of", "2026-06-01"]));
+    assert!(first.contains("computed scores as of 2026-06-01") && first.contains("(60 donors)"), "{first}");
+    let again = ok(&hemaflow(dir.path(), &["--database", &db, "recruit", "score-pool", "--as-of", "2026-06-01"]));
+    assert!(again.starts_with("already computed: scores as of 2026-06-01"), "{again}");
 }

@@ -16,6 +16,7 @@ mod outbox;
 mod recruitment;
 mod reference;
 mod registry;
+mod scores;
 mod screening;
 pub mod test_support;
 mod users;
@@ -31,6 +32,7 @@ pub use outbox::{OutboxCounts, OutboxRow};
 pub use recruitment::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow, DonorCampaignContact, PoolDonation, PoolRow, SegmentRow, TargetRow};
 pub use reference::{VersionInfo, VersionStamp};
 pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
+pub use scores::{RunClaim, ScoreRunRow};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};
 

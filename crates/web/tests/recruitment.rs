@@ -40,6 +40,8 @@ async fn seed(t: &TestApp) {
         tx.set_donor_contact(donor.id, &c).await.unwrap();
     }
     tx.commit().await.unwrap();
+    // The day's stored scores, as the server's daily job writes them.
+    t.app.score_pool(&op, today).await.unwrap();
 }
 
 fn numbers(v: &Value, key: &str) -> Vec<String> {
@@ -158,7 +160,11 @@ async fn scores_come_from_history_before_as_of(t: TestApp) {
     let order: Vec<&str> = scores.iter().map(|x| x["donor_number"].as_str().unwrap()).collect();
     assert_eq!(order, ["D0000001", "D0000002", "D0000003", "D0000004", "D0000005"]);
     assert!(scores.iter().all(|x| (0.0..=1.0).contains(&x["score"].as_f64().unwrap())));
-    assert!(v["n"].as_u64().unwrap() <= 5);
+    assert!(v["n"].as_u64().unwrap() <= 5 * 12, "at most 12 monthly snapshots of 5 donors");
+    let candidates = v["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 4, "{v}");
+    assert_eq!(candidates.iter().filter(|c| c["chosen"] == true).count(), 1);
+    assert!(candidates.iter().any(|c| c["name"] == v["model"] && c["chosen"] == true));
     // A donation on or after as_of changes nothing.
     let donor = t.app.store.donor_by_number("D0000003").await.unwrap().unwrap();
     let mut tx = t.app.store.begin_write().await.unwrap();

@@ -161,6 +161,7 @@ impl App {
         let segment = self.store.segment(segment_id).await?.ok_or_else(|| AppError::NotFound(format!("no segment has the id {segment_id}")))?;
         let filter: SegmentFilter = serde_json::from_str(&segment.filter_json).map_err(|x| AppError::Conflict(format!("segment filter: {x}")))?;
         let checked = filter.check()?;
+        self.require_scores().await?;
         let pool = self.load_pool().await?;
         let today = self.today_local();
         let members = self.members(&pool, &checked, today).await?;

@@ -5,14 +5,12 @@ mod campaigns;
 mod delivery;
 mod needs;
 pub mod outbox;
-mod scores;
 mod segments;
 mod unsubscribe;
 
 pub use campaigns::*;
 pub use needs::*;
 pub use outbox::{DeliveryProgress, OutboxSettings, OutboxWorker};
-pub use scores::*;
 pub use segments::*;
 pub use unsubscribe::*;
 

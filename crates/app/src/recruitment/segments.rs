@@ -3,11 +3,9 @@
 use super::{group_of, Pool};
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::recruitment::propensity;
 use domain::recruitment::{CheckedFilter, SegmentFilter};
 use domain::{AuditDraft, FieldError, FieldErrors, Permission};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use store::SegmentRow;
 use uuid::Uuid;
 
@@ -55,6 +53,8 @@ impl SegmentView {
 pub struct SegmentPreview {
     pub count: usize,
     pub sample: Vec<PoolMember>,
+    /// The day of the stored scores ranked by; `None`: not computed yet (all 0).
+    pub scores_as_of: Option<NaiveDate>,
 }
 
 impl App {
@@ -67,15 +67,15 @@ impl App {
             let q = crate::registry::rare_query(&filter.typing)?;
             Some(self.store.rare_donors(&q, i64::MAX).await?.into_iter().map(|d| d.donor_number).collect())
         };
-        let scores = propensity::score(&pool.histories, today);
-        let by_number: HashMap<&str, f64> = scores.scores.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+        // Stored scores (the latest run), not the pool scored per request.
+        let scores = self.current_scores().await?.map(|(_, m)| m).unwrap_or_default();
         let mut out: Vec<(usize, f64)> = pool
             .donors
             .iter()
             .enumerate()
             .filter(|(i, _)| typed.as_ref().is_none_or(|t| t.contains(&pool.rows[*i].donor_number)))
             .filter(|(_, d)| filter.matches(d, today, &pool.rules))
-            .map(|(i, _)| (i, by_number.get(pool.rows[i].donor_number.as_str()).copied().unwrap_or(0.0)))
+            .map(|(i, _)| (i, scores.get(&pool.rows[i].id).copied().unwrap_or(0.0)))
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| pool.rows[a.0].donor_number.cmp(&pool.rows[b.0].donor_number)));
         Ok(out)
@@ -98,7 +98,8 @@ impl App {
         let (_, checked) = SegmentFilter::from_json(filter)?;
         let pool = self.load_pool().await?;
         let m = self.members(&pool, &checked, self.today_local()).await?;
-        Ok(SegmentPreview { count: m.len(), sample: m.iter().take(20).map(|(i, s)| Self::member_view(&pool, *i, *s)).collect() })
+        let scores_as_of = self.store.latest_score_run().await?.map(|r| r.as_of);
+        Ok(SegmentPreview { count: m.len(), sample: m.iter().take(20).map(|(i, s)| Self::member_view(&pool, *i, *s)).collect(), scores_as_of })
     }
 
     pub async fn list_segments(&self, actor: &Actor) -> Result<Vec<SegmentView>> {
