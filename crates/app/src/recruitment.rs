@@ -8,7 +8,6 @@ use domain::recruitment::propensity::{self, DeferralSpan, DonorHistory};
 use domain::recruitment::{fill_template, template_fields, CheckedFilter, PoolDonor, SegmentFilter, MERGE_FIELDS};
 use domain::{AuditDraft, BloodGroup, DonationProcedure, FieldError, FieldErrors, Permission, Sex};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use store::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow, PoolRow, SegmentRow, TargetRow};
 use uuid::Uuid;
@@ -220,14 +219,11 @@ pub struct UnsubscribeView {
 }
 
 pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    crate::auth::token_hash(token)
 }
 
 fn new_token() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    hex::encode(b)
+    crate::auth::new_secret("hfu_")
 }
 
 fn units_of(procedure: &str) -> i64 {
@@ -706,9 +702,9 @@ impl App {
                 d.campaign.name, d.campaign.channel
             )));
         }
-        let mut out = String::from("rank,donor_number,first_name,last_name,blood_group,phone,score,status,last_outcome\n");
-        for c in &d.contacts {
-            let fields = [
+        let header = ["rank", "donor_number", "first_name", "last_name", "blood_group", "phone", "score", "status", "last_outcome"];
+        let rows = d.contacts.iter().map(|c| {
+            [
                 c.rank.to_string(),
                 c.donor_number.clone(),
                 c.first_name.clone(),
@@ -718,11 +714,9 @@ impl App {
                 format!("{:.4}", c.score),
                 c.status.clone(),
                 c.last_outcome.clone().unwrap_or_default(),
-            ];
-            out.push_str(&fields.iter().map(|f| csv_cell(f)).collect::<Vec<_>>().join(","));
-            out.push('\n');
-        }
-        Ok(out)
+            ]
+        });
+        Ok(interop::csv_export::table_to_string(header, rows))
     }
 
     /// Records the outcome of a call (append-only, audited).
@@ -899,14 +893,6 @@ pub(crate) enum Delivery {
     Bounced(String),
     /// Not handed over (server unreachable, temporary failure).
     Failed(String),
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 fn view_of(

@@ -183,8 +183,9 @@ struct ServeArgs {
     send_reminders: bool,
 }
 
-/// Outgoing email (booking confirmations, reminders, campaigns).
-#[derive(clap::Args, Debug, Clone)]
+/// Outgoing email (booking confirmations, reminders, campaigns). `Debug` hides the
+/// password of the SMTP URL.
+#[derive(clap::Args, Clone)]
 struct MailArgs {
     /// SMTP server for outgoing email: smtp://HOST:PORT (plain), smtp://HOST?tls=required
     /// (STARTTLS) or smtps://HOST (TLS), optionally with USER:PASSWORD@. No email without it.
@@ -199,6 +200,17 @@ struct MailArgs {
     /// Days a donor's personal booking link stays valid.
     #[arg(long, env = "HEMAFLOW_BOOKING_LINK_DAYS", default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=90))]
     booking_link_days: i64,
+}
+
+impl std::fmt::Debug for MailArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailArgs")
+            .field("smtp_url", &self.smtp_url.as_deref().map(app::redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("public_url", &self.public_url)
+            .field("booking_link_days", &self.booking_link_days)
+            .finish()
+    }
 }
 
 impl MailArgs {
@@ -580,8 +592,8 @@ async fn user(database: &str, cmd: UserCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn app_random_password() -> String {
-    // 16 hex characters from the OS random source is plenty for a first password.
-    Uuid::new_v4().simple().to_string()[..16].to_string()
+    // 20 hex characters (80 bits) of the one token generator is plenty for a first password.
+    app::auth::new_secret("")[..20].to_string()
 }
 
 fn label(args: LabelArgs) -> anyhow::Result<()> {
@@ -666,10 +678,7 @@ async fn import(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::SUCCESS);
     }
     let rejects = format!("{file}.rejected.csv");
-    let mut w = String::from("line,reasons\n");
-    for r in &report.rejected {
-        w.push_str(&format!("{},\"{}\"\n", r.line, r.reasons.join("; ").replace('"', "\"\"")));
-    }
+    let w = interop::csv_export::table_to_string(["line", "reasons"], report.rejected.iter().map(|r| [r.line.to_string(), r.reasons.join("; ")]));
     std::fs::write(&rejects, w).with_context(|| format!("writing {rejects}"))?;
     eprintln!("{} row(s) rejected and not imported; reasons in {rejects}:", report.rejected.len());
     for r in report.rejected.iter().take(10) {

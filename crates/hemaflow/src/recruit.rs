@@ -33,12 +33,11 @@ pub async fn run(database: &str, cmd: RecruitCommand) -> anyhow::Result<ExitCode
             let store = app::Store::open(database).await.with_context(|| format!("opening database {}", store::redact_url(database)))?;
             let app = App::new(store, settings);
             let s = app.recruitment_scores(&Actor::operator(), as_of).await?;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "donor_number,score")?;
+            let mut out = interop::csv_export::CsvTable::new(std::io::stdout().lock(), ["donor_number", "score"])?;
             for line in &s.scores {
-                writeln!(out, "{},{:.4}", line.donor_number, line.score)?;
+                out.row([line.donor_number.clone(), format!("{:.4}", line.score)])?;
             }
-            out.flush()?;
+            out.finish()?.flush()?;
             match s.auc {
                 Some(auc) => eprintln!("held-out AUC {auc:.4}; trained on {} donors (as of {}, 30-day horizon)", s.n, s.as_of),
                 None => eprintln!("held-out AUC not defined (held-out donors all gave or none did); trained on {} donors", s.n),
