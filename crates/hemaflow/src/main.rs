@@ -1,5 +1,6 @@
 //! `hemaflow`: the command line of the blood services platform.
 
+mod audit_cmd;
 mod config;
 mod isbt;
 mod recruit;
@@ -47,7 +48,7 @@ enum Command {
     User(UserCommand),
     /// Work with the audit trail.
     #[command(subcommand)]
-    Audit(AuditCommand),
+    Audit(audit_cmd::AuditCommand),
     /// ISBT 128: check characters, DINs and decoding scans.
     #[command(subcommand)]
     Isbt(isbt::IsbtCommand),
@@ -339,12 +340,6 @@ enum TokenCommand {
     },
 }
 
-#[derive(Subcommand, Debug)]
-enum AuditCommand {
-    /// Walk the hash chain; exit 1 naming the first broken record.
-    Verify,
-}
-
 fn init_tracing(filter: &str, format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
@@ -410,15 +405,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(cmd) => {
             let app = App::new(open(&cli.database).await?, Settings::default());
-            match app.verify_audit().await? {
-                Ok(n) => println!("audit chain intact: {n} records verified"),
-                Err(brk) => {
-                    eprintln!("audit chain BROKEN at record {}: {}", brk.seq, brk.problem);
-                    return Ok(ExitCode::FAILURE);
-                }
-            }
+            return audit_cmd::run(&app, cmd).await;
         }
     }
     Ok(ExitCode::SUCCESS)
