@@ -25,16 +25,24 @@ pub enum AppError {
     /// The eligibility engine says the donor may not give: the decision, every reason.
     #[error("donor {donor_number} may not give {procedure} today — {}", reasons_text(decision))]
     Ineligible { donor_number: String, procedure: String, decision: Box<domain::eligibility::Decision> },
-    #[error("too many failed logins; this account is locked until {} UTC", until.format("%Y-%m-%d %H:%M:%S"))]
+    /// Too many attempts from one address (sign-in, public links): try again later.
+    #[error("too many attempts from your address; try again after {} UTC", until.format("%Y-%m-%d %H:%M:%S"))]
     LockedOut { until: DateTime<Utc> },
     #[error(transparent)]
     Store(StoreError),
 }
 
+/// What a person is told when a unique key refuses their write.
+pub const DUPLICATE: &str = "a record with the same identifying details already exists; look it up instead of entering it again";
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Duplicate { what } => AppError::Conflict(format!("{what} already exists")),
+            StoreError::Duplicate { constraint } => {
+                // The constraint name is for operators; the person is told what happened.
+                tracing::info!(%constraint, "write refused as a duplicate");
+                AppError::Conflict(DUPLICATE.into())
+            }
             StoreError::NotFound(what) => AppError::NotFound(format!("{what} was not found")),
             other => AppError::Store(other),
         }
@@ -55,4 +63,16 @@ impl From<domain::FieldError> for AppError {
 
 fn reasons_text(d: &domain::eligibility::Decision) -> String {
     d.reasons.iter().map(|r| format!("{}: {}", r.code, r.message)).collect::<Vec<_>>().join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duplicate_is_told_without_the_constraint_name() {
+        let e: AppError = StoreError::Duplicate { constraint: "sites_code_key".into() }.into();
+        assert!(matches!(&e, AppError::Conflict(m) if m == DUPLICATE), "{e:?}");
+        assert!(!e.to_string().contains("sites_code_key"));
+    }
 }

@@ -32,13 +32,20 @@ use uuid::Uuid;
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
-/// Settings the use cases need (the binary declares and loads them).
-#[derive(Debug, Clone)]
+/// Settings the use cases need (the binary declares and loads them). `Debug` hides
+/// the passwords inside the mail server and SMS webhook URLs.
+#[derive(Clone)]
 pub struct Settings {
     /// How long a login session lasts.
     pub session_hours: i64,
-    /// Consecutive failed logins before the account is locked for a while.
+    /// Sign-in attempts in a row for one user name from one address before that name
+    /// is locked from that address for a while (then back-off doubles).
     pub lockout_threshold: i64,
+    /// Sign-in attempts (any names) one address may make per 15 minutes.
+    pub login_attempts_per_address: i64,
+    /// Requests to the public link pages (booking, cancel, unsubscribe) one address
+    /// may make per 10 minutes.
+    pub link_requests_per_address: i64,
     /// This establishment's ISBT 128 facility identification number; DINs are
     /// assigned only when it is set.
     pub fin: Option<String>,
@@ -71,6 +78,8 @@ impl Default for Settings {
         Self {
             session_hours: 8,
             lockout_threshold: 5,
+            login_attempts_per_address: 30,
+            link_requests_per_address: 120,
             fin: None,
             facility_name: "hemaflow blood centre".into(),
             time_zone: chrono_tz::UTC,
@@ -83,6 +92,42 @@ impl Default for Settings {
             booking_link_days: 14,
             outbox: Default::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("session_hours", &self.session_hours)
+            .field("lockout_threshold", &self.lockout_threshold)
+            .field("login_attempts_per_address", &self.login_attempts_per_address)
+            .field("link_requests_per_address", &self.link_requests_per_address)
+            .field("fin", &self.fin)
+            .field("facility_name", &self.facility_name)
+            .field("time_zone", &self.time_zone)
+            .field("catalog", &format_args!("{} product codes", self.catalog.iter().count()))
+            .field("eligibility", &format_args!("{} rule versions", self.eligibility.versions().len()))
+            .field("sms_webhook_url", &self.sms_webhook_url.as_deref().map(redact_url))
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("public_url", &self.public_url)
+            .field("booking_link_days", &self.booking_link_days)
+            .finish()
+    }
+}
+
+/// A URL with the password of its `user:password@` part replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let hidden = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
+            format!("{scheme}://{hidden}@{host}{tail}")
+        }
+        None => url.to_string(),
     }
 }
 
@@ -168,5 +213,33 @@ impl App {
             hospitals,
             audit_records: self.store.audit_head().await?.0,
         })
+    }
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_settings_hides_the_mail_password() {
+        let s = Settings {
+            smtp_url: Some("smtps://mailer:s3cret-Pa55@mail.example.org:465?tls=required".into()),
+            sms_webhook_url: Some("https://bot:hook-pw@sms.example.org/send".into()),
+            ..Default::default()
+        };
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("s3cret-Pa55"), "{printed}");
+        assert!(!printed.contains("hook-pw"), "{printed}");
+        assert!(printed.contains("smtps://mailer:***@mail.example.org:465?tls=required"), "{printed}");
+        let app_printed = format!("{:?}", Settings { smtp_url: Some("smtp://u:pw-in-app@h:25".into()), ..Default::default() });
+        assert!(!app_printed.contains("pw-in-app"));
+    }
+
+    #[test]
+    fn redact_url_leaves_urls_without_password_alone() {
+        assert_eq!(redact_url("smtp://localhost:2525"), "smtp://localhost:2525");
+        assert_eq!(redact_url("smtp://user@host"), "smtp://user@host");
+        assert_eq!(redact_url("smtp://u:p@ss@host/x"), "smtp://u:***@host/x");
+        assert_eq!(redact_url("not a url"), "not a url");
     }
 }

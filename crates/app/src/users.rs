@@ -258,6 +258,7 @@ impl App {
         u.failed_logins = 0;
         u.locked_until = None;
         tx.update_user(&u).await?;
+        crate::auth::clear_login_locks(&mut tx, &u.username).await?;
         tx.delete_sessions_of(u.id).await?;
         // The audit record says that the password changed, never what it is.
         tx.append_audit(AuditDraft::new(&actor.username, action, "user", u.id)).await?;
@@ -283,6 +284,7 @@ impl App {
         if active {
             u.failed_logins = 0;
             u.locked_until = None;
+            crate::auth::clear_login_locks(&mut tx, &u.username).await?;
         }
         tx.update_user(&u).await?;
         if !active {

@@ -16,6 +16,7 @@ pub mod questionnaire;
 pub mod recruitment;
 pub mod role;
 pub mod site;
+pub mod throttle;
 pub mod typing;
 pub mod user;
 pub mod validation;

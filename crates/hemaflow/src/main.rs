@@ -1,5 +1,6 @@
 //! `hemaflow`: the command line of the blood services platform.
 
+mod audit_cmd;
 mod config;
 mod isbt;
 mod recruit;
@@ -47,7 +48,7 @@ enum Command {
     User(UserCommand),
     /// Work with the audit trail.
     #[command(subcommand)]
-    Audit(AuditCommand),
+    Audit(audit_cmd::AuditCommand),
     /// ISBT 128: check characters, DINs and decoding scans.
     #[command(subcommand)]
     Isbt(isbt::IsbtCommand),
@@ -218,8 +219,9 @@ impl OutboxArgs {
     }
 }
 
-/// Outgoing email (booking confirmations, reminders, campaigns).
-#[derive(clap::Args, Debug, Clone)]
+/// Outgoing email (booking confirmations, reminders, campaigns). `Debug` hides the
+/// password of the SMTP URL.
+#[derive(clap::Args, Clone)]
 struct MailArgs {
     /// SMTP server for outgoing email: smtp://HOST:PORT (plain), smtp://HOST?tls=required
     /// (STARTTLS) or smtps://HOST (TLS), optionally with USER:PASSWORD@. No email without it.
@@ -234,6 +236,17 @@ struct MailArgs {
     /// Days a donor's personal booking link stays valid.
     #[arg(long, env = "HEMAFLOW_BOOKING_LINK_DAYS", default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=90))]
     booking_link_days: i64,
+}
+
+impl std::fmt::Debug for MailArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailArgs")
+            .field("smtp_url", &self.smtp_url.as_deref().map(app::redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("public_url", &self.public_url)
+            .field("booking_link_days", &self.booking_link_days)
+            .finish()
+    }
 }
 
 impl MailArgs {
@@ -362,12 +375,6 @@ enum TokenCommand {
     },
 }
 
-#[derive(Subcommand, Debug)]
-enum AuditCommand {
-    /// Walk the hash chain; exit 1 naming the first broken record.
-    Verify,
-}
-
 fn init_tracing(filter: &str, format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
@@ -433,15 +440,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(cmd) => {
             let app = App::new(open(&cli.database).await?, Settings::default());
-            match app.verify_audit().await? {
-                Ok(n) => println!("audit chain intact: {n} records verified"),
-                Err(brk) => {
-                    eprintln!("audit chain BROKEN at record {}: {}", brk.seq, brk.problem);
-                    return Ok(ExitCode::FAILURE);
-                }
-            }
+            return audit_cmd::run(&app, cmd).await;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -628,8 +629,8 @@ async fn user(database: &str, cmd: UserCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn app_random_password() -> String {
-    // 16 hex characters from the OS random source is plenty for a first password.
-    Uuid::new_v4().simple().to_string()[..16].to_string()
+    // 20 hex characters (80 bits) of the one token generator is plenty for a first password.
+    app::auth::new_secret("")[..20].to_string()
 }
 
 fn label(args: LabelArgs) -> anyhow::Result<()> {
@@ -714,10 +715,7 @@ async fn import(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::SUCCESS);
     }
     let rejects = format!("{file}.rejected.csv");
-    let mut w = String::from("line,reasons\n");
-    for r in &report.rejected {
-        w.push_str(&format!("{},\"{}\"\n", r.line, r.reasons.join("; ").replace('"', "\"\"")));
-    }
+    let w = interop::csv_export::table_to_string(["line", "reasons"], report.rejected.iter().map(|r| [r.line.to_string(), r.reasons.join("; ")]));
     std::fs::write(&rejects, w).with_context(|| format!("writing {rejects}"))?;
     eprintln!("{} row(s) rejected and not imported; reasons in {rejects}:", report.rejected.len());
     for r in report.rejected.iter().take(10) {

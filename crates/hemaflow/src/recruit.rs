@@ -73,12 +73,11 @@ pub async fn run(database: &str, cmd: RecruitCommand) -> anyhow::Result<ExitCode
             let app = open_app(database, time_zone).await?;
             let started = std::time::Instant::now();
             let s = app.recruitment_scores(&Actor::operator(), as_of).await?;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "donor_number,score")?;
+            let mut out = interop::csv_export::CsvTable::new(std::io::stdout().lock(), ["donor_number", "score"])?;
             for line in &s.scores {
-                writeln!(out, "{},{:.4}", line.donor_number, line.score)?;
+                out.row([line.donor_number.clone(), format!("{:.4}", line.score)])?;
             }
-            out.flush()?;
+            out.finish()?.flush()?;
             candidate_lines(&s.candidates);
             eprintln!(
                 "model {}: trained on {} snapshots of {} donors before {}, checked on {} held-out donors; {} donors scored in {:.1} s",

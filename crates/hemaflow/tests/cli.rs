@@ -314,3 +314,94 @@ fn recruit_scores_prints_csv_from_history_before_as_of() {
     let again = ok(&hemaflow(dir.path(), &["--database", &db, "recruit", "score-pool", "--as-of", "2026-06-01"]));
     assert!(again.starts_with("already computed: scores as of 2026-06-01"), "{again}");
 }
+
+/// Rewrites record `seq` and recomputes every hash after it, as someone with write
+/// access to the database could: the chain then verifies on its own.
+fn rewrite_and_rehash(db: &Path, seq: i64) {
+    let url = format!("sqlite://{}", db.display());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let store = store::Store::connect(&url).await.unwrap();
+        store.execute_raw_for_tests("DROP TRIGGER audit_records_no_update").await.unwrap();
+        let mut prev = store.audit_record(seq - 1).await.unwrap().unwrap().hash;
+        let mut last = (0, String::new());
+        for mut r in store.audit_records_from(seq, 1_000_000).await.unwrap() {
+            if r.seq == seq {
+                r.actor = "mallory".into();
+            }
+            r.prev_hash = prev.clone();
+            r.hash = r.compute_hash();
+            let sql = format!(
+                "UPDATE audit_records SET actor = '{}', prev_hash = '{}', hash = '{}' WHERE seq = {}",
+                r.actor.replace('\'', "''"),
+                r.prev_hash,
+                r.hash,
+                r.seq
+            );
+            store.execute_raw_for_tests(&sql).await.unwrap();
+            prev = r.hash.clone();
+            last = (r.seq, r.hash);
+        }
+        store.execute_raw_for_tests(&format!("UPDATE audit_head SET seq = {}, hash = '{}' WHERE id = 1", last.0, last.1)).await.unwrap();
+        store.close().await;
+    });
+}
+
+fn hemaflow_env(dir: &Path, args: &[&str], key: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hemaflow"));
+    c.current_dir(dir).env_remove("HEMAFLOW_DATABASE_URL").env_remove("HEMAFLOW_CONFIG").env_remove("HEMAFLOW_AUDIT_CHECKPOINT_KEY");
+    if let Some(k) = key {
+        c.env("HEMAFLOW_AUDIT_CHECKPOINT_KEY", k);
+    }
+    c.args(args).output().expect("run hemaflow")
+}
+
+#[test]
+fn a_rehashed_chain_verifies_alone_but_fails_against_a_saved_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&hemaflow(dir.path(), &["demo", "--demo-donors", "3"]));
+    let line = ok(&hemaflow(dir.path(), &["audit", "checkpoint"]));
+    let cp: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert!(cp["seq"].as_i64().unwrap() > 10 && cp["hash"].as_str().unwrap().len() == 64, "{line}");
+    assert!(cp.get("hmac").is_none(), "no key, no signature: {line}");
+    let file = dir.path().join("checkpoints.jsonl");
+    std::fs::write(&file, &line).unwrap();
+    let out = ok(&hemaflow(dir.path(), &["audit", "verify", "--checkpoint", "checkpoints.jsonl"]));
+    assert!(out.contains("extends all 1 checkpoint(s)"), "{out}");
+
+    // More records after the checkpoint are fine: the chain still extends it.
+    ok(&hemaflow(dir.path(), &["user", "add", "newbie", "--role", "lab"]));
+    ok(&hemaflow(dir.path(), &["audit", "verify", "--checkpoint", "checkpoints.jsonl"]));
+
+    rewrite_and_rehash(&dir.path().join("hemaflow.db"), 5);
+    let out = ok(&hemaflow(dir.path(), &["audit", "verify"]));
+    assert!(out.contains("audit chain intact"), "the rewrite is invisible without a checkpoint: {out}");
+    let msg = err(&hemaflow(dir.path(), &["audit", "verify", "--checkpoint", "checkpoints.jsonl"]));
+    assert!(msg.contains("does NOT extend the checkpoint") && msg.contains(&format!("record {}", cp["seq"])), "{msg}");
+}
+
+#[test]
+fn signed_checkpoints_refuse_a_wrong_key_and_a_forged_line() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&hemaflow(dir.path(), &["demo", "--demo-donors", "2"]));
+    let line = ok(&hemaflow_env(dir.path(), &["audit", "checkpoint"], Some("the right key")));
+    let cp: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(cp["hmac"].as_str().unwrap().len(), 64, "{line}");
+    std::fs::write(dir.path().join("cp.jsonl"), &line).unwrap();
+    ok(&hemaflow_env(dir.path(), &["audit", "verify", "--checkpoint", "cp.jsonl"], Some("the right key")));
+    let msg = err(&hemaflow_env(dir.path(), &["audit", "verify", "--checkpoint", "cp.jsonl"], Some("another key")));
+    assert!(msg.contains("wrong HMAC"), "{msg}");
+    let msg = err(&hemaflow_env(dir.path(), &["audit", "verify", "--checkpoint", "cp.jsonl"], None));
+    assert!(msg.contains("HEMAFLOW_AUDIT_CHECKPOINT_KEY"), "{msg}");
+    // A forged checkpoint (another hash, the old signature) is refused.
+    let mut forged = cp.clone();
+    forged["hash"] = serde_json::json!("0".repeat(64));
+    std::fs::write(dir.path().join("forged.jsonl"), forged.to_string()).unwrap();
+    let msg = err(&hemaflow_env(dir.path(), &["audit", "verify", "--checkpoint", "forged.jsonl"], Some("the right key")));
+    assert!(msg.contains("wrong HMAC"), "{msg}");
+    // Without the key, an unsigned forgery naming a wrong hash still fails against the chain.
+    forged.as_object_mut().unwrap().remove("hmac");
+    std::fs::write(dir.path().join("unsigned.jsonl"), forged.to_string()).unwrap();
+    let msg = err(&hemaflow_env(dir.path(), &["audit", "verify", "--checkpoint", "unsigned.jsonl"], None));
+    assert!(msg.contains("does NOT extend"), "{msg}");
+}

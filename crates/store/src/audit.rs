@@ -136,6 +136,20 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await?))
     }
 
+    /// The record with this sequence number, if the chain has one.
+    pub async fn audit_record(&self, seq: i64) -> Result<Option<AuditRecord>> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_records WHERE seq = $1");
+        let row: Option<AuditRow> = on_pool!(self, p => sqlx::query_as(&sql).bind(seq).fetch_optional(p).await?);
+        Ok(row.map(Into::into))
+    }
+
+    /// Records with `from <= seq`, in sequence order, at most `limit`.
+    pub async fn audit_records_from(&self, from: i64, limit: i64) -> Result<Vec<AuditRecord>> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_records WHERE seq >= $1 ORDER BY seq LIMIT {limit}");
+        let rows: Vec<AuditRow> = on_pool!(self, p => sqlx::query_as(&sql).bind(from).fetch_all(p).await?);
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// Walks the whole chain in sequence order, in batches, and returns the number
     /// of records checked, or the first break.
     pub async fn verify_audit_chain(&self) -> Result<Result<i64, ChainBreak>> {

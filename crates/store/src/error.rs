@@ -4,8 +4,10 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("{0}")]
     BadUrl(String),
-    #[error("{what} already exists")]
-    Duplicate { what: String },
+    /// A unique key refused the write. `constraint` names the database constraint
+    /// (or SQLite's message) for the server log; people are told in plain words.
+    #[error("duplicate record refused by {constraint}")]
+    Duplicate { constraint: String },
     #[error("{0} was not found")]
     NotFound(String),
     #[error("the stored data is inconsistent: {0}")]
@@ -20,9 +22,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e {
             if db.is_unique_violation() {
-                return StoreError::Duplicate {
-                    what: db.constraint().map(|c| format!("a record with the same {c}")).unwrap_or_else(|| "a record with the same key".into()),
-                };
+                return StoreError::Duplicate { constraint: db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string()) };
             }
         }
         StoreError::Database(e)

@@ -47,6 +47,36 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for Principal {
     }
 }
 
+/// The client's network address, as the rate limits count it: the socket peer, or,
+/// when the peer is a trusted proxy, the last address that proxy put in
+/// `X-Forwarded-For`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<ClientAddr>().cloned().unwrap_or_else(|| ClientAddr(app::auth::NO_ADDRESS.into())))
+    }
+}
+
+pub fn client_addr(peer: Option<std::net::IpAddr>, headers: &HeaderMap, trusted: &[std::net::IpAddr]) -> ClientAddr {
+    let Some(peer) = peer else { return ClientAddr(app::auth::NO_ADDRESS.into()) };
+    if trusted.contains(&peer) {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+            .next_back();
+        if let Some(ip) = forwarded {
+            return ClientAddr(ip.to_string());
+        }
+    }
+    ClientAddr(peer.to_string())
+}
+
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -57,12 +87,21 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|c| c.value().to_string())
 }
 
+/// The pages a donor reaches through a personal link: rate-limited per address.
+fn is_public_link(route: &str) -> bool {
+    route.starts_with("/book/") || route.starts_with("/unsubscribe/")
+}
+
 pub fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
-/// Resolves the caller from `Authorization: Bearer` or the session cookie.
+/// Resolves the caller from `Authorization: Bearer` or the session cookie, and
+/// notes the client's address.
 pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let client = client_addr(peer, req.headers(), &state.trusted_proxies);
+    req.extensions_mut().insert(client);
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
         let Some(token) = token.filter(|t| !t.is_empty()) else {
@@ -127,6 +166,12 @@ pub async fn guard(State(state): State<AppState>, matched: MatchedPath, req: Req
     if unsafe_method && cross_site(req.headers()) {
         return refuse(api, StatusCode::FORBIDDEN, "cross-site request refused");
     }
+    if is_public_link(&path) {
+        let client = req.extensions().get::<ClientAddr>().cloned().unwrap_or_else(|| ClientAddr(app::auth::NO_ADDRESS.into()));
+        if let Err(e) = state.app.throttle_link(&client.0).await {
+            return crate::error::PageError(e).into_response();
+        }
+    }
     match (access, &principal) {
         (Access::Public, _) => {}
         (_, None) if api => return refuse(true, StatusCode::UNAUTHORIZED, "sign in or send an API token (Authorization: Bearer <token>)"),
@@ -181,12 +226,19 @@ pub fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).map(|v| v.trim_start_matches('=').to_string()).unwrap_or_default()
 }
 
-/// Only same-site relative paths are followed after login.
+/// Only a path on this server is followed after login. Browsers drop tabs and line
+/// breaks from URLs and read `\\` as `/`, so `/\t/evil.example` or `/\\evil.example`
+/// would leave the site: any control character, white space or backslash refuses the
+/// target, as does a second leading slash (a scheme-relative URL) or an absolute URL.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if is_local_path(n) => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn is_local_path(n: &str) -> bool {
+    n.len() <= 2048 && n.starts_with('/') && !n.starts_with("//") && !n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
 }
 
 #[cfg(test)]
@@ -210,6 +262,43 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/donors?q=ann&page=2")), "/donors?q=ann&page=2");
+    }
+
+    #[test]
+    fn next_url_refuses_what_browsers_would_turn_into_another_host() {
+        for evil in [
+            "/\t/evil.example",
+            "/\r/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            " //evil.example",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example/",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "/\u{0}/evil.example",
+            "/\u{7f}/evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/", "{evil:?} must not be followed");
+        }
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        let peer: std::net::IpAddr = "10.0.0.5".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.9, 198.51.100.7".parse().unwrap());
+        assert_eq!(client_addr(Some(peer), &h, &[]).0, "10.0.0.5");
+        assert_eq!(client_addr(Some(peer), &h, &[peer]).0, "198.51.100.7");
+        assert_eq!(client_addr(Some(peer), &HeaderMap::new(), &[peer]).0, "10.0.0.5");
+        assert_eq!(client_addr(None, &h, &[peer]).0, app::auth::NO_ADDRESS);
     }
 
     #[test]

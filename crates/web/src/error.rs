@@ -22,6 +22,14 @@ pub fn status_of(e: &AppError) -> StatusCode {
     }
 }
 
+/// `Retry-After` (seconds) on a refusal that ends at a known time.
+pub fn add_retry_after(e: &AppError, res: &mut Response) {
+    if let AppError::LockedOut { until } = e {
+        let secs = ((*until - chrono::Utc::now()).num_milliseconds() + 999).div_euclid(1000).max(1);
+        res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct FieldProblem {
     pub field: String,
@@ -103,7 +111,9 @@ impl IntoResponse for ApiError {
         if let AppError::Invalid(fields) = &self.0 {
             p.errors = fields.0.iter().map(|f| FieldProblem { field: f.field.to_string(), message: f.message.clone() }).collect();
         }
-        p.into_response()
+        let mut res = p.into_response();
+        add_retry_after(&self.0, &mut res);
+        res
     }
 }
 
@@ -130,7 +140,9 @@ impl IntoResponse for PageError {
             }
             e => e.to_string(),
         };
-        error_page(status, &message)
+        let mut res = error_page(status, &message);
+        add_retry_after(&self.0, &mut res);
+        res
     }
 }
 

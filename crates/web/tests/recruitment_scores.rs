@@ -77,7 +77,7 @@ async fn previews_and_campaigns_read_the_stored_run(t: TestApp) {
     let donor = t.app.store.donor_by_number("D0000003").await.unwrap().unwrap();
     let mut tx = t.app.store.begin_write().await.unwrap();
     for n in [10, 80, 150] {
-        tx.insert_donation(&store::DonationRow {
+        tx.insert_imported_donation(&store::DonationRow {
             id: uuid::Uuid::now_v7(),
             donor_id: donor.id,
             din: None,

@@ -283,9 +283,9 @@ impl App {
                 d.campaign.name, d.campaign.channel
             )));
         }
-        let mut out = String::from("rank,donor_number,first_name,last_name,blood_group,phone,score,status,last_outcome\n");
-        for c in &d.contacts {
-            let fields = [
+        let header = ["rank", "donor_number", "first_name", "last_name", "blood_group", "phone", "score", "status", "last_outcome"];
+        let rows = d.contacts.iter().map(|c| {
+            [
                 c.rank.to_string(),
                 c.donor_number.clone(),
                 c.first_name.clone(),
@@ -295,11 +295,9 @@ impl App {
                 format!("{:.4}", c.score),
                 c.status.clone(),
                 c.last_outcome.clone().unwrap_or_default(),
-            ];
-            out.push_str(&fields.iter().map(|f| csv_cell(f)).collect::<Vec<_>>().join(","));
-            out.push('\n');
-        }
-        Ok(out)
+            ]
+        });
+        Ok(interop::csv_export::table_to_string(header, rows))
     }
 
     /// Records the outcome of a call (append-only, audited).
@@ -365,14 +363,6 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(contacts.len())
-    }
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 

@@ -20,7 +20,6 @@ use domain::eligibility::DeferralEntry;
 use domain::recruitment::propensity::{DeferralSpan, DonorHistory};
 use domain::recruitment::PoolDonor;
 use domain::{BloodGroup, DonationProcedure, Sex};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use store::PoolRow;
 use uuid::Uuid;
@@ -49,14 +48,11 @@ fn group_label(abo: &Option<String>, rhd: &Option<String>) -> String {
 }
 
 pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    crate::auth::token_hash(token)
 }
 
 pub(crate) fn new_token() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    hex::encode(b)
+    crate::auth::new_secret("hfu_")
 }
 
 fn units_of(procedure: &str) -> i64 {

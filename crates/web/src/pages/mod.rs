@@ -224,9 +224,9 @@ pub struct LoginForm {
     pub next: Option<String>,
 }
 
-pub async fn login(State(s): State<AppState>, Form(f): Form<LoginForm>) -> PageResult {
+pub async fn login(State(s): State<AppState>, client: crate::auth::ClientAddr, Form(f): Form<LoginForm>) -> PageResult {
     let next = safe_next(f.next.as_deref());
-    match s.app.login(&f.username, &f.password).await {
+    match s.app.login_from(&f.username, &f.password, &client.0).await {
         Ok(session) => {
             let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
             let cookie = format!(
@@ -238,7 +238,9 @@ pub async fn login(State(s): State<AppState>, Form(f): Form<LoginForm>) -> PageR
         }
         Err(e @ (AppError::Unauthenticated(_) | AppError::LockedOut { .. })) => {
             let status = crate::error::status_of(&e);
-            render_status(status, &LoginPage { username: f.username, next, error: Some(e.to_string()) })
+            let mut res = render_status(status, &LoginPage { username: f.username, next, error: Some(e.to_string()) })?;
+            crate::error::add_retry_after(&e, &mut res);
+            Ok(res)
         }
         Err(e) => Err(e.into()),
     }
