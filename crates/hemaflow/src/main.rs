@@ -1,5 +1,6 @@
 //! `hemaflow`: the command line of the blood services platform.
 
+mod bench;
 mod config;
 mod isbt;
 mod recruit;
@@ -68,6 +69,15 @@ enum Command {
     /// Donor appointments.
     #[command(subcommand)]
     Appointments(AppointmentsCommand),
+    /// Print timings of the database (run on a copy: it writes test records).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Donor searches (name, phone, email, number), registration and the rare-donor search.
+    Search(bench::BenchSearchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -397,6 +407,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if r.failed > 0 {
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        Command::Bench(BenchCommand::Search(args)) => {
+            let app = std::sync::Arc::new(App::new(open(&cli.database).await?, Settings::default()));
+            bench::search(app, &args).await?;
         }
         Command::Audit(AuditCommand::Verify) => {
             let app = App::new(open(&cli.database).await?, Settings::default());
