@@ -14,6 +14,7 @@ pub mod import;
 pub mod labeling;
 pub mod questionnaire;
 pub mod recruitment;
+pub mod search;
 pub mod role;
 pub mod site;
 pub mod typing;
