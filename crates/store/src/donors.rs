@@ -411,9 +411,9 @@ impl WriteTx {
                 "UPDATE donor_number_sequences SET last_value = last_value + 1 WHERE series = 'D' RETURNING last_value")
                 .fetch_one(c).await?);
             let number = format!("D{n:07}");
-            let taken: Option<i64> = on_tx!(self, c => sqlx::query_scalar("SELECT 1 FROM donors WHERE donor_number = $1")
-                .bind(&number).fetch_optional(c).await?);
-            if taken.is_none() {
+            let taken: i64 = on_tx!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM donors WHERE donor_number = $1")
+                .bind(&number).fetch_one(c).await?);
+            if taken == 0 {
                 return Ok(number);
             }
         }

@@ -167,6 +167,11 @@ impl Store {
         Ok(out)
     }
 
+    /// The plan of any statement, judged like the searches' (for tests of the check).
+    pub async fn plans_for_tests(&self, sql: &str) -> Result<SearchPlan> {
+        Ok(self.plans(&[Stmt::new(sql, vec![])]).await?.remove(0))
+    }
+
     /// Runs `sql` (one row, one integer column) as an interactive read, within the
     /// read limit: for tests of the bound itself (`pg_sleep`, a long recursive count).
     pub async fn bounded_scalar_for_tests(&self, sql: &str) -> Result<i64> {
