@@ -191,6 +191,10 @@ struct ServeArgs {
     /// Send appointment reminders every hour while serving (needs --smtp-url).
     #[arg(long, env = "HEMAFLOW_SEND_REMINDERS")]
     send_reminders: bool,
+    /// Milliseconds a donor search may run before it is stopped and the person is
+    /// asked to narrow it (keeps slow searches from holding database connections).
+    #[arg(long, env = "HEMAFLOW_SEARCH_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    search_timeout_ms: u64,
 }
 
 /// Outgoing email (booking confirmations, reminders, campaigns).
@@ -446,7 +450,7 @@ async fn generate_demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
-    let store = open(database).await?;
+    let store = open(database).await?.with_read_limit(std::time::Duration::from_millis(args.search_timeout_ms));
     tracing::info!(database = %store::redact_url(database), backend = store.backend().as_str(), "database ready");
     let mut facility = args.facility.clone();
     if args.demo && facility.time_zone.is_none() {
