@@ -104,12 +104,8 @@ async fn emails_are_found_whole_in_any_case(app: App) {
 
 async fn an_edit_moves_the_donor_to_the_new_name(app: App) {
     with_donors(&app).await;
-    let patch = DonorPatch {
-        last_name: Some("Łukasiewicz".into()),
-        phone: Some("+44 20 7946 0958".into()),
-        reason: "married".into(),
-        ..Default::default()
-    };
+    let patch =
+        DonorPatch { last_name: Some("Łukasiewicz".into()), phone: Some("+44 20 7946 0958".into()), reason: "married".into(), ..Default::default() };
     app.edit_donor(&op(), "D0000005", &patch).await.unwrap();
     assert_eq!(numbers(&app, "lukas").await, ["D0000005"]);
     assert_eq!(numbers(&app, "muriel lukasiewicz").await, ["D0000005"]);
@@ -215,7 +211,8 @@ async fn imported_numbers_do_not_break_registration(app: App) {
         ))
         .await
         .unwrap();
-    let input = NewDonorInput { first_name: "Next".into(), last_name: "One".into(), birth_date: "1991-03-03".into(), sex: "M".into(), ..Default::default() };
+    let input =
+        NewDonorInput { first_name: "Next".into(), last_name: "One".into(), birth_date: "1991-03-03".into(), sex: "M".into(), ..Default::default() };
     assert_eq!(app.register_donor(&op(), &input).await.map_err(|e| e.to_string()).unwrap().donor_number, "D0000104");
 }
 
@@ -225,10 +222,22 @@ async fn registration_finds_duplicates_by_folded_name_email_and_phone(app: App) 
         Err(app::donors::RegisterError::PossibleDuplicates(d)) => d.0.into_iter().map(|x| x.donor_number).collect::<Vec<_>>(),
         other => panic!("expected possible duplicates, got {other:?}"),
     };
-    let same_name = NewDonorInput { first_name: "ANNA".into(), last_name: "Mueller".into(), birth_date: "1980-01-02".into(), sex: "F".into(), ..Default::default() };
+    let same_name = NewDonorInput {
+        first_name: "ANNA".into(),
+        last_name: "Mueller".into(),
+        birth_date: "1980-01-02".into(),
+        sex: "F".into(),
+        ..Default::default()
+    };
     // "Mueller" is not "Müller" folded ("muller"); the birth date alone is not enough.
     assert!(app.register_donor(&op(), &same_name).await.is_ok());
-    let accented = NewDonorInput { first_name: "Angel".into(), last_name: "NUNEZ".into(), birth_date: "1990-05-06".into(), sex: "M".into(), ..Default::default() };
+    let accented = NewDonorInput {
+        first_name: "Angel".into(),
+        last_name: "NUNEZ".into(),
+        birth_date: "1990-05-06".into(),
+        sex: "M".into(),
+        ..Default::default()
+    };
     assert_eq!(refused(app.register_donor(&op(), &accented).await), ["D0000003"]);
     let by_email = NewDonorInput {
         first_name: "Someone".into(),

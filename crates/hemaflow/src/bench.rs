@@ -31,12 +31,7 @@ impl Figures {
             return format!("{what:<34} (no samples)");
         }
         let at = |q: f64| self.0[((n as f64 * q).ceil() as usize).clamp(1, n) - 1];
-        format!(
-            "{what:<34} n={n:<4} p50 {:>9.2} ms  p99 {:>9.2} ms  max {:>9.2} ms",
-            ms(at(0.5)),
-            ms(at(0.99)),
-            ms(*self.0.last().expect("one"))
-        )
+        format!("{what:<34} n={n:<4} p50 {:>9.2} ms  p99 {:>9.2} ms  max {:>9.2} ms", ms(at(0.5)), ms(at(0.99)), ms(*self.0.last().expect("one")))
     }
 }
 

@@ -98,7 +98,9 @@ fn search_statements(q: &DonorQuery, limit: i64) -> Vec<Stmt> {
         DonorQuery::Phone(digits) => {
             let rev: String = digits.chars().rev().collect();
             vec![Stmt::new(
-                format!("SELECT {cols} FROM donors d WHERE d.phone_rev >= $1 AND d.phone_rev < $2 ORDER BY d.phone_rev, d.donor_number LIMIT {limit}"),
+                format!(
+                    "SELECT {cols} FROM donors d WHERE d.phone_rev >= $1 AND d.phone_rev < $2 ORDER BY d.phone_rev, d.donor_number LIMIT {limit}"
+                ),
                 vec![text(&rev), Arg::Text(prefix_end(&rev))],
             )]
         }

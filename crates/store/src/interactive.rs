@@ -194,9 +194,15 @@ mod tests {
         assert!(plan(&["SCAN donors USING INDEX donors_name"]).full_scan_of_donors().is_some());
         assert!(plan(&["SEARCH d USING INDEX donors_search_lf (search_lf>? AND search_lf<?)"]).full_scan_of_donors().is_none());
         assert!(plan(&["SCAN donor_merges"]).full_scan_of_donors().is_none());
-        assert!(plan(&["Limit", "  ->  Seq Scan on donors d  (cost=0.00..1.00 rows=1 width=8)", "        Filter: (x)"]).full_scan_of_donors().is_some());
+        assert!(plan(&["Limit", "  ->  Seq Scan on donors d  (cost=0.00..1.00 rows=1 width=8)", "        Filter: (x)"])
+            .full_scan_of_donors()
+            .is_some());
         // With enable_seqscan off PostgreSQL may walk a whole index instead: no Index Cond.
-        let walk = ["Limit", "  ->  Index Scan using donors_donor_number_key on donors d  (cost=0.14..8.16 rows=1 width=300)", "        Filter: (lower(last_name) ~~ 'mul%'::text)"];
+        let walk = [
+            "Limit",
+            "  ->  Index Scan using donors_donor_number_key on donors d  (cost=0.14..8.16 rows=1 width=300)",
+            "        Filter: (lower(last_name) ~~ 'mul%'::text)",
+        ];
         assert!(plan(&walk).full_scan_of_donors().is_some());
         let range = [
             "Limit",
