@@ -102,7 +102,7 @@ pub struct NewDonorInput {
 pub struct PossibleDuplicates(pub Vec<DonorSummary>);
 
 fn similar_name(a_first: &str, a_last: &str, b: &DonorRow) -> bool {
-    let norm = |s: &str| s.to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+    let norm = |s: &str| domain::search::fold(s).replace(' ', "");
     let (af, al, bf, bl) = (norm(a_first), norm(a_last), norm(&b.first_name), norm(&b.last_name));
     let first3 = |s: &str| s.chars().take(3).collect::<String>();
     (al == bl && first3(&af) == first3(&bf)) || (af == bl && al == bf)
@@ -123,7 +123,7 @@ pub struct DonorSummary {
 }
 
 impl DonorSummary {
-    fn of(d: &DonorRow) -> Self {
+    pub(crate) fn of(d: &DonorRow) -> Self {
         let blood_group = match (&d.abo, &d.rhd) {
             (Some(a), Some(r)) => Some(format!("{a}{}", if r == "pos" { "+" } else { "-" })),
             _ => None,
@@ -176,7 +176,9 @@ pub struct DonorProfile {
     pub attributes: crate::registry::AttributesView,
 }
 
-/// Reads what a person typed into the search box.
+/// Reads what a person typed into the search box: a donor number, a DIN, an email,
+/// a phone number (any formatting; its last 4 or more digits), or a name ("Müller",
+/// "mül", "Anna Müller", "Müller, Anna"; case and accents do not matter).
 pub fn donor_query(q: &str) -> std::result::Result<DonorQuery, FieldError> {
     let q = q.trim();
     if let Ok(n) = DonorNumber::parse(q) {
@@ -185,14 +187,24 @@ pub fn donor_query(q: &str) -> std::result::Result<DonorQuery, FieldError> {
     if let Ok(din) = domain::labeling::parse_din("q", q) {
         return Ok(DonorQuery::Din(din.din().to_string()));
     }
+    if q.contains('@') {
+        return match domain::search::email_key(q) {
+            Some(e) if !e.contains(char::is_whitespace) => Ok(DonorQuery::Email(e)),
+            _ => Err(FieldError::new("q", format!("'{q}' is not an email address; type the whole address, e.g. ann@example.org"))),
+        };
+    }
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() >= 4 && q.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+    if !digits.is_empty() && q.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+        if digits.len() < 4 {
+            return Err(FieldError::new("q", "type at least the last 4 digits of the phone number"));
+        }
         return Ok(DonorQuery::Phone(digits));
     }
-    if q.chars().count() >= 2 {
-        return Ok(DonorQuery::Name(q.to_string()));
+    let key = domain::search::fold(q);
+    if key.chars().count() >= 2 {
+        return Ok(DonorQuery::Name(key));
     }
-    Err(FieldError::new("q", "type a donor number, a DIN, a phone number or at least 2 letters of a name"))
+    Err(FieldError::new("q", "type a donor number, a DIN, an email, a phone number or at least 2 letters of a name"))
 }
 
 impl App {
@@ -341,10 +353,9 @@ impl App {
         if !candidates.is_empty() && !input.not_a_duplicate {
             return Err(RegisterError::PossibleDuplicates(PossibleDuplicates(candidates.iter().map(DonorSummary::of).collect())));
         }
-        let next = tx.last_donor_number().await?.and_then(|n| n[1..].parse::<u32>().ok()).unwrap_or(0) + 1;
         let donor = DonorRow {
             id: Uuid::now_v7(),
-            donor_number: DonorNumber::sequential(next).as_str().to_string(),
+            donor_number: tx.next_donor_number().await?,
             first_name: row.first_name,
             last_name: row.last_name,
             birth_date: row.birth_date,
@@ -386,8 +397,13 @@ mod tests {
         assert_eq!(donor_query("A999826000123").unwrap(), DonorQuery::Din("A999826000123".into()));
         assert_eq!(donor_query("=A99982600012300").unwrap(), DonorQuery::Din("A999826000123".into()));
         assert_eq!(donor_query("217-555 0101").unwrap(), DonorQuery::Phone("2175550101".into()));
-        assert_eq!(donor_query(" Garcia ").unwrap(), DonorQuery::Name("Garcia".into()));
+        assert_eq!(donor_query(" Garcia ").unwrap(), DonorQuery::Name("garcia".into()));
+        assert_eq!(donor_query("Müller, Anna").unwrap(), DonorQuery::Name("muller anna".into()));
+        assert_eq!(donor_query("Ann@Example.org").unwrap(), DonorQuery::Email("ann@example.org".into()));
+        assert_eq!(donor_query("+1 (217) 555-0101").unwrap(), DonorQuery::Phone("12175550101".into()));
         assert!(donor_query("x").is_err());
+        assert!(donor_query("555").is_err());
+        assert!(donor_query("ann @example.org").is_err());
     }
 }
 

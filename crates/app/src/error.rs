@@ -44,6 +44,10 @@ impl From<StoreError> for AppError {
                 AppError::Conflict(DUPLICATE.into())
             }
             StoreError::NotFound(what) => AppError::NotFound(format!("{what} was not found")),
+            StoreError::TooSlow(limit) => AppError::Unavailable(format!(
+                "the search took longer than {} s and was stopped; narrow it: more letters of the name, the whole phone number or the donor number",
+                limit.as_secs_f64()
+            )),
             other => AppError::Store(other),
         }
     }

@@ -15,6 +15,7 @@ pub mod labeling;
 pub mod questionnaire;
 pub mod recruitment;
 pub mod role;
+pub mod search;
 pub mod site;
 pub mod throttle;
 pub mod typing;

@@ -1,6 +1,7 @@
 //! `hemaflow`: the command line of the blood services platform.
 
 mod audit_cmd;
+mod bench;
 mod config;
 mod isbt;
 mod recruit;
@@ -69,6 +70,15 @@ enum Command {
     /// Donor appointments.
     #[command(subcommand)]
     Appointments(AppointmentsCommand),
+    /// Print timings of the database (run on a copy: it writes test records).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Donor searches (name, phone, email, number), registration and the rare-donor search.
+    Search(bench::BenchSearchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -184,6 +194,10 @@ struct ServeArgs {
     send_reminders: bool,
     #[command(flatten)]
     outbox: OutboxArgs,
+    /// Milliseconds a donor search may run before it is stopped and the person is
+    /// asked to narrow it (keeps slow searches from holding database connections).
+    #[arg(long, env = "HEMAFLOW_SEARCH_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    search_timeout_ms: u64,
 }
 
 /// Delivery of campaign messages (email, SMS) by the worker in every server.
@@ -440,6 +454,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
+        Command::Bench(BenchCommand::Search(args)) => {
+            let app = std::sync::Arc::new(App::new(open(&cli.database).await?, Settings::default()));
+            bench::search(app, &args).await?;
+        }
         Command::Audit(cmd) => {
             let app = App::new(open(&cli.database).await?, Settings::default());
             return audit_cmd::run(&app, cmd).await;
@@ -468,7 +486,7 @@ async fn generate_demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
-    let store = open(database).await?;
+    let store = open(database).await?.with_read_limit(std::time::Duration::from_millis(args.search_timeout_ms));
     tracing::info!(database = %store::redact_url(database), backend = store.backend().as_str(), "database ready");
     let mut facility = args.facility.clone();
     if args.demo && facility.time_zone.is_none() {

@@ -1,8 +1,10 @@
 //! Donors and donations (the registry grows in later work; this is its base).
 
+use crate::interactive::{Arg, SearchPlan, Stmt};
 use crate::{on_pool, on_tx, Result, Store, WriteTx};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::eligibility::DeferralKind;
+use domain::search::{email_key, fold, prefix_end, DonorKeys};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -68,47 +70,145 @@ impl Store {
 
 pub(crate) const DONOR_COLUMNS: &str = "id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at";
 
-/// What a donor search looks for.
+/// What a donor search looks for. Keys arrive normalised (see `domain::search`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum DonorQuery {
     Number(String),
     Din(String),
-    /// Digits that appear in the phone number.
+    /// The last digits of the phone number (4 or more), or all of them.
     Phone(String),
-    /// Start of the last name, or of "first last".
+    /// The folded start of "last first" or of "first last" (`domain::search::fold`).
     Name(String),
+    /// The whole email, trimmed and lower case.
+    Email(String),
 }
 
-impl Store {
-    /// Donors matching the query, by last name, at most `limit`.
-    pub async fn search_donors(&self, q: &DonorQuery, limit: i64) -> Result<Vec<DonorRow>> {
-        let cols = DONOR_COLUMNS.split(", ").map(|c| format!("d.{c}")).collect::<Vec<_>>().join(", ");
-        let (sql, arg) = match q {
-            DonorQuery::Number(n) => (format!("SELECT {cols} FROM donors d WHERE d.donor_number = $1"), n.clone()),
-            DonorQuery::Din(din) => (format!("SELECT {cols} FROM donors d JOIN donations x ON x.donor_id = d.id WHERE x.din = $1"), din.clone()),
-            DonorQuery::Phone(digits) => (
-                format!("SELECT {cols} FROM donors d WHERE replace(replace(replace(replace(replace(d.phone, ' ', ''), '-', ''), '+', ''), '(', ''), ')', '') LIKE $1"),
-                format!("%{digits}%"),
-            ),
-            DonorQuery::Name(name) => (
-                format!("SELECT {cols} FROM donors d WHERE lower(d.last_name) LIKE $1 OR lower(d.first_name || ' ' || d.last_name) LIKE $1"),
-                format!("{}%", name.to_lowercase().replace(['%', '_'], "")),
-            ),
-        };
-        let sql = format!("{sql} ORDER BY d.last_name, d.first_name, d.donor_number LIMIT {limit}");
-        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(arg).fetch_all(p).await?))
+fn donor_cols(alias: &str) -> String {
+    DONOR_COLUMNS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The statements of a search; each reads an index range (see the plan test).
+fn search_statements(q: &DonorQuery, limit: i64) -> Vec<Stmt> {
+    let cols = donor_cols("d");
+    let text = |s: &str| Arg::Text(s.to_string());
+    match q {
+        DonorQuery::Number(n) => vec![Stmt::new(format!("SELECT {cols} FROM donors d WHERE d.donor_number = $1"), vec![text(n)])],
+        DonorQuery::Din(din) => {
+            vec![Stmt::new(format!("SELECT {cols} FROM donations x JOIN donors d ON d.id = x.donor_id WHERE x.din = $1"), vec![text(din)])]
+        }
+        DonorQuery::Phone(digits) => {
+            let rev: String = digits.chars().rev().collect();
+            vec![Stmt::new(
+                format!(
+                    "SELECT {cols} FROM donors d WHERE d.phone_rev >= $1 AND d.phone_rev < $2 ORDER BY d.phone_rev, d.donor_number LIMIT {limit}"
+                ),
+                vec![text(&rev), Arg::Text(prefix_end(&rev))],
+            )]
+        }
+        DonorQuery::Email(e) => {
+            vec![Stmt::new(format!("SELECT {cols} FROM donors d WHERE d.email_key = $1 ORDER BY d.donor_number LIMIT {limit}"), vec![text(e)])]
+        }
+        // Two index ranges, each cut at `limit` in its own order; the caller merges them.
+        DonorQuery::Name(key) => ["search_lf", "search_fl"]
+            .into_iter()
+            .map(|col| {
+                Stmt::new(
+                    format!("SELECT {cols} FROM donors d WHERE d.{col} >= $1 AND d.{col} < $2 ORDER BY d.{col}, d.donor_number LIMIT {limit}"),
+                    vec![text(key), Arg::Text(prefix_end(key))],
+                )
+            })
+            .collect(),
     }
 }
 
+/// The order searches show donors in: by last name, then first name, accents and
+/// case aside, then number.
+fn display_order(rows: &mut [DonorRow]) {
+    rows.sort_by_cached_key(|d| (fold(&d.last_name), fold(&d.first_name), d.donor_number.clone()));
+}
+
+impl Store {
+    /// Donors matching the query (at most `limit`), by last name, within the read
+    /// limit ([`Store::with_read_limit`]): a search that runs longer answers
+    /// [`crate::StoreError::TooSlow`].
+    pub async fn search_donors(&self, q: &DonorQuery, limit: i64) -> Result<Vec<DonorRow>> {
+        let found: Vec<Vec<DonorRow>> = self.bounded_fetch(&search_statements(q, limit)).await?;
+        let mut rows: Vec<DonorRow> = Vec::new();
+        for r in found.into_iter().flatten() {
+            if !rows.iter().any(|x| x.id == r.id) {
+                rows.push(r);
+            }
+        }
+        display_order(&mut rows);
+        rows.truncate(limit.max(0) as usize);
+        Ok(rows)
+    }
+
+    /// The plan of each statement of this search (for the index test and operators).
+    pub async fn donor_search_plans(&self, q: &DonorQuery) -> Result<Vec<SearchPlan>> {
+        self.plans(&search_statements(q, 100)).await
+    }
+
+    /// The plan of the duplicate check a registration runs.
+    pub async fn duplicate_check_plans(&self, birth_date: NaiveDate, email: &str, phone_digits: &str) -> Result<Vec<SearchPlan>> {
+        self.plans(&[duplicates_statement(birth_date, Some(email), Some(phone_digits))]).await
+    }
+
+    /// Gives donors written before the search keys existed their keys. Runs after the
+    /// migrations; does nothing once every donor has them.
+    pub(crate) async fn fill_missing_search_keys(&self) -> Result<u64> {
+        type Missing = (Uuid, String, String, Option<String>, Option<String>);
+        let rows: Vec<Missing> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, first_name, last_name, email, phone FROM donors WHERE search_lf IS NULL")
+            .fetch_all(p).await?);
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        tracing::info!(donors = rows.len(), "writing the search keys of donors recorded before they existed");
+        for chunk in rows.chunks(20_000) {
+            let mut tx = self.begin_write().await?;
+            for part in chunk.chunks(100) {
+                // One statement per 100 donors: UPDATE … FROM (VALUES …) works on both.
+                let sql = format!(
+                    "UPDATE donors SET search_lf = v.column2, search_fl = v.column3, phone_rev = v.column4, email_key = v.column5 \
+                     FROM (VALUES {}) AS v WHERE donors.id = v.column1",
+                    values_clause(part.len(), 5)
+                );
+                on_tx!(tx, c => {
+                    let mut q = sqlx::query(&sql);
+                    for (id, first, last, email, phone) in part {
+                        let k = DonorKeys::of(first, last, email.as_deref(), phone.as_deref());
+                        q = q.bind(*id).bind(k.last_first).bind(k.first_last).bind(k.phone_rev).bind(k.email);
+                    }
+                    q.execute(c).await?.rows_affected()
+                });
+            }
+            tx.commit().await?;
+        }
+        Ok(rows.len() as u64)
+    }
+}
+
+/// Donors who may be the same person: same birth date, or the same email or phone
+/// digits. Three index lookups (birth date, email key, phone key).
+fn duplicates_statement(birth_date: NaiveDate, email: Option<&str>, phone_digits: Option<&str>) -> Stmt {
+    let cols = donor_cols("d");
+    let email = email.and_then(email_key).unwrap_or_default();
+    let phone: String = phone_digits.map(|p| p.chars().rev().filter(char::is_ascii_digit).collect()).unwrap_or_default();
+    Stmt::new(
+        format!(
+            "SELECT {cols} FROM donors d WHERE d.birth_date = $1 \
+             UNION SELECT {cols} FROM donors d WHERE d.email_key = $2 \
+             UNION SELECT {cols} FROM donors d WHERE d.phone_rev = $3 LIMIT 200"
+        ),
+        vec![Arg::Date(birth_date), Arg::Text(email), Arg::Text(phone)],
+    )
+}
+
 impl WriteTx {
+    /// Inserts a donor with its search keys.
     pub async fn insert_donor(&mut self, d: &DonorRow) -> Result<()> {
-        on_tx!(self, c => sqlx::query(
-            "INSERT INTO donors (id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-            .bind(d.id).bind(&d.donor_number).bind(&d.first_name).bind(&d.last_name).bind(d.birth_date)
-            .bind(&d.sex).bind(&d.abo).bind(&d.rhd).bind(&d.email).bind(&d.phone).bind(d.preferred_site).bind(d.created_at)
-            .execute(c).await?.rows_affected());
-        Ok(())
+        self.insert_donors_bulk(std::slice::from_ref(d)).await
     }
 
     /// Records a donation from before hemaflow (a centre's earlier system, the demo's
@@ -167,22 +267,31 @@ impl Store {
 impl WriteTx {
     /// Inserts many donors with multi-row statements.
     pub async fn insert_donors_bulk(&mut self, rows: &[DonorRow]) -> Result<()> {
-        const COLS: usize = 12;
+        const COLS: usize = 16;
         // Small statements: SQLite looks bind parameters up by position in a list, so
         // binding cost grows with the square of the parameters per statement.
-        for chunk in rows.chunks(12) {
+        for chunk in rows.chunks(10) {
             let sql = format!(
-                "INSERT INTO donors (id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at) VALUES {}",
+                "INSERT INTO donors (id, donor_number, first_name, last_name, birth_date, sex, abo, rhd, email, phone, preferred_site, created_at, \
+                 search_lf, search_fl, phone_rev, email_key) VALUES {}",
                 values_clause(chunk.len(), COLS)
             );
             on_tx!(self, c => {
                 let mut q = sqlx::query(&sql);
                 for d in chunk {
+                    let k = DonorKeys::of(&d.first_name, &d.last_name, d.email.as_deref(), d.phone.as_deref());
                     q = q.bind(d.id).bind(&d.donor_number).bind(&d.first_name).bind(&d.last_name).bind(d.birth_date).bind(&d.sex)
-                        .bind(&d.abo).bind(&d.rhd).bind(&d.email).bind(&d.phone).bind(d.preferred_site).bind(d.created_at);
+                        .bind(&d.abo).bind(&d.rhd).bind(&d.email).bind(&d.phone).bind(d.preferred_site).bind(d.created_at)
+                        .bind(k.last_first).bind(k.first_last).bind(k.phone_rev).bind(k.email);
                 }
                 q.execute(c).await?.rows_affected()
             });
+        }
+        // A number of the centre's own series (D and 7 digits) written here, by an
+        // import or the demo, moves the registration sequence past it.
+        let own = |n: &str| n.len() == 8 && n.starts_with('D') && n[1..].bytes().all(|b| b.is_ascii_digit());
+        if let Some(n) = rows.iter().filter(|r| own(&r.donor_number)).filter_map(|r| r.donor_number[1..].parse::<i64>().ok()).max() {
+            self.advance_donor_number(n).await?;
         }
         Ok(())
     }
@@ -325,13 +434,22 @@ pub struct DonorContact {
 }
 
 impl WriteTx {
-    /// Donors who may be the same person: same birth date, or the same email or phone digits.
+    /// Donors who may be the same person: same birth date, or the same email or phone
+    /// digits (index lookups on the birth date, email key and phone key).
     pub async fn possible_duplicates(&mut self, birth_date: NaiveDate, email: Option<&str>, phone_digits: Option<&str>) -> Result<Vec<DonorRow>> {
-        let sql = format!(
-            "SELECT {DONOR_COLUMNS} FROM donors WHERE birth_date = $1 OR (lower(email) = lower($2)) \
-             OR replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '+', ''), '(', ''), ')', '') = $3 ORDER BY donor_number LIMIT 200"
-        );
-        Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(birth_date).bind(email.unwrap_or("")).bind(phone_digits.unwrap_or("")).fetch_all(c).await?))
+        let st = duplicates_statement(birth_date, email, phone_digits);
+        let mut rows: Vec<DonorRow> = on_tx!(self, c => {
+            let mut q = sqlx::query_as(&st.sql);
+            for a in &st.args {
+                q = match a {
+                    Arg::Text(s) => q.bind(s.clone()),
+                    Arg::Date(d) => q.bind(*d),
+                };
+            }
+            q.fetch_all(c).await?
+        });
+        rows.sort_by(|a, b| a.donor_number.cmp(&b.donor_number));
+        Ok(rows)
     }
 
     /// Serializes donor registrations until the transaction ends. SQLite's
@@ -343,9 +461,29 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The highest donor number of the centre's own `D` series, if any.
-    pub async fn last_donor_number(&mut self) -> Result<Option<String>> {
-        Ok(on_tx!(self, c => sqlx::query_scalar("SELECT MAX(donor_number) FROM donors WHERE donor_number LIKE 'D%'").fetch_one(c).await?))
+    /// The next number of the centre's own `D` series, from the sequence row (locked
+    /// by the update until the transaction ends). A number an import already brought
+    /// in is skipped.
+    pub async fn next_donor_number(&mut self) -> Result<String> {
+        loop {
+            let n: i64 = on_tx!(self, c => sqlx::query_scalar(
+                "UPDATE donor_number_sequences SET last_value = last_value + 1 WHERE series = 'D' RETURNING last_value")
+                .fetch_one(c).await?);
+            let number = format!("D{n:07}");
+            let taken: i64 = on_tx!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM donors WHERE donor_number = $1")
+                .bind(&number).fetch_one(c).await?);
+            if taken == 0 {
+                return Ok(number);
+            }
+        }
+    }
+
+    /// Moves the `D` sequence past `n` (an imported `D` number), so registrations do
+    /// not walk through an imported range number by number.
+    pub async fn advance_donor_number(&mut self, n: i64) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE donor_number_sequences SET last_value = $1 WHERE series = 'D' AND last_value < $1")
+            .bind(n).execute(c).await?.rows_affected());
+        Ok(())
     }
 
     pub async fn set_donor_contact(&mut self, donor_id: Uuid, c: &DonorContact) -> Result<()> {

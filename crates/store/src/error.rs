@@ -14,6 +14,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// An interactive read ran past its time bound and was stopped.
+    #[error("the search took longer than {} s and was stopped", .0.as_secs_f64())]
+    TooSlow(std::time::Duration),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -11,6 +11,7 @@ mod dins;
 mod donors;
 mod error;
 mod family;
+mod interactive;
 mod mail;
 mod outbox;
 mod rate_limits;
@@ -28,6 +29,7 @@ pub use dins::{DinAssignment, DinLabelSet};
 pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, DonorStats};
 pub use error::StoreError;
 pub use family::{DonorKey, LockedDonor};
+pub use interactive::SearchPlan;
 pub use mail::SentEmailRow;
 pub use outbox::{OutboxCounts, OutboxRow};
 pub use rate_limits::RateCounterRow;
@@ -99,7 +101,12 @@ enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// How long one interactive read (a donor search) may run before it is stopped.
+    read_limit: Duration,
 }
+
+/// The default bound on an interactive read: see [`Store::with_read_limit`].
+pub const DEFAULT_READ_LIMIT: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -152,7 +159,21 @@ impl Store {
                 Pool::Postgres(PgPoolOptions::new().max_connections(10).acquire_timeout(Duration::from_secs(15)).connect(url).await?)
             }
         };
-        Ok(Self { pool })
+        Ok(Self { pool, read_limit: DEFAULT_READ_LIMIT })
+    }
+
+    /// Bounds the time of interactive reads (donor and rare-donor searches): a search
+    /// still running after `limit` is stopped and answers [`StoreError::TooSlow`], so a
+    /// slow search gives its connection back instead of starving the pool.
+    /// PostgreSQL: `SET LOCAL statement_timeout`; SQLite: a progress handler that
+    /// interrupts the statement.
+    pub fn with_read_limit(mut self, limit: Duration) -> Self {
+        self.read_limit = limit;
+        self
+    }
+
+    pub fn read_limit(&self) -> Duration {
+        self.read_limit
     }
 
     /// Opens and applies pending migrations: what the server does at start.
@@ -176,6 +197,8 @@ impl Store {
             Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
+        // Donors written before the search keys existed get them now (once).
+        self.fill_missing_search_keys().await?;
         Ok(self.applied_migrations().await? - before)
     }
 

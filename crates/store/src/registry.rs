@@ -3,6 +3,7 @@
 //! Every table here is append-only, except the derived current-attribute index.
 
 use crate::donors::{DeferralRow, DonationRow, DonorContact, DonorRow};
+use crate::interactive::{Arg, Stmt};
 use crate::{on_pool, on_tx, Result, Store, WriteTx};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -177,43 +178,56 @@ impl Store {
     }
 
     /// Donors (not merged away) matching every criterion; a survivor matches on the
-    /// current values of its own record or of a record merged into it.
+    /// current values of its own record or of a record merged into it. Runs within the
+    /// read limit, like the donor search.
     pub async fn rare_donors(&self, q: &RareQuery, limit: i64) -> Result<Vec<DonorRow>> {
-        let cols = DONOR_COLUMNS.split(", ").map(|c| format!("d.{c}")).collect::<Vec<_>>().join(", ");
-        let mut sql = format!("SELECT {cols} FROM donors d WHERE NOT EXISTS (SELECT 1 FROM donor_merges m WHERE m.duplicate_id = d.id)");
-        let mut args: Vec<String> = Vec::new();
-        let family = "(a.donor_id = d.id OR a.donor_id IN (SELECT m.duplicate_id FROM donor_merges m WHERE m.survivor_id = d.id))";
-        if let Some(abo) = &q.abo {
-            args.push(abo.clone());
-            sql.push_str(&format!(" AND d.abo = ${}", args.len()));
-        }
-        if let Some(rhd) = &q.rhd {
-            args.push(rhd.clone());
-            sql.push_str(&format!(" AND d.rhd = ${}", args.len()));
-        }
-        for (attr, value) in &q.attributes {
-            args.push(attr.clone());
-            args.push(value.clone());
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM donor_attributes_current a WHERE {family} AND a.attribute = ${} AND a.value = ${})",
-                args.len() - 1,
-                args.len()
-            ));
-        }
-        if let Some(allele) = &q.hla {
-            args.push(format!("%{}%", allele.replace(['%', '_'], "")));
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM donor_attributes_current a WHERE {family} AND a.attribute = 'hla' AND a.value LIKE ${})",
-                args.len()
-            ));
-        }
-        sql.push_str(&format!(" ORDER BY d.donor_number LIMIT {limit}"));
-        Ok(on_pool!(self, p => {
-            let mut query = sqlx::query_as(&sql);
-            for a in &args { query = query.bind(a); }
-            query.fetch_all(p).await?
-        }))
+        Ok(self.bounded_fetch(&[rare_statement(q, limit)]).await?.into_iter().flatten().collect())
     }
+
+    /// The plan of the rare-donor search (for the index test).
+    pub async fn rare_donor_plans(&self, q: &RareQuery) -> Result<Vec<crate::SearchPlan>> {
+        self.plans(&[rare_statement(q, 50)]).await
+    }
+}
+
+/// The rare-donor search. The first attribute criterion, if any, picks the candidates
+/// through the attribute index (with records merged into a survivor counting for it);
+/// otherwise the blood group index does. The other criteria are checked per candidate.
+fn rare_statement(q: &RareQuery, limit: i64) -> Stmt {
+    let cols = DONOR_COLUMNS.split(", ").map(|c| format!("d.{c}")).collect::<Vec<_>>().join(", ");
+    let mut sql = format!("SELECT {cols} FROM donors d WHERE NOT EXISTS (SELECT 1 FROM donor_merges m WHERE m.duplicate_id = d.id)");
+    let mut args: Vec<String> = Vec::new();
+    let family = "(a.donor_id = d.id OR a.donor_id IN (SELECT m.duplicate_id FROM donor_merges m WHERE m.survivor_id = d.id))";
+    if let Some(abo) = &q.abo {
+        args.push(abo.clone());
+        sql.push_str(&format!(" AND d.abo = ${}", args.len()));
+    }
+    if let Some(rhd) = &q.rhd {
+        args.push(rhd.clone());
+        sql.push_str(&format!(" AND d.rhd = ${}", args.len()));
+    }
+    let mut criteria: Vec<(String, String, &str)> = q.attributes.iter().map(|(a, v)| (a.clone(), v.clone(), "=")).collect();
+    if let Some(allele) = &q.hla {
+        criteria.push(("hla".into(), format!("%{}%", allele.replace(['%', '_'], "")), "LIKE"));
+    }
+    for (i, (attr, value, op)) in criteria.iter().enumerate() {
+        args.push(attr.clone());
+        args.push(value.clone());
+        let (pa, pv) = (args.len() - 1, args.len());
+        if i == 0 {
+            sql.push_str(&format!(
+                " AND d.id IN (SELECT a.donor_id FROM donor_attributes_current a WHERE a.attribute = ${pa} AND a.value {op} ${pv} \
+                 UNION SELECT m.survivor_id FROM donor_attributes_current a JOIN donor_merges m ON m.duplicate_id = a.donor_id \
+                 WHERE a.attribute = ${pa} AND a.value {op} ${pv})"
+            ));
+        } else {
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM donor_attributes_current a WHERE {family} AND a.attribute = ${pa} AND a.value {op} ${pv})"
+            ));
+        }
+    }
+    sql.push_str(&format!(" ORDER BY d.donor_number LIMIT {limit}"));
+    Stmt::new(sql, args.into_iter().map(Arg::Text).collect())
 }
 
 impl WriteTx {
@@ -244,11 +258,15 @@ impl WriteTx {
             .unwrap_or_default())
     }
 
-    /// Writes the donor's changeable details (names, birth date, sex, contact, site).
+    /// Writes the donor's changeable details (names, birth date, sex, contact, site)
+    /// and the search keys that follow from them.
     pub async fn update_donor(&mut self, d: &DonorRow) -> Result<()> {
+        let k = domain::search::DonorKeys::of(&d.first_name, &d.last_name, d.email.as_deref(), d.phone.as_deref());
         on_tx!(self, c => sqlx::query(
-            "UPDATE donors SET first_name = $2, last_name = $3, birth_date = $4, sex = $5, email = $6, phone = $7, preferred_site = $8 WHERE id = $1")
+            "UPDATE donors SET first_name = $2, last_name = $3, birth_date = $4, sex = $5, email = $6, phone = $7, preferred_site = $8, \
+             search_lf = $9, search_fl = $10, phone_rev = $11, email_key = $12 WHERE id = $1")
             .bind(d.id).bind(&d.first_name).bind(&d.last_name).bind(d.birth_date).bind(&d.sex).bind(&d.email).bind(&d.phone).bind(d.preferred_site)
+            .bind(k.last_first).bind(k.first_last).bind(k.phone_rev).bind(k.email)
             .execute(c).await?.rows_affected());
         Ok(())
     }

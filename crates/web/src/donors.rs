@@ -60,6 +60,11 @@ pub async fn search(State(s): State<AppState>, p: Principal, Query(q): Query<Sea
             page.error = Some(e.to_string());
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
+        // The search ran past the read limit: say so next to the box, so it can be narrowed.
+        Err(e @ AppError::Unavailable(_)) => {
+            page.error = Some(e.to_string());
+            render_status(StatusCode::SERVICE_UNAVAILABLE, &page)
+        }
         Err(e) => Err(e.into()),
     }
 }

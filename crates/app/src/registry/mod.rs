@@ -7,6 +7,7 @@
 //! all records merged into it.
 
 mod demo;
+mod rare;
 
 use crate::donors::DonorSummary;
 use crate::{Actor, App, AppError, Result};
@@ -621,7 +622,7 @@ impl App {
     pub(crate) async fn blood_group_view(&self, r: &ResolvedDonor) -> Result<BloodGroupView> {
         let dets = self.store.determinations_of(&r.family).await?;
         let res = self.store.resolutions_of(&r.family).await?;
-        Ok(blood_group_of(&r.donor, &self.family_numbers(r), &dets, &res))
+        Ok(blood_group_from(&r.donor, &dets, &res, &self.family_numbers(r)))
     }
 
     fn family_numbers(&self, r: &ResolvedDonor) -> std::collections::HashMap<Uuid, String> {
@@ -632,41 +633,7 @@ impl App {
 
     pub(crate) async fn attributes_view(&self, r: &ResolvedDonor) -> Result<AttributesView> {
         let rows = self.store.attribute_results_of(&r.family).await?;
-        let numbers = self.family_numbers(r);
-        let mut v = AttributesView::default();
-        // Rows come oldest first: the last one of each attribute is its current value.
-        for x in &rows {
-            match x.attribute.as_str() {
-                "cmv" => v.cmv = Some(x.value.clone()),
-                "hbs" => v.hbs = Some(x.value.clone()),
-                "iga" => v.iga = Some(x.value.clone()),
-                "hla" => v.hla = Some(x.value.clone()),
-                a => {
-                    if let Some(name) = a.strip_prefix("antigen:") {
-                        match v.antigens.iter_mut().find(|g| g.antigen == name) {
-                            Some(g) => g.result = x.value.clone(),
-                            None => v.antigens.push(AntigenValue { antigen: name.into(), result: x.value.clone() }),
-                        }
-                    }
-                }
-            }
-        }
-        v.antigens.sort_by_key(|a| ANTIGENS.iter().position(|n| *n == a.antigen).unwrap_or(usize::MAX));
-        v.history = rows
-            .iter()
-            .rev()
-            .map(|x| AttributeResultView {
-                donor_number: numbers.get(&x.donor_id).cloned().unwrap_or_default(),
-                attribute: x.attribute.clone(),
-                value: x.value.clone(),
-                determined_on: x.determined_on,
-                source: x.source.clone(),
-                din: x.din.clone(),
-                entered_by: x.entered_by.clone(),
-                entered_at: x.entered_at,
-            })
-            .collect();
-        Ok(v)
+        Ok(attributes_from(&rows, &self.family_numbers(r)))
     }
 
     /// True when the donor's blood group history holds an unresolved discrepancy; the
@@ -826,26 +793,98 @@ impl App {
         tx.commit().await?;
         self.attributes_view(&r).await
     }
+}
 
-    /// Donors matching every criterion given as query pairs: abo, rhd, antigens
-    /// ("K-,E-"), cmv, hbs, iga, hla (an allele). Unknown keys are refused.
-    pub async fn rare_donors(&self, actor: &Actor, pairs: &[(String, String)]) -> Result<Vec<RareDonor>> {
-        actor.require(Permission::ViewDonors)?;
-        let q = rare_query(pairs)?;
-        let rows = self.store.rare_donors(&q, 50).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for d in rows {
-            let profile = self.donor_profile(actor, &d.donor_number).await?;
-            let next_whole_blood =
-                profile.outlook.iter().find(|o| o.procedure == domain::DonationProcedure::WholeBlood).and_then(|o| o.next_eligible_date);
-            out.push(RareDonor {
-                donor: profile.donor,
-                blood_group_status: profile.blood_group.status,
-                attributes: profile.attributes,
-                next_whole_blood,
-            });
+/// The attributes view of one donor family from its results (oldest first).
+pub(crate) fn attributes_from(rows: &[AttributeResultRow], numbers: &std::collections::HashMap<Uuid, String>) -> AttributesView {
+    let mut v = AttributesView::default();
+    // Rows come oldest first: the last one of each attribute is its current value.
+    for x in rows {
+        match x.attribute.as_str() {
+            "cmv" => v.cmv = Some(x.value.clone()),
+            "hbs" => v.hbs = Some(x.value.clone()),
+            "iga" => v.iga = Some(x.value.clone()),
+            "hla" => v.hla = Some(x.value.clone()),
+            a => {
+                if let Some(name) = a.strip_prefix("antigen:") {
+                    match v.antigens.iter_mut().find(|g| g.antigen == name) {
+                        Some(g) => g.result = x.value.clone(),
+                        None => v.antigens.push(AntigenValue { antigen: name.into(), result: x.value.clone() }),
+                    }
+                }
+            }
         }
-        Ok(out)
+    }
+    v.antigens.sort_by_key(|a| ANTIGENS.iter().position(|n| *n == a.antigen).unwrap_or(usize::MAX));
+    v.history = rows
+        .iter()
+        .rev()
+        .map(|x| AttributeResultView {
+            donor_number: numbers.get(&x.donor_id).cloned().unwrap_or_default(),
+            attribute: x.attribute.clone(),
+            value: x.value.clone(),
+            determined_on: x.determined_on,
+            source: x.source.clone(),
+            din: x.din.clone(),
+            entered_by: x.entered_by.clone(),
+            entered_at: x.entered_at,
+        })
+        .collect();
+    v
+}
+
+/// The blood group view of one donor family: `donor` is the surviving record,
+/// `dets` and `res` the family's determinations and resolutions in entry order.
+pub(crate) fn blood_group_from(
+    donor: &DonorRow,
+    dets: &[DeterminationRow],
+    res: &[ResolutionRow],
+    numbers: &std::collections::HashMap<Uuid, String>,
+) -> BloodGroupView {
+    // Determinations and resolutions in the order they were entered.
+    let mut events: Vec<(DateTime<Utc>, GroupEvent)> = Vec::new();
+    for d in dets {
+        if let Some(g) = group_of(&Some(d.abo.clone()), &Some(d.rhd.clone())) {
+            events.push((d.entered_at, GroupEvent::Determination(g)));
+        }
+    }
+    for x in res {
+        if let Some(g) = group_of(&Some(x.abo.clone()), &Some(x.rhd.clone())) {
+            events.push((x.resolved_at, GroupEvent::Resolution(g)));
+        }
+    }
+    events.sort_by_key(|(at, _)| *at);
+    let on_record = group_of(&donor.abo, &donor.rhd);
+    let evs: Vec<GroupEvent> = events.into_iter().map(|(_, e)| e).collect();
+    let (group, status) = assess_blood_group(on_record, &evs);
+    BloodGroupView {
+        group: group.map(|g| g.to_string()),
+        status,
+        discrepancy: status == BloodGroupStatus::Discrepancy,
+        determinations: dets
+            .iter()
+            .rev()
+            .map(|d| DeterminationView {
+                donor_number: numbers.get(&d.donor_id).cloned().unwrap_or_default(),
+                group: group_string(&d.abo, &d.rhd),
+                determined_on: d.determined_on,
+                source: d.source.clone(),
+                din: d.din.clone(),
+                entered_by: d.entered_by.clone(),
+                entered_at: d.entered_at,
+                discordant: group.map(|g| g.to_string()) != Some(group_string(&d.abo, &d.rhd)),
+            })
+            .collect(),
+        resolutions: res
+            .iter()
+            .rev()
+            .map(|x| ResolutionView {
+                group: group_string(&x.abo, &x.rhd),
+                reason: x.reason.clone(),
+                resolved_by: x.resolved_by.clone(),
+                resolved_at: x.resolved_at,
+            })
+            .collect(),
     }
 }
 
@@ -914,61 +953,6 @@ pub fn rare_query(pairs: &[(String, String)]) -> Result<RareQuery> {
     Ok(q)
 }
 
-/// What a donor's determinations and resolutions say: the group, its status and the
-/// history. Pure, so the write path decides on rows read under its lock.
-pub(crate) fn blood_group_of(
-    donor: &DonorRow,
-    numbers: &std::collections::HashMap<Uuid, String>,
-    dets: &[DeterminationRow],
-    res: &[ResolutionRow],
-) -> BloodGroupView {
-    // Determinations and resolutions in the order they were entered.
-    let mut events: Vec<(DateTime<Utc>, GroupEvent)> = Vec::new();
-    for d in dets {
-        if let Some(g) = group_of(&Some(d.abo.clone()), &Some(d.rhd.clone())) {
-            events.push((d.entered_at, GroupEvent::Determination(g)));
-        }
-    }
-    for x in res {
-        if let Some(g) = group_of(&Some(x.abo.clone()), &Some(x.rhd.clone())) {
-            events.push((x.resolved_at, GroupEvent::Resolution(g)));
-        }
-    }
-    events.sort_by_key(|(at, _)| *at);
-    let on_record = group_of(&donor.abo, &donor.rhd);
-    let evs: Vec<GroupEvent> = events.into_iter().map(|(_, e)| e).collect();
-    let (group, status) = assess_blood_group(on_record, &evs);
-    BloodGroupView {
-        group: group.map(|g| g.to_string()),
-        status,
-        discrepancy: status == BloodGroupStatus::Discrepancy,
-        determinations: dets
-            .iter()
-            .rev()
-            .map(|d| DeterminationView {
-                donor_number: numbers.get(&d.donor_id).cloned().unwrap_or_default(),
-                group: group_string(&d.abo, &d.rhd),
-                determined_on: d.determined_on,
-                source: d.source.clone(),
-                din: d.din.clone(),
-                entered_by: d.entered_by.clone(),
-                entered_at: d.entered_at,
-                discordant: group.map(|g| g.to_string()) != Some(group_string(&d.abo, &d.rhd)),
-            })
-            .collect(),
-        resolutions: res
-            .iter()
-            .rev()
-            .map(|x| ResolutionView {
-                group: group_string(&x.abo, &x.rhd),
-                reason: x.reason.clone(),
-                resolved_by: x.resolved_by.clone(),
-                resolved_at: x.resolved_at,
-            })
-            .collect(),
-    }
-}
-
 /// The donor's family with its rows locked, and its blood group as the rows read
 /// under the lock say. Refuses a number merged into another record.
 async fn locked_blood_group(tx: &mut store::WriteTx, number: &str) -> Result<(store::LockedDonor, BloodGroupView)> {
@@ -981,7 +965,7 @@ async fn locked_blood_group(tx: &mut store::WriteTx, number: &str) -> Result<(st
     let res = tx.resolutions_of(&locked.family).await?;
     let numbers: std::collections::HashMap<Uuid, String> =
         tx.donors_by_ids(&locked.family).await?.into_iter().map(|d| (d.id, d.donor_number)).collect();
-    let view = blood_group_of(&locked.donor, &numbers, &dets, &res);
+    let view = blood_group_from(&locked.donor, &dets, &res, &numbers);
     Ok((locked, view))
 }
 
