@@ -108,6 +108,11 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
+            // Separation of duties: the administrator runs the system (users, roles, tokens,
+            // sites, hospitals, imports) but makes no clinical
+            // decision (screening, collection, deferral or reentry, typing or group
+            // resolution, merges, rule versions, label printing) unless also given a
+            // clinical role.
             Role::Admin => &[
                 ManageUsers,
                 ManageSites,
@@ -115,20 +120,10 @@ impl Role {
                 ViewSites,
                 ViewHospitals,
                 ViewAudit,
-                AssignDins,
-                ManageDinLabelSets,
-                PrintLabels,
                 ImportRecords,
                 EvaluateEligibility,
                 ViewDonors,
-                DeferDonors,
-                ReenterDonors,
                 RegisterDonors,
-                ScreenDonors,
-                ManageEligibilityRules,
-                MergeDonors,
-                RecordTyping,
-                ResolveBloodGroups,
                 ViewRecruitment,
                 ManageRecruitment,
                 ManageSchedules,

@@ -9,6 +9,9 @@ use common::TestApp;
 use reqwest::{Method, StatusCode};
 use std::collections::BTreeSet;
 
+// Separation of duties: the administrator holds no clinical permission (screening,
+// collection, deferral, reentry, typing, group resolution, merges, rule versions,
+// labels) unless also given a clinical role.
 const STAFF: &[&str] = &["admin", "recruiter", "collector", "lab", "distribution", "apheresis", "sales", "quality"];
 const ALL: &[&str] = &["admin", "recruiter", "collector", "lab", "distribution", "apheresis", "sales", "quality", "hospital"];
 const ADMIN: &[&str] = &["admin"];
@@ -16,19 +19,19 @@ const SITE_MANAGERS: &[&str] = &["admin"];
 const HOSPITAL_VIEWERS: &[&str] = &["admin", "distribution", "apheresis", "sales", "quality", "hospital"];
 const HOSPITAL_MANAGERS: &[&str] = &["admin", "sales"];
 const AUDITORS: &[&str] = &["admin", "quality"];
-const LABELERS: &[&str] = &["admin", "lab"];
-const DIN_USERS: &[&str] = &["admin", "collector", "lab"];
-const SET_MANAGERS: &[&str] = &["admin", "lab"];
+const LABELERS: &[&str] = &["lab"];
+const DIN_USERS: &[&str] = &["collector", "lab"];
+const SET_MANAGERS: &[&str] = &["lab"];
 const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality"];
 const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality"];
-const DEFERRERS: &[&str] = &["admin", "collector", "quality"];
-const REENTERERS: &[&str] = &["admin", "quality"];
+const DEFERRERS: &[&str] = &["collector", "quality"];
+const REENTERERS: &[&str] = &["quality"];
 const REGISTRARS: &[&str] = &["admin", "recruiter", "collector"];
-const SCREENERS: &[&str] = &["admin", "collector"];
-const RULE_MANAGERS: &[&str] = &["admin", "quality"];
-const MERGERS: &[&str] = &["admin", "quality"];
-const TYPISTS: &[&str] = &["admin", "lab", "quality"];
-const GROUP_RESOLVERS: &[&str] = &["admin", "quality"];
+const SCREENERS: &[&str] = &["collector"];
+const RULE_MANAGERS: &[&str] = &["quality"];
+const MERGERS: &[&str] = &["quality"];
+const TYPISTS: &[&str] = &["lab", "quality"];
+const GROUP_RESOLVERS: &[&str] = &["quality"];
 const RECRUITMENT_VIEWERS: &[&str] = &["admin", "recruiter", "quality"];
 const RECRUITERS: &[&str] = &["admin", "recruiter"];
 const SCHEDULERS: &[&str] = &["admin", "collector"];

@@ -30,6 +30,8 @@ async fn donors(t: &TestApp, n: usize) {
         tx.set_donor_contact(donor.id, &c).await.unwrap();
     }
     tx.commit().await.unwrap();
+    // The day's stored scores, as the server's daily job writes them (campaigns need them).
+    t.app.score_pool(&op, today).await.unwrap();
 }
 
 async fn post(s: &common::Session, t: &TestApp, path: &str, body: Value) -> reqwest::Response {

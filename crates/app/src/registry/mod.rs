@@ -703,6 +703,16 @@ impl App {
         if !before.discrepancy {
             return Err(AppError::Conflict(format!("donor {} has no blood group discrepancy to resolve", r.donor.donor_number)));
         }
+        // Separation of duties: whoever recorded a determination of this discrepancy
+        // (one entered since the last resolution) does not resolve it.
+        let since = before.resolutions.iter().map(|x| x.resolved_at).max();
+        if let Some(own) = before.determinations.iter().find(|d| d.entered_by == actor.username && since.is_none_or(|s| d.entered_at > s)) {
+            return Err(AppError::Forbidden(format!(
+                "you recorded the {} determination of {} in this discrepancy; another person must resolve it",
+                own.group,
+                own.entered_at.format("%Y-%m-%d")
+            )));
+        }
         let row = ResolutionRow {
             id: Uuid::now_v7(),
             donor_id: r.donor.id,
