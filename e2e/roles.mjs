@@ -34,7 +34,7 @@ const SCREENSHOT_DIR = path.join(process.cwd(), 'target', 'screenshots');
 // Demo roles in the order they must run (admin first: quality's audit check
 // looks for admin's login records).
 const EXPECTED_NAV = {
-  admin: ['dashboard', 'donors', 'recruitment', 'appointments', 'sites', 'hospitals', 'dins', 'labels', 'rules', 'audit', 'users'],
+  admin: ['dashboard', 'donors', 'recruitment', 'appointments', 'sites', 'hospitals', 'rules', 'audit', 'users'],
   recruiter: ['dashboard', 'donors', 'recruitment', 'appointments', 'sites', 'rules'],
   collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins', 'rules'],
   lab: ['dashboard', 'donors', 'sites', 'dins', 'labels'],
