@@ -65,7 +65,15 @@ pub(crate) fn register_entry(d: &DeferralRow) -> Option<DeferralEntry> {
 
 /// Register entries that have started by `today`.
 pub(crate) fn register(deferrals: &[DeferralRow], today: NaiveDate) -> Vec<DeferralEntry> {
-    deferrals.iter().filter(|d| d.starts_on <= today).filter_map(register_entry).collect()
+    deferrals.iter().filter(|d| has_started(d, today)).filter_map(register_entry).collect()
+}
+
+/// An entry counts from its first day on the visit's calendar, and in any case from the
+/// moment it was entered when its first day had already begun somewhere on Earth then
+/// (UTC+14): an entry made "today" on the facility's calendar is not put off by a site
+/// west of the facility whose calendar still shows yesterday. Erring this way defers.
+fn has_started(d: &DeferralRow, today: NaiveDate) -> bool {
+    d.starts_on <= today || d.starts_on <= (d.entered_at + chrono::Duration::hours(14)).date_naive()
 }
 
 /// The engine's outlook on `today` for one procedure, before any measurement: when the
@@ -117,6 +125,18 @@ mod tests {
         // Without a site the facility's calendar applies.
         let imported = donation(None, at);
         assert_eq!(clocks.donation_day(&imported), dec3.succ_opt().unwrap());
+    }
+
+    #[test]
+    fn an_entry_made_today_counts_at_a_site_still_on_yesterday() {
+        let entered = Utc.with_ymd_and_hms(2026, 12, 5, 0, 30, 0).unwrap();
+        let dec5 = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let d = DeferralRow::entered(Uuid::nil(), DeferralKind::Permanent, "X", "x", dec5, None, entered, "quality");
+        // 18:30 on 4 December in Chicago: the entry's first day has begun elsewhere.
+        assert_eq!(register(std::slice::from_ref(&d), dec5.pred_opt().unwrap()), vec![DeferralEntry::Permanent {}]);
+        // A deferral planned to start next month does not count yet.
+        let later = DeferralRow::entered(Uuid::nil(), DeferralKind::Permanent, "X", "x", dec5 + chrono::Duration::days(30), None, entered, "quality");
+        assert!(register(&[later], dec5).is_empty());
     }
 
     #[test]

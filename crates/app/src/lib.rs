@@ -171,7 +171,8 @@ impl Actor {
             user_id: None,
             username: format!("cli:{who}"),
             display_name: "Command line".into(),
-            roles: Roles::new([Role::Admin]).expect("one role"),
+            // The machine's operator (imports, the demo generator) holds every staff role.
+            roles: Roles::new(Role::ALL.into_iter().filter(|r| *r != Role::Hospital)).expect("staff roles"),
             hospital_id: None,
             via_token: false,
         }

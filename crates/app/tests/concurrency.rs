@@ -267,6 +267,30 @@ async fn the_first_blood_group_determination_sets_the_group_once(app: App) {
     }
 }
 
+/// Separation of duties: whoever recorded a determination of a discrepancy does not
+/// resolve it; another person does.
+async fn the_recorder_of_a_discrepancy_does_not_resolve_it(app: App) {
+    use app::registry::ResolutionInput;
+    centre(&app, "America/Chicago").await;
+    let number = donors(&app, 1).await.remove(0);
+    let lab = Actor { username: "lab-tech".into(), ..Actor::operator() };
+    let quality = Actor { username: "quality-a".into(), ..Actor::operator() };
+    let other = Actor { username: "quality-b".into(), ..Actor::operator() };
+    let group = |abo: &str| BloodGroupInput { abo: abo.into(), rhd: "pos".into(), ..Default::default() };
+    app.record_blood_group(&lab, &number, &group("A")).await.unwrap();
+    app.record_blood_group(&quality, &number, &group("O")).await.unwrap();
+    assert!(app.blood_group_discrepancy(&number).await.unwrap());
+    let input = ResolutionInput { abo: "O".into(), rhd: "pos".into(), reason: "fresh sample typed O+".into() };
+    let head = app.store.audit_head().await.unwrap();
+    match app.resolve_blood_group(&quality, &number, &input).await {
+        Err(AppError::Forbidden(m)) => assert!(m.contains("another person"), "{m}"),
+        other => panic!("the recorder must not resolve: {other:?}"),
+    }
+    assert_eq!(app.store.audit_head().await.unwrap(), head, "nothing written");
+    let v = app.resolve_blood_group(&other, &number, &input).await.unwrap();
+    assert!(!v.discrepancy);
+}
+
 /// The facility clock is 26 hours ahead of the site's, so a donation dated on the
 /// facility's calendar would always fall on a later day than the site's "today".
 async fn an_evening_donation_counts_on_its_sites_day(app: App) {
@@ -323,4 +347,5 @@ both_backends!(
     opposite_merges_at_once_give_one_merge,
     the_first_blood_group_determination_sets_the_group_once,
     an_evening_donation_counts_on_its_sites_day,
+    the_recorder_of_a_discrepancy_does_not_resolve_it,
 );

@@ -22,7 +22,7 @@ fn decoders_present() -> bool {
 }
 
 async fn label_pdf_from_the_api_scans_back(t: TestApp) {
-    let api = t.api();
+    let api = t.api_as("lab").await;
     let r = api.post_json("/api/v1/labels?format=pdf", label_body()).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/pdf");
@@ -50,12 +50,12 @@ async fn label_pdf_from_the_api_scans_back(t: TestApp) {
     assert_eq!(svg.headers()["content-type"], "image/svg+xml");
     let zpl = api.post_json("/api/v1/labels?format=zpl", label_body()).await.text().await.unwrap();
     assert!(zpl.starts_with("^XA") && zpl.contains("^FD=A99982600012300^FS"));
-    let audit: serde_json::Value = api.get("/api/v1/audit?action=label.print").await.json().await.unwrap();
+    let audit: serde_json::Value = t.api().get("/api/v1/audit?action=label.print").await.json().await.unwrap();
     assert_eq!(audit["total"], 3);
 }
 
 async fn bad_label_requests_are_refused_and_not_recorded(t: TestApp) {
-    let api = t.api();
+    let api = t.api_as("lab").await;
     let head = t.audit_head().await;
     let r = api.post_json("/api/v1/labels?format=png", label_body()).await;
     assert_eq!(problem(r).await["errors"][0]["field"], "format");
@@ -73,7 +73,7 @@ async fn bad_label_requests_are_refused_and_not_recorded(t: TestApp) {
 }
 
 async fn label_verification_names_the_mismatch(t: TestApp) {
-    let api = t.api();
+    let api = t.api_as("lab").await;
     let ok = api
         .post_json("/api/v1/labels/verify", json!({"din": "A999826000123", "product_code": "E0398V00", "scans": ["=A99982600012300=<E0398V00"]}))
         .await;
@@ -89,7 +89,7 @@ async fn label_verification_names_the_mismatch(t: TestApp) {
 }
 
 async fn dins_are_assigned_and_preprinted_sets_managed(t: TestApp) {
-    let api = t.api();
+    let api = t.api_as("lab").await;
     let a: serde_json::Value = api.post_json("/api/v1/dins", json!({"site": "MAIN"})).await.json().await.unwrap();
     let b: serde_json::Value = api.post_json("/api/v1/dins", json!({"site": "MAIN"})).await.json().await.unwrap();
     assert!(a["din"].as_str().unwrap().ends_with("000001"), "{a}");

@@ -242,7 +242,11 @@ async fn quality_stores_questionnaire_versions(t: TestApp) {
     assert!(!answers.contains_key("tattoo"));
     answers.insert("tattoo".into(), json!(false));
     let r = post(&t, &c, "/api/v1/donors/D0000001/screenings", visit(&answers)).await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A visit is dated on its site's calendar (MAIN is in Chicago): until that calendar
+    // reaches the version's first day, the site still asks version Q1.
+    let site_day = chrono::Utc::now().with_timezone(&chrono_tz::America::Chicago).date_naive();
+    let expected = if site_day >= today { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CREATED };
+    assert_eq!(r.status(), expected);
 }
 
 async fn a_visit_marks_todays_appointment_attended(t: TestApp) {

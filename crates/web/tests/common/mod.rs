@@ -162,6 +162,13 @@ impl TestApp {
     pub fn api(&self) -> ApiClient {
         ApiClient { base: self.addr.clone(), token: self.admin_token.clone(), client: client() }
     }
+
+    /// An API client holding a new token of the demo user `username` (a clinical role,
+    /// since the administrator holds none).
+    pub async fn api_as(&self, username: &str) -> ApiClient {
+        let (_, token) = self.app.create_api_token(&Actor::operator(), username, "tests", None).await.unwrap();
+        ApiClient { base: self.addr.clone(), token, client: client() }
+    }
 }
 
 pub struct ApiClient {
