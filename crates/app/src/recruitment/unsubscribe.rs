@@ -91,6 +91,7 @@ impl App {
             .await?;
             tx.append_audit(
                 AuditDraft::new(BY_LINK, "donor.consent_withdrawn", "donor", &donor.donor_number)
+                    .donor(&donor.donor_number)
                     .before(serde_json::json!({"consent_email": true}))
                     .after(serde_json::json!({"consent_email": false, "version": version + 1}))
                     .reason(Some(reason)),

@@ -3,7 +3,8 @@
 //! could be given. Everything about the hits is read in a few set-based queries (one
 //! per kind of history, for all hits at once), not a profile per hit.
 
-use super::{attributes_from, blood_group_from, rare_query, RareDonor};
+use super::typing::{attributes_from, blood_group_from};
+use super::{rare_query, RareDonor};
 use crate::donors::DonorSummary;
 use crate::{Actor, App, AppError, Result};
 use domain::{DonationProcedure, Permission, Sex};
