@@ -85,7 +85,7 @@ async fn security_headers_are_on_every_response(t: TestApp) {
         assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
         assert!(csp.contains("script-src 'self'") && !csp.contains("script-src 'self' 'unsafe-inline'"), "{what}: {csp}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
-        assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{what}");
         assert_eq!(h["x-frame-options"], "DENY", "{what}");
         assert_eq!(h["cache-control"], "no-store", "{what}");
     }
