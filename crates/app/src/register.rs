@@ -97,21 +97,13 @@ impl App {
         }
         let at = store::now();
         tx.insert_reentry(deferral_id, at, &actor.username, reason.trim()).await?;
-        let before = DeferralView::of(&d, self.today());
-        let after = DeferralView::of(
-            &DeferralRow { reentered_at: Some(at), reentered_by: Some(actor.username.clone()), reentry_reason: Some(reason.trim().into()), ..d },
-            self.today(),
-        );
-        tx.append_audit(
-            AuditDraft::new(&actor.username, "donor.reenter", "deferral", deferral_id)
-                .donor(&number)
-                .before(&before)
-                .after(&after)
-                .reason(Some(reason.trim().into())),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        let after = DeferralRow {
+            reentered_at: Some(at),
+            reentered_by: Some(actor.username.clone()),
+            reentry_reason: Some(reason.trim().into()),
+            ..d.clone()
+        };
+        self.finish_register_change(tx, actor, "donor.reenter", &number, &d, &after, reason).await
     }
 
     /// Marks a register entry as entered in error (wrong donor, wrong code…). The entry
@@ -129,14 +121,32 @@ impl App {
         }
         let at = store::now();
         tx.insert_deferral_correction(deferral_id, at, &actor.username, reason.trim()).await?;
-        let before = DeferralView::of(&d, self.today());
-        let after = DeferralView::of(
-            &DeferralRow { corrected_at: Some(at), corrected_by: Some(actor.username.clone()), correction_reason: Some(reason.trim().into()), ..d },
-            self.today(),
-        );
+        let after = DeferralRow {
+            corrected_at: Some(at),
+            corrected_by: Some(actor.username.clone()),
+            correction_reason: Some(reason.trim().into()),
+            ..d.clone()
+        };
+        self.finish_register_change(tx, actor, "donor.deferral_correct", &number, &d, &after, reason).await
+    }
+
+    /// Audits a reentry or correction with the entry before and after, and commits.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_register_change(
+        &self,
+        mut tx: store::WriteTx,
+        actor: &Actor,
+        action: &str,
+        number: &str,
+        before: &DeferralRow,
+        after: &DeferralRow,
+        reason: &str,
+    ) -> Result<DeferralView> {
+        let today = self.today();
+        let (before, after) = (DeferralView::of(before, today), DeferralView::of(after, today));
         tx.append_audit(
-            AuditDraft::new(&actor.username, "donor.deferral_correct", "deferral", deferral_id)
-                .donor(&number)
+            AuditDraft::new(&actor.username, action, "deferral", after.id)
+                .donor(number)
                 .before(&before)
                 .after(&after)
                 .reason(Some(reason.trim().into())),

@@ -54,8 +54,7 @@ impl WriteTx {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let list = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        let sql = sql.replace("{ids}", &list);
+        let sql = crate::with_id_list(sql, ids.len());
         Ok(on_tx!(self, c => {
             let mut q = sqlx::query_as(&sql);
             for id in ids {

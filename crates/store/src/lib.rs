@@ -267,8 +267,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let list = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        let sql = sql.replace("{ids}", &list);
+        let sql = with_id_list(sql, ids.len());
         Ok(on_pool!(self, p => {
             let mut q = sqlx::query_as(&sql);
             for id in ids {
@@ -277,6 +276,12 @@ impl Store {
             q.fetch_all(p).await?
         }))
     }
+}
+
+/// `sql` with `{ids}` replaced by `n` placeholders `$1…$n`.
+pub(crate) fn with_id_list(sql: &str, n: usize) -> String {
+    let list = (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    sql.replace("{ids}", &list)
 }
 
 /// The current instant at the resolution both back ends store (microseconds), so
