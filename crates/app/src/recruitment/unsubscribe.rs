@@ -5,7 +5,7 @@ use super::hash_token;
 use crate::{App, AppError, Result};
 use domain::AuditDraft;
 use serde::Serialize;
-use store::{DonorRow, DonorVersionRow, WriteTx};
+use store::{DonorRow, WriteTx};
 
 /// What a donor sees when following an unsubscribe link.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,35 +65,13 @@ impl App {
             let before = self.details_of(&donor, &contact).await?;
             let after = self.details_of(&donor, &store::DonorContact { consent_email: false, ..contact.clone() }).await?;
             let reason = format!("withdrew consent to email through the unsubscribe link of campaign {}", c.campaign_id);
-            let mut version = tx.last_donor_version(donor.id).await?;
-            if version == 0 {
-                // As in an edit: the state as registered becomes version 1.
-                tx.insert_donor_version(&DonorVersionRow {
-                    donor_id: donor.id,
-                    version: 1,
-                    recorded_at: donor.created_at,
-                    recorded_by: "registration".into(),
-                    reason: "as registered".into(),
-                    snapshot: serde_json::to_string(&before).expect("serialises"),
-                })
-                .await?;
-                version = 1;
-            }
             tx.unsubscribe(c.id, donor.id, at).await?;
-            tx.insert_donor_version(&DonorVersionRow {
-                donor_id: donor.id,
-                version: version + 1,
-                recorded_at: at,
-                recorded_by: BY_LINK.into(),
-                reason: reason.clone(),
-                snapshot: serde_json::to_string(&after).expect("serialises"),
-            })
-            .await?;
+            let v = crate::registry::record_donor_version(&mut tx, &donor, &before, &after, at, BY_LINK, &reason).await?;
             tx.append_audit(
                 AuditDraft::new(BY_LINK, "donor.consent_withdrawn", "donor", &donor.donor_number)
                     .donor(&donor.donor_number)
                     .before(serde_json::json!({"consent_email": true}))
-                    .after(serde_json::json!({"consent_email": false, "version": version + 1}))
+                    .after(serde_json::json!({"consent_email": false, "version": v.version}))
                     .reason(Some(reason)),
             )
             .await?;

@@ -483,31 +483,9 @@ impl App {
             return Err(FieldError::new("donor", "nothing changes: every field given already has that value").into());
         }
         let at = store::now();
-        let mut version = tx.last_donor_version(donor.id).await?;
-        if version == 0 {
-            // The state as registered becomes version 1, so the history starts at the beginning.
-            tx.insert_donor_version(&DonorVersionRow {
-                donor_id: donor.id,
-                version: 1,
-                recorded_at: donor.created_at,
-                recorded_by: "registration".into(),
-                reason: "as registered".into(),
-                snapshot: serde_json::to_string(&before).expect("serialises"),
-            })
-            .await?;
-            version = 1;
-        }
-        let v = DonorVersionRow {
-            donor_id: donor.id,
-            version: version + 1,
-            recorded_at: at,
-            recorded_by: actor.username.clone(),
-            reason: reason.clone(),
-            snapshot: serde_json::to_string(&after).expect("serialises"),
-        };
+        let v = record_donor_version(&mut tx, &donor, &before, &after, at, &actor.username, &reason).await?;
         tx.update_donor(&row).await?;
         tx.set_donor_contact(donor.id, &c).await?;
-        tx.insert_donor_version(&v).await?;
         tx.append_audit(
             AuditDraft::new(&actor.username, "donor.edit", "donor", &donor.donor_number)
                 .donor(&donor.donor_number)
@@ -683,6 +661,42 @@ pub fn rare_query(pairs: &[(String, String)]) -> Result<RareQuery> {
         return Err(AppError::Invalid(e));
     }
     Ok(q)
+}
+
+/// Writes the next version of a donor's details. A donor never versioned first gets
+/// the state as registered as version 1, so the history starts at the beginning.
+pub(crate) async fn record_donor_version(
+    tx: &mut store::WriteTx,
+    donor: &DonorRow,
+    before: &DonorDetails,
+    after: &DonorDetails,
+    at: DateTime<Utc>,
+    by: &str,
+    reason: &str,
+) -> Result<DonorVersionRow> {
+    let mut version = tx.last_donor_version(donor.id).await?;
+    if version == 0 {
+        tx.insert_donor_version(&DonorVersionRow {
+            donor_id: donor.id,
+            version: 1,
+            recorded_at: donor.created_at,
+            recorded_by: "registration".into(),
+            reason: "as registered".into(),
+            snapshot: serde_json::to_string(before).expect("serialises"),
+        })
+        .await?;
+        version = 1;
+    }
+    let v = DonorVersionRow {
+        donor_id: donor.id,
+        version: version + 1,
+        recorded_at: at,
+        recorded_by: by.into(),
+        reason: reason.into(),
+        snapshot: serde_json::to_string(after).expect("serialises"),
+    };
+    tx.insert_donor_version(&v).await?;
+    Ok(v)
 }
 
 #[cfg(test)]
