@@ -138,11 +138,13 @@ pub struct App {
     pub settings: Settings,
     /// The rule and questionnaire versions last read from the store.
     policy: policy::SharedPolicy,
+    /// The donor pool and scores as last read (segments, campaigns).
+    pool_cache: std::sync::Arc<recruitment::PoolCache>,
 }
 
 impl App {
     pub fn new(store: Store, settings: Settings) -> Self {
-        Self { store, settings, policy: Default::default() }
+        Self { store, settings, policy: Default::default(), pool_cache: Default::default() }
     }
 
     /// Today in the facility's time zone.

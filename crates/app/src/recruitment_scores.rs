@@ -228,18 +228,6 @@ impl App {
         Ok(self.store.latest_score_run().await?.as_ref().map(ScoreRunView::of))
     }
 
-    /// The scores segments and campaigns rank by: the newest stored run, if any.
-    /// Nothing is computed here; a donor registered after the run has no score (0).
-    pub(crate) async fn current_scores(&self) -> Result<Option<(ScoreRunRow, HashMap<Uuid, f64>)>> {
-        Ok(match self.store.latest_score_run().await? {
-            Some(r) => {
-                let scores = self.store.run_scores(r.id).await?.into_iter().collect();
-                Some((r, scores))
-            }
-            None => None,
-        })
-    }
-
     /// Refuses to target a campaign before any scores exist (it would pick donors by number).
     pub(crate) async fn require_scores(&self) -> Result<()> {
         if self.store.latest_score_run().await?.is_some() {

@@ -1,3 +1,7 @@
+//! `hemaflow bench segments`: how long a segment preview takes, the first one (which
+//! reads the whole pool) and the next ones (which find it unchanged), and one after a
+//! write (which reads it again). It writes one audit record, so run it on a copy.
+//!
 //! `hemaflow bench search`: how long the donor searches, a registration and the
 //! rare-donor search take on the database given. It reads the donors on file to pick
 //! its search terms (every n-th donor, so the same database gives the same terms) and
@@ -19,6 +23,13 @@ pub struct BenchSearchArgs {
     /// Phone searches running at once while plain number lookups are timed.
     #[arg(long, default_value_t = 4)]
     pub parallel_phone: usize,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BenchSegmentsArgs {
+    /// Previews of each filter after the first.
+    #[arg(long, default_value_t = 20)]
+    pub previews: usize,
 }
 
 struct Figures(Vec<Duration>);
@@ -166,4 +177,38 @@ pub async fn search(app: std::sync::Arc<App>, args: &BenchSearchArgs) -> anyhow:
 
 fn args_step(i: usize) -> usize {
     7 + i
+}
+
+/// Filters a recruiter would preview, from broad to narrow.
+const SEGMENT_FILTERS: [(&str, &str); 4] = [
+    ("every donor", "{}"),
+    ("O- lapsed 6 months", r#"{"blood_groups": ["O-"], "lapsed_months": 6}"#),
+    ("eligible for whole blood, email", r#"{"eligible_for": "whole_blood", "consent": "email"}"#),
+    ("first-timers not contacted 30 days", r#"{"history": "first_time", "not_contacted_days": 30}"#),
+];
+
+pub async fn segments(app: std::sync::Arc<App>, args: &BenchSegmentsArgs) -> anyhow::Result<()> {
+    let op = Actor::operator();
+    println!("database: {}", app.store.backend().as_str());
+    let filters: Vec<(&str, serde_json::Value)> =
+        SEGMENT_FILTERS.iter().map(|(name, f)| (*name, serde_json::from_str(f).expect("a valid filter"))).collect();
+    let (first, v) = timed(app.preview_filter(&op, &filters[0].1)).await?;
+    println!("{:<34} {:>9.2} ms  ({} donors)", "first preview (reads the pool)", ms(first), v.count);
+    for (name, filter) in &filters {
+        let mut f = Figures(vec![]);
+        let mut count = 0;
+        for _ in 0..args.previews {
+            let (t, v) = timed(app.preview_filter(&op, filter)).await?;
+            count = v.count;
+            f.0.push(t);
+        }
+        println!("{}", f.line(&format!("{name} ({count})")));
+    }
+    // Any write moves the audit head; the next preview reads the pool again.
+    let stamp = chrono::Utc::now().timestamp_millis();
+    let input = app::recruitment::SegmentInput { name: format!("bench {stamp}"), filter: filters[1].1.clone() };
+    app.create_segment(&op, &input).await.map_err(|e| anyhow::anyhow!("saving a segment: {e}"))?;
+    let (after, _) = timed(app.preview_filter(&op, &filters[0].1)).await?;
+    println!("{:<34} {:>9.2} ms", "preview after a write", ms(after));
+    Ok(())
 }

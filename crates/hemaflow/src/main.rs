@@ -79,6 +79,8 @@ enum Command {
 enum BenchCommand {
     /// Donor searches (name, phone, email, number), registration and the rare-donor search.
     Search(bench::BenchSearchArgs),
+    /// Segment previews at the size of the database given: the first, the next ones, one after a write.
+    Segments(bench::BenchSegmentsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -457,6 +459,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Search(args)) => {
             let app = std::sync::Arc::new(App::new(open(&cli.database).await?, Settings::default()));
             bench::search(app, &args).await?;
+        }
+        Command::Bench(BenchCommand::Segments(args)) => {
+            let app = std::sync::Arc::new(App::new(open(&cli.database).await?, Settings::default()));
+            bench::segments(app, &args).await?;
         }
         Command::Audit(cmd) => {
             let app = App::new(open(&cli.database).await?, Settings::default());

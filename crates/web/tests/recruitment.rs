@@ -618,7 +618,23 @@ async fn segments_select_by_typing(t: TestApp) {
     segment(&s, &t, "CMV-negative O-", json!({"blood_groups": ["O-"], "cmv": "negative"})).await;
 }
 
+/// The server keeps the pool it read for the next preview; a write by any server (here
+/// through another `App` on the same database) makes it read the pool again.
+async fn a_preview_sees_what_another_server_wrote_since_the_last_one(t: TestApp) {
+    seed(&t).await;
+    let s = t.login_as("recruiter").await;
+    let never = || async { post(&s, &t, "/api/v1/segments/preview", json!({"filter": {"history": "never"}})).await.json::<Value>().await.unwrap() };
+    assert_eq!(numbers(&never().await, "sample"), ["D0000003"]);
+    assert_eq!(numbers(&never().await, "sample"), ["D0000003"], "the same answer from the kept pool");
+    let today = Utc::now().date_naive();
+    let csv = format!("donor_number,procedure,collected_on\nD0000003,whole_blood,{}\n", today - Duration::days(90));
+    t.app.import_donations(&app::Actor::operator(), "late.csv", csv.as_bytes(), today, |_, _| {}).await.unwrap();
+    let v = never().await;
+    assert_eq!(v["count"], 0, "Cid gave blood since the last preview: {v}");
+}
+
 both_backends!(
+    a_preview_sees_what_another_server_wrote_since_the_last_one,
     segments_select_by_typing,
     segments_select_donors_and_refusals_write_nothing,
     scores_come_from_history_before_as_of,

@@ -162,7 +162,7 @@ impl App {
         let filter: SegmentFilter = serde_json::from_str(&segment.filter_json).map_err(|x| AppError::Conflict(format!("segment filter: {x}")))?;
         let checked = filter.check()?;
         self.require_scores().await?;
-        let pool = self.load_pool().await?;
+        let pool = self.pool_snapshot().await?;
         let today = self.today_local();
         let members = self.members(&pool, &checked, today).await?;
         let in_segment = members.len();

@@ -21,6 +21,7 @@ use domain::recruitment::propensity::{DeferralSpan, DonorHistory};
 use domain::recruitment::PoolDonor;
 use domain::{BloodGroup, DonationProcedure, Sex};
 use std::collections::HashMap;
+use std::sync::Arc;
 use store::PoolRow;
 use uuid::Uuid;
 
@@ -34,6 +35,24 @@ pub struct Pool {
     pub histories: Vec<DonorHistory>,
     /// The eligibility rule versions (built-in and stored) segments decide with.
     pub rules: std::sync::Arc<domain::eligibility::RuleBook>,
+}
+
+/// The pool and the stored scores as last read, shared by the requests of one server.
+/// The pool is tagged with the audit chain head read before it: every write appends to
+/// the chain in its own transaction, so while the head (and the local day) are unchanged
+/// the pool is too, on this server or any other on the same database. Scores are tagged
+/// with their run. At 500,000 donors reading the pool takes seconds; a segment preview
+/// that finds it unchanged takes milliseconds.
+#[derive(Default)]
+pub(crate) struct PoolCache {
+    pool: tokio::sync::Mutex<Option<(i64, NaiveDate, Arc<Pool>)>>,
+    scores: tokio::sync::Mutex<Option<(Uuid, Arc<HashMap<Uuid, f64>>)>>,
+}
+
+impl std::fmt::Debug for PoolCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PoolCache")
+    }
 }
 
 fn group_of(abo: &Option<String>, rhd: &Option<String>) -> Option<BloodGroup> {
@@ -150,6 +169,39 @@ impl App {
             });
         }
         Ok(Pool { rows, donors, histories, rules: self.rule_book().await? })
+    }
+
+    /// The pool as of now, read again only when something was written since the last
+    /// read (see [`PoolCache`]). Concurrent callers wait for one read.
+    pub async fn pool_snapshot(&self) -> Result<Arc<Pool>> {
+        let mut cached = self.pool_cache.pool.lock().await;
+        // The head first: a write that lands during the read moves it, so the next call reads again.
+        let (head, _) = self.store.audit_head().await?;
+        let today = self.today_local();
+        if let Some((h, d, pool)) = cached.as_ref() {
+            if *h == head && *d == today {
+                return Ok(pool.clone());
+            }
+        }
+        let pool = Arc::new(self.load_pool().await?);
+        *cached = Some((head, today, pool.clone()));
+        Ok(pool)
+    }
+
+    /// The scores segments and campaigns rank by: the latest finished run's, by donor id
+    /// (empty before the first run). Nothing is computed here; a donor registered after
+    /// the run has no score (0).
+    pub(crate) async fn score_snapshot(&self) -> Result<Arc<HashMap<Uuid, f64>>> {
+        let Some(run) = self.store.latest_score_run().await? else { return Ok(Arc::default()) };
+        let mut cached = self.pool_cache.scores.lock().await;
+        if let Some((id, scores)) = cached.as_ref() {
+            if *id == run.id {
+                return Ok(scores.clone());
+            }
+        }
+        let scores: Arc<HashMap<Uuid, f64>> = Arc::new(self.store.run_scores(run.id).await?.into_iter().collect());
+        *cached = Some((run.id, scores.clone()));
+        Ok(scores)
     }
 
     pub(crate) fn today_local(&self) -> NaiveDate {

@@ -68,7 +68,7 @@ impl App {
             Some(self.store.rare_donors(&q, i64::MAX).await?.into_iter().map(|d| d.donor_number).collect())
         };
         // Stored scores (the latest run), not the pool scored per request.
-        let scores = self.current_scores().await?.map(|(_, m)| m).unwrap_or_default();
+        let scores = self.score_snapshot().await?;
         let mut out: Vec<(usize, f64)> = pool
             .donors
             .iter()
@@ -96,7 +96,7 @@ impl App {
     pub async fn preview_filter(&self, actor: &Actor, filter: &serde_json::Value) -> Result<SegmentPreview> {
         actor.require(Permission::ViewRecruitment)?;
         let (_, checked) = SegmentFilter::from_json(filter)?;
-        let pool = self.load_pool().await?;
+        let pool = self.pool_snapshot().await?;
         let m = self.members(&pool, &checked, self.today_local()).await?;
         let scores_as_of = self.store.latest_score_run().await?.map(|r| r.as_of);
         Ok(SegmentPreview { count: m.len(), sample: m.iter().take(20).map(|(i, s)| Self::member_view(&pool, *i, *s)).collect(), scores_as_of })
