@@ -30,7 +30,7 @@ pub(crate) struct VisitFacts {
 
 /// The donor's facts for a case on `today`: sex, birth date, history and register.
 pub(crate) struct DonorFacts {
-    pub sex: String,
+    pub sex: domain::Sex,
     pub birth_date: NaiveDate,
     pub history: Vec<PastDonation>,
     pub register: Vec<DeferralEntry>,
@@ -40,7 +40,7 @@ impl DonorFacts {
     /// Read from a locked family: the only way a write path gets them.
     pub(crate) fn of(locked: &LockedDonor, clocks: &SiteClocks, today: NaiveDate) -> Self {
         Self {
-            sex: locked.donor.sex.clone(),
+            sex: locked.donor.sex,
             birth_date: locked.donor.birth_date,
             history: donor_facts::history(&locked.donations, clocks, today),
             register: donor_facts::register(&locked.deferrals, today),
@@ -173,7 +173,7 @@ impl App {
             id: Uuid::now_v7(),
             donor_id: v.donor_id,
             din: Some(din.din.clone()),
-            procedure: v.procedure.clone(),
+            procedure: domain::DonationProcedure::parse(&v.procedure).map_err(|e| AppError::Store(store::StoreError::Corrupt(e.to_string())))?,
             site_id: Some(v.site_id),
             collected_at: store::now(),
         };

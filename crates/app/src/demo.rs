@@ -371,7 +371,7 @@ impl App {
                         id: Uuid::now_v7(),
                         donor_id: donor.id,
                         din: Some(din.clone()),
-                        procedure: procedure.as_str().into(),
+                        procedure,
                         site_id: Some(site),
                         collected_at: at,
                     };
@@ -437,7 +437,7 @@ fn make_donor(rng: &mut ChaCha8Rng, n: u32, as_of: DateTime<Utc>, sites: &[Uuid]
         first_name: first,
         last_name: last,
         birth_date,
-        sex: if female { "F" } else { "M" }.into(),
+        sex: if female { domain::Sex::Female } else { domain::Sex::Male },
         abo: Some(group.abo_str().into()),
         rhd: Some(group.rhd_str().into()),
         email,

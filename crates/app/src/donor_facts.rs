@@ -43,11 +43,7 @@ impl SiteClocks {
 
 /// Donations given on or before `today`, as the engine reads them.
 pub(crate) fn history(donations: &[DonationRow], clocks: &SiteClocks, today: NaiveDate) -> Vec<PastDonation> {
-    donations
-        .iter()
-        .filter_map(|d| DonationProcedure::parse(&d.procedure).ok().map(|procedure| PastDonation { procedure, date: clocks.donation_day(d) }))
-        .filter(|p| p.date <= today)
-        .collect()
+    donations.iter().map(|d| PastDonation { procedure: d.procedure, date: clocks.donation_day(d) }).filter(|p| p.date <= today).collect()
 }
 
 /// The register entry as the engine reads it, if it still counts (not reentered, not
@@ -109,7 +105,14 @@ mod tests {
     use chrono::TimeZone;
 
     fn donation(site: Option<Uuid>, at: DateTime<Utc>) -> DonationRow {
-        DonationRow { id: Uuid::now_v7(), donor_id: Uuid::nil(), din: None, procedure: "whole_blood".into(), site_id: site, collected_at: at }
+        DonationRow {
+            id: Uuid::now_v7(),
+            donor_id: Uuid::nil(),
+            din: None,
+            procedure: DonationProcedure::WholeBlood,
+            site_id: site,
+            collected_at: at,
+        }
     }
 
     #[test]

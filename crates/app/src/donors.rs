@@ -4,7 +4,7 @@
 use crate::{Actor, App, AppError, Result};
 use chrono::NaiveDate;
 use domain::eligibility::{DeferralEntry, PastDonation, Reason};
-use domain::{AuditDraft, DonationProcedure, DonorNumber, FieldError, FieldErrors, Permission, Sex};
+use domain::{AuditDraft, DonationProcedure, DonorNumber, FieldError, FieldErrors, Permission};
 use serde::{Deserialize, Serialize};
 use store::{DeferralRow, DonorQuery, DonorRow};
 use uuid::Uuid;
@@ -133,7 +133,7 @@ impl DonorSummary {
             first_name: d.first_name.clone(),
             last_name: d.last_name.clone(),
             birth_date: d.birth_date,
-            sex: d.sex.clone(),
+            sex: d.sex.as_str().to_string(),
             blood_group,
             email: d.email.clone(),
             phone: d.phone.clone(),
@@ -243,7 +243,7 @@ impl App {
             .rev()
             .map(|x| DonationView {
                 din: x.din.clone(),
-                procedure: x.procedure.clone(),
+                procedure: x.procedure.as_str().to_string(),
                 collected_on: clocks.donation_day(x),
                 site: x.site_id.and_then(|id| sites.get(&id).cloned()),
             })
@@ -253,7 +253,7 @@ impl App {
         let deferral_rows = self.store.deferrals_of_all(&resolved.family).await?;
         let deferrals: Vec<DeferralView> = deferral_rows.iter().map(|x| DeferralView::of(x, today)).collect();
         let entries: Vec<DeferralEntry> = crate::donor_facts::register(&deferral_rows, today);
-        let sex = Sex::parse(&d.sex).map_err(|e| AppError::Store(store::StoreError::Corrupt(e.to_string())))?;
+        let sex = d.sex;
         let rules = self.rule_book().await?;
         let mut outlook = Vec::new();
         let mut rule_version = String::new();
@@ -359,7 +359,7 @@ impl App {
             first_name: row.first_name,
             last_name: row.last_name,
             birth_date: row.birth_date,
-            sex: row.sex.as_str().into(),
+            sex: row.sex,
             abo: None,
             rhd: None,
             email: row.email,

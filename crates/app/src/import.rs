@@ -80,7 +80,7 @@ impl App {
                 first_name: r.first_name,
                 last_name: r.last_name,
                 birth_date: r.birth_date,
-                sex: r.sex.as_str().into(),
+                sex: r.sex,
                 abo: r.blood_group.map(|g| g.abo_str().into()),
                 rhd: r.blood_group.map(|g| g.rhd_str().into()),
                 email: r.email,
@@ -122,10 +122,12 @@ impl App {
                     continue;
                 }
             };
-            let procedure = r.procedure.as_str().to_string();
-            if !seen.insert((donor_id, r.collected_on, procedure.clone())) {
-                rejected
-                    .push(reject(r.line, format!("a {procedure} donation of {} on {} is already recorded", r.donor_number.as_str(), r.collected_on)));
+            let procedure = r.procedure;
+            if !seen.insert((donor_id, r.collected_on, procedure.as_str().to_string())) {
+                rejected.push(reject(
+                    r.line,
+                    format!("a {} donation of {} on {} is already recorded", procedure.as_str(), r.donor_number.as_str(), r.collected_on),
+                ));
                 continue;
             }
             let collected_at = Utc.from_utc_datetime(&r.collected_on.and_hms_opt(12, 0, 0).expect("noon"));

@@ -149,7 +149,7 @@ impl App {
                 locked.asked.donor_number, locked.donor.donor_number, locked.donor.donor_number
             )));
         }
-        let sex = Sex::parse(&locked.donor.sex).map_err(|e| AppError::Store(store::StoreError::Corrupt(e.to_string())))?;
+        let sex = locked.donor.sex;
         let sites = tx.list_sites().await?;
         let site = sites
             .iter()

@@ -30,6 +30,15 @@ impl Sex {
     }
 }
 
+/// Stored rows carry the typed value (sqlx `try_from = "String"`).
+impl TryFrom<String> for Sex {
+    type Error = FieldError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Abo {
     O,
@@ -172,6 +181,14 @@ impl DonationProcedure {
                 format!("'{s}' is not a procedure; use whole_blood, double_red_cells, platelets, plasma, source_plasma or autologous"),
             )
         })
+    }
+}
+
+impl TryFrom<String> for DonationProcedure {
+    type Error = FieldError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
     }
 }
 

@@ -14,7 +14,8 @@ pub struct DonorRow {
     pub first_name: String,
     pub last_name: String,
     pub birth_date: NaiveDate,
-    pub sex: String,
+    #[sqlx(try_from = "String")]
+    pub sex: domain::Sex,
     pub abo: Option<String>,
     pub rhd: Option<String>,
     pub email: Option<String>,
@@ -28,7 +29,8 @@ pub struct DonationRow {
     pub id: Uuid,
     pub donor_id: Uuid,
     pub din: Option<String>,
-    pub procedure: String,
+    #[sqlx(try_from = "String")]
+    pub procedure: domain::DonationProcedure,
     pub site_id: Option<Uuid>,
     pub collected_at: DateTime<Utc>,
 }
@@ -217,7 +219,7 @@ impl WriteTx {
     pub async fn insert_imported_donation(&mut self, d: &DonationRow) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO donations (id, donor_id, din, procedure, site_id, collected_at, origin) VALUES ($1, $2, $3, $4, $5, $6, 'imported')")
-            .bind(d.id).bind(d.donor_id).bind(&d.din).bind(&d.procedure).bind(d.site_id).bind(d.collected_at)
+            .bind(d.id).bind(d.donor_id).bind(&d.din).bind(d.procedure.as_str()).bind(d.site_id).bind(d.collected_at)
             .execute(c).await?.rows_affected());
         Ok(())
     }
@@ -280,7 +282,7 @@ impl WriteTx {
                 let mut q = sqlx::query(&sql);
                 for d in chunk {
                     let k = DonorKeys::of(&d.first_name, &d.last_name, d.email.as_deref(), d.phone.as_deref());
-                    q = q.bind(d.id).bind(&d.donor_number).bind(&d.first_name).bind(&d.last_name).bind(d.birth_date).bind(&d.sex)
+                    q = q.bind(d.id).bind(&d.donor_number).bind(&d.first_name).bind(&d.last_name).bind(d.birth_date).bind(d.sex.as_str())
                         .bind(&d.abo).bind(&d.rhd).bind(&d.email).bind(&d.phone).bind(d.preferred_site).bind(d.created_at)
                         .bind(k.last_first).bind(k.first_last).bind(k.phone_rev).bind(k.email);
                 }
@@ -305,7 +307,7 @@ impl WriteTx {
             on_tx!(self, c => {
                 let mut q = sqlx::query(&sql);
                 for d in chunk {
-                    q = q.bind(d.id).bind(d.donor_id).bind(&d.din).bind(&d.procedure).bind(d.site_id).bind(d.collected_at);
+                    q = q.bind(d.id).bind(d.donor_id).bind(&d.din).bind(d.procedure.as_str()).bind(d.site_id).bind(d.collected_at);
                 }
                 q.execute(c).await?.rows_affected()
             });

@@ -14,7 +14,8 @@ pub struct PoolRow {
     pub first_name: String,
     pub last_name: String,
     pub birth_date: NaiveDate,
-    pub sex: String,
+    #[sqlx(try_from = "String")]
+    pub sex: domain::Sex,
     pub abo: Option<String>,
     pub rhd: Option<String>,
     pub email: Option<String>,
@@ -30,7 +31,8 @@ pub struct PoolRow {
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PoolDonation {
     pub donor_id: Uuid,
-    pub procedure: String,
+    #[sqlx(try_from = "String")]
+    pub procedure: domain::DonationProcedure,
     pub site_id: Option<Uuid>,
     pub collected_at: DateTime<Utc>,
 }

@@ -265,7 +265,7 @@ impl WriteTx {
         on_tx!(self, c => sqlx::query(
             "UPDATE donors SET first_name = $2, last_name = $3, birth_date = $4, sex = $5, email = $6, phone = $7, preferred_site = $8, \
              search_lf = $9, search_fl = $10, phone_rev = $11, email_key = $12 WHERE id = $1")
-            .bind(d.id).bind(&d.first_name).bind(&d.last_name).bind(d.birth_date).bind(&d.sex).bind(&d.email).bind(&d.phone).bind(d.preferred_site)
+            .bind(d.id).bind(&d.first_name).bind(&d.last_name).bind(d.birth_date).bind(d.sex.as_str()).bind(&d.email).bind(&d.phone).bind(d.preferred_site)
             .bind(k.last_first).bind(k.first_last).bind(k.phone_rev).bind(k.email)
             .execute(c).await?.rows_affected());
         Ok(())

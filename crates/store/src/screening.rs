@@ -108,7 +108,7 @@ impl WriteTx {
     pub async fn insert_donation_after_screening(&mut self, d: &DonationRow, visit_id: Uuid) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO donations (id, donor_id, din, procedure, site_id, collected_at, screening_visit_id, origin) VALUES ($1, $2, $3, $4, $5, $6, $7, 'collected')")
-            .bind(d.id).bind(d.donor_id).bind(&d.din).bind(&d.procedure).bind(d.site_id).bind(d.collected_at).bind(visit_id)
+            .bind(d.id).bind(d.donor_id).bind(&d.din).bind(d.procedure.as_str()).bind(d.site_id).bind(d.collected_at).bind(visit_id)
             .execute(c).await?.rows_affected());
         Ok(())
     }

@@ -324,7 +324,7 @@ fn donor(n: u32) -> store::DonorRow {
         first_name: "Ann".into(),
         last_name: "Lee".into(),
         birth_date: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
-        sex: "F".into(),
+        sex: domain::Sex::Female,
         abo: None,
         rhd: None,
         email: None,
@@ -420,7 +420,7 @@ async fn donations_are_append_only_and_a_collected_one_needs_a_visit(store: Stor
         id: Uuid::now_v7(),
         donor_id: d.id,
         din: Some("A999826000001".into()),
-        procedure: "whole_blood".into(),
+        procedure: domain::DonationProcedure::WholeBlood,
         site_id: None,
         collected_at: store::now(),
     };

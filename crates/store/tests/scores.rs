@@ -43,7 +43,7 @@ async fn donors(store: &Store, n: u32) -> Vec<Uuid> {
             first_name: "Ann".into(),
             last_name: "Lee".into(),
             birth_date: day("1980-01-01"),
-            sex: "F".into(),
+            sex: domain::Sex::Female,
             abo: None,
             rhd: None,
             email: None,

@@ -251,7 +251,7 @@ async fn dashboard_draws_the_donor_pool_chart(t: TestApp) {
             first_name: "Pat".into(),
             last_name: "Doe".into(),
             birth_date: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
-            sex: "F".into(),
+            sex: domain::Sex::Female,
             abo: Some(abo.into()),
             rhd: Some(rhd.into()),
             email: None,

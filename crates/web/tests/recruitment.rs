@@ -173,7 +173,7 @@ async fn scores_come_from_history_before_as_of(t: TestApp) {
         id: uuid::Uuid::now_v7(),
         donor_id: donor.id,
         din: None,
-        procedure: "whole_blood".into(),
+        procedure: domain::DonationProcedure::WholeBlood,
         site_id: None,
         collected_at: at,
     })
@@ -273,7 +273,7 @@ async fn phone_campaign_gives_a_call_list_and_records_outcomes(t: TestApp) {
         id: uuid::Uuid::now_v7(),
         donor_id: donor.id,
         din: None,
-        procedure: "double_red_cells".into(),
+        procedure: domain::DonationProcedure::DoubleRedCells,
         site_id: None,
         collected_at: store::now() + Duration::hours(1),
     })

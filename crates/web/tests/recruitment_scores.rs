@@ -81,7 +81,7 @@ async fn previews_and_campaigns_read_the_stored_run(t: TestApp) {
             id: uuid::Uuid::now_v7(),
             donor_id: donor.id,
             din: None,
-            procedure: "whole_blood".into(),
+            procedure: domain::DonationProcedure::WholeBlood,
             site_id: None,
             collected_at: Utc::now() - Duration::days(n),
         })

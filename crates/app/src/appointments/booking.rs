@@ -174,7 +174,7 @@ impl App {
             let sites = tx.list_sites().await?;
             let clocks = crate::donor_facts::SiteClocks::new(self.settings.time_zone, &sites);
             let today = local_date(site, Utc::now());
-            let sex = domain::Sex::parse(&locked.donor.sex).map_err(|e| AppError::Store(StoreError::Corrupt(e.to_string())))?;
+            let sex = locked.donor.sex;
             let history = crate::donor_facts::history(&locked.donations, &clocks, today);
             let register = crate::donor_facts::register(&locked.deferrals, today);
             let o = crate::donor_facts::outlook(&rules, sex, locked.donor.birth_date, &history, &register, today, procedure)

@@ -107,7 +107,8 @@ impl App {
         let index_of = |id: &Uuid| rows_index.get(&survivor(*id)).copied();
         let mut donations: Vec<Vec<(NaiveDate, DonationProcedure, Option<String>)>> = vec![vec![]; rows.len()];
         for d in self.store.pool_donations().await? {
-            if let (Some(i), Ok(p)) = (index_of(&d.donor_id), DonationProcedure::parse(&d.procedure)) {
+            if let Some(i) = index_of(&d.donor_id) {
+                let p = d.procedure;
                 donations[i].push((d.collected_at.with_timezone(&tz).date_naive(), p, d.site_id.and_then(|s| sites.get(&s).cloned())));
             }
         }
@@ -142,7 +143,7 @@ impl App {
         let mut donors = Vec::with_capacity(rows.len());
         let mut histories = Vec::with_capacity(rows.len());
         for (i, r) in rows.iter().enumerate() {
-            let sex = if r.sex == "F" { Sex::Female } else { Sex::Male };
+            let sex = r.sex;
             histories.push(DonorHistory {
                 donor_number: r.donor_number.clone(),
                 birth_date: r.birth_date,

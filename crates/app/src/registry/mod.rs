@@ -369,7 +369,7 @@ impl App {
             first_name: d.first_name.clone(),
             last_name: d.last_name.clone(),
             birth_date: d.birth_date,
-            sex: d.sex.clone(),
+            sex: d.sex.as_str().to_string(),
             email: d.email.clone(),
             phone: d.phone.clone(),
             address: c.address.clone(),
@@ -458,7 +458,7 @@ impl App {
             row.birth_date = v;
         }
         if let Some(v) = sex {
-            row.sex = v.as_str().into();
+            row.sex = v;
         }
         if patch.email.is_some() {
             row.email = email.flatten();
@@ -563,7 +563,7 @@ impl App {
             differ.push(format!("birth date {} vs {}", survivor.birth_date, dup.birth_date));
         }
         if dup.sex != survivor.sex {
-            differ.push(format!("sex {} vs {}", survivor.sex, dup.sex));
+            differ.push(format!("sex {} vs {}", survivor.sex.as_str(), dup.sex.as_str()));
         }
         if let (Some(a), Some(b)) = (group_of(&survivor.abo, &survivor.rhd), group_of(&dup.abo, &dup.rhd)) {
             if a != b {

@@ -7,7 +7,7 @@ use super::typing::{attributes_from, blood_group_from};
 use super::{rare_query, RareDonor};
 use crate::donors::DonorSummary;
 use crate::{Actor, App, AppError, Result};
-use domain::{DonationProcedure, Permission, Sex};
+use domain::{DonationProcedure, Permission};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -66,7 +66,7 @@ impl App {
             // Whole blood outlook before screening, as on the donor's page.
             let history = crate::donor_facts::history(&donations.remove(&d.id).unwrap_or_default(), &clocks, today);
             let entries = crate::donor_facts::register(&deferrals.remove(&d.id).unwrap_or_default(), today);
-            let sex = Sex::parse(&d.sex).map_err(|e| AppError::Store(store::StoreError::Corrupt(e.to_string())))?;
+            let sex = d.sex;
             let decision = crate::donor_facts::outlook(&rules, sex, d.birth_date, &history, &entries, today, DonationProcedure::WholeBlood)
                 .map_err(|e| AppError::Conflict(format!("eligibility could not be decided: {e}")))?;
             let mut donor = DonorSummary::of(&d);
