@@ -43,10 +43,13 @@ pub struct Pool {
 /// the pool is too, on this server or any other on the same database. Scores are tagged
 /// with their run. At 500,000 donors reading the pool takes seconds; a segment preview
 /// that finds it unchanged takes milliseconds.
+/// Scores of one run by donor id.
+type ScoreMap = Arc<HashMap<Uuid, f64>>;
+
 #[derive(Default)]
 pub(crate) struct PoolCache {
     pool: tokio::sync::Mutex<Option<(i64, NaiveDate, Arc<Pool>)>>,
-    scores: tokio::sync::Mutex<Option<(Uuid, Arc<HashMap<Uuid, f64>>)>>,
+    scores: tokio::sync::Mutex<Option<(Uuid, ScoreMap)>>,
 }
 
 impl std::fmt::Debug for PoolCache {
@@ -192,7 +195,7 @@ impl App {
     /// The scores segments and campaigns rank by: the latest finished run's, by donor id
     /// (empty before the first run). Nothing is computed here; a donor registered after
     /// the run has no score (0).
-    pub(crate) async fn score_snapshot(&self) -> Result<Arc<HashMap<Uuid, f64>>> {
+    pub(crate) async fn score_snapshot(&self) -> Result<ScoreMap> {
         let Some(run) = self.store.latest_score_run().await? else { return Ok(Arc::default()) };
         let mut cached = self.pool_cache.scores.lock().await;
         if let Some((id, scores)) = cached.as_ref() {
@@ -200,7 +203,7 @@ impl App {
                 return Ok(scores.clone());
             }
         }
-        let scores: Arc<HashMap<Uuid, f64>> = Arc::new(self.store.run_scores(run.id).await?.into_iter().collect());
+        let scores: ScoreMap = Arc::new(self.store.run_scores(run.id).await?.into_iter().collect());
         *cached = Some((run.id, scores.clone()));
         Ok(scores)
     }
