@@ -37,15 +37,15 @@ pub struct Pool {
     pub rules: std::sync::Arc<domain::eligibility::RuleBook>,
 }
 
+/// Scores of one run by donor id.
+type ScoreMap = Arc<HashMap<Uuid, f64>>;
+
 /// The pool and the stored scores as last read, shared by the requests of one server.
 /// The pool is tagged with the audit chain head read before it: every write appends to
 /// the chain in its own transaction, so while the head (and the local day) are unchanged
 /// the pool is too, on this server or any other on the same database. Scores are tagged
 /// with their run. At 500,000 donors reading the pool takes seconds; a segment preview
 /// that finds it unchanged takes milliseconds.
-/// Scores of one run by donor id.
-type ScoreMap = Arc<HashMap<Uuid, f64>>;
-
 #[derive(Default)]
 pub(crate) struct PoolCache {
     pool: tokio::sync::Mutex<Option<(i64, NaiveDate, Arc<Pool>)>>,
