@@ -229,8 +229,11 @@ impl App {
         let tz = site.fields.time_zone.tz();
         let mut appointment_attended = None;
         for a in tx.appointments_of_donor(donor_row.id).await? {
-            if a.status == "booked" && a.site_id == site.id && a.slot_start.with_timezone(&tz).date_naive() == today {
-                if tx.change_appointment_status(a.id, "attended", at, &actor.username, None).await? {
+            if a.status == domain::appointment::AppointmentStatus::Booked
+                && a.site_id == site.id
+                && a.slot_start.with_timezone(&tz).date_naive() == today
+            {
+                if tx.change_appointment_status(a.id, domain::appointment::AppointmentStatus::Attended, at, &actor.username, None).await? {
                     tx.append_audit(
                         AuditDraft::new(&actor.username, "appointment.attendance", "appointment", a.id)
                             .donor(&number)

@@ -6,6 +6,54 @@ use crate::{DonationProcedure, FieldError, FieldErrors};
 use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 
+/// Where an appointment stands. Only a booked one can change, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentStatus {
+    Booked,
+    Cancelled,
+    Attended,
+    NoShow,
+}
+
+impl AppointmentStatus {
+    pub const ALL: [AppointmentStatus; 4] = [Self::Booked, Self::Cancelled, Self::Attended, Self::NoShow];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Booked => "booked",
+            Self::Cancelled => "cancelled",
+            Self::Attended => "attended",
+            Self::NoShow => "no_show",
+        }
+    }
+
+    /// The word staff and donors read ("no-show").
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Booked => "booked",
+            Self::Cancelled => "cancelled",
+            Self::Attended => "attended",
+            Self::NoShow => "no-show",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| FieldError::new("status", format!("'{s}' is not booked, cancelled, attended or no_show")))
+    }
+}
+
+impl TryFrom<String> for AppointmentStatus {
+    type Error = FieldError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
 /// What a procedure occupies for the length of a slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

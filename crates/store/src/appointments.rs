@@ -45,8 +45,8 @@ pub struct AppointmentRow {
     pub slot_start: DateTime<Utc>,
     pub slot_end: DateTime<Utc>,
     pub seat: i64,
-    /// booked, cancelled, attended or no_show.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: domain::appointment::AppointmentStatus,
     pub booked_at: DateTime<Utc>,
     pub booked_by: String,
     /// staff or link.
@@ -211,7 +211,7 @@ impl WriteTx {
         on_tx!(self, c => sqlx::query(&format!(
             "INSERT INTO appointments ({APPOINTMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"))
             .bind(a.id).bind(a.donor_id).bind(a.site_id).bind(a.drive_session_id).bind(&a.procedure).bind(&a.resource)
-            .bind(a.slot_start).bind(a.slot_end).bind(a.seat).bind(&a.status).bind(a.booked_at).bind(&a.booked_by).bind(&a.booked_via)
+            .bind(a.slot_start).bind(a.slot_end).bind(a.seat).bind(a.status.as_str()).bind(a.booked_at).bind(&a.booked_by).bind(&a.booked_via)
             .bind(&a.cancel_token_hash).bind(a.status_changed_at).bind(&a.status_changed_by).bind(&a.cancel_reason).bind(a.reminder_sent_at)
             .execute(c).await?.rows_affected());
         Ok(())
@@ -224,10 +224,17 @@ impl WriteTx {
     }
 
     /// Moves a booked appointment to `status`; false when it was no longer booked.
-    pub async fn change_appointment_status(&mut self, id: Uuid, status: &str, at: DateTime<Utc>, by: &str, reason: Option<&str>) -> Result<bool> {
+    pub async fn change_appointment_status(
+        &mut self,
+        id: Uuid,
+        status: domain::appointment::AppointmentStatus,
+        at: DateTime<Utc>,
+        by: &str,
+        reason: Option<&str>,
+    ) -> Result<bool> {
         let n = on_tx!(self, c => sqlx::query(
             "UPDATE appointments SET status = $2, status_changed_at = $3, status_changed_by = $4, cancel_reason = $5 WHERE id = $1 AND status = 'booked'")
-            .bind(id).bind(status).bind(at).bind(by).bind(reason).execute(c).await?.rows_affected());
+            .bind(id).bind(status.as_str()).bind(at).bind(by).bind(reason).execute(c).await?.rows_affected());
         Ok(n == 1)
     }
 

@@ -305,7 +305,7 @@ async fn concurrent_bookings_never_overbook(t: TestApp, _sink: SmtpSink) {
     assert!(matches!(tx.insert_appointment(&copy).await, Err(store::StoreError::Duplicate { .. })));
     drop(tx);
     let mut tx = t.app.store.begin_write().await.unwrap();
-    tx.insert_appointment(&store::AppointmentRow { status: "cancelled".into(), ..copy }).await.unwrap();
+    tx.insert_appointment(&store::AppointmentRow { status: domain::appointment::AppointmentStatus::Cancelled, ..copy }).await.unwrap();
     tx.commit().await.unwrap();
 }
 

@@ -267,7 +267,7 @@ async fn a_visit_marks_todays_appointment_attended(t: TestApp) {
         slot_start: now,
         slot_end: now + chrono::Duration::minutes(15),
         seat: 1,
-        status: "booked".into(),
+        status: domain::appointment::AppointmentStatus::Booked,
         booked_at: now,
         booked_by: "test".into(),
         booked_via: "staff".into(),
@@ -284,7 +284,7 @@ async fn a_visit_marks_todays_appointment_attended(t: TestApp) {
     let answers = clean_answers(&s, &t).await;
     let v: Value = post(&t, &s, "/api/v1/donors/D0000001/screenings", visit(&answers)).await.json().await.unwrap();
     assert_eq!(v["appointment_attended"], id.to_string(), "{v}");
-    assert_eq!(t.app.store.appointment(id).await.unwrap().unwrap().status, "attended");
+    assert_eq!(t.app.store.appointment(id).await.unwrap().unwrap().status, domain::appointment::AppointmentStatus::Attended);
     let v: Value = post(&t, &s, "/api/v1/donors/D0000001/screenings", visit(&answers)).await.json().await.unwrap();
     assert!(v["appointment_attended"].is_null(), "an appointment is attended once");
 }

@@ -69,7 +69,7 @@ impl App {
             procedure_title: procedure.map(procedure_title).unwrap_or("").to_string(),
             resource: a.resource.clone(),
             seat: a.seat,
-            status: a.status.clone(),
+            status: a.status.as_str().to_string(),
             booked_via: a.booked_via.clone(),
             booked_by: a.booked_by.clone(),
             cancel_reason: a.cancel_reason.clone(),
@@ -226,7 +226,7 @@ impl App {
                 slot_start: start,
                 slot_end: end,
                 seat,
-                status: "booked".into(),
+                status: domain::appointment::AppointmentStatus::Booked,
                 booked_at: store::now(),
                 booked_by: actor.username.clone(),
                 booked_via: via.into(),
@@ -306,14 +306,14 @@ impl App {
         }
         let mut tx = self.store.begin_write().await?;
         let a = tx.appointment_for_update(id).await?.ok_or_else(|| AppError::NotFound(format!("no appointment {id}")))?;
-        if a.status != "booked" {
-            return Err(AppError::Conflict(format!("this appointment is already {}", a.status.replace('_', "-"))));
+        if a.status != domain::appointment::AppointmentStatus::Booked {
+            return Err(AppError::Conflict(format!("this appointment is already {}", a.status.words())));
         }
         if a.slot_start <= Utc::now() {
             return Err(AppError::Conflict("this appointment has begun; record attendance instead".into()));
         }
         let before = self.appointment_view(&a, None, None).await?;
-        tx.change_appointment_status(id, "cancelled", store::now(), &actor.username, Some(reason)).await?;
+        tx.change_appointment_status(id, domain::appointment::AppointmentStatus::Cancelled, store::now(), &actor.username, Some(reason)).await?;
         let after = AppointmentView { status: "cancelled".into(), cancel_reason: Some(reason.into()), ..before.clone() };
         tx.append_audit(
             AuditDraft::new(&actor.username, "appointment.cancel", "appointment", id)
@@ -331,17 +331,17 @@ impl App {
         actor.require(Permission::BookAppointments)?;
         let mut tx = self.store.begin_write().await?;
         let a = tx.appointment_for_update(id).await?.ok_or_else(|| AppError::NotFound(format!("no appointment {id}")))?;
-        if a.status != "booked" {
-            return Err(AppError::Conflict(format!("this appointment is already {}", a.status.replace('_', "-"))));
+        if a.status != domain::appointment::AppointmentStatus::Booked {
+            return Err(AppError::Conflict(format!("this appointment is already {}", a.status.words())));
         }
         let before = self.appointment_view(&a, None, None).await?;
         let site = self.store.site(a.site_id).await?.ok_or_else(|| StoreError::Corrupt(format!("appointment {id} has no site")))?;
         if before.date > local_date(&site, Utc::now()) {
             return Err(AppError::Conflict(format!("attendance is recorded on or after the day of the appointment ({})", before.date)));
         }
-        let status = if input.attended { "attended" } else { "no_show" };
+        let status = if input.attended { domain::appointment::AppointmentStatus::Attended } else { domain::appointment::AppointmentStatus::NoShow };
         tx.change_appointment_status(id, status, store::now(), &actor.username, None).await?;
-        let after = AppointmentView { status: status.into(), ..before.clone() };
+        let after = AppointmentView { status: status.as_str().into(), ..before.clone() };
         tx.append_audit(
             AuditDraft::new(&actor.username, "appointment.attendance", "appointment", id).donor(&before.donor_number).before(&before).after(&after),
         )

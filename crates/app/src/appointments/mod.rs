@@ -331,7 +331,7 @@ impl App {
         let end = instant(site, to + Duration::days(1), NaiveTime::MIN).unwrap_or_else(|| to.and_time(NaiveTime::MIN).and_utc()) + Duration::days(1);
         let rows = self.store.appointments_between(site.id, start, end).await?;
         let mut counts = HashMap::new();
-        for a in rows.iter().filter(|a| a.status != "cancelled") {
+        for a in rows.iter().filter(|a| a.status != domain::appointment::AppointmentStatus::Cancelled) {
             *counts.entry((a.slot_start, a.resource.clone())).or_insert(0) += 1;
         }
         Ok((counts, rows))
