@@ -357,7 +357,7 @@ impl App {
                 tx.append_audit(AuditDraft::new(&actor.username, "donor.register", "donor", &donor.donor_number).donor(&donor.donor_number).after(
                     serde_json::json!({
                         "donor_number": donor.donor_number, "first_name": donor.first_name, "last_name": donor.last_name,
-                        "birth_date": donor.birth_date, "sex": donor.sex, "abo": donor.abo, "rhd": donor.rhd,
+                        "birth_date": donor.birth_date, "sex": donor.sex, "abo": donor.group.columns().0, "rhd": donor.group.columns().1,
                     }),
                 ))
                 .await?;
@@ -438,8 +438,7 @@ fn make_donor(rng: &mut ChaCha8Rng, n: u32, as_of: DateTime<Utc>, sites: &[Uuid]
         last_name: last,
         birth_date,
         sex: if female { domain::Sex::Female } else { domain::Sex::Male },
-        abo: Some(group.abo_str().into()),
-        rhd: Some(group.rhd_str().into()),
+        group: store::GroupOnRecord(Some(group)),
         email,
         phone,
         preferred_site: Some(home),
@@ -519,7 +518,7 @@ mod tests {
             (1..50)
                 .map(|n| {
                     let (d, h) = make_donor(&mut rng, n, as_of, &sites);
-                    (d.first_name, d.last_name, d.birth_date, d.abo, h.len())
+                    (d.first_name, d.last_name, d.birth_date, d.group, h.len())
                 })
                 .collect::<Vec<_>>()
         };

@@ -124,10 +124,7 @@ pub struct DonorSummary {
 
 impl DonorSummary {
     pub(crate) fn of(d: &DonorRow) -> Self {
-        let blood_group = match (&d.abo, &d.rhd) {
-            (Some(a), Some(r)) => Some(format!("{a}{}", if r == "pos" { "+" } else { "-" })),
-            _ => None,
-        };
+        let blood_group = d.group.0.map(|g| g.to_string());
         Self {
             donor_number: d.donor_number.clone(),
             first_name: d.first_name.clone(),
@@ -360,8 +357,7 @@ impl App {
             last_name: row.last_name,
             birth_date: row.birth_date,
             sex: row.sex,
-            abo: None,
-            rhd: None,
+            group: store::GroupOnRecord(None),
             email: row.email,
             phone: row.phone,
             preferred_site: None,

@@ -87,6 +87,22 @@ impl BloodGroup {
         }
     }
 
+    /// Reads the two stored columns: ABO `O`, `A`, `B` or `AB` and RhD `pos` or `neg`.
+    pub fn from_columns(abo: &str, rhd: &str) -> Result<Self, FieldError> {
+        let abo = match abo {
+            "O" => Abo::O,
+            "A" => Abo::A,
+            "B" => Abo::B,
+            "AB" => Abo::AB,
+            _ => return Err(FieldError::new("abo", format!("'{abo}' is not an ABO group (O, A, B, AB)"))),
+        };
+        match rhd {
+            "pos" => Ok(Self::new(abo, true)),
+            "neg" => Ok(Self::new(abo, false)),
+            _ => Err(FieldError::new("rhd", format!("'{rhd}' is not an RhD type (pos, neg)"))),
+        }
+    }
+
     /// Parses "O+", "AB-", "O pos", "A NEG".
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         let t = s.trim().to_ascii_uppercase().replace(' ', "");

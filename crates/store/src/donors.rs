@@ -16,8 +16,8 @@ pub struct DonorRow {
     pub birth_date: NaiveDate,
     #[sqlx(try_from = "String")]
     pub sex: domain::Sex,
-    pub abo: Option<String>,
-    pub rhd: Option<String>,
+    #[sqlx(flatten)]
+    pub group: crate::GroupOnRecord,
     pub email: Option<String>,
     pub phone: Option<String>,
     pub preferred_site: Option<Uuid>,
@@ -283,7 +283,7 @@ impl WriteTx {
                 for d in chunk {
                     let k = DonorKeys::of(&d.first_name, &d.last_name, d.email.as_deref(), d.phone.as_deref());
                     q = q.bind(d.id).bind(&d.donor_number).bind(&d.first_name).bind(&d.last_name).bind(d.birth_date).bind(d.sex.as_str())
-                        .bind(&d.abo).bind(&d.rhd).bind(&d.email).bind(&d.phone).bind(d.preferred_site).bind(d.created_at)
+                        .bind(d.group.columns().0).bind(d.group.columns().1).bind(&d.email).bind(&d.phone).bind(d.preferred_site).bind(d.created_at)
                         .bind(k.last_first).bind(k.first_last).bind(k.phone_rev).bind(k.email);
                 }
                 q.execute(c).await?.rows_affected()

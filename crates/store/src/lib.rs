@@ -21,6 +21,7 @@ mod registry;
 mod scores;
 mod screening;
 pub mod test_support;
+mod typed;
 mod users;
 
 pub use appointments::{AppointmentRow, BookingLinkRow, DriveRow, ScheduleRow};
@@ -38,6 +39,7 @@ pub use reference::{VersionInfo, VersionStamp};
 pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
 pub use scores::{RunClaim, ScoreRunRow};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};
+pub use typed::{Group, GroupOnRecord};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

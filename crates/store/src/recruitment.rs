@@ -16,8 +16,8 @@ pub struct PoolRow {
     pub birth_date: NaiveDate,
     #[sqlx(try_from = "String")]
     pub sex: domain::Sex,
-    pub abo: Option<String>,
-    pub rhd: Option<String>,
+    #[sqlx(flatten)]
+    pub group: crate::GroupOnRecord,
     pub email: Option<String>,
     pub phone: Option<String>,
     pub preferred_site: Option<Uuid>,
@@ -85,8 +85,8 @@ pub struct ContactListRow {
     pub donor_number: String,
     pub first_name: String,
     pub last_name: String,
-    pub abo: Option<String>,
-    pub rhd: Option<String>,
+    #[sqlx(flatten)]
+    pub group: crate::GroupOnRecord,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -32,8 +32,8 @@ pub struct MergeRow {
 pub struct DeterminationRow {
     pub id: Uuid,
     pub donor_id: Uuid,
-    pub abo: String,
-    pub rhd: String,
+    #[sqlx(flatten)]
+    pub group: crate::Group,
     pub determined_on: NaiveDate,
     pub source: String,
     pub din: Option<String>,
@@ -45,8 +45,8 @@ pub struct DeterminationRow {
 pub struct ResolutionRow {
     pub id: Uuid,
     pub donor_id: Uuid,
-    pub abo: String,
-    pub rhd: String,
+    #[sqlx(flatten)]
+    pub group: crate::Group,
     pub reason: String,
     pub resolved_by: String,
     pub resolved_at: DateTime<Utc>,
@@ -300,9 +300,9 @@ impl WriteTx {
     }
 
     /// Sets the donor's historical ABO/RhD.
-    pub async fn set_donor_group(&mut self, donor_id: Uuid, abo: &str, rhd: &str) -> Result<()> {
+    pub async fn set_donor_group(&mut self, donor_id: Uuid, group: domain::BloodGroup) -> Result<()> {
         on_tx!(self, c => sqlx::query("UPDATE donors SET abo = $2, rhd = $3 WHERE id = $1")
-            .bind(donor_id).bind(abo).bind(rhd).execute(c).await?.rows_affected());
+            .bind(donor_id).bind(group.abo_str()).bind(group.rhd_str()).execute(c).await?.rows_affected());
         Ok(())
     }
 
@@ -316,7 +316,7 @@ impl WriteTx {
             on_tx!(self, c => {
                 let mut q = sqlx::query(&sql);
                 for d in chunk {
-                    q = q.bind(d.id).bind(d.donor_id).bind(&d.abo).bind(&d.rhd).bind(d.determined_on).bind(&d.source).bind(&d.din)
+                    q = q.bind(d.id).bind(d.donor_id).bind(d.group.0.abo_str()).bind(d.group.0.rhd_str()).bind(d.determined_on).bind(&d.source).bind(&d.din)
                         .bind(&d.entered_by).bind(d.entered_at);
                 }
                 q.execute(c).await?.rows_affected()
@@ -328,7 +328,7 @@ impl WriteTx {
     pub async fn insert_resolution(&mut self, r: &ResolutionRow) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO blood_group_resolutions (id, donor_id, abo, rhd, reason, resolved_by, resolved_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(r.id).bind(r.donor_id).bind(&r.abo).bind(&r.rhd).bind(&r.reason).bind(&r.resolved_by).bind(r.resolved_at)
+            .bind(r.id).bind(r.donor_id).bind(r.group.0.abo_str()).bind(r.group.0.rhd_str()).bind(&r.reason).bind(&r.resolved_by).bind(r.resolved_at)
             .execute(c).await?.rows_affected());
         Ok(())
     }

@@ -38,6 +38,7 @@ contract!(
     donations_are_append_only_and_a_collected_one_needs_a_visit,
     din_counters_never_repeat_under_concurrency,
     din_assignments_are_unique_and_label_sets_found_by_range,
+    a_donor_row_reads_its_blood_group_typed_or_not_at_all,
 );
 
 fn stamp(by: &str) -> VersionStamp {
@@ -325,13 +326,37 @@ fn donor(n: u32) -> store::DonorRow {
         last_name: "Lee".into(),
         birth_date: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
         sex: domain::Sex::Female,
-        abo: None,
-        rhd: None,
+        group: store::GroupOnRecord(None),
         email: None,
         phone: None,
         preferred_site: None,
         created_at: store::now(),
     }
+}
+
+/// The group on a donor's record is read as one typed value: a half-written or unknown
+/// group fails the read instead of showing up as "no group" (which would look eligible
+/// for any segment or label that does not ask).
+async fn a_donor_row_reads_its_blood_group_typed_or_not_at_all(store: Store) {
+    let o_neg = domain::BloodGroup::parse("O-").unwrap();
+    let d = store::DonorRow { group: store::GroupOnRecord(Some(o_neg)), ..donor(7) };
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_donor(&d).await.unwrap();
+    tx.commit().await.unwrap();
+    let read = store.donor_by_number("D0000007").await.unwrap().unwrap();
+    assert_eq!(read.group.0, Some(o_neg));
+    assert_eq!(read.group.columns(), (Some("O"), Some("neg")));
+    for (sql, want) in [
+        ("UPDATE donors SET rhd = NULL WHERE donor_number = 'D0000007'", "half recorded"),
+        ("UPDATE donors SET rhd = 'neg', abo = 'C' WHERE donor_number = 'D0000007'", "not an ABO group"),
+        ("UPDATE donors SET abo = 'O', rhd = 'weak' WHERE donor_number = 'D0000007'", "not an RhD type"),
+    ] {
+        store.execute_raw_for_tests(sql).await.unwrap();
+        let e = store.donor_by_number("D0000007").await.unwrap_err().to_string();
+        assert!(e.contains(want), "{sql}: {e}");
+    }
+    store.execute_raw_for_tests("UPDATE donors SET abo = NULL, rhd = NULL WHERE donor_number = 'D0000007'").await.unwrap();
+    assert_eq!(store.donor_by_number("D0000007").await.unwrap().unwrap().group.0, None);
 }
 
 async fn registry_histories_are_append_only_and_attributes_keep_the_latest(store: Store) {
@@ -367,8 +392,7 @@ async fn registry_histories_are_append_only_and_attributes_keep_the_latest(store
     tx.insert_determinations(&[store::DeterminationRow {
         id: Uuid::now_v7(),
         donor_id: a.id,
-        abo: "O".into(),
-        rhd: "neg".into(),
+        group: store::Group(domain::BloodGroup::parse("O-").unwrap()),
         determined_on: at.date_naive(),
         source: "lab".into(),
         din: None,
@@ -380,8 +404,7 @@ async fn registry_histories_are_append_only_and_attributes_keep_the_latest(store
     tx.insert_resolution(&store::ResolutionRow {
         id: Uuid::now_v7(),
         donor_id: a.id,
-        abo: "O".into(),
-        rhd: "neg".into(),
+        group: store::Group(domain::BloodGroup::parse("O-").unwrap()),
         reason: "r".into(),
         resolved_by: "q".into(),
         resolved_at: at,

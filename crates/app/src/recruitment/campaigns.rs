@@ -1,7 +1,7 @@
 //! Campaigns: targeting a segment, the contact list, call outcomes, bounces and results.
 
 use super::DeliveryProgress;
-use super::{group_label, hash_token, new_token, units_of, ATTRIBUTION_DAYS};
+use super::{hash_token, new_token, units_of, ATTRIBUTION_DAYS};
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, Duration, Utc};
 use domain::recruitment::{template_fields, SegmentFilter, MERGE_FIELDS};
@@ -436,7 +436,7 @@ fn view_of(
             donor_number: x.donor_number.clone(),
             first_name: x.first_name.clone(),
             last_name: x.last_name.clone(),
-            blood_group: group_label(&x.abo, &x.rhd),
+            blood_group: x.group.0.map(|g| g.to_string()).unwrap_or_default(),
             score: k.score,
             address: k.address.clone(),
             status: k.status.clone(),

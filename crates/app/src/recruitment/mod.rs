@@ -164,7 +164,7 @@ impl App {
             donors.push(PoolDonor {
                 sex,
                 birth_date: r.birth_date,
-                group: group_of(&r.abo, &r.rhd),
+                group: r.group.0,
                 preferred_site: r.preferred_site.and_then(|s| sites.get(&s).cloned()),
                 donations: std::mem::take(&mut donations[i]),
                 deferrals: std::mem::take(&mut entries[i]),

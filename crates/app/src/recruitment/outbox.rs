@@ -12,7 +12,6 @@
 //! Message-ID (email) or Idempotency-Key (SMS), so the receiving side can drop it.
 
 use super::delivery::Delivery;
-use super::group_label;
 use crate::auth::{new_secret, token_hash};
 use crate::{Actor, App, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -115,7 +114,7 @@ impl App {
         } else {
             String::new()
         };
-        let group = group_label(&donor.abo, &donor.rhd);
+        let group = donor.group.0.map(|g| g.to_string()).unwrap_or_default();
         let values = [
             ("first_name", donor.first_name.as_str()),
             ("last_name", donor.last_name.as_str()),

@@ -1,6 +1,6 @@
 //! Segments: saved filters over the donor pool, their members and previews.
 
-use super::{group_of, Pool};
+use super::Pool;
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::recruitment::{CheckedFilter, SegmentFilter};
@@ -87,7 +87,7 @@ impl App {
             donor_number: r.donor_number.clone(),
             first_name: r.first_name.clone(),
             last_name: r.last_name.clone(),
-            blood_group: group_of(&r.abo, &r.rhd).map(|g| g.to_string()),
+            blood_group: r.group.0.map(|g| g.to_string()),
             score,
         }
     }

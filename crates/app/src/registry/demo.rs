@@ -72,7 +72,8 @@ impl App {
         let mut rare_made = 0;
         let mut discrepancy: Option<String> = None;
         for (i, d) in donors.iter().enumerate() {
-            let (Some(abo), Some(rhd)) = (&d.abo, &d.rhd) else { continue };
+            let Some(g) = d.group.0 else { continue };
+            let (abo, rhd) = (g.abo_str().to_string(), g.rhd_str().to_string());
             // Group history: first from the donor's card or an import, then lab repeats.
             let n = match rng.gen_range(0..100) {
                 0..=9 => 1,
@@ -85,8 +86,7 @@ impl App {
                 dets.push(DeterminationRow {
                     id: Uuid::now_v7(),
                     donor_id: d.id,
-                    abo: abo.clone(),
-                    rhd: rhd.clone(),
+                    group: store::Group(g),
                     determined_on: entered.date_naive(),
                     source: if k == 0 { "import" } else { "lab" }.into(),
                     din: None,
@@ -100,8 +100,7 @@ impl App {
                 dets.push(DeterminationRow {
                     id: Uuid::now_v7(),
                     donor_id: d.id,
-                    abo: "O".into(),
-                    rhd: rhd.clone(),
+                    group: store::Group(domain::BloodGroup::new(domain::donor::Abo::O, g.rhd_positive)),
                     determined_on: entered.date_naive(),
                     source: "lab".into(),
                     din: None,
@@ -154,8 +153,7 @@ impl App {
                 donor_number: DonorNumber::sequential(next).as_str().to_string(),
                 email: None,
                 phone: Some("+1 217-555-0199".into()),
-                abo: None,
-                rhd: None,
+                group: store::GroupOnRecord(None),
                 preferred_site: original.preferred_site,
                 created_at: as_of,
                 ..original.clone()

@@ -260,17 +260,6 @@ pub struct RareDonor {
     pub next_whole_blood: Option<NaiveDate>,
 }
 
-fn group_string(abo: &str, rhd: &str) -> String {
-    format!("{abo}{}", if rhd == "pos" { "+" } else { "-" })
-}
-
-fn group_of(abo: &Option<String>, rhd: &Option<String>) -> Option<BloodGroup> {
-    match (abo, rhd) {
-        (Some(a), Some(r)) => BloodGroup::parse(&group_string(a, r)).ok(),
-        _ => None,
-    }
-}
-
 fn parse_group(abo: &str, rhd: &str) -> std::result::Result<BloodGroup, FieldError> {
     let abo_up = abo.trim().to_ascii_uppercase();
     if !["O", "A", "B", "AB"].contains(&abo_up.as_str()) {
@@ -565,7 +554,7 @@ impl App {
         if dup.sex != survivor.sex {
             differ.push(format!("sex {} vs {}", survivor.sex.as_str(), dup.sex.as_str()));
         }
-        if let (Some(a), Some(b)) = (group_of(&survivor.abo, &survivor.rhd), group_of(&dup.abo, &dup.rhd)) {
+        if let (Some(a), Some(b)) = (survivor.group.0, dup.group.0) {
             if a != b {
                 differ.push(format!("blood group {a} vs {b}"));
             }
@@ -586,8 +575,8 @@ impl App {
             AuditDraft::new(&actor.username, "donor.merge", "donor", &survivor.donor_number)
                 .donor(&survivor.donor_number)
                 .before(serde_json::json!({
-                    "survivor": {"donor_number": survivor.donor_number, "details": before_survivor, "abo": survivor.abo, "rhd": survivor.rhd},
-                    "duplicate": {"donor_number": dup.donor_number, "details": before_dup, "abo": dup.abo, "rhd": dup.rhd},
+                    "survivor": {"donor_number": survivor.donor_number, "details": before_survivor, "abo": survivor.group.columns().0, "rhd": survivor.group.columns().1},
+                    "duplicate": {"donor_number": dup.donor_number, "details": before_dup, "abo": dup.group.columns().0, "rhd": dup.group.columns().1},
                 }))
                 .after(serde_json::json!({"survivor": survivor.donor_number, "merged": dup.donor_number, "differences_confirmed": differ}))
                 .reason(Some(m.reason.clone())),

@@ -48,8 +48,7 @@ impl App {
         let row = DeterminationRow {
             id: Uuid::now_v7(),
             donor_id: r.donor.id,
-            abo: group.abo_str().into(),
-            rhd: group.rhd_str().into(),
+            group: store::Group(group),
             determined_on: on,
             source,
             din,
@@ -59,7 +58,7 @@ impl App {
         tx.insert_determinations(std::slice::from_ref(&row)).await?;
         // The first determination sets the group; decided on the history read under the lock.
         if before.group.is_none() {
-            tx.set_donor_group(r.donor.id, &row.abo, &row.rhd).await?;
+            tx.set_donor_group(r.donor.id, row.group.0).await?;
         }
         tx.append_audit(
             AuditDraft::new(&actor.username, "donor.blood_group", "donor", &r.donor.donor_number)
@@ -105,14 +104,13 @@ impl App {
         let row = ResolutionRow {
             id: Uuid::now_v7(),
             donor_id: r.donor.id,
-            abo: group.abo_str().into(),
-            rhd: group.rhd_str().into(),
+            group: store::Group(group),
             reason: reason.clone(),
             resolved_by: actor.username.clone(),
             resolved_at: store::now(),
         };
         tx.insert_resolution(&row).await?;
-        tx.set_donor_group(r.donor.id, &row.abo, &row.rhd).await?;
+        tx.set_donor_group(r.donor.id, row.group.0).await?;
         tx.append_audit(
             AuditDraft::new(&actor.username, "donor.blood_group_resolve", "donor", &r.donor.donor_number)
                 .donor(&r.donor.donor_number)
@@ -243,17 +241,13 @@ pub(crate) fn blood_group_from(
     // Determinations and resolutions in the order they were entered.
     let mut events: Vec<(DateTime<Utc>, GroupEvent)> = Vec::new();
     for d in dets {
-        if let Some(g) = group_of(&Some(d.abo.clone()), &Some(d.rhd.clone())) {
-            events.push((d.entered_at, GroupEvent::Determination(g)));
-        }
+        events.push((d.entered_at, GroupEvent::Determination(d.group.0)));
     }
     for x in res {
-        if let Some(g) = group_of(&Some(x.abo.clone()), &Some(x.rhd.clone())) {
-            events.push((x.resolved_at, GroupEvent::Resolution(g)));
-        }
+        events.push((x.resolved_at, GroupEvent::Resolution(x.group.0)));
     }
     events.sort_by_key(|(at, _)| *at);
-    let on_record = group_of(&donor.abo, &donor.rhd);
+    let on_record = donor.group.0;
     let evs: Vec<GroupEvent> = events.into_iter().map(|(_, e)| e).collect();
     let (group, status) = assess_blood_group(on_record, &evs);
     BloodGroupView {
@@ -265,20 +259,20 @@ pub(crate) fn blood_group_from(
             .rev()
             .map(|d| DeterminationView {
                 donor_number: numbers.get(&d.donor_id).cloned().unwrap_or_default(),
-                group: group_string(&d.abo, &d.rhd),
+                group: d.group.0.to_string(),
                 determined_on: d.determined_on,
                 source: d.source.clone(),
                 din: d.din.clone(),
                 entered_by: d.entered_by.clone(),
                 entered_at: d.entered_at,
-                discordant: group.map(|g| g.to_string()) != Some(group_string(&d.abo, &d.rhd)),
+                discordant: group.map(|g| g.to_string()) != Some(d.group.0.to_string()),
             })
             .collect(),
         resolutions: res
             .iter()
             .rev()
             .map(|x| ResolutionView {
-                group: group_string(&x.abo, &x.rhd),
+                group: x.group.0.to_string(),
                 reason: x.reason.clone(),
                 resolved_by: x.resolved_by.clone(),
                 resolved_at: x.resolved_at,
