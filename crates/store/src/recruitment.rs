@@ -101,9 +101,10 @@ pub struct CallOutcomeRow {
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TargetRow {
-    pub abo: String,
-    pub rhd: String,
-    pub procedure: String,
+    #[sqlx(flatten)]
+    pub group: crate::Group,
+    #[sqlx(try_from = "String")]
+    pub procedure: domain::DonationProcedure,
     pub units_per_week: i64,
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
@@ -302,17 +303,17 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn target(&mut self, abo: &str, rhd: &str, procedure: &str) -> Result<Option<TargetRow>> {
+    pub async fn target(&mut self, group: domain::BloodGroup, procedure: domain::DonationProcedure) -> Result<Option<TargetRow>> {
         Ok(on_tx!(self, c => sqlx::query_as(
             "SELECT abo, rhd, procedure, units_per_week, updated_at, updated_by FROM recruitment_targets WHERE abo = $1 AND rhd = $2 AND procedure = $3")
-            .bind(abo).bind(rhd).bind(procedure).fetch_optional(c).await?))
+            .bind(group.abo_str()).bind(group.rhd_str()).bind(procedure.as_str()).fetch_optional(c).await?))
     }
 
     pub async fn set_target(&mut self, t: &TargetRow) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO recruitment_targets (abo, rhd, procedure, units_per_week, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (abo, rhd, procedure) DO UPDATE SET units_per_week = excluded.units_per_week, updated_at = excluded.updated_at, updated_by = excluded.updated_by")
-            .bind(&t.abo).bind(&t.rhd).bind(&t.procedure).bind(t.units_per_week).bind(t.updated_at).bind(&t.updated_by)
+            .bind(t.group.0.abo_str()).bind(t.group.0.rhd_str()).bind(t.procedure.as_str()).bind(t.units_per_week).bind(t.updated_at).bind(&t.updated_by)
             .execute(c).await?.rows_affected());
         Ok(())
     }

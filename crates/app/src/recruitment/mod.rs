@@ -19,7 +19,7 @@ use chrono::{NaiveDate, Utc};
 use domain::eligibility::DeferralEntry;
 use domain::recruitment::propensity::{DeferralSpan, DonorHistory};
 use domain::recruitment::PoolDonor;
-use domain::{BloodGroup, DonationProcedure, Sex};
+use domain::{DonationProcedure, Sex};
 use std::collections::HashMap;
 use std::sync::Arc;
 use store::PoolRow;
@@ -56,17 +56,6 @@ impl std::fmt::Debug for PoolCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PoolCache")
     }
-}
-
-fn group_of(abo: &Option<String>, rhd: &Option<String>) -> Option<BloodGroup> {
-    match (abo, rhd) {
-        (Some(a), Some(r)) => BloodGroup::parse(&format!("{a}{}", if r == "pos" { "+" } else { "-" })).ok(),
-        _ => None,
-    }
-}
-
-fn group_label(abo: &Option<String>, rhd: &Option<String>) -> String {
-    group_of(abo, rhd).map(|g| g.to_string()).unwrap_or_default()
 }
 
 pub fn hash_token(token: &str) -> String {

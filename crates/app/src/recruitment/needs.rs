@@ -1,6 +1,5 @@
 //! Weekly collection targets against expected collections.
 
-use super::group_label;
 use crate::{Actor, App, AppError, Result};
 use chrono::{Duration, Utc};
 use domain::{AuditDraft, BloodGroup, DonationProcedure, FieldError, FieldErrors, Permission};
@@ -47,11 +46,10 @@ impl App {
         }
         let (group, procedure) = (group.expect("checked"), procedure.expect("checked"));
         let mut tx = self.store.begin_write().await?;
-        let before = tx.target(group.abo_str(), group.rhd_str(), procedure.as_str()).await?;
+        let before = tx.target(group, procedure).await?;
         let row = TargetRow {
-            abo: group.abo_str().into(),
-            rhd: group.rhd_str().into(),
-            procedure: procedure.as_str().into(),
+            group: store::Group(group),
+            procedure,
             units_per_week: input.units_per_week,
             updated_at: store::now(),
             updated_by: actor.username.clone(),
@@ -83,11 +81,12 @@ impl App {
             .await?
             .into_iter()
             .map(|t| {
-                let n = counts.get(&(t.abo.clone(), t.rhd.clone(), t.procedure.clone())).copied().unwrap_or(0);
+                let key = (t.group.0.abo_str().to_string(), t.group.0.rhd_str().to_string(), t.procedure.as_str().to_string());
+                let n = counts.get(&key).copied().unwrap_or(0);
                 let expected = (n as f64 / FORECAST_WEEKS as f64 * 10.0).round() / 10.0;
                 NeedView {
-                    blood_group: group_label(&Some(t.abo), &Some(t.rhd)),
-                    procedure: t.procedure,
+                    blood_group: t.group.0.to_string(),
+                    procedure: t.procedure.as_str().to_string(),
                     target_per_week: t.units_per_week,
                     expected_per_week: expected,
                     gap: ((t.units_per_week as f64 - expected) * 10.0).round() / 10.0,
