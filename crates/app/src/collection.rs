@@ -93,6 +93,7 @@ fn conflict(m: impl Into<String>) -> AppError {
 impl App {
     /// Collects from a visit of the donor `number` (the API route that names the donor).
     pub async fn collect_for_donor(&self, actor: &Actor, number: &str, input: &CollectionInput) -> Result<VisitCollection> {
+        actor.require(Permission::CollectDonations)?;
         let id = Uuid::parse_str(input.screening_id.trim()).map_err(|_| {
             AppError::Invalid(FieldErrors(vec![FieldError::new(
                 "screening_id",
@@ -109,7 +110,7 @@ impl App {
     }
 
     async fn collect(&self, actor: &Actor, screening_id: Uuid, donor_number: Option<&str>) -> Result<VisitCollection> {
-        actor.require(Permission::AssignDins)?;
+        actor.require(Permission::CollectDonations)?;
         let fin = self.fin()?;
         let mut tx = self.store.begin_write().await?;
         let v = tx.screening_visit(screening_id).await?.ok_or_else(|| AppError::NotFound(format!("no screening visit has the id {screening_id}")))?;

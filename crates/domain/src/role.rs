@@ -36,6 +36,8 @@ pub enum Permission {
     ViewAudit,
     /// Hand out DINs at collection and record pre-printed DIN labels used.
     AssignDins,
+    /// Record a donation collected from a screened donor (phlebotomy staff).
+    CollectDonations,
     /// Register sets of pre-printed DIN labels.
     ManageDinLabelSets,
     /// Render and verify unit labels.
@@ -133,6 +135,7 @@ impl Role {
             Role::Collector => &[
                 ViewSites,
                 AssignDins,
+                CollectDonations,
                 EvaluateEligibility,
                 ViewDonors,
                 DeferDonors,

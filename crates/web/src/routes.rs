@@ -100,7 +100,7 @@ pub fn table() -> Vec<Entry> {
         r(
             Method::POST,
             "/screenings/{id}/collection",
-            Perm(AssignDins),
+            Perm(CollectDonations),
             "Collect from an eligible screening (assigns the DIN)",
             post(screening::collect),
         ),
@@ -158,7 +158,7 @@ pub fn table() -> Vec<Entry> {
         r(
             Method::POST,
             "/api/v1/donors/{number}/collections",
-            Perm(AssignDins),
+            Perm(CollectDonations),
             "Record a donation after screening (eligibility checked)",
             post(donors::api_collect),
         ),
@@ -220,7 +220,7 @@ pub fn table() -> Vec<Entry> {
         r(
             Method::POST,
             "/api/v1/screenings/{id}/collection",
-            Perm(AssignDins),
+            Perm(CollectDonations),
             "Collect from an eligible screening on its day (assigns the DIN)",
             post(screening::api_collect),
         ),

@@ -308,7 +308,7 @@ async fn screening_page(s: &AppState, p: &Principal, id: &str, error: Option<Str
         })
         .unwrap_or_default();
     // Whether the day has passed is decided by the use case, in the site's time zone.
-    let can_collect = v.decision.eligible && v.donation.is_none() && p.actor.can(Permission::AssignDins);
+    let can_collect = v.decision.eligible && v.donation.is_none() && p.actor.can(Permission::CollectDonations);
     Ok(ScreeningPage { layout: Layout::new(p, "donors"), v, measurements, yes_answers, can_collect, error })
 }
 

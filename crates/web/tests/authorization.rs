@@ -21,6 +21,7 @@ const HOSPITAL_MANAGERS: &[&str] = &["admin", "sales"];
 const AUDITORS: &[&str] = &["admin", "quality"];
 const LABELERS: &[&str] = &["lab"];
 const DIN_USERS: &[&str] = &["collector", "lab"];
+const COLLECTORS: &[&str] = &["collector"];
 const SET_MANAGERS: &[&str] = &["lab"];
 const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality"];
 const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality"];
@@ -105,7 +106,7 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/donors/{number}/blood-group-resolution", Some(GROUP_RESOLVERS)),
         ("POST", "/api/v1/donors/{number}/attributes", Some(TYPISTS)),
         ("POST", "/donors/{number}/deferrals", Some(DEFERRERS)),
-        ("POST", "/api/v1/donors/{number}/collections", Some(DIN_USERS)),
+        ("POST", "/api/v1/donors/{number}/collections", Some(COLLECTORS)),
         ("POST", "/deferrals/{id}/reentry", Some(REENTERERS)),
         ("POST", "/deferrals/{id}/correction", Some(REENTERERS)),
         ("POST", "/api/v1/donors/{number}/deferrals", Some(DEFERRERS)),
@@ -117,8 +118,8 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/api/v1/donors/{number}/screenings", Some(DONOR_VIEWERS)),
         ("GET", "/screenings/{id}", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/screenings/{id}", Some(DONOR_VIEWERS)),
-        ("POST", "/screenings/{id}/collection", Some(DIN_USERS)),
-        ("POST", "/api/v1/screenings/{id}/collection", Some(DIN_USERS)),
+        ("POST", "/screenings/{id}/collection", Some(COLLECTORS)),
+        ("POST", "/api/v1/screenings/{id}/collection", Some(COLLECTORS)),
         ("GET", "/api/v1/questionnaire", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/questionnaires", Some(DONOR_VIEWERS)),
         ("POST", "/api/v1/questionnaires", Some(RULE_MANAGERS)),
