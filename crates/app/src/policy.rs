@@ -168,6 +168,18 @@ impl App {
         if !gaps.is_empty() {
             return Err(invalid("rules", format!("every rule needs a passing and a failing case; missing for {}", gaps.join(", "))));
         }
+        // A question that names a period in words must still name it under the new
+        // rules, in every questionnaire version asked while they are in force.
+        let questionnaires = self.questionnaire_book().await?;
+        let asked = questionnaires.versions().iter().enumerate().filter(|(i, _)| {
+            let next = questionnaires.versions().get(i + 1).map(|n| n.effective_from);
+            next.is_none_or(|n| n > set.effective_from())
+        });
+        let mismatches: Vec<String> =
+            asked.flat_map(|(_, q)| q.period_mismatches(&set).into_iter().map(|m| format!("questionnaire {}: {m}", q.version))).collect();
+        if !mismatches.is_empty() {
+            return Err(invalid("rules", mismatches.join("; ")));
+        }
         let mut tx = self.store.begin_write().await?;
         let rows = tx.policy_versions(RULES).await?;
         let book = self.rules_with(&rows, Some(set.clone()))?;
@@ -230,6 +242,10 @@ impl App {
         let set = rules
             .in_force(q.effective_from)
             .ok_or_else(|| invalid("questionnaire", format!("no eligibility rules are in force on {}", q.effective_from)))?;
+        let mismatches = q.period_mismatches(set);
+        if !mismatches.is_empty() {
+            return Err(invalid("questionnaire", mismatches.join("; ")));
+        }
         for question in &q.questions {
             if let Ask::DateIfYes { event } = question.ask {
                 if !set.rules().iter().any(|r| matches!(r.check, domain::eligibility::Check::Event { event: e, .. } if e == event)) {

@@ -125,7 +125,10 @@ impl App {
         let book = self.questionnaire_book().await?;
         let q = book.in_force(today).ok_or_else(|| AppError::Conflict(format!("no questionnaire is in force on {today}")))?;
         let rules = self.rule_book().await?;
-        let medication_names = rules.in_force(today).map(|s| s.medication_names().into_iter().map(String::from).collect()).unwrap_or_default();
+        let set = rules.in_force(today).ok_or_else(|| AppError::Conflict(format!("no eligibility rules are in force on {today}")))?;
+        let medication_names = set.medication_names().into_iter().map(String::from).collect();
+        // Each question names the period of the rule in force ("In the past 3 months").
+        let q = q.with_periods(set);
         Ok(QuestionsToday { version: q.version.clone(), questions: q.questions_for(sex).cloned().collect(), medication_names })
     }
 

@@ -79,7 +79,9 @@ pub async fn api_questionnaire(State(s): State<AppState>, p: Principal) -> Resul
     let book = s.app.questionnaire_book().await?;
     let today = s.app.today();
     let q = book.in_force(today).ok_or_else(|| AppError::NotFound(format!("no questionnaire is in force on {today}")))?;
-    Ok(Json(q.clone()))
+    let rules = s.app.rule_book().await?;
+    let set = rules.in_force(today).ok_or_else(|| AppError::NotFound(format!("no eligibility rules are in force on {today}")))?;
+    Ok(Json(q.with_periods(set)))
 }
 
 /// One question as the form shows it.

@@ -289,7 +289,76 @@ async fn a_visit_marks_todays_appointment_attended(t: TestApp) {
     assert!(v["appointment_attended"].is_null(), "an appointment is attended once");
 }
 
+/// Rule version 2 of the tests: the tattoo deferral lengthened to 4 months, its
+/// boundary cases moved along, in force from today.
+fn tattoo_four_months(today: chrono::NaiveDate) -> Value {
+    let v1 = domain::eligibility::RuleBook::defaults().versions()[0].clone();
+    let mut draft = serde_json::to_value(v1.draft_successor("2", today)).unwrap();
+    let base: chrono::NaiveDate = draft["baseline_case"]["date"].as_str().unwrap().parse().unwrap();
+    let pass = base.checked_sub_months(chrono::Months::new(4)).unwrap();
+    let tattoo = draft["rules"].as_array_mut().unwrap().iter_mut().find(|r| r["code"] == "EVENT_TATTOO").unwrap();
+    tattoo["check"]["defer"] = json!({"months": 4});
+    tattoo["cases"] = json!([
+        {"name": "tattoo 4 months ago", "expect": "pass", "patch": {"events": [{"kind": "tattoo", "date": pass.to_string()}]}},
+        {"name": "tattoo a day less than 4 months ago", "expect": "fail",
+         "patch": {"events": [{"kind": "tattoo", "date": (pass + chrono::Duration::days(1)).to_string()}]},
+         "next_eligible_date": (base + chrono::Duration::days(1)).to_string()},
+    ]);
+    draft
+}
+
+/// The questions say `{period}`: a new rule period changes the question asked.
+async fn a_question_names_the_period_of_the_rule_in_force(t: TestApp) {
+    let today = chrono::Utc::now().date_naive();
+    let q = t.login_as("quality").await;
+    let tattoo_text =
+        |v: &Value| v["questions"].as_array().unwrap().iter().find(|x| x["id"] == "tattoo").unwrap()["text"].as_str().unwrap().to_string();
+    let before: Value = q.client.get(t.url("/api/v1/questionnaire")).send().await.unwrap().json().await.unwrap();
+    assert!(tattoo_text(&before).starts_with("In the past 3 months, "), "{}", tattoo_text(&before));
+    let r =
+        post(&t, &q, "/api/v1/rules/eligibility/versions", json!({"version": tattoo_four_months(today), "reason": "longer tattoo deferral"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let after: Value = q.client.get(t.url("/api/v1/questionnaire")).send().await.unwrap().json().await.unwrap();
+    assert!(tattoo_text(&after).starts_with("In the past 4 months, "), "{}", tattoo_text(&after));
+    assert!(!after.to_string().contains("{period}"));
+}
+
+/// A question that names its period in words must name the rule's; storing either
+/// side so that they disagree is refused and writes nothing.
+async fn a_question_and_its_rule_never_disagree_on_the_period(t: TestApp) {
+    let today = chrono::Utc::now().date_naive();
+    let q = t.login_as("quality").await;
+    let mut v: Value = serde_json::from_str(domain::questionnaire::DEFAULT_QUESTIONNAIRE_JSON).unwrap();
+    v["version"] = json!("Q2");
+    v["effective_from"] = json!(today.to_string());
+    let set_tattoo = |v: &mut Value, text: &str| {
+        v["questions"].as_array_mut().unwrap().iter_mut().find(|x| x["id"] == "tattoo").unwrap()["text"] = json!(text);
+    };
+    let head = t.audit_head().await;
+    let mut two = v.clone();
+    set_tattoo(&mut two, "In the past 2 months, have you had a tattoo? (date)");
+    let r = post(&t, &q, "/api/v1/questionnaires", json!({"version": two, "reason": "shorter window"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = problem(r).await.to_string();
+    assert!(detail.contains("tattoo") && detail.contains("past 2 months") && detail.contains("3 months"), "{detail}");
+    assert_eq!(t.audit_head().await, head);
+
+    set_tattoo(&mut v, "In the past 3 months, have you had a tattoo? (date)");
+    let r = post(&t, &q, "/api/v1/questionnaires", json!({"version": v, "reason": "the period in words"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let head = t.audit_head().await;
+    // Now the rule cannot move away from the words.
+    let r =
+        post(&t, &q, "/api/v1/rules/eligibility/versions", json!({"version": tattoo_four_months(today), "reason": "longer tattoo deferral"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = problem(r).await.to_string();
+    assert!(detail.contains("Q2") && detail.contains("tattoo") && detail.contains("{period}"), "{detail}");
+    assert_eq!(t.audit_head().await, head, "refusals write nothing");
+}
+
 both_backends!(
+    a_question_names_the_period_of_the_rule_in_force,
+    a_question_and_its_rule_never_disagree_on_the_period,
     a_visit_marks_todays_appointment_attended,
     an_eligible_visit_leads_to_one_collection,
     answers_become_deferrals_and_reasons,

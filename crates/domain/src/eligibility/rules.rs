@@ -358,6 +358,18 @@ impl RuleSet {
         spec
     }
 
+    /// How long the rules of this set defer for an event (one per rule that does).
+    pub fn event_periods(&self, kind: EventKind) -> Vec<Period> {
+        self.spec
+            .rules
+            .iter()
+            .filter_map(|r| match r.check {
+                Check::Event { event, defer } if event == kind => Some(defer),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub(crate) fn has_event_rule(&self, kind: EventKind) -> bool {
         self.spec.rules.iter().any(|r| matches!(r.check, Check::Event { event, .. } if event == kind))
     }

@@ -6,9 +6,13 @@
 //! The questions are data (`questionnaire-v1.json`, versions with effective dates,
 //! more versions stored by quality staff); what an answer means is one of the few
 //! kinds of [`Ask`]. The periods themselves are not here: a tattoo answer is an
-//! event, and the rule version in force says how long a tattoo defers.
+//! event, and the rule version in force says how long a tattoo defers. A question's
+//! text says `{period}` where it names that period ("In the past {period}, have
+//! you had a tattoo…"), and the text shown is written from the rule in force, so a
+//! changed rule changes its question. A text that names a period in words must name
+//! the rule's (see [`Questionnaire::period_mismatches`]).
 
-use crate::eligibility::{DeferralKind, Event, EventKind, MedicationDose, Reason};
+use crate::eligibility::{DeferralKind, Event, EventKind, MedicationDose, Period, Reason, RuleSet};
 use crate::{FieldError, FieldErrors, Sex};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -37,6 +41,49 @@ pub struct Question {
     /// Asked only of donors of this sex; absent: everyone.
     pub sex: Option<Sex>,
     pub ask: Ask,
+}
+
+impl Question {
+    /// The text with `{period}` written out as the rules in `set` defer for its event
+    /// ("3 months"); the longest where several rules do.
+    pub fn text_for(&self, set: &RuleSet) -> String {
+        let Ask::DateIfYes { event } = self.ask else { return self.text.clone() };
+        let far = NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date");
+        let longest = set.event_periods(event).into_iter().max_by_key(|p| p.end(far).unwrap_or(NaiveDate::MAX));
+        match longest {
+            Some(p) => self.text.replace(PERIOD_FIELD, &p.to_string()),
+            None => self.text.clone(),
+        }
+    }
+}
+
+/// Where a question's text names its rule's period.
+const PERIOD_FIELD: &str = "{period}";
+
+/// "past 3 months" in a text: the words and the period.
+fn period_in_text(text: &str) -> Option<(String, Period)> {
+    let lower = text.to_lowercase();
+    let at = lower.find("past ")?;
+    let mut words = lower[at + 5..].split_whitespace();
+    let n: u32 = words.next()?.parse().ok()?;
+    let unit = words.next()?.trim_end_matches([',', '.', ';', ':', ')']);
+    let period = match unit {
+        "day" | "days" => Period::Days(n),
+        "week" | "weeks" => Period::Weeks(n),
+        "month" | "months" => Period::Months(n),
+        "year" | "years" => Period::Years(n),
+        _ => return None,
+    };
+    Some((format!("past {n} {unit}"), period))
+}
+
+/// Periods that end on the same day from any start (12 months and 1 year do; 4 weeks
+/// and 1 month do not). Month ends and a leap day are the starts that tell them apart.
+fn same_length(a: Period, b: Period) -> bool {
+    ["2024-01-31", "2024-02-29", "2023-02-28", "2024-06-15", "2023-12-31"]
+        .iter()
+        .map(|d| d.parse::<NaiveDate>().expect("a date"))
+        .all(|from| a.end(from) == b.end(from))
 }
 
 /// What kind of answer a question takes and what it means.
@@ -183,6 +230,9 @@ impl Questionnaire {
             if q.text.trim().is_empty() {
                 return Err(err(format!("question '{}' has no text", q.id)));
             }
+            if q.text.contains(PERIOD_FIELD) && !matches!(q.ask, Ask::DateIfYes { .. }) {
+                return Err(err(format!("question '{}' says {PERIOD_FIELD}, but only a date question has a rule period", q.id)));
+            }
             if let Ask::YesNo { outcome, .. } = &q.ask {
                 let code = match outcome {
                     Outcome::Register { deferral, code, .. } => {
@@ -211,6 +261,37 @@ impl Questionnaire {
             return Err(err("asks for medications twice".into()));
         }
         Ok(())
+    }
+
+    /// Date questions whose text names a look-back period in words ("In the past 3
+    /// months") that is not how long the rules defer for the question's event: the
+    /// donor would be asked about the wrong window. One message per question.
+    pub fn period_mismatches(&self, set: &RuleSet) -> Vec<String> {
+        let mut out = Vec::new();
+        for q in &self.questions {
+            let Ask::DateIfYes { event } = q.ask else { continue };
+            let Some((words, asked)) = period_in_text(&q.text) else { continue };
+            let periods = set.event_periods(event);
+            if !periods.is_empty() && !periods.iter().any(|p| same_length(*p, asked)) {
+                let rule = periods.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ");
+                out.push(format!(
+                    "question '{}' asks about \"{words}\" but rule version {} defers {rule} for it; write {{period}} in the text \
+                     so that it follows the rule",
+                    q.id,
+                    set.version()
+                ));
+            }
+        }
+        out
+    }
+
+    /// This version with each `{period}` written out from the rules in `set`.
+    pub fn with_periods(&self, set: &RuleSet) -> Questionnaire {
+        let mut q = self.clone();
+        for question in &mut q.questions {
+            question.text = question.text_for(set);
+        }
+        q
     }
 
     /// The questions asked of a donor of this sex, in order.
@@ -362,6 +443,54 @@ mod tests {
             }
         }
         assert!(book.in_force(d("2025-07-08")).is_none());
+    }
+
+    /// The default rules with the tattoo deferral changed to `defer`.
+    fn rules_with_tattoo(defer: serde_json::Value) -> RuleSet {
+        let mut spec: serde_json::Value = serde_json::from_str(crate::eligibility::DEFAULT_RULES_JSON).unwrap();
+        for rule in spec["rules"].as_array_mut().unwrap() {
+            if rule["code"] == "EVENT_TATTOO" {
+                rule["check"]["defer"] = defer.clone();
+            }
+        }
+        RuleSet::from_json(&spec.to_string()).unwrap()
+    }
+
+    #[test]
+    fn question_texts_name_the_period_of_the_rule_in_force() {
+        let q = QuestionnaireBook::defaults().in_force(d("2026-11-25")).unwrap().clone();
+        let set = RuleBook::defaults().in_force(d("2026-11-25")).unwrap().clone();
+        let shown = q.with_periods(&set);
+        let text = |q: &Questionnaire, id: &str| q.questions.iter().find(|x| x.id == id).unwrap().text.clone();
+        assert!(text(&shown, "tattoo").starts_with("In the past 3 months, have you had a tattoo"), "{}", text(&shown, "tattoo"));
+        assert!(text(&shown, "pregnancy_end").starts_with("In the past 6 weeks,"));
+        assert!(text(&shown, "incarceration").starts_with("In the past 12 months,"));
+        assert!(text(&shown, "malaria_history").starts_with("In the past 3 years,"));
+        assert!(shown.questions.iter().all(|x| !x.text.contains("{period}")), "every field written out");
+        assert!(q.period_mismatches(&set).is_empty());
+        assert!(shown.period_mismatches(&set).is_empty(), "the written-out texts agree with their rules");
+
+        // The rule changes: the question changes with it.
+        let four = rules_with_tattoo(serde_json::json!({"months": 4}));
+        assert!(text(&q.with_periods(&four), "tattoo").starts_with("In the past 4 months, have you had a tattoo"));
+        // A text that names the old period in words is refused against the new rule.
+        let m = shown.period_mismatches(&four);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("'tattoo'") && m[0].contains("past 3 months") && m[0].contains("4 months"), "{}", m[0]);
+        // The same length in other words is no mismatch; a different length is.
+        assert!(shown.period_mismatches(&rules_with_tattoo(serde_json::json!({"weeks": 13}))).len() == 1);
+        let mut a_year = shown.clone();
+        a_year.questions.iter_mut().find(|x| x.id == "tattoo").unwrap().text = "In the past 1 year, a tattoo? (date)".into();
+        assert!(a_year.period_mismatches(&rules_with_tattoo(serde_json::json!({"months": 12}))).is_empty());
+        assert_eq!(a_year.period_mismatches(&rules_with_tattoo(serde_json::json!({"weeks": 52}))).len(), 1);
+    }
+
+    #[test]
+    fn only_a_date_question_may_name_a_rule_period() {
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT_QUESTIONNAIRE_JSON).unwrap();
+        v["questions"][0]["text"] = "In the past {period}, have you felt well?".into();
+        let e = Questionnaire::from_json(&v.to_string()).unwrap_err();
+        assert!(e.message.contains("feeling_well") && e.message.contains("{period}"), "{}", e.message);
     }
 
     #[test]
