@@ -7,6 +7,7 @@
 
 mod appointments;
 mod audit;
+mod captured;
 mod dins;
 mod donors;
 mod error;
@@ -25,6 +26,7 @@ mod users;
 
 pub use appointments::{AppointmentRow, BookingLinkRow, DriveRow, ScheduleRow};
 pub use audit::{AuditFilter, AuditPage};
+pub use captured::CapturedMessageRow;
 pub use dins::{DinAssignment, DinLabelSet};
 pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, DonorStats};
 pub use error::StoreError;
