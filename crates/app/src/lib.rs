@@ -149,6 +149,11 @@ impl App {
     pub fn today(&self) -> chrono::NaiveDate {
         chrono::Utc::now().with_timezone(&self.settings.time_zone).date_naive()
     }
+
+    /// An instant as staff read it: the facility's local time with its zone.
+    pub fn local_time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
+        at.with_timezone(&self.settings.time_zone).format("%Y-%m-%d %H:%M %Z").to_string()
+    }
 }
 
 /// Who is acting: a signed-in person, a system holding an API token, or the

@@ -154,6 +154,7 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/recruitment/campaigns/new", Some(RECRUITERS)),
         ("POST", "/recruitment/campaigns", Some(RECRUITERS)),
         ("GET", "/recruitment/campaigns/{id}", Some(RECRUITMENT_VIEWERS)),
+        ("GET", "/outbox", Some(RECRUITERS)),
         ("POST", "/recruitment/contacts/{id}/outcome", Some(RECRUITERS)),
         ("GET", "/unsubscribe/{token}", None),
         ("POST", "/unsubscribe/{token}", None),
