@@ -1,12 +1,11 @@
--- no-transaction
 -- Captured mail: a server without an SMTP server (or without an SMS webhook) keeps
 -- the messages it would have sent here instead, marked as not sent, so the whole
 -- recruitment flow can be tried (the demo) and nothing pretends to have gone out.
 -- Campaign messages and contacts get the status 'captured' for this; SQLite cannot
--- change a CHECK constraint, so both tables are rebuilt (foreign keys off meanwhile,
--- hence no migration transaction: the steps run in their own).
-PRAGMA foreign_keys = OFF;
-BEGIN;
+-- change a CHECK constraint, so both tables are rebuilt: copied aside, dropped,
+-- created anew and filled again. Foreign keys are checked at commit (deferred), when
+-- every referenced contact is back.
+PRAGMA defer_foreign_keys = ON;
 
 CREATE TABLE captured_messages (
     id BLOB PRIMARY KEY,
@@ -29,7 +28,9 @@ BEGIN SELECT RAISE(ABORT, 'captured messages are append-only'); END;
 CREATE TRIGGER captured_messages_no_delete BEFORE DELETE ON captured_messages
 BEGIN SELECT RAISE(ABORT, 'captured messages are append-only'); END;
 
-CREATE TABLE campaign_contacts_new (
+CREATE TABLE campaign_contacts_copy AS SELECT * FROM campaign_contacts;
+DROP TABLE campaign_contacts;
+CREATE TABLE campaign_contacts (
     id BLOB PRIMARY KEY,
     campaign_id BLOB NOT NULL REFERENCES recruitment_campaigns(id),
     donor_id BLOB NOT NULL REFERENCES donors(id),
@@ -45,12 +46,14 @@ CREATE TABLE campaign_contacts_new (
     unsubscribed_at TEXT,
     UNIQUE (campaign_id, donor_id)
 );
-INSERT INTO campaign_contacts_new SELECT id, campaign_id, donor_id, rank, score, address, status, detail, contacted_at, unsubscribe_hash, unsubscribed_at FROM campaign_contacts;
-DROP TABLE campaign_contacts;
-ALTER TABLE campaign_contacts_new RENAME TO campaign_contacts;
+INSERT INTO campaign_contacts SELECT id, campaign_id, donor_id, rank, score, address, status, detail, contacted_at, unsubscribe_hash, unsubscribed_at
+    FROM campaign_contacts_copy;
+DROP TABLE campaign_contacts_copy;
 CREATE INDEX campaign_contacts_donor ON campaign_contacts(donor_id, contacted_at);
 
-CREATE TABLE campaign_outbox_new (
+CREATE TABLE campaign_outbox_copy AS SELECT * FROM campaign_outbox;
+DROP TABLE campaign_outbox;
+CREATE TABLE campaign_outbox (
     id BLOB PRIMARY KEY,
     campaign_id BLOB NOT NULL REFERENCES recruitment_campaigns(id),
     contact_id BLOB NOT NULL UNIQUE REFERENCES campaign_contacts(id),
@@ -71,12 +74,8 @@ CREATE TABLE campaign_outbox_new (
     sent_at TEXT,
     UNIQUE (campaign_id, donor_id, channel)
 );
-INSERT INTO campaign_outbox_new SELECT id, campaign_id, contact_id, donor_id, channel, address, subject, body, unsubscribe_url, status,
-    attempts, next_attempt_at, last_error, claimed_by, claimed_until, queued_at, sent_at FROM campaign_outbox;
-DROP TABLE campaign_outbox;
-ALTER TABLE campaign_outbox_new RENAME TO campaign_outbox;
+INSERT INTO campaign_outbox SELECT id, campaign_id, contact_id, donor_id, channel, address, subject, body, unsubscribe_url, status,
+    attempts, next_attempt_at, last_error, claimed_by, claimed_until, queued_at, sent_at FROM campaign_outbox_copy;
+DROP TABLE campaign_outbox_copy;
 CREATE INDEX campaign_outbox_due ON campaign_outbox(status, next_attempt_at);
 CREATE INDEX campaign_outbox_campaign ON campaign_outbox(campaign_id, status);
-
-COMMIT;
-PRAGMA foreign_keys = ON;
