@@ -23,6 +23,7 @@ mod scores;
 mod screening;
 pub mod test_support;
 mod users;
+mod worklists;
 
 pub use appointments::{AppointmentRow, BookingLinkRow, DriveRow, ScheduleRow};
 pub use audit::{AuditFilter, AuditPage};

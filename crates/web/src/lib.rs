@@ -16,6 +16,7 @@ mod recruitment;
 mod registry;
 pub mod routes;
 mod screening;
+mod worklists;
 
 use app::App;
 use axum::extract::DefaultBodyLimit;

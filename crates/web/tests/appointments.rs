@@ -515,7 +515,11 @@ async fn staff_page_books_and_donor_page_lists(t: TestApp) {
     let r = s.client.post(t.url("/appointments")).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let html = r.text().await.unwrap();
-    assert!(html.contains("Booked Ida Ingram") && html.contains("Confirmation email: not sent: captured in the Outbox because no mail server is configured"), "{html}");
+    assert!(
+        html.contains("Booked Ida Ingram")
+            && html.contains("Confirmation email: not sent: captured in the Outbox because no mail server is configured"),
+        "{html}"
+    );
     // The same again is a conflict shown on the page.
     let r = s.client.post(t.url("/appointments")).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);

@@ -75,6 +75,7 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/lab/labels", Some(LABELERS)),
         ("GET", "/lab/dins", Some(DIN_USERS)),
         ("POST", "/lab/dins", Some(DIN_USERS)),
+        ("GET", "/lab/dins/assigned", Some(DIN_USERS)),
         ("POST", "/lab/dins/sets", Some(SET_MANAGERS)),
         ("POST", "/api/v1/labels", Some(LABELERS)),
         ("POST", "/api/v1/labels/verify", Some(LABELERS)),
