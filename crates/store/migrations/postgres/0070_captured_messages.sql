@@ -16,8 +16,7 @@ CREATE TABLE captured_messages (
 );
 CREATE INDEX captured_messages_at ON captured_messages(captured_at, id);
 CREATE INDEX captured_messages_related ON captured_messages(related);
-CREATE TRIGGER captured_messages_append_only BEFORE UPDATE OR DELETE ON captured_messages
-    FOR EACH ROW EXECUTE FUNCTION hemaflow_append_only();
+SELECT hemaflow_protect_append_only('captured_messages');
 
 ALTER TABLE campaign_contacts DROP CONSTRAINT campaign_contacts_status_check;
 ALTER TABLE campaign_contacts ADD CONSTRAINT campaign_contacts_status_check
