@@ -115,9 +115,12 @@ fn count_on(href: &str, html: &str) -> i64 {
     }
 }
 
+/// (role, headings on its dashboard, figures with their values)
+type Expectation = (&'static str, &'static [&'static str], &'static [(&'static str, i64)]);
+
 async fn every_count_links_to_a_list_of_the_same_number(t: TestApp) {
     seed(&t).await;
-    let expect: &[(&str, &[&str], &[(&str, i64)])] = &[
+    let expect: &[Expectation] = &[
         ("collector", &["Collection staff", "Main donor centre"], &[("collector-screened-MAIN", 1), ("collector-waiting-MAIN", 1)]),
         ("lab", &["Laboratory"], &[("lab-dins-today", 1)]),
         ("quality", &["Quality"], &[("quality-discrepancies", 1), ("quality-deferrals", 1), ("quality-duplicates", 2)]),
