@@ -157,4 +157,24 @@ async fn every_count_links_to_a_list_of_the_same_number(t: TestApp) {
     assert!(users >= 9, "one user per role, all active: {users}");
 }
 
-both_backends!(every_count_links_to_a_list_of_the_same_number);
+/// Wrong filters get a readable message and a 4xx, not a list.
+async fn wrong_list_filters_are_refused_with_a_message(t: TestApp) {
+    let s = t.login_as("quality").await;
+    let r = s.client.get(t.url("/donors?list=everyone")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("there is no donor list called &#39;everyone&#39;"));
+    let r = s.client.get(t.url("/donors?list=waiting&site=NOWHERE&date=2026-01-01")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = s.client.get(t.url("/donors?list=waiting&site=MAIN&date=someday")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let lab = t.login_as("lab").await;
+    let r = lab.client.get(t.url("/lab/dins/assigned?date=31.12.2026")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("form-error"));
+    // Lists stay behind their permissions.
+    let hospital = t.login_as("hospital").await;
+    assert_eq!(hospital.client.get(t.url("/donors?list=discrepancies")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(t.login_as("recruiter").await.client.get(t.url("/lab/dins/assigned")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+}
+
+both_backends!(every_count_links_to_a_list_of_the_same_number, wrong_list_filters_are_refused_with_a_message);
