@@ -306,14 +306,8 @@ impl App {
             short,
             Some("/recruitment?needs=short".into()),
         ));
-        if actor.can(Permission::ManageRecruitment) && (!self.mail_available() || !self.sms_available()) {
-            let total = self.store.captured_page(0, 0).await?.1;
-            s.figures.push(Figure {
-                key: "recruiter-captured".into(),
-                label: "messages captured, not sent".into(),
-                value: total,
-                href: Some("/outbox".into()),
-            });
+        if let Some(f) = self.captured_figure(actor, "recruiter-captured").await? {
+            s.figures.push(f);
         }
         s.campaigns = running;
         s.links = vec![("Recruitment".into(), "/recruitment".into()), ("New campaign".into(), "/recruitment/campaigns/new".into())];
@@ -331,6 +325,9 @@ impl App {
             expiring,
             Some("/admin/users?tokens=expiring".into()),
         ));
+        if let Some(f) = self.captured_figure(actor, "admin-captured").await? {
+            s.figures.push(f);
+        }
         let checked_at = self.local_time(now);
         let records = self.store.audit_head().await?.0;
         s.audit = Some(if records > AUDIT_CHECK_ON_PAGE {
@@ -369,6 +366,16 @@ impl App {
         s.figures.push(Figure::new(format!("{}-hospitals", role.as_str()), "hospital accounts", n, Some("/hospitals".into())));
         s.links = vec![("Hospitals".into(), "/hospitals".into())];
         Ok(s)
+    }
+
+    /// While mail or SMS is captured (no server configured): how many messages the
+    /// Outbox holds, for those who may see it.
+    async fn captured_figure(&self, actor: &Actor, key: &str) -> Result<Option<Figure>> {
+        if !actor.can(Permission::ManageRecruitment) || (self.mail_available() && self.sms_available()) {
+            return Ok(None);
+        }
+        let total = self.store.captured_page(0, 0).await?.1;
+        Ok(Some(Figure { key: key.into(), label: "messages captured, not sent".into(), value: total, href: Some("/outbox".into()) }))
     }
 
     /// DINs assigned on a day (facility time), newest first.
