@@ -22,7 +22,7 @@ pub const TOKEN_WARNING_DAYS: i64 = 14;
 
 /// Longer chains are not walked on every admin page load (it reads every record);
 /// the dashboard then says to run `hemaflow audit verify`.
-pub const AUDIT_CHECK_ON_PAGE: i64 = 100_000;
+pub const AUDIT_CHECK_ON_PAGE: i64 = 25_000;
 
 /// The order of sections for a person with several roles: hands-on daily work first.
 const MAIN_WORK_FIRST: [Role; 9] =
