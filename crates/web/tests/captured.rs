@@ -73,6 +73,14 @@ async fn captured_in_the_outbox(backend: Backend, channel: &str) {
     let html = s.client.get(t.url(&format!("/recruitment/campaigns/{id}"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("<span id=\"delivery-captured\">3</span> captured, not sent"), "{html}");
     assert!(html.contains("<span id=\"delivery-sent\">0</span> sent"));
+    assert!(
+        c["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["status"] == "captured" && x["detail"].as_str().unwrap().contains("in the Outbox, not sent")),
+        "{c}"
+    );
 
     let (page, total) = t.app.store.captured_page(0, 10).await.unwrap();
     assert_eq!(total, 3);

@@ -347,7 +347,7 @@ impl OutboxWorker {
     /// Keeps the message in the Outbox and marks it `captured`, in one transaction.
     async fn record_captured(&self, m: &OutboxRow, donor_number: &str) -> Result<Handled> {
         let mut tx = self.app.store.begin_write().await?;
-        let why = format!("not sent: captured because no {} is configured", if m.channel == "sms" { "SMS webhook" } else { "mail server" });
+        let why = format!("in the Outbox, not sent (no {})", if m.channel == "sms" { "SMS gateway" } else { "mail server" });
         if !self.finish(&mut tx, m, "captured", Some(&why), None).await? {
             return Ok(Handled::Skipped);
         }
