@@ -164,7 +164,11 @@ pub async fn page(State(s): State<AppState>, p: Principal, Query(q): Query<GridQ
             if let (Some(status), Some(g)) = (q.status.as_deref().map(str::trim).filter(|x| !x.is_empty()), page.grid.as_mut()) {
                 match status {
                     "active" => g.appointments.retain(|a| a.status != "cancelled"),
-                    other => g.appointments.retain(|a| a.status == other),
+                    "booked" | "attended" | "no_show" | "cancelled" => g.appointments.retain(|a| a.status == status),
+                    other => {
+                        page.error = Some(format!("'{other}' is not an appointment status: use active, booked, attended, no_show or cancelled"));
+                        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+                    }
                 }
                 page.notice = Some(if status == "active" {
                     "Showing appointments that are not cancelled.".to_string()

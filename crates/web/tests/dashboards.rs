@@ -171,6 +171,10 @@ async fn wrong_list_filters_are_refused_with_a_message(t: TestApp) {
     let r = lab.client.get(t.url("/lab/dins/assigned?date=31.12.2026")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("form-error"));
+    let c = t.login_as("collector").await;
+    let r = c.client.get(t.url(&format!("/appointments?site={}&status=maybe", t.site_id))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("is not an appointment status"));
     // Lists stay behind their permissions.
     let hospital = t.login_as("hospital").await;
     assert_eq!(hospital.client.get(t.url("/donors?list=discrepancies")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
