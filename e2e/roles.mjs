@@ -46,6 +46,19 @@ const EXPECTED_NAV = {
 };
 const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'hospital'];
 
+// Each role's dashboard: its own section (id dash-ROLE) with these headings.
+const DASHBOARD = {
+  admin: ['Administrator'],
+  recruiter: ['Donor recruiter', 'Needs by blood group', 'Running campaigns'],
+  collector: ['Collection staff'],
+  lab: ['Laboratory'],
+  distribution: ['Distribution'],
+  apheresis: ['Apheresis coordinator'],
+  sales: ['Sales / account manager'],
+  quality: ['Quality'],
+  hospital: ['Hospital user'],
+};
+
 const DEMO_SITE_COUNT = 7;
 const DEMO_HOSPITAL_COUNT = 20;
 const HOSPITAL_USER_HOSPITAL = "St Mary's Medical Center";
@@ -186,6 +199,61 @@ async function checkNav(page, role) {
         (extra.length ? `    extra:    ${extra.join(', ')}` : ''),
     );
   }
+}
+
+// The role's own section with its headings and at least one count (thousands
+// separated, linking to its list); no promise of modules to come.
+async function checkDashboard(page, role) {
+  const section = page.locator(`section#dash-${role}`);
+  await visible(section, `the dashboard section #dash-${role}`);
+  const text = await section.innerText();
+  for (const h of DASHBOARD[role]) {
+    if (!text.includes(h)) fail(`the ${role} dashboard lacks the heading "${h}"`);
+  }
+  if (/arrives? with/i.test(await page.locator('main').innerText())) fail(`the ${role} dashboard still says a feature "arrives with" a module`);
+  if (role === 'hospital') {
+    await visible(section.locator('a', { hasText: 'Your account' }), 'the hospital user\'s account link');
+    return 'account';
+  }
+  const nums = await section.locator('.stat a.num').allInnerTexts();
+  if (!nums.length) fail(`the ${role} dashboard shows no count`);
+  const bad = nums.filter((n) => !/^\d{1,3}(,\d{3})*$/.test(n.trim()));
+  if (bad.length) fail(`the ${role} dashboard shows counts not written with thousands separators: ${bad.join(', ')}`);
+  return nums.join('/');
+}
+
+// The demo has no mail server: an email campaign's messages are captured and
+// shown in the Outbox, marked as not sent.
+async function checkCampaignOutbox(page) {
+  const name = `E2E outbox ${label} ${Date.now()}`;
+  await goto(page, '/recruitment/segments/new');
+  await page.locator('#f-name').fill(name);
+  await page.locator('#f-consent').selectOption('email');
+  await navigating(page, () => page.locator('#segment-form button.primary').click());
+  await goto(page, '/recruitment/campaigns/new');
+  await page.locator('#f-name').fill(name);
+  await page.locator('#f-segment_id').selectOption({ label: name });
+  await page.locator('#f-channel').selectOption('email');
+  await page.locator('#f-subject').fill('Hello {{first_name}}, ' + name);
+  await page.locator('#f-body').fill('Dear {{first_name}}, please book: {{booking_url}}');
+  await page.locator('#f-limit').fill('3');
+  await navigating(page, () => page.locator('#campaign-form button.primary').click());
+  if (!/^\/recruitment\/campaigns\/[0-9a-f-]+$/.test(pathOf(page))) {
+    fail(`creating an email campaign in the demo ended at ${page.url()}: ${await pageTextSnippet(page, 600)}`);
+  }
+  // The server's worker captures the messages within a few seconds.
+  const deadline = Date.now() + TIMEOUT;
+  let found = 0;
+  while (Date.now() < deadline) {
+    await goto(page, '/outbox');
+    found = await page.locator('article.captured-message', { hasText: name }).count();
+    if (found >= 1) break;
+    await page.waitForTimeout(500);
+  }
+  if (!found) fail(`no captured message of campaign "${name}" in the Outbox: ${await pageTextSnippet(page, 600)}`);
+  const banner = await page.locator('#outbox-banner').innerText();
+  if (!banner.includes('Not sent — captured because no mail server is configured')) fail(`the Outbox banner says: ${banner}`);
+  return found;
 }
 
 async function checkWrongPassword(page) {
@@ -376,6 +444,7 @@ async function runRole(browser, role) {
     await visible(page.locator('h1'), 'the dashboard h1');
 
     await checkNav(page, role);
+    notes.push(`dashboard ${await checkDashboard(page, role)}`);
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${label}-${role}.png`), fullPage: true, timeout: TIMEOUT });
 
@@ -396,6 +465,9 @@ async function runRole(browser, role) {
       case 'quality':
         await checkQualityAudit(page);
         notes.push('audit filter');
+        break;
+      case 'recruiter':
+        notes.push(`email campaign captured in the Outbox (${await checkCampaignOutbox(page)} shown)`);
         break;
       case 'hospital':
         await checkHospitalsCount(page, 1, HOSPITAL_USER_HOSPITAL);

@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod collection;
+pub mod dashboard;
 pub mod demo;
 pub mod dins;
 mod donor_facts;
@@ -150,6 +151,11 @@ impl App {
     /// Today in the facility's time zone.
     pub fn today(&self) -> chrono::NaiveDate {
         chrono::Utc::now().with_timezone(&self.settings.time_zone).date_naive()
+    }
+
+    /// An instant as staff read it: the facility's local time with its zone.
+    pub fn local_time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
+        at.with_timezone(&self.settings.time_zone).format("%Y-%m-%d %H:%M %Z").to_string()
     }
 }
 

@@ -25,6 +25,8 @@ pub struct OutgoingEmail {
     pub kind: String,
     /// What it is about, e.g. an appointment id or a campaign contact id.
     pub related: Option<String>,
+    /// The donor it goes to, when it goes to a donor (shown with captured mail).
+    pub donor_number: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -33,6 +35,9 @@ pub enum EmailStatus {
     Sent,
     /// Not accepted: the recipient was refused (a bounce) or the address is unusable.
     Failed,
+    /// Not sent: this server has no mail server configured, so the message was kept
+    /// in the Outbox (captured mail).
+    Captured,
 }
 
 impl EmailStatus {
@@ -40,6 +45,7 @@ impl EmailStatus {
         match self {
             EmailStatus::Sent => "sent",
             EmailStatus::Failed => "failed",
+            EmailStatus::Captured => "captured",
         }
     }
 }
@@ -107,10 +113,29 @@ impl App {
     /// Sends one email through the configured SMTP server and records the attempt.
     ///
     /// A recipient the server refuses (a 5xx answer) or an unusable address is a
-    /// delivery failure like a bounce: recorded and returned as `Failed`. No server
-    /// configured, or one that cannot be reached or answers "try later", is an
-    /// [`AppError::Unavailable`] (also recorded).
+    /// delivery failure like a bounce: recorded and returned as `Failed`. A server
+    /// that cannot be reached or answers "try later" is an [`AppError::Unavailable`]
+    /// (also recorded). With no mail server configured the email is captured: kept
+    /// for the Outbox page, not sent, and returned as `Captured`.
     pub async fn send_email(&self, email: &OutgoingEmail) -> Result<SentEmail> {
+        if !self.mail_available() {
+            let id = Uuid::now_v7();
+            self.store
+                .record_captured(&store::CapturedMessageRow {
+                    id,
+                    channel: "email".into(),
+                    to_address: email.to.clone(),
+                    subject: email.subject.clone(),
+                    body: email.text.clone(),
+                    kind: email.kind.clone(),
+                    related: email.related.clone(),
+                    campaign_id: None,
+                    donor_number: email.donor_number.clone(),
+                    captured_at: store::now(),
+                })
+                .await?;
+            return Ok(SentEmail { id, status: EmailStatus::Captured, error: None });
+        }
         let outcome = self.deliver(email, None).await;
         let row = sent_email_row(email, &outcome);
         self.store.record_sent_email(&row).await?;
@@ -195,14 +220,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn without_a_server_the_attempt_is_refused_clearly_and_recorded() {
+    async fn without_a_server_the_email_is_captured_not_sent() {
         let (app, _db) = app(None).await.unwrap();
-        let e = app.send_email(&email()).await.unwrap_err();
-        assert!(matches!(e, AppError::Unavailable(ref m) if m.contains("--smtp-url")), "{e:?}");
-        let rows = app.store.sent_emails_about("rel-1").await.unwrap();
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].status, "failed");
-        assert_eq!(rows[0].kind, "test.kind");
+        let sent = app.send_email(&email()).await.unwrap();
+        assert_eq!(sent.status, EmailStatus::Captured);
+        assert!(app.store.sent_emails_about("rel-1").await.unwrap().is_empty(), "a captured email is no attempt to send");
+        let kept = app.store.captured_about("rel-1").await.unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!((kept[0].to_address.as_str(), kept[0].subject.as_str(), kept[0].body.as_str()), ("donor@example.org", "Hello", "Body"));
+        assert_eq!(kept[0].kind, "test.kind");
     }
 
     #[tokio::test]

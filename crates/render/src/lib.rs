@@ -5,3 +5,4 @@ pub mod barcode;
 pub mod chart;
 pub mod drawing;
 pub mod label;
+pub mod number;

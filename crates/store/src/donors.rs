@@ -85,7 +85,7 @@ pub enum DonorQuery {
     Email(String),
 }
 
-fn donor_cols(alias: &str) -> String {
+pub(crate) fn donor_cols(alias: &str) -> String {
     DONOR_COLUMNS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
 }
 

@@ -7,6 +7,7 @@
 
 mod appointments;
 mod audit;
+mod captured;
 mod dins;
 mod donors;
 mod error;
@@ -23,9 +24,11 @@ mod screening;
 pub mod test_support;
 mod typed;
 mod users;
+mod worklists;
 
 pub use appointments::{AppointmentRow, BookingLinkRow, DriveRow, ScheduleRow};
 pub use audit::{AuditFilter, AuditPage};
+pub use captured::CapturedMessageRow;
 pub use dins::{DinAssignment, DinLabelSet};
 pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, DonorStats};
 pub use error::StoreError;

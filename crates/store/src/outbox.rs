@@ -24,7 +24,7 @@ pub struct OutboxRow {
     pub subject: String,
     pub body: String,
     pub unsubscribe_url: Option<String>,
-    /// `queued`, `sending`, `sent`, `bounced` or `failed`.
+    /// `queued`, `sending`, `sent`, `bounced`, `failed` or `captured` (kept, not sent).
     pub status: String,
     pub attempts: i64,
     pub next_attempt_at: DateTime<Utc>,
@@ -46,6 +46,8 @@ pub struct OutboxCounts {
     pub sent: i64,
     pub bounced: i64,
     pub failed: i64,
+    /// Kept in the Outbox instead of sent (no mail server or SMS webhook).
+    pub captured: i64,
 }
 
 impl Store {
@@ -69,6 +71,7 @@ impl Store {
                 "sending" => c.sending += n,
                 "sent" => c.sent += n,
                 "bounced" => c.bounced += n,
+                "captured" => c.captured += n,
                 _ => c.failed += n,
             }
         }
@@ -118,7 +121,7 @@ impl WriteTx {
         Ok(n == 1)
     }
 
-    /// Marks a claimed message `sent`, `bounced` or `failed` (final). `false` when the
+    /// Marks a claimed message `sent`, `bounced`, `failed` or `captured` (final). `false` when the
     /// claim is no longer `worker`'s.
     pub async fn finish_outbox(&mut self, id: Uuid, worker: &str, status: &str, error: Option<&str>, at: DateTime<Utc>) -> Result<bool> {
         let n = on_tx!(self, c => sqlx::query(

@@ -23,6 +23,7 @@ async fn truncate_of_audited_tables_is_refused_on_postgres() {
         "din_assignments",
         "sent_emails",
         "call_outcomes",
+        "captured_messages",
     ];
     for t in tables {
         let e = db.store.execute_raw_for_tests(&format!("TRUNCATE {t} CASCADE")).await.expect_err(t);

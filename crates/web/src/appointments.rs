@@ -51,6 +51,9 @@ pub struct GridQuery {
     site: String,
     #[serde(default)]
     date: String,
+    /// `active` (not cancelled) or one status, for the list of the day's appointments.
+    #[serde(default)]
+    status: Option<String>,
 }
 
 pub async fn api_grid(State(s): State<AppState>, p: Principal, Query(q): Query<GridQuery>) -> Result<impl IntoResponse, ApiError> {
@@ -157,7 +160,24 @@ async fn staff_page(s: &AppState, p: &Principal, site: &str, date: &str, form: B
 
 pub async fn page(State(s): State<AppState>, p: Principal, Query(q): Query<GridQuery>) -> PageResult {
     match staff_page(&s, &p, &q.site, &q.date, BookForm::default()).await {
-        Ok(page) => render_page(&page),
+        Ok(mut page) => {
+            if let (Some(status), Some(g)) = (q.status.as_deref().map(str::trim).filter(|x| !x.is_empty()), page.grid.as_mut()) {
+                match status {
+                    "active" => g.appointments.retain(|a| a.status != "cancelled"),
+                    "booked" | "attended" | "no_show" | "cancelled" => g.appointments.retain(|a| a.status == status),
+                    other => {
+                        page.error = Some(format!("'{other}' is not an appointment status: use active, booked, attended, no_show or cancelled"));
+                        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+                    }
+                }
+                page.notice = Some(if status == "active" {
+                    "Showing appointments that are not cancelled.".to_string()
+                } else {
+                    format!("Showing {} appointments only.", status.replace('_', " "))
+                });
+            }
+            render_page(&page)
+        }
         // A mistyped date: show the page for today with the message.
         Err(e @ AppError::Invalid(_)) => {
             let mut page = staff_page(&s, &p, &q.site, "", BookForm::default()).await?;

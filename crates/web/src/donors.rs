@@ -18,6 +18,13 @@ use serde::Deserialize;
 pub struct SearchQuery {
     #[serde(default)]
     q: String,
+    /// A worklist instead of a search (`discrepancies`, `waiting`, …; see app::dashboard).
+    #[serde(default)]
+    list: Option<String>,
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    date: String,
 }
 
 pub async fn api_search(State(s): State<AppState>, p: Principal, Query(q): Query<SearchQuery>) -> Result<impl IntoResponse, ApiError> {
@@ -37,6 +44,8 @@ pub struct DonorsPage {
     pub donors: Vec<DonorSummary>,
     pub error: Option<String>,
     pub can_register: bool,
+    /// Set when the page shows a worklist (title, explanation).
+    pub worklist: Option<(String, String)>,
 }
 
 pub async fn search(State(s): State<AppState>, p: Principal, Query(q): Query<SearchQuery>) -> PageResult {
@@ -47,7 +56,23 @@ pub async fn search(State(s): State<AppState>, p: Principal, Query(q): Query<Sea
         donors: vec![],
         error: None,
         can_register: p.actor.can(domain::Permission::RegisterDonors),
+        worklist: None,
     };
+    if let Some(list) = &q.list {
+        page.searched = true;
+        return match s.app.worklist(&p.actor, list, &q.site, &q.date).await {
+            Ok(w) => {
+                page.worklist = Some((w.title, w.explanation));
+                page.donors = w.donors;
+                render_page(&page)
+            }
+            Err(e @ (AppError::Invalid(_) | AppError::NotFound(_))) => {
+                page.error = Some(e.to_string());
+                render_status(crate::error::status_of(&e), &page)
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     if !page.searched {
         return render_page(&page);
     }

@@ -8,12 +8,15 @@ mod assets;
 pub mod auth;
 mod donors;
 mod error;
+pub mod fmt;
 mod labels;
+mod outbox;
 mod pages;
 mod recruitment;
 mod registry;
 pub mod routes;
 mod screening;
+mod worklists;
 
 use app::App;
 use axum::extract::DefaultBodyLimit;

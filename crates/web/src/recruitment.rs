@@ -170,6 +170,8 @@ pub struct RecruitmentPage {
     pub segments: Vec<SegmentView>,
     pub target_fields: Vec<FieldView>,
     pub error: Option<String>,
+    /// Set when a filter from the dashboard narrows the lists.
+    pub filter: Option<String>,
 }
 
 impl RecruitmentPage {
@@ -228,11 +230,31 @@ async fn recruitment_page(s: &AppState, p: &Principal, form: &TargetForm, error:
         segments,
         target_fields,
         error,
+        filter: None,
     })
 }
 
-pub async fn page(State(s): State<AppState>, p: Principal) -> PageResult {
-    render_page(&recruitment_page(&s, &p, &TargetForm::default(), None).await?)
+/// Filters the dashboard's figures link to: `campaigns=running`, `needs=short`.
+#[derive(Deserialize, Default)]
+pub struct RecruitmentQuery {
+    #[serde(default)]
+    campaigns: Option<String>,
+    #[serde(default)]
+    needs: Option<String>,
+}
+
+pub async fn page(State(s): State<AppState>, p: Principal, Query(q): Query<RecruitmentQuery>) -> PageResult {
+    let mut page = recruitment_page(&s, &p, &TargetForm::default(), None).await?;
+    let now = chrono::Utc::now();
+    if q.campaigns.as_deref() == Some("running") {
+        page.campaigns.retain(|c| app::dashboard::campaign_running(c, now));
+        page.filter = Some("Showing running campaigns only: sending, or within 30 days after sending.".into());
+    }
+    if q.needs.as_deref() == Some("short") {
+        page.needs.retain(|n| n.gap > 0.0);
+        page.filter = Some("Showing groups short of their weekly target only.".into());
+    }
+    render_page(&page)
 }
 
 pub async fn set_target(State(s): State<AppState>, p: Principal, axum::Form(f): axum::Form<TargetForm>) -> PageResult {

@@ -2,7 +2,7 @@
 //! the guard enforces it, the OpenAPI document lists it, and the authorization
 //! matrix test checks it against its own independent expectations.
 
-use crate::{api, appointments, assets, donors, labels, pages, recruitment as rec, registry, screening, AppState};
+use crate::{api, appointments, assets, donors, labels, outbox, pages, recruitment as rec, registry, screening, worklists, AppState};
 use app::Actor;
 use axum::http::Method;
 use axum::routing::{get, patch, post, put, MethodRouter};
@@ -110,6 +110,7 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/lab/labels", Perm(PrintLabels), "Preview or download a unit label", post(labels::labels_submit)),
         r(Method::GET, "/lab/dins", Perm(AssignDins), "DIN assignment and pre-printed label sets", get(labels::dins)),
         r(Method::POST, "/lab/dins", Perm(AssignDins), "Assign the next DIN or record a pre-printed one", post(labels::assign)),
+        r(Method::GET, "/lab/dins/assigned", Perm(AssignDins), "DINs assigned on a day (?date=)", get(worklists::dins_assigned)),
         r(Method::POST, "/lab/dins/sets", Perm(ManageDinLabelSets), "Register a pre-printed DIN label set", post(labels::register_set)),
         r(Method::GET, "/admin/users", Perm(ManageUsers), "Users and API tokens", get(pages::users::list)),
         r(Method::POST, "/admin/users", Perm(ManageUsers), "Create a user", post(pages::users::create)),
@@ -258,6 +259,7 @@ pub fn table() -> Vec<Entry> {
         r(Method::GET, "/recruitment/campaigns/new", Perm(ManageRecruitment), "New campaign form", get(rec::campaign_new)),
         r(Method::POST, "/recruitment/campaigns", Perm(ManageRecruitment), "Create and send a campaign", post(rec::campaign_create)),
         r(Method::GET, "/recruitment/campaigns/{id}", Perm(ViewRecruitment), "Campaign dashboard and contacts", get(rec::campaign_show)),
+        r(Method::GET, "/outbox", Perm(ManageRecruitment), "Outbox: captured mail, not sent (no mail server configured)", get(outbox::page)),
         r(Method::POST, "/recruitment/contacts/{id}/outcome", Perm(ManageRecruitment), "Record a call outcome", post(rec::call_outcome)),
         r(Method::GET, "/unsubscribe/{token}", Public, "Unsubscribe confirmation (link in campaign emails)", get(rec::unsubscribe_form)),
         r(Method::POST, "/unsubscribe/{token}", Public, "Withdraw email consent (one-click unsubscribe)", post(rec::unsubscribe)),

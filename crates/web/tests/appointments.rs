@@ -515,7 +515,11 @@ async fn staff_page_books_and_donor_page_lists(t: TestApp) {
     let r = s.client.post(t.url("/appointments")).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let html = r.text().await.unwrap();
-    assert!(html.contains("Booked Ida Ingram") && html.contains("Confirmation email: not sent: email is not configured"), "{html}");
+    assert!(
+        html.contains("Booked Ida Ingram")
+            && html.contains("Confirmation email: not sent: captured in the Outbox because no mail server is configured"),
+        "{html}"
+    );
     // The same again is a conflict shown on the page.
     let r = s.client.post(t.url("/appointments")).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
@@ -550,3 +554,24 @@ async fn staff_page_books_and_donor_page_lists(t: TestApp) {
 }
 
 both_backends!(every_refusal_leaves_nothing_written, schedules_are_versioned_and_drives_planned, staff_page_books_and_donor_page_lists);
+
+/// No mail server: the confirmation is kept in the Outbox, marked not sent, and
+/// nothing is recorded as sent.
+async fn booking_confirmation_without_a_mail_server_is_captured(t: TestApp) {
+    open_main(&t, 2, 1).await;
+    let dee = donor(&t, "Dee", "Dunn", "dee@example.org", true).await;
+    let day = tomorrow(&t).await;
+    let r: Value = book(&t, &dee, day, "09:00", "whole_blood").await.json().await.unwrap();
+    assert_eq!(r["confirmation_email"], "not sent: captured in the Outbox because no mail server is configured");
+    let kept = t.app.store.captured_about(r["id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!((kept[0].kind.as_str(), kept[0].to_address.as_str()), ("appointment.confirmation", "dee@example.org"));
+    assert!(kept[0].body.contains("Dear Dee") && kept[0].body.contains("/book/cancel/"), "{}", kept[0].body);
+    assert!(t.app.store.sent_emails_about(r["id"].as_str().unwrap()).await.unwrap().is_empty(), "nothing counts as sent");
+    let s = t.login_as("recruiter").await;
+    let html = s.client.get(t.url("/outbox")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Not sent — captured because no mail server is configured."), "{html}");
+    assert!(html.contains("Booking confirmation") && html.contains("dee@example.org") && html.contains(&dee), "{html}");
+}
+
+both_backends!(booking_confirmation_without_a_mail_server_is_captured);

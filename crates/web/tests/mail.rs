@@ -19,6 +19,7 @@ async fn sends_records_and_reports_bounces(backend: Backend) {
         list_unsubscribe: Some("https://example.org/unsubscribe/abc".into()),
         kind: "test.mail".into(),
         related: Some("contact-1".into()),
+        donor_number: None,
     };
     let sent = t.app.send_email(&email).await.unwrap();
     assert_eq!(sent.status, EmailStatus::Sent);

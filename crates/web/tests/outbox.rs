@@ -139,7 +139,10 @@ async fn delivery_survives_a_restart(backend: Backend) {
     assert_eq!(sink.messages().len(), 12);
 
     let d: Value = s.client.get(t.url(&format!("/api/v1/campaigns/{cid}"))).send().await.unwrap().json().await.unwrap();
-    assert_eq!(d["campaign"]["delivery"], json!({"total": 12, "queued": 0, "sending": 0, "sent": 12, "bounced": 0, "failed": 0, "finished": true}));
+    assert_eq!(
+        d["campaign"]["delivery"],
+        json!({"total": 12, "queued": 0, "sending": 0, "sent": 12, "bounced": 0, "failed": 0, "captured": 0, "finished": true})
+    );
     assert_eq!(d["campaign"]["stats"]["delivered"], 12);
     assert!(d["contacts"].as_array().unwrap().iter().all(|x| x["status"] == "sent" && !x["contacted_at"].is_null()));
     let audit =

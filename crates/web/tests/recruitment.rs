@@ -384,18 +384,6 @@ mod sms_campaign_posts_to_the_webhook_for_consenting_donors {
     }
 }
 
-async fn sms_is_refused_when_no_webhook_is_configured(t: TestApp) {
-    seed(&t).await;
-    let s = t.login_as("recruiter").await;
-    let seg = segment(&s, &t, "Everyone", json!({})).await;
-    let head = t.audit_head().await;
-    let p =
-        problem(post(&s, &t, "/api/v1/campaigns", json!({"name": "x", "segment_id": seg, "channel": "sms", "body": "hi", "limit": 5})).await).await;
-    assert_eq!(p["status"], 422);
-    assert!(p.to_string().contains("sms-webhook-url"), "{p}");
-    assert_eq!(t.audit_head().await, head);
-}
-
 async fn targets_show_the_gap_biggest_shortfall_first(t: TestApp) {
     seed(&t).await;
     let s = t.login_as("recruiter").await;
@@ -639,6 +627,5 @@ both_backends!(
     segments_select_donors_and_refusals_write_nothing,
     scores_come_from_history_before_as_of,
     phone_campaign_gives_a_call_list_and_records_outcomes,
-    sms_is_refused_when_no_webhook_is_configured,
     targets_show_the_gap_biggest_shortfall_first,
 );

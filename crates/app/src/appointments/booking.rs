@@ -282,12 +282,19 @@ impl App {
             Ok(false) => return "not sent: no consent to email".into(),
             Err(e) => return format!("not sent: {e}"),
         }
-        if self.settings.smtp_url.is_none() {
-            return "not sent: email is not configured".into();
-        }
-        let email = OutgoingEmail { to, subject, text, html: None, list_unsubscribe: None, kind: kind.into(), related: Some(related.to_string()) };
+        let email = OutgoingEmail {
+            to,
+            subject,
+            text,
+            html: None,
+            list_unsubscribe: None,
+            kind: kind.into(),
+            related: Some(related.to_string()),
+            donor_number: Some(donor.donor_number.clone()),
+        };
         match self.send_email(&email).await {
             Ok(s) if s.status == EmailStatus::Sent => "sent".into(),
+            Ok(s) if s.status == EmailStatus::Captured => CAPTURED_NOTE.into(),
             Ok(s) => format!("failed: {}", s.error.unwrap_or_default()),
             Err(e) => format!("failed: {e}"),
         }

@@ -18,6 +18,9 @@ use domain::appointment::{
 use domain::{parse_day, AuditDraft, DonationProcedure, FieldError, FieldErrors, Permission, Role, Roles, Site, SiteKind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+/// What a booking's confirmation email came to when no mail server is configured.
+pub const CAPTURED_NOTE: &str = "not sent: captured in the Outbox because no mail server is configured";
+
 use store::{AppointmentRow, BookingLinkRow, DonorRow, DriveRow, ScheduleRow, StoreError};
 use uuid::Uuid;
 

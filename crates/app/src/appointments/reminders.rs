@@ -51,9 +51,12 @@ impl App {
                 list_unsubscribe: None,
                 kind: "appointment.reminder".into(),
                 related: Some(a.id.to_string()),
+                donor_number: Some(donor.donor_number.clone()),
             };
             match self.send_email(&email).await {
                 Ok(s) if s.status == EmailStatus::Sent => report.sent += 1,
+                // Kept in the Outbox (no mail server): not sent, so not counted as sent.
+                Ok(s) if s.status == EmailStatus::Captured => report.skipped += 1,
                 Ok(_) => report.failed += 1,
                 Err(e) => {
                     report.failed += 1;

@@ -39,6 +39,9 @@ pub struct CampaignStats {
     pub delivered: i64,
     pub bounced: i64,
     pub failed: i64,
+    /// Kept in the Outbox, not sent (no mail server or SMS webhook): not counted as
+    /// contacted or delivered.
+    pub captured: i64,
     pub responses: i64,
     pub response_rate: f64,
     pub bookings: i64,
@@ -141,12 +144,6 @@ impl App {
             } else {
                 e.take(template_fields("subject", &input.subject, &allowed));
             }
-            if !self.mail_available() {
-                e.0.push(FieldError::new("channel", "email is not configured on this server (--smtp-url)"));
-            }
-        }
-        if channel == "sms" && self.settings.sms_webhook_url.is_none() {
-            e.0.push(FieldError::new("channel", "SMS is not configured on this server (--sms-webhook-url)"));
         }
         if !(1..=10_000).contains(&input.limit) {
             e.0.push(FieldError::new("limit", "contact between 1 and 10000 donors"));
@@ -384,6 +381,7 @@ fn view_of(
     let mut views = Vec::with_capacity(contacts.len());
     let (mut contacted, mut delivered, mut bounced, mut failed, mut responses, mut bookings, mut unsubscribed, mut donated, mut units) =
         (0, 0, 0, 0, 0, 0, 0, 0, 0);
+    let mut captured = 0;
     for x in contacts {
         let k = &x.contact;
         let mine: Vec<&CallOutcomeRow> = outcomes.iter().filter(|o| o.contact_id == k.id).collect();
@@ -401,6 +399,7 @@ fn view_of(
                 contacted += 1;
                 bounced += 1;
             }
+            "captured" => captured += 1,
             "failed" => {
                 contacted += 1;
                 failed += 1;
@@ -456,6 +455,7 @@ fn view_of(
         delivered,
         bounced,
         failed,
+        captured,
         responses,
         response_rate: rate(responses),
         bookings,

@@ -13,11 +13,28 @@ pub(crate) enum Delivery {
     Bounced(String),
     /// Not handed over (server unreachable, temporary failure): retried later.
     Failed(String),
+    /// Kept in the Outbox instead: this server has no mail server (email) or SMS
+    /// webhook (SMS) configured. Final; nothing left the building.
+    Captured,
 }
 
 impl App {
-    pub(crate) fn mail_available(&self) -> bool {
+    /// False when emails are captured (kept in the Outbox, not sent): no SMTP server.
+    pub fn mail_available(&self) -> bool {
         self.settings.smtp_url.is_some()
+    }
+
+    /// False when SMS messages are captured: no SMS webhook.
+    pub fn sms_available(&self) -> bool {
+        self.settings.sms_webhook_url.is_some()
+    }
+
+    /// Whether a message on `channel` would be captured instead of sent.
+    pub fn captures(&self, channel: &str) -> bool {
+        match channel {
+            "sms" => !self.sms_available(),
+            _ => !self.mail_available(),
+        }
     }
 
     pub(crate) fn unsubscribe_url(&self, token: &str) -> String {
@@ -34,6 +51,7 @@ impl App {
             list_unsubscribe: m.unsubscribe_url.clone(),
             kind: "campaign".into(),
             related: Some(format!("campaign {} contact {}", m.campaign_id, m.contact_id)),
+            donor_number: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! email, SMS and phone with what came of each contact, and collection needs.
 
 mod campaigns;
+mod captured;
 mod delivery;
 mod needs;
 pub mod outbox;
@@ -9,6 +10,7 @@ mod segments;
 mod unsubscribe;
 
 pub use campaigns::*;
+pub use captured::*;
 pub use needs::*;
 pub use outbox::{DeliveryProgress, OutboxSettings, OutboxWorker};
 pub use segments::*;

@@ -65,14 +65,25 @@ pub struct DeliveryProgress {
     /// Given up after every attempt, or cancelled before sending (consent withdrawn,
     /// record merged).
     pub failed: i64,
+    /// Kept in the Outbox instead of sent: no mail server or SMS webhook configured.
+    pub captured: i64,
     /// Every message has its outcome.
     pub finished: bool,
 }
 
 impl From<OutboxCounts> for DeliveryProgress {
     fn from(c: OutboxCounts) -> Self {
-        let total = c.queued + c.sending + c.sent + c.bounced + c.failed;
-        Self { total, queued: c.queued, sending: c.sending, sent: c.sent, bounced: c.bounced, failed: c.failed, finished: c.queued + c.sending == 0 }
+        let total = c.queued + c.sending + c.sent + c.bounced + c.failed + c.captured;
+        Self {
+            total,
+            queued: c.queued,
+            sending: c.sending,
+            sent: c.sent,
+            bounced: c.bounced,
+            failed: c.failed,
+            captured: c.captured,
+            finished: c.queued + c.sending == 0,
+        }
     }
 }
 
@@ -158,6 +169,8 @@ impl App {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handled {
     Sent,
+    /// Kept in the Outbox, not sent (no mail server or SMS webhook).
+    Captured,
     Bounced,
     /// Failed and queued again for later.
     Retrying,
@@ -277,7 +290,9 @@ impl OutboxWorker {
     /// One message: pace, confirm the claim and the donor's consent, hand it over,
     /// record the outcome.
     pub async fn deliver(&self, m: &OutboxRow, stop: Option<&tokio::sync::watch::Receiver<bool>>) -> Result<Handled> {
-        if !self.pace(stop).await? {
+        // A captured message leaves nothing: it needs no turn in the shared pace.
+        let capture = self.app.captures(&m.channel);
+        if !capture && !self.pace(stop).await? {
             return Ok(Handled::Skipped);
         }
         let s = &self.app.settings.outbox;
@@ -305,9 +320,13 @@ impl OutboxWorker {
         tx.commit().await?;
         let donor_number = donor.map(|d| d.donor_number).unwrap_or_default();
         let outcome = match m.channel.as_str() {
+            _ if capture => Delivery::Captured,
             "sms" => self.app.send_sms(m, &donor_number).await,
             _ => self.app.send_campaign_email(m).await,
         };
+        if outcome == Delivery::Captured {
+            return self.record_captured(m, &donor_number).await;
+        }
         // Marked right away; a database hiccup here is retried for a while, because
         // giving up would send the message again once the lease runs out.
         let mut tries = 0;
@@ -322,6 +341,30 @@ impl OutboxWorker {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Keeps the message in the Outbox and marks it `captured`, in one transaction.
+    async fn record_captured(&self, m: &OutboxRow, donor_number: &str) -> Result<Handled> {
+        let mut tx = self.app.store.begin_write().await?;
+        let why = format!("in the Outbox, not sent (no {})", if m.channel == "sms" { "SMS gateway" } else { "mail server" });
+        if !self.finish(&mut tx, m, "captured", Some(&why), None).await? {
+            return Ok(Handled::Skipped);
+        }
+        tx.record_captured(&store::CapturedMessageRow {
+            id: m.id,
+            channel: m.channel.clone(),
+            to_address: m.address.clone(),
+            subject: if m.channel == "sms" { String::new() } else { m.subject.clone() },
+            body: m.body.clone(),
+            kind: "campaign".into(),
+            related: Some(format!("campaign {} contact {}", m.campaign_id, m.contact_id)),
+            campaign_id: Some(m.campaign_id),
+            donor_number: (!donor_number.is_empty()).then(|| donor_number.to_string()),
+            captured_at: store::now(),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Handled::Captured)
     }
 
     async fn record(&self, m: &OutboxRow, outcome: &Delivery) -> Result<Handled> {
@@ -350,6 +393,10 @@ impl OutboxWorker {
                     return Ok(Handled::Skipped);
                 }
                 Handled::Failed
+            }
+            Delivery::Captured => {
+                drop(tx);
+                return self.record_captured(m, "").await;
             }
             Delivery::Failed(e) => {
                 if let Some(r) = email_record(Err(e)) {

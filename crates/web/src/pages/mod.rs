@@ -254,82 +254,39 @@ pub async fn logout(State(s): State<AppState>, p: Principal) -> PageResult {
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
 }
 
-pub struct RolePanel {
-    pub title: &'static str,
-    pub text: &'static str,
-    pub links: Vec<(&'static str, &'static str)>,
-}
-
-fn panel(role: Role) -> RolePanel {
-    let (text, links): (&str, Vec<(&str, &str)>) = match role {
-        Role::Admin => (
-            "Manage users, roles, API tokens, sites and hospital accounts.",
-            vec![("Users and tokens", "/admin/users"), ("Sites", "/sites"), ("Hospitals", "/hospitals")],
-        ),
-        Role::Recruiter => (
-            "The donor pool by blood group, collection needs, segments and campaigns.",
-            vec![("Recruitment", "/recruitment"), ("Sites and drives", "/sites")],
-        ),
-        Role::Collector => {
-            ("Collection sites and drives; donor registration and screening arrive with the donor module.", vec![("Sites and drives", "/sites")])
-        }
-        Role::Lab => ("Component manufacture, testing and release arrive with the ISBT 128 and laboratory modules.", vec![("Sites", "/sites")]),
-        Role::Distribution => {
-            ("Hospital accounts you ship to; orders and shipments arrive with the distribution module.", vec![("Hospitals", "/hospitals")])
-        }
-        Role::Apheresis => {
-            ("Hospitals you serve; therapeutic apheresis requests arrive with the apheresis module.", vec![("Hospitals", "/hospitals")])
-        }
-        Role::Sales => (
-            "Hospital accounts and their status; contracts and invoices arrive with the sales module.",
-            vec![("Hospital accounts", "/hospitals"), ("New account", "/hospitals/new")],
-        ),
-        Role::Quality => {
-            ("The audit trail of every change, hash-chained; verify it with `hemaflow audit verify`.", vec![("Audit trail", "/quality/audit")])
-        }
-        Role::Hospital => ("Your hospital's account with us; ordering arrives with the distribution module.", vec![("My hospital", "/hospitals")]),
-    };
-    RolePanel { title: role.title(), text, links }
-}
-
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
     pub layout: Layout,
-    pub panels: Vec<RolePanel>,
-    pub show_pool: bool,
-    pub donors: i64,
-    pub donations: i64,
-    pub sites: usize,
-    pub hospitals: usize,
-    pub audit_records: i64,
-    pub show_audit: bool,
-    /// Donor pool by ABO/RhD, as inline SVG (empty when there are no donors).
+    pub d: app::dashboard::Dashboard,
+    /// Recruiters: the donor pool by ABO/RhD as inline SVG (empty without donors).
     pub pool_chart: String,
 }
 
+impl DashboardPage {
+    pub fn fmt_gap(&self, x: &f64) -> String {
+        format!("{x:+.1}")
+    }
+    pub fn fmt_rate(&self, x: &f64) -> String {
+        format!("{:.0}%", x * 100.0)
+    }
+}
+
 pub async fn dashboard(State(s): State<AppState>, p: Principal) -> PageResult {
-    let o = s.app.overview(&p.actor).await?;
-    let pool_chart = if o.by_group.is_empty() {
-        String::new()
-    } else {
-        ::render::chart::BarChart {
-            title: "Donors by ABO/RhD".into(),
-            bars: o.by_group.iter().map(|(g, n)| ::render::chart::Bar { label: g.clone(), value: *n }).collect(),
+    let d = s.app.dashboard(&p.actor).await?;
+    let pool_chart = if p.actor.roles.contains(Role::Recruiter) {
+        let o = s.app.overview(&p.actor).await?;
+        if o.by_group.is_empty() {
+            String::new()
+        } else {
+            ::render::chart::BarChart {
+                title: "Donors by ABO/RhD".into(),
+                bars: o.by_group.iter().map(|(g, n)| ::render::chart::Bar { label: g.clone(), value: *n }).collect(),
+            }
+            .to_svg()
         }
-        .to_svg()
+    } else {
+        String::new()
     };
-    let staff = !p.actor.roles.is_hospital();
-    render(&DashboardPage {
-        layout: Layout::new(&p, "dashboard"),
-        panels: p.actor.roles.as_slice().iter().map(|r| panel(*r)).collect(),
-        show_pool: staff,
-        donors: o.donors,
-        donations: o.donations,
-        sites: o.sites,
-        hospitals: o.hospitals,
-        audit_records: o.audit_records,
-        show_audit: p.actor.can(Permission::ViewAudit),
-        pool_chart,
-    })
+    render(&DashboardPage { layout: Layout::new(&p, "dashboard"), d, pool_chart })
 }

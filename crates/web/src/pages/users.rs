@@ -7,7 +7,7 @@ use crate::AppState;
 use app::users::{ApiTokenView, NewUserInput, UserView};
 use app::AppError;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
@@ -26,6 +26,8 @@ pub struct UsersPage {
     pub token_error: Option<String>,
     pub new_secret: Option<(String, String)>,
     pub notice: Option<String>,
+    /// Set when a filter from the dashboard narrows the lists.
+    pub filter: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -89,11 +91,31 @@ async fn page(s: &AppState, p: &Principal) -> Result<UsersPage, AppError> {
         token_error: None,
         new_secret: None,
         notice: None,
+        filter: None,
     })
 }
 
-pub async fn list(State(s): State<AppState>, p: Principal) -> PageResult {
-    render(&page(&s, &p).await?)
+/// Filters the dashboard's figures link to: `users=active`, `tokens=expiring`.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    users: Option<String>,
+    #[serde(default)]
+    tokens: Option<String>,
+}
+
+pub async fn list(State(s): State<AppState>, p: Principal, Query(q): Query<ListQuery>) -> PageResult {
+    let mut pg = page(&s, &p).await?;
+    let now = chrono::Utc::now();
+    if q.users.as_deref() == Some("active") {
+        pg.users.retain(|u| u.active);
+        pg.filter = Some("Showing active users only.".into());
+    }
+    if q.tokens.as_deref() == Some("expiring") {
+        pg.tokens.retain(|t| app::dashboard::token_expiring(t, now));
+        pg.filter = Some(format!("Showing API tokens that expire within {} days only.", app::dashboard::TOKEN_WARNING_DAYS));
+    }
+    render(&pg)
 }
 
 pub async fn create(State(s): State<AppState>, p: Principal, Form(f): Form<UserForm>) -> PageResult {
