@@ -170,8 +170,14 @@ async fn collector_counts_each_sites_own_day(app: App) {
     }
     tx.insert_screening_visit(&visit(&d[4], main.id, main_today - Duration::days(1), true)).await.unwrap();
     tx.insert_screening_visit(&visit(&d[3], north.id, north_today, true)).await.unwrap();
-    let donation =
-        DonationRow { id: Uuid::now_v7(), donor_id: d[0].id, din: None, procedure: "whole_blood".into(), site_id: Some(main.id), collected_at: now };
+    let donation = DonationRow {
+        id: Uuid::now_v7(),
+        donor_id: d[0].id,
+        din: None,
+        procedure: domain::DonationProcedure::WholeBlood,
+        site_id: Some(main.id),
+        collected_at: now,
+    };
     tx.insert_donation_after_screening(&donation, v1.id).await.unwrap();
     tx.commit().await.unwrap();
 
