@@ -123,7 +123,7 @@ impl App {
             self.store
                 .record_captured(&store::CapturedMessageRow {
                     id,
-                    channel: "email".into(),
+                    channel: domain::recruitment::CampaignChannel::Email,
                     to_address: email.to.clone(),
                     subject: email.subject.clone(),
                     body: email.text.clone(),

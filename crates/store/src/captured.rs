@@ -10,7 +10,8 @@ use uuid::Uuid;
 pub struct CapturedMessageRow {
     pub id: Uuid,
     /// `email` or `sms`.
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: domain::recruitment::CampaignChannel,
     pub to_address: String,
     /// Empty for SMS.
     pub subject: String,
@@ -32,7 +33,7 @@ impl Store {
     /// Written outside any business transaction, like `record_sent_email`.
     pub async fn record_captured(&self, m: &CapturedMessageRow) -> Result<()> {
         on_pool!(self, p => sqlx::query(INSERT)
-            .bind(m.id).bind(&m.channel).bind(&m.to_address).bind(&m.subject).bind(&m.body).bind(&m.kind).bind(&m.related)
+            .bind(m.id).bind(m.channel.as_str()).bind(&m.to_address).bind(&m.subject).bind(&m.body).bind(&m.kind).bind(&m.related)
             .bind(m.campaign_id).bind(&m.donor_number).bind(m.captured_at)
             .execute(p).await?.rows_affected());
         Ok(())
@@ -57,7 +58,7 @@ impl WriteTx {
     /// Kept together with the mark on what it belongs to (a campaign message).
     pub async fn record_captured(&mut self, m: &CapturedMessageRow) -> Result<()> {
         on_tx!(self, c => sqlx::query(INSERT)
-            .bind(m.id).bind(&m.channel).bind(&m.to_address).bind(&m.subject).bind(&m.body).bind(&m.kind).bind(&m.related)
+            .bind(m.id).bind(m.channel.as_str()).bind(&m.to_address).bind(&m.subject).bind(&m.body).bind(&m.kind).bind(&m.related)
             .bind(m.campaign_id).bind(&m.donor_number).bind(m.captured_at)
             .execute(c).await?.rows_affected());
         Ok(())

@@ -19,7 +19,8 @@ pub struct OutboxRow {
     pub contact_id: Uuid,
     pub donor_id: Uuid,
     /// `email` or `sms`.
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: domain::recruitment::CampaignChannel,
     pub address: String,
     pub subject: String,
     pub body: String,
@@ -91,7 +92,7 @@ impl WriteTx {
             "INSERT INTO campaign_outbox (id, campaign_id, contact_id, donor_id, channel, address, subject, body, unsubscribe_url, status, \
              attempts, next_attempt_at, last_error, claimed_by, claimed_until, queued_at, sent_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
-            .bind(m.id).bind(m.campaign_id).bind(m.contact_id).bind(m.donor_id).bind(&m.channel).bind(&m.address).bind(&m.subject)
+            .bind(m.id).bind(m.campaign_id).bind(m.contact_id).bind(m.donor_id).bind(m.channel.as_str()).bind(&m.address).bind(&m.subject)
             .bind(&m.body).bind(&m.unsubscribe_url).bind(&m.status).bind(m.attempts).bind(m.next_attempt_at).bind(&m.last_error)
             .bind(&m.claimed_by).bind(m.claimed_until).bind(m.queued_at).bind(m.sent_at)
             .execute(c).await?.rows_affected());

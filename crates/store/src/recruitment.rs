@@ -53,7 +53,8 @@ pub struct CampaignRow {
     pub id: Uuid,
     pub name: String,
     pub segment_id: Uuid,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: domain::recruitment::CampaignChannel,
     pub subject: String,
     pub body: String,
     pub contact_limit: i64,
@@ -246,7 +247,7 @@ impl WriteTx {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO recruitment_campaigns (id, name, segment_id, channel, subject, body, contact_limit, cost_per_contact_cents, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-            .bind(x.id).bind(&x.name).bind(x.segment_id).bind(&x.channel).bind(&x.subject).bind(&x.body).bind(x.contact_limit)
+            .bind(x.id).bind(&x.name).bind(x.segment_id).bind(x.channel.as_str()).bind(&x.subject).bind(&x.body).bind(x.contact_limit)
             .bind(x.cost_per_contact_cents).bind(x.created_at).bind(&x.created_by)
             .execute(c).await?.rows_affected());
         Ok(())
@@ -334,7 +335,8 @@ impl WriteTx {
 pub struct DonorCampaignContact {
     pub campaign_id: Uuid,
     pub campaign: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: domain::recruitment::CampaignChannel,
     pub status: String,
     pub contacted_at: Option<DateTime<Utc>>,
     pub unsubscribed_at: Option<DateTime<Utc>>,

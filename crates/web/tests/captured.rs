@@ -84,7 +84,7 @@ async fn captured_in_the_outbox(backend: Backend, channel: &str) {
 
     let (page, total) = t.app.store.captured_page(0, 10).await.unwrap();
     assert_eq!(total, 3);
-    assert!(page.iter().all(|m| m.channel == channel && m.kind == "campaign" && m.campaign_id == Some(id.parse().unwrap())));
+    assert!(page.iter().all(|m| m.channel.as_str() == channel && m.kind == "campaign" && m.campaign_id == Some(id.parse().unwrap())));
     assert!(page.iter().any(|m| m.body.starts_with("Dear Donor1 (D0000001)") && m.donor_number.as_deref() == Some("D0000001")));
     let html = s.client.get(t.url("/outbox")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Not sent — captured because no mail server is configured."));

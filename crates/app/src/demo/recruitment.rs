@@ -84,7 +84,7 @@ impl App {
                 id: Uuid::now_v7(),
                 name: name.into(),
                 segment_id: segment.id,
-                channel: channel.into(),
+                channel: domain::recruitment::CampaignChannel::parse(channel).expect("a demo channel"),
                 subject: if channel == "email" { "{{first_name}}, your blood group {{blood_group}} is needed".into() } else { String::new() },
                 body: "Dear {{first_name}}, the centre needs {{blood_group}} donors this month. {{unsubscribe_url}}".into(),
                 contact_limit: limit as i64,

@@ -124,10 +124,8 @@ impl App {
             e.0.push(FieldError::new("name", "give the campaign a name of 1 to 120 characters"));
         }
         let segment_id = e.take(parse_segment_id(&input.segment_id).map_err(|_| FieldError::new("segment_id", "choose a segment")));
-        let channel = input.channel.trim();
-        if !["email", "sms", "phone"].contains(&channel) {
-            e.0.push(FieldError::new("channel", format!("'{channel}' is not a campaign channel; use email, sms or phone")));
-        }
+        let typed_channel = e.take(domain::recruitment::CampaignChannel::parse(&input.channel));
+        let channel = typed_channel.map(domain::recruitment::CampaignChannel::as_str).unwrap_or("");
         let allowed = MERGE_FIELDS;
         let mentions_booking = input.body.contains("booking_url") || input.subject.contains("booking_url");
         if mentions_booking && !actor.can(Permission::BookAppointments) {
@@ -184,7 +182,7 @@ impl App {
             id: Uuid::now_v7(),
             name,
             segment_id,
-            channel: channel.to_string(),
+            channel: typed_channel.expect("checked"),
             subject: input.subject.trim().to_string(),
             body: input.body.clone(),
             contact_limit: input.limit,
@@ -342,7 +340,7 @@ impl App {
         }
         let mut tx = self.store.begin_write().await?;
         let c = self.store.campaign(campaign_id).await?.ok_or_else(|| AppError::NotFound(format!("no campaign has the id {campaign_id}")))?;
-        if c.channel != "email" {
+        if c.channel != domain::recruitment::CampaignChannel::Email {
             return Err(AppError::Conflict(format!("campaign '{}' sent no email", c.name)));
         }
         let contacts = tx.contacts_by_address(campaign_id, email).await?;
@@ -366,7 +364,7 @@ impl App {
 /// Delivery progress of an email or SMS campaign; none for phone campaigns and for
 /// campaigns sent before the outbox existed (no messages in it).
 fn progress_of(c: &CampaignRow, counts: &[(Uuid, OutboxCounts)]) -> Option<DeliveryProgress> {
-    counts.iter().find(|(id, _)| *id == c.id && c.channel != "phone").map(|(_, n)| (*n).into())
+    counts.iter().find(|(id, _)| *id == c.id && c.channel != domain::recruitment::CampaignChannel::Phone).map(|(_, n)| (*n).into())
 }
 
 fn view_of(
@@ -472,7 +470,7 @@ fn view_of(
             name: c.name.clone(),
             segment_id: c.segment_id,
             segment: segments.get(&c.segment_id).cloned().unwrap_or_default(),
-            channel: c.channel.clone(),
+            channel: c.channel.as_str().to_string(),
             subject: c.subject.clone(),
             body: c.body.clone(),
             contact_limit: c.contact_limit,
@@ -512,7 +510,7 @@ impl App {
             .map(|c| DonorCampaignView {
                 campaign_id: c.campaign_id,
                 campaign: c.campaign,
-                channel: c.channel,
+                channel: c.channel.as_str().to_string(),
                 status: c.status,
                 contacted_at: c.contacted_at,
                 unsubscribed: c.unsubscribed_at.is_some(),

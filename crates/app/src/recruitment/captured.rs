@@ -59,7 +59,7 @@ impl App {
             .map(|m| CapturedView {
                 id: m.id,
                 what: what(&m.kind),
-                channel: m.channel,
+                channel: m.channel.as_str().to_string(),
                 to: m.to_address,
                 subject: m.subject,
                 body: m.body,

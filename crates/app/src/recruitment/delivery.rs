@@ -30,9 +30,9 @@ impl App {
     }
 
     /// Whether a message on `channel` would be captured instead of sent.
-    pub fn captures(&self, channel: &str) -> bool {
+    pub fn captures(&self, channel: domain::recruitment::CampaignChannel) -> bool {
         match channel {
-            "sms" => !self.sms_available(),
+            domain::recruitment::CampaignChannel::Sms => !self.sms_available(),
             _ => !self.mail_available(),
         }
     }

@@ -139,7 +139,7 @@ impl App {
             campaign_id: campaign.id,
             contact_id: contact.id,
             donor_id: donor.id,
-            channel: campaign.channel.clone(),
+            channel: campaign.channel,
             address: contact.address.clone(),
             subject: fill_template(&campaign.subject, &values),
             body: fill_template(&campaign.body, &values),
@@ -291,7 +291,7 @@ impl OutboxWorker {
     /// record the outcome.
     pub async fn deliver(&self, m: &OutboxRow, stop: Option<&tokio::sync::watch::Receiver<bool>>) -> Result<Handled> {
         // A captured message leaves nothing: it needs no turn in the shared pace.
-        let capture = self.app.captures(&m.channel);
+        let capture = self.app.captures(m.channel);
         if !capture && !self.pace(stop).await? {
             return Ok(Handled::Skipped);
         }
@@ -304,7 +304,7 @@ impl OutboxWorker {
         let donor = tx.donor_by_id(m.donor_id).await?;
         let contact = tx.donor_contact(m.donor_id).await?;
         let merged = tx.merge_of(m.donor_id).await?;
-        let consent = if m.channel == "email" { contact.consent_email } else { contact.consent_sms };
+        let consent = if m.channel == domain::recruitment::CampaignChannel::Email { contact.consent_email } else { contact.consent_sms };
         let cancel = if merged.is_some() {
             Some("not sent: the donor's record was merged into another before sending".to_string())
         } else if !consent {
@@ -319,9 +319,9 @@ impl OutboxWorker {
         }
         tx.commit().await?;
         let donor_number = donor.map(|d| d.donor_number).unwrap_or_default();
-        let outcome = match m.channel.as_str() {
+        let outcome = match m.channel {
             _ if capture => Delivery::Captured,
-            "sms" => self.app.send_sms(m, &donor_number).await,
+            domain::recruitment::CampaignChannel::Sms => self.app.send_sms(m, &donor_number).await,
             _ => self.app.send_campaign_email(m).await,
         };
         if outcome == Delivery::Captured {
@@ -346,7 +346,10 @@ impl OutboxWorker {
     /// Keeps the message in the Outbox and marks it `captured`, in one transaction.
     async fn record_captured(&self, m: &OutboxRow, donor_number: &str) -> Result<Handled> {
         let mut tx = self.app.store.begin_write().await?;
-        let why = format!("in the Outbox, not sent (no {})", if m.channel == "sms" { "SMS gateway" } else { "mail server" });
+        let why = format!(
+            "in the Outbox, not sent (no {})",
+            if m.channel == domain::recruitment::CampaignChannel::Sms { "SMS gateway" } else { "mail server" }
+        );
         if !self.finish(&mut tx, m, "captured", Some(&why), None).await? {
             return Ok(Handled::Skipped);
         }
@@ -354,7 +357,7 @@ impl OutboxWorker {
             id: m.id,
             channel: m.channel.clone(),
             to_address: m.address.clone(),
-            subject: if m.channel == "sms" { String::new() } else { m.subject.clone() },
+            subject: if m.channel == domain::recruitment::CampaignChannel::Sms { String::new() } else { m.subject.clone() },
             body: m.body.clone(),
             kind: "campaign".into(),
             related: Some(format!("campaign {} contact {}", m.campaign_id, m.contact_id)),
@@ -371,8 +374,9 @@ impl OutboxWorker {
         let s = &self.app.settings.outbox;
         let mut tx = self.app.store.begin_write().await?;
         let attempts = m.attempts + 1;
-        let email_record =
-            |r: std::result::Result<(), &str>| (m.channel == "email").then(|| crate::mail::sent_email_row(&App::campaign_email(m), &r));
+        let email_record = |r: std::result::Result<(), &str>| {
+            (m.channel == domain::recruitment::CampaignChannel::Email).then(|| crate::mail::sent_email_row(&App::campaign_email(m), &r))
+        };
         let handled = match outcome {
             Delivery::Sent => {
                 if !self.finish(&mut tx, m, "sent", None, email_record(Ok(()))).await? {

@@ -11,6 +11,58 @@ use serde::{Deserialize, Serialize};
 /// Contact channels, as the consent columns name them.
 pub const CHANNELS: [&str; 4] = ["email", "sms", "phone", "post"];
 
+/// How a campaign reaches its donors (post is a consent, not a campaign channel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignChannel {
+    Email,
+    Sms,
+    /// A call list staff work through; nothing is sent.
+    Phone,
+}
+
+impl CampaignChannel {
+    pub const ALL: [CampaignChannel; 3] = [Self::Email, Self::Sms, Self::Phone];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+            Self::Phone => "phone",
+        }
+    }
+
+    /// The word staff read.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Email => "Email",
+            Self::Sms => "SMS",
+            Self::Phone => "Phone",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s.trim())
+            .ok_or_else(|| FieldError::new("channel", format!("'{}' is not a campaign channel; use email, sms or phone", s.trim())))
+    }
+}
+
+impl std::fmt::Display for CampaignChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for CampaignChannel {
+    type Error = FieldError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
 /// A segment's filter as saved (JSON). Every criterion is optional; a donor must meet
 /// all that are set. Unknown keys are refused.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
