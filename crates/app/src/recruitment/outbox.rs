@@ -355,7 +355,7 @@ impl OutboxWorker {
         }
         tx.record_captured(&store::CapturedMessageRow {
             id: m.id,
-            channel: m.channel.clone(),
+            channel: m.channel,
             to_address: m.address.clone(),
             subject: if m.channel == domain::recruitment::CampaignChannel::Sms { String::new() } else { m.subject.clone() },
             body: m.body.clone(),
