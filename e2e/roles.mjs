@@ -326,17 +326,25 @@ async function checkQualityAudit(page) {
   }
 }
 
-// The lab previews a unit label: the server draws it as SVG with the eye-readable DIN.
+// The lab previews a unit label from a recent donation: "Fill in" copies the record's
+// DIN, group and collection day; the server checks them and draws the label as SVG.
 async function checkLabelPreview(page) {
   await clickNav(page, 'labels');
-  await page.fill('input[name=din]', 'A999826000123');
-  await page.fill('input[name=blood_group]', 'O-');
+  const fill = page.locator('#label-candidates a.fill-label').first();
+  await visible(fill, 'a recent donation to label (#label-candidates a.fill-label)');
+  await navigating(page, () => fill.click());
+  const din = await page.locator('input[name=din]').inputValue();
+  if (!/^[A-Z][0-9A-Z]{4}[0-9]{8}$/.test(din)) throw new Error(`"Fill in" left the DIN field as ${JSON.stringify(din)}`);
   await page.fill('input[name=product_code]', 'E0398V00');
-  await page.fill('input[name=expires_at]', '2099-12-31T23:59');
+  // Tomorrow 23:59: after the collection and within the 28 days of irradiated red cells.
+  const t = new Date(Date.now() + 24 * 3600 * 1000);
+  const day = `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
+  await page.fill('input[name=expires_at]', `${day}T23:59`);
   await navigating(page, () => page.click('#label-form button[value=preview]'));
-  await visible(page.locator('#label-preview svg'), 'the label preview');
+  await visible(page.locator('#label-preview svg'), `the label preview (the page says: ${await pageTextSnippet(page, 400)})`);
   const text = await page.locator('#label-preview').innerText();
-  if (!text.includes('A9998 26 000123')) throw new Error(`the label preview lacks the DIN text: ${text.slice(0, 200)}`);
+  const eye = `${din.slice(0, 5)} ${din.slice(5, 7)} ${din.slice(7)}`;
+  if (!text.includes(eye)) throw new Error(`the label preview lacks the DIN text ${eye}: ${text.slice(0, 200)}`);
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${label}-lab-label.png`), fullPage: true, timeout: TIMEOUT });
 }
 

@@ -340,26 +340,30 @@ async fn labels_are_checked_before_printing(app: App) {
         expires_at: "2099-12-31T23:59".into(),
         collected_on: "2099-11-20".into(),
     };
-    let v = app.unit_label(&op, &input).await.unwrap();
+    // Well-formed, but the record knows no such unit: refused, nothing recorded
+    // (printing from a real donation is tested over HTTP in web/tests/labels.rs).
+    let e = app.unit_label(&op, &input, "pdf").await.unwrap_err();
+    assert!(matches!(e, AppError::Invalid(ref f) if f.message_for("din").unwrap().starts_with("DIN assigned:")), "{e:?}");
+    let v = app::labels::label_values(&app.settings, &input).unwrap();
     assert_eq!(v.blood_groups.encode(), "=%9500");
     assert_eq!(v.description[0], "RED BLOOD CELLS");
     let f = AuditFilter { action: Some("label.print".into()), ..Default::default() };
-    assert_eq!(app.store.audit_page(&f, 5, 0).await.unwrap().total, 1);
+    assert_eq!(app.store.audit_page(&f, 5, 0).await.unwrap().total, 0);
 
     let unknown = app::labels::LabelInput { product_code: "E9999V00".into(), ..input.clone() };
-    let e = app.unit_label(&op, &unknown).await.unwrap_err();
+    let e = app.unit_label(&op, &unknown, "pdf").await.unwrap_err();
     assert!(matches!(e, AppError::Invalid(ref f) if f.message_for("product_code").unwrap().contains("catalog")), "{e:?}");
     let expired = app::labels::LabelInput { expires_at: "2020-01-01T00:00".into(), ..input.clone() };
-    assert!(matches!(app.unit_label(&op, &expired).await, Err(AppError::Invalid(_))));
+    assert!(matches!(app.unit_label(&op, &expired, "pdf").await, Err(AppError::Invalid(_))));
     let bad = app::labels::LabelInput { din: "A999826000123X".into(), blood_group: "Q+".into(), ..input.clone() };
-    let e = app.unit_label(&op, &bad).await.unwrap_err();
+    let e = app.unit_label(&op, &bad, "pdf").await.unwrap_err();
     assert!(matches!(e, AppError::Invalid(ref f) if f.0.len() == 2), "{e:?}");
 
     app.verify_label(&op, "A999826000123", "E0398V00", &["=A99982600012300=<E0398V00".into()]).unwrap();
     let e = app.verify_label(&op, "A999826000124", "E0398V00", &["=A99982600012300=<E0398V00".into()]).unwrap_err();
     assert!(e.to_string().contains("A999826000124") || matches!(e, AppError::Invalid(_)));
     let recruiter = Actor { roles: domain::Roles::new([domain::Role::Recruiter]).unwrap(), ..op };
-    assert!(matches!(app.unit_label(&recruiter, &input).await, Err(AppError::Forbidden(_))));
+    assert!(matches!(app.unit_label(&recruiter, &input, "pdf").await, Err(AppError::Forbidden(_))));
 }
 
 async fn imports_take_good_rows_and_report_the_rest(app: App) {

@@ -440,7 +440,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => return user(&cli.database, cmd).await,
         Command::Isbt(cmd) => return isbt::run(cmd),
         Command::Rules(cmd) => return rules::run(cmd, &cli.database).await,
-        Command::Label(args) => label(args)?,
+        Command::Label(args) => label(&cli.database, args).await?,
         Command::Din(cmd) => din(&cli.database, cmd).await?,
         Command::Import(cmd) => return import(&cli.database, cmd).await,
         Command::Recruit(cmd) => return recruit::run(&cli.database, cmd).await,
@@ -657,8 +657,11 @@ fn app_random_password() -> String {
     app::auth::new_secret("")[..20].to_string()
 }
 
-fn label(args: LabelArgs) -> anyhow::Result<()> {
+/// Prints a unit label checked against the record, as the Labels page does (the
+/// command-line operator holds the lab's right to print), and records the print.
+async fn label(database: &str, args: LabelArgs) -> anyhow::Result<()> {
     let settings = args.facility.settings(Settings::default())?;
+    let app = App::new(open(database).await?, settings);
     let input = app::labels::LabelInput {
         din: args.din,
         blood_group: args.blood_group,
@@ -666,7 +669,7 @@ fn label(args: LabelArgs) -> anyhow::Result<()> {
         expires_at: args.expires,
         collected_on: args.collected.unwrap_or_default(),
     };
-    let v = app::labels::label_values(&settings, &input)?;
+    let v = app.unit_label(&Actor::operator(), &input, &args.format).await?;
     let label = render::label::UnitLabel::from_values(&v, vec![]);
     let bytes = match args.format.as_str() {
         "svg" => label.to_svg()?.into_bytes(),

@@ -30,12 +30,45 @@ pub struct DinAssignment {
     pub assigned_by: String,
 }
 
+/// One unit label printed, checked against the record.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LabelPrintRow {
+    pub id: Uuid,
+    pub din: String,
+    pub product_code: String,
+    pub blood_group: String,
+    /// Local `YYYY-MM-DDTHH:MM`, as printed.
+    pub expires_at: String,
+    pub collected_on: Option<String>,
+    /// preview, svg, pdf or zpl.
+    pub format: String,
+    pub donor_id: Uuid,
+    pub printed_by: String,
+    pub printed_at: DateTime<Utc>,
+}
+
 const SET_COLUMNS: &str = "id, fin, year, first_seq, last_seq, registered_at, registered_by, note";
 
 impl Store {
     pub async fn din_label_sets(&self) -> Result<Vec<DinLabelSet>> {
         let sql = format!("SELECT {SET_COLUMNS} FROM din_label_sets ORDER BY fin, year, first_seq");
         Ok(on_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await?))
+    }
+
+    /// Donations with a DIN collected at or after `since`, newest first.
+    pub async fn donations_with_din_since(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<crate::DonationRow>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT id, donor_id, din, procedure, site_id, collected_at FROM donations \
+             WHERE din IS NOT NULL AND collected_at >= $1 ORDER BY collected_at DESC, id LIMIT $2")
+            .bind(since).bind(limit).fetch_all(p).await?))
+    }
+
+    /// The labels printed for a DIN, oldest first.
+    pub async fn label_prints(&self, din: &str) -> Result<Vec<LabelPrintRow>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT id, din, product_code, blood_group, expires_at, collected_on, format, donor_id, printed_by, printed_at \
+             FROM label_prints WHERE din = $1 ORDER BY printed_at, id")
+            .bind(din).fetch_all(p).await?))
     }
 
     pub async fn din_assignment(&self, din: &str) -> Result<Option<DinAssignment>> {
@@ -101,6 +134,23 @@ impl WriteTx {
         Ok(on_tx!(self, c => sqlx::query_as(
             "SELECT din, fin, year, seq, source, label_set_id, assigned_at, assigned_by FROM din_assignments WHERE din = $1")
             .bind(din).fetch_optional(c).await?))
+    }
+
+    /// The donation that carries this DIN, if any.
+    pub async fn donation_by_din(&mut self, din: &str) -> Result<Option<crate::DonationRow>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT id, donor_id, din, procedure, site_id, collected_at FROM donations WHERE din = $1")
+            .bind(din).fetch_optional(c).await?))
+    }
+
+    pub async fn insert_label_print(&mut self, p: &LabelPrintRow) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO label_prints (id, din, product_code, blood_group, expires_at, collected_on, format, donor_id, printed_by, printed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(p.id).bind(&p.din).bind(&p.product_code).bind(&p.blood_group).bind(&p.expires_at).bind(&p.collected_on).bind(&p.format)
+            .bind(p.donor_id).bind(&p.printed_by).bind(p.printed_at)
+            .execute(c).await?.rows_affected());
+        Ok(())
     }
 
     /// Records a DIN as used. A DIN already recorded is refused (`Duplicate`).

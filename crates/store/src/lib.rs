@@ -29,7 +29,7 @@ mod worklists;
 pub use appointments::{AppointmentRow, BookingLinkRow, DriveRow, ScheduleRow};
 pub use audit::{AuditFilter, AuditPage};
 pub use captured::CapturedMessageRow;
-pub use dins::{DinAssignment, DinLabelSet};
+pub use dins::{DinAssignment, DinLabelSet, LabelPrintRow};
 pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, DonorStats};
 pub use error::StoreError;
 pub use family::{DonorKey, LockedDonor};

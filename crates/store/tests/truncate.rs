@@ -24,6 +24,7 @@ async fn truncate_of_audited_tables_is_refused_on_postgres() {
         "sent_emails",
         "call_outcomes",
         "captured_messages",
+        "label_prints",
     ];
     for t in tables {
         let e = db.store.execute_raw_for_tests(&format!("TRUNCATE {t} CASCADE")).await.expect_err(t);

@@ -52,7 +52,7 @@ pub async fn api_label(
     if !["pdf", "svg", "zpl"].contains(&format.as_str()) {
         return Err(domain::FieldError::new("format", format!("'{format}' is not a label format; use pdf, svg or zpl")).into());
     }
-    let v = s.app.unit_label(&p.actor, &input).await?;
+    let v = s.app.unit_label(&p.actor, &input, &format).await?;
     Ok(label_file(&v, &format)?)
 }
 
@@ -153,27 +153,42 @@ pub struct LabelsPage {
     pub error: Option<String>,
     pub preview: Option<String>,
     pub catalog: Vec<(String, String)>,
+    pub candidates: Vec<app::labels::LabelCandidate>,
 }
 
-fn labels_page(s: &AppState, p: &Principal, form: LabelForm, error: Option<&AppError>, preview: Option<String>) -> LabelsPage {
+async fn labels_page(
+    s: &AppState,
+    p: &Principal,
+    form: LabelForm,
+    error: Option<&AppError>,
+    preview: Option<String>,
+) -> Result<LabelsPage, AppError> {
     let mut fields = form.fields();
     let error = error.map(|e| error_text(&mut fields, e));
     let catalog = s.app.settings.catalog.iter().filter(|e| e.dating.is_some()).map(|e| (e.code.clone(), e.description.clone())).collect();
-    LabelsPage { layout: Layout::new(p, "labels"), fields, error, preview, catalog }
+    let candidates = s.app.label_candidates(&p.actor, 20).await?;
+    Ok(LabelsPage { layout: Layout::new(p, "labels"), fields, error, preview, catalog, candidates })
 }
 
-pub async fn labels_form(State(s): State<AppState>, p: Principal) -> PageResult {
-    render_page(&labels_page(&s, &p, LabelForm::default(), None, None))
+/// The Labels page; `?din=…&blood_group=…&collected_on=…` fills the form from a recent donation.
+pub async fn labels_form(State(s): State<AppState>, p: Principal, Query(form): Query<LabelForm>) -> PageResult {
+    let form = LabelForm { format: String::new(), ..form };
+    render_page(&labels_page(&s, &p, form, None, None).await?)
 }
 
 pub async fn labels_submit(State(s): State<AppState>, p: Principal, Form(form): Form<LabelForm>) -> PageResult {
-    match s.app.unit_label(&p.actor, &form.input()).await {
+    let format = if form.format.is_empty() { "preview" } else { form.format.as_str() };
+    if !["preview", "pdf", "svg", "zpl"].contains(&format) {
+        let e = AppError::from(domain::FieldError::new("format", format!("'{format}' is not a label format; use pdf, svg or zpl")));
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &labels_page(&s, &p, form, Some(&e), None).await?);
+    }
+    match s.app.unit_label(&p.actor, &form.input(), format).await {
         Ok(v) if form.format == "preview" || form.format.is_empty() => {
             let svg = unit_label(&v).to_svg().map_err(|e| PageError(AppError::Conflict(e.to_string())))?;
-            render_page(&labels_page(&s, &p, form, None, Some(svg)))
+            render_page(&labels_page(&s, &p, form, None, Some(svg)).await?)
         }
         Ok(v) => Ok(label_file(&v, &form.format)?),
-        Err(e @ AppError::Invalid(_)) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &labels_page(&s, &p, form, Some(&e), None)),
+        Err(e @ AppError::Invalid(_)) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &labels_page(&s, &p, form, Some(&e), None).await?),
         Err(e) => Err(e.into()),
     }
 }

@@ -8,7 +8,7 @@
 
 mod demo;
 mod rare;
-mod typing;
+pub(crate) mod typing;
 
 use crate::donors::DonorSummary;
 use crate::{Actor, App, AppError, Result};

@@ -230,14 +230,9 @@ pub(crate) fn attributes_from(rows: &[AttributeResultRow], numbers: &std::collec
     v
 }
 
-/// The blood group view of one donor family: `donor` is the surviving record,
-/// `dets` and `res` the family's determinations and resolutions in entry order.
-pub(crate) fn blood_group_from(
-    donor: &DonorRow,
-    dets: &[DeterminationRow],
-    res: &[ResolutionRow],
-    numbers: &std::collections::HashMap<Uuid, String>,
-) -> BloodGroupView {
+/// The historical group of a donor family and its status: `donor` is the surviving
+/// record, `dets` and `res` the family's determinations and resolutions.
+pub(crate) fn assessed_group(donor: &DonorRow, dets: &[DeterminationRow], res: &[ResolutionRow]) -> (Option<BloodGroup>, BloodGroupStatus) {
     // Determinations and resolutions in the order they were entered.
     let mut events: Vec<(DateTime<Utc>, GroupEvent)> = Vec::new();
     for d in dets {
@@ -247,9 +242,19 @@ pub(crate) fn blood_group_from(
         events.push((x.resolved_at, GroupEvent::Resolution(x.group.0)));
     }
     events.sort_by_key(|(at, _)| *at);
-    let on_record = donor.group.0;
     let evs: Vec<GroupEvent> = events.into_iter().map(|(_, e)| e).collect();
-    let (group, status) = assess_blood_group(on_record, &evs);
+    assess_blood_group(donor.group.0, &evs)
+}
+
+/// The blood group view of one donor family: `donor` is the surviving record,
+/// `dets` and `res` the family's determinations and resolutions in entry order.
+pub(crate) fn blood_group_from(
+    donor: &DonorRow,
+    dets: &[DeterminationRow],
+    res: &[ResolutionRow],
+    numbers: &std::collections::HashMap<Uuid, String>,
+) -> BloodGroupView {
+    let (group, status) = assessed_group(donor, dets, res);
     BloodGroupView {
         group: group.map(|g| g.to_string()),
         status,

@@ -171,6 +171,50 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A whole blood donation collected over the API from a new donor whose group
+    /// (`abo`, `rhd`: "O", "neg") two lab determinations confirm. Returns the DIN.
+    pub async fn collected_unit(&self, last_name: &str, abo: &str, rhd: &str, confirmations: usize) -> String {
+        let collector = self.api_as("collector").await;
+        let lab = self.api_as("lab").await;
+        let r = collector
+            .post_json(
+                "/api/v1/donors",
+                serde_json::json!({"first_name": "Unit", "last_name": last_name, "birth_date": "1979-06-15", "sex": "M", "not_a_duplicate": true}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let d: serde_json::Value = r.json().await.unwrap();
+        let number = d["donor_number"].as_str().or(d["donor"]["donor_number"].as_str()).unwrap().to_string();
+        for when in ["2025-01-10", "2025-06-10"].iter().take(confirmations) {
+            let body = serde_json::json!({"abo": abo, "rhd": rhd, "determined_on": when, "source": "lab"});
+            let r = lab.post_json(&format!("/api/v1/donors/{number}/blood-groups"), body).await;
+            assert!(r.status().is_success(), "determination: {}", r.text().await.unwrap());
+        }
+        let q: serde_json::Value = collector.get("/api/v1/questionnaire").await.json().await.unwrap();
+        let answers: serde_json::Map<String, serde_json::Value> = q["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["sex"].is_null() || x["sex"] == "M")
+            .map(|x| (x["id"].as_str().unwrap().to_string(), serde_json::json!(x["defer_on"] == "no")))
+            .collect();
+        let visit = serde_json::json!({
+            "procedure": "whole_blood", "site": "MAIN", "weight_kg": 80,
+            "screening": {"hemoglobin_g_dl": 14.2, "pulse_bpm": 70, "bp_systolic": 120, "bp_diastolic": 80, "temperature_c": 36.7},
+            "answers": answers,
+        });
+        let r = collector.post_json(&format!("/api/v1/donors/{number}/screenings"), visit).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: serde_json::Value = r.json().await.unwrap();
+        let id = v["id"].as_str().or(v["visit"]["id"].as_str()).unwrap().to_string();
+        let r = collector.post_json(&format!("/api/v1/screenings/{id}/collection"), serde_json::json!(null)).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let c: serde_json::Value = r.json().await.unwrap();
+        c["din"]["din"].as_str().unwrap_or_else(|| panic!("no DIN in {c}")).to_string()
+    }
+}
+
 pub struct ApiClient {
     pub base: String,
     pub token: String,
