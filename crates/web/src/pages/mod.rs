@@ -39,52 +39,99 @@ pub struct NavItem {
     pub href: &'static str,
 }
 
+/// One area of the navigation: a link when it holds one page, a menu when several.
+pub struct NavGroup {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub items: Vec<NavItem>,
+}
+
+impl NavGroup {
+    pub fn holds(&self, key: &str) -> bool {
+        self.items.iter().any(|i| i.key == key)
+    }
+}
+
 /// What every signed-in page shows around its content.
 pub struct Layout {
     pub display_name: String,
     pub username: String,
     pub roles: String,
     pub csrf: String,
-    pub nav: Vec<NavItem>,
+    /// Areas in the order of the user's main work (the dashboard first).
+    pub nav: Vec<NavGroup>,
     pub active: &'static str,
 }
 
 impl Layout {
     pub fn new(p: &Principal, active: &'static str) -> Self {
         let a = &p.actor;
-        let mut nav = vec![NavItem { key: "dashboard", label: "Dashboard", href: "/" }];
+        let item = |key, label, href| NavItem { key, label, href };
+        let mut donors = vec![];
         if a.can(Permission::ViewDonors) {
-            nav.push(NavItem { key: "donors", label: "Donors", href: "/donors" });
+            donors.push(item("donors", "Donors", "/donors"));
         }
         if a.can(Permission::BookAppointments) {
-            nav.push(NavItem { key: "appointments", label: "Appointments", href: "/appointments" });
+            donors.push(item("appointments", "Appointments", "/appointments"));
         }
-        if a.can(Permission::ViewSites) {
-            nav.push(NavItem { key: "sites", label: "Sites", href: "/sites" });
-        }
-        if a.can(Permission::ViewHospitals) {
-            nav.push(NavItem { key: "hospitals", label: "Hospitals", href: "/hospitals" });
-        } else if a.can(Permission::ViewOwnHospital) {
-            nav.push(NavItem { key: "hospitals", label: "My hospital", href: "/hospitals" });
-        }
+        let mut recruitment = vec![];
         if a.can(Permission::ViewRecruitment) {
-            nav.push(NavItem { key: "recruitment", label: "Recruitment", href: "/recruitment" });
+            recruitment.push(item("recruitment", "Recruitment", "/recruitment"));
         }
+        if a.can(Permission::ManageRecruitment) {
+            recruitment.push(item("outbox", "Outbox", "/outbox"));
+        }
+        let mut lab = vec![];
         if a.can(Permission::AssignDins) {
-            nav.push(NavItem { key: "dins", label: "DINs", href: "/lab/dins" });
+            lab.push(item("dins", "DINs", "/lab/dins"));
         }
         if a.can(Permission::PrintLabels) {
-            nav.push(NavItem { key: "labels", label: "Labels", href: "/lab/labels" });
+            lab.push(item("labels", "Labels", "/lab/labels"));
         }
+        let mut quality = vec![];
         if a.can(Permission::EvaluateEligibility) && a.can(Permission::ViewDonors) {
-            nav.push(NavItem { key: "rules", label: "Rules", href: "/quality/rules" });
+            quality.push(item("rules", "Rules", "/quality/rules"));
         }
         if a.can(Permission::ViewAudit) {
-            nav.push(NavItem { key: "audit", label: "Audit trail", href: "/quality/audit" });
+            quality.push(item("audit", "Audit trail", "/quality/audit"));
+        }
+        let mut organisation = vec![];
+        if a.can(Permission::ViewSites) {
+            organisation.push(item("sites", "Sites", "/sites"));
+        }
+        if a.can(Permission::ViewHospitals) {
+            organisation.push(item("hospitals", "Hospitals", "/hospitals"));
+        } else if a.can(Permission::ViewOwnHospital) {
+            organisation.push(item("hospitals", "My hospital", "/hospitals"));
         }
         if a.can(Permission::ManageUsers) {
-            nav.push(NavItem { key: "users", label: "Users", href: "/admin/users" });
+            organisation.push(item("users", "Users", "/admin/users"));
         }
+        let mut areas: Vec<NavGroup> = [
+            ("donors", "Donors", donors),
+            ("recruitment", "Recruitment", recruitment),
+            ("lab", "Lab", lab),
+            ("quality", "Quality", quality),
+            ("organisation", "Organisation", organisation),
+        ]
+        .into_iter()
+        .filter(|(_, _, items)| !items.is_empty())
+        .map(|(key, label, items)| NavGroup { key, label, items })
+        .collect();
+        // The main work of the first role comes first.
+        let main = match a.roles.as_slice().first() {
+            Some(Role::Recruiter) => "recruitment",
+            Some(Role::Lab) => "lab",
+            Some(Role::Quality) => "quality",
+            Some(Role::Admin) | Some(Role::Sales) | Some(Role::Distribution) | Some(Role::Apheresis) | Some(Role::Hospital) => "organisation",
+            _ => "donors",
+        };
+        if let Some(i) = areas.iter().position(|g| g.key == main) {
+            let g = areas.remove(i);
+            areas.insert(0, g);
+        }
+        let mut nav = vec![NavGroup { key: "dashboard", label: "Dashboard", items: vec![item("dashboard", "Dashboard", "/")] }];
+        nav.extend(areas);
         Self {
             display_name: a.display_name.clone(),
             username: a.username.clone(),
