@@ -9,6 +9,7 @@ pub mod auth;
 mod donors;
 mod error;
 pub mod fmt;
+pub mod words;
 mod labels;
 mod outbox;
 mod pages;
