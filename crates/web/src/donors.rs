@@ -108,6 +108,66 @@ pub struct DonorPage {
     pub appointments: crate::appointments::DonorAppointments,
     /// Campaign contacts, for those who see recruitment.
     pub campaigns: Option<Vec<app::recruitment::DonorCampaignView>>,
+    pub group: GroupBadge,
+}
+
+/// The donor's ABO/RhD as staff expect it on the record: large, in the conventional
+/// label colour of the ABO group (O blue, A yellow, B pink, AB white), RhD spelt out
+/// (never told by colour alone), and whether the registry has confirmed it.
+pub struct GroupBadge {
+    /// "O", "A", "B", "AB", or "?" when not known.
+    pub abo: &'static str,
+    /// "+" or "−" next to the letters; empty when not known.
+    pub sign: &'static str,
+    /// "RhD positive", "RhD negative" or "Blood group not known".
+    pub rh_words: &'static str,
+    pub negative: bool,
+    /// CSS class for the colour: abo-o, abo-a, abo-b, abo-ab, abo-unknown.
+    pub class: &'static str,
+    /// How sure the registry is: "confirmed", "not confirmed", …
+    pub status: &'static str,
+    pub confirmed: bool,
+}
+
+impl GroupBadge {
+    pub fn of(v: &app::registry::BloodGroupView) -> Self {
+        use domain::typing::BloodGroupStatus as S;
+        let status = match v.status {
+            S::Confirmed => "confirmed",
+            S::Unconfirmed => "not confirmed: one result so far",
+            S::None => "not confirmed: no laboratory result on file",
+            S::Discrepancy => "not confirmed: results disagree, quality must resolve",
+        };
+        let confirmed = v.status == S::Confirmed;
+        match v.group.as_deref().and_then(|g| domain::BloodGroup::parse(g).ok()) {
+            Some(g) => {
+                let abo = g.abo_str();
+                Self {
+                    abo,
+                    sign: if g.rhd_positive { "+" } else { "\u{2212}" },
+                    rh_words: if g.rhd_positive { "RhD positive" } else { "RhD negative" },
+                    negative: !g.rhd_positive,
+                    class: match abo {
+                        "O" => "abo-o",
+                        "A" => "abo-a",
+                        "B" => "abo-b",
+                        _ => "abo-ab",
+                    },
+                    status,
+                    confirmed,
+                }
+            }
+            None => Self {
+                abo: "?",
+                sign: "",
+                rh_words: "Blood group not known",
+                negative: false,
+                class: "abo-unknown",
+                status,
+                confirmed: false,
+            },
+        }
+    }
 }
 
 fn deferral_fields(f: &DeferralForm) -> Vec<FieldView> {
@@ -126,6 +186,7 @@ async fn donor_page(s: &AppState, p: &Principal, number: &str, form: &DeferralFo
     let error = error.map(|e| error_text(&mut fields, e));
     Ok(DonorPage {
         layout: Layout::new(p, "donors"),
+        group: GroupBadge::of(&profile.blood_group),
         p: profile,
         can_defer: p.actor.can(domain::Permission::DeferDonors),
         can_reenter: p.actor.can(domain::Permission::ReenterDonors),

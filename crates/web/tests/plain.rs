@@ -196,7 +196,64 @@ async fn donor_filter_finds_calls_and_messages_postgres() {
     donor_filter_finds_calls_and_messages(Backend::Postgres).await;
 }
 
+/// A new donor over the API with `results` lab determinations of `group` ("O", "neg").
+async fn typed_donor(t: &TestApp, last_name: &str, group: Option<(&str, &str)>, results: usize) -> String {
+    let collector = t.api_as("collector").await;
+    let lab = t.api_as("lab").await;
+    let r = collector
+        .post_json(
+            "/api/v1/donors",
+            json!({"first_name": "Gina", "last_name": last_name, "birth_date": "1979-06-15", "sex": "F", "not_a_duplicate": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let d: Value = r.json().await.unwrap();
+    let number = d["donor_number"].as_str().or(d["donor"]["donor_number"].as_str()).unwrap().to_string();
+    if let Some((abo, rhd)) = group {
+        for when in ["2025-01-10", "2025-06-10"].iter().take(results) {
+            let body = json!({"abo": abo, "rhd": rhd, "determined_on": when, "source": "lab"});
+            let r = lab.post_json(&format!("/api/v1/donors/{number}/blood-groups"), body).await;
+            assert!(r.status().is_success(), "determination: {}", r.text().await.unwrap());
+        }
+    }
+    number
+}
+
+/// The blood group part of the donor page header.
+fn badge(html: &str) -> &str {
+    let at = html.find("id=\"blood-group\"").expect("the blood group badge");
+    &html[at..at + html[at..].find("</div>").unwrap()]
+}
+
+async fn donor_page_shows_the_group_large_coloured_and_in_words(t: TestApp) {
+    let confirmed = typed_donor(&t, "Oneg", Some(("O", "neg")), 2).await;
+    let once = typed_donor(&t, "Abpos", Some(("AB", "pos")), 1).await;
+    let b_pos = typed_donor(&t, "Bpos", Some(("B", "pos")), 2).await;
+    let unknown = typed_donor(&t, "Untyped", None, 0).await;
+    let s = t.login_as("collector").await;
+
+    let (status, html) = get_html(&s, &t, &format!("/donors/{confirmed}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let b = badge(&html);
+    assert!(b.contains("class=\"abo-badge abo-o rh-neg\""), "O in blue, negative marked: {b}");
+    assert!(b.contains(">O\u{2212}</span>") && b.contains("Group O") && b.contains("<strong class=\"rh-words\">RhD negative</strong>"), "{b}");
+    assert!(b.contains(">confirmed</span>"), "{b}");
+
+    let (_, html) = get_html(&s, &t, &format!("/donors/{once}")).await;
+    let b = badge(&html);
+    assert!(b.contains("class=\"abo-badge abo-ab unconfirmed\""), "AB in white, not confirmed: {b}");
+    assert!(b.contains("RhD positive") && b.contains("not confirmed: one result so far"), "{b}");
+
+    let (_, html) = get_html(&s, &t, &format!("/donors/{b_pos}")).await;
+    assert!(badge(&html).contains("class=\"abo-badge abo-b\""));
+
+    let (_, html) = get_html(&s, &t, &format!("/donors/{unknown}")).await;
+    let b = badge(&html);
+    assert!(b.contains("abo-unknown") && b.contains("Blood group not known") && b.contains("not confirmed"), "{b}");
+}
+
 both_backends!(
+    donor_page_shows_the_group_large_coloured_and_in_words,
     audit_changes_read_as_a_list_of_fields,
     audit_filter_says_when_the_dates_are_the_wrong_way_round,
     audit_actor_filter_ignores_case_and_actions_come_from_a_list,
