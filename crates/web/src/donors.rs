@@ -157,15 +157,7 @@ impl GroupBadge {
                     confirmed,
                 }
             }
-            None => Self {
-                abo: "?",
-                sign: "",
-                rh_words: "Blood group not known",
-                negative: false,
-                class: "abo-unknown",
-                status,
-                confirmed: false,
-            },
+            None => Self { abo: "?", sign: "", rh_words: "Blood group not known", negative: false, class: "abo-unknown", status, confirmed: false },
         }
     }
 }

@@ -9,7 +9,6 @@ pub mod auth;
 mod donors;
 mod error;
 pub mod fmt;
-pub mod words;
 mod labels;
 mod outbox;
 mod pages;
@@ -17,6 +16,7 @@ mod recruitment;
 mod registry;
 pub mod routes;
 mod screening;
+pub mod words;
 mod worklists;
 
 use app::App;

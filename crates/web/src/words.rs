@@ -53,6 +53,10 @@ const CODES: &[(&str, &str)] = &[
     ("donor_card", "Donor card"),
     ("import", "Import"),
     ("screening", "Screening"),
+    ("first_time", "First-time donors"),
+    ("never", "Never donated"),
+    ("negative", "Negative"),
+    ("positive", "Positive"),
     // site kinds
     ("fixed", "Fixed site"),
     ("mobile", "Mobile"),
@@ -142,6 +146,21 @@ const FIELDS: &[(&str, &str)] = &[
     ("answers", "Answers"),
     ("version", "Version"),
     ("effective_from", "In force from"),
+    ("blood_groups", "Blood groups"),
+    ("eligible_for", "Eligible for"),
+    ("eligible_on", "Eligible on"),
+    ("lapsed_months", "Not given for (months)"),
+    ("history", "History"),
+    ("not_contacted_days", "Not contacted for (days)"),
+    ("consent", "Agreed to"),
+    ("cmv", "CMV"),
+    ("hbs", "HbS"),
+    ("iga", "IgA"),
+    ("hla", "HLA"),
+    ("antigens", "Antigens"),
+    ("bp_systolic", "Blood pressure, systolic (mmHg)"),
+    ("bp_diastolic", "Blood pressure, diastolic (mmHg)"),
+    ("height_cm", "Height (cm)"),
 ];
 
 /// Audit actions and what they say happened.
@@ -242,7 +261,8 @@ pub fn humanize(s: &str) -> String {
 
 /// The words for a stored code ("whole_blood" → "Whole blood"); anything that is not
 /// a known code is returned as it is (it is data someone typed).
-pub fn code(s: &str) -> String {
+pub fn code(s: impl AsRef<str>) -> String {
+    let s = s.as_ref();
     look(CODES, s).map(str::to_string).unwrap_or_else(|| s.to_string())
 }
 
@@ -269,6 +289,34 @@ pub fn action(a: &str) -> String {
 /// The kind of record an audit entry concerns ("campaign_contact" → "Campaign contact").
 pub fn entity_type(t: &str) -> String {
     look(ENTITIES, t).map(str::to_string).unwrap_or_else(|| humanize(t))
+}
+
+/// A stored filter (a JSON object such as a segment's) as words: "Blood groups: O-,
+/// B- · Eligible for: Whole blood". An empty filter reads "Everyone".
+pub fn filter(v: &serde_json::Value) -> String {
+    let Some(m) = v.as_object() else { return value(v) };
+    if m.is_empty() {
+        return "Everyone".into();
+    }
+    m.iter().map(|(k, v)| format!("{}: {}", field(k), value(v))).collect::<Vec<_>>().join(" · ")
+}
+
+/// `filter` for a filter kept as JSON text.
+pub fn filter_text(json: &str) -> String {
+    serde_json::from_str(json).map(|v| filter(&v)).unwrap_or_else(|_| json.to_string())
+}
+
+/// A JSON value as words: codes translated, lists joined, yes/no for flags.
+pub fn value(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "—".into(),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => code(s),
+        Value::Array(items) => items.iter().map(value).collect::<Vec<_>>().join(", "),
+        Value::Object(_) => filter(v),
+    }
 }
 
 /// Replaces field paths at the start of a validation message ("screening.hemoglobin_g_dl:
@@ -298,6 +346,9 @@ mod tests {
         assert_eq!(entity_type("campaign_contact"), "Campaign contact");
         assert_eq!(message("screening.hemoglobin_g_dl: below 12.5"), "Hemoglobin (g/dL): below 12.5");
         assert_eq!(message("Check the DIN: it is wrong"), "Check the DIN: it is wrong");
+        let f = serde_json::json!({"blood_groups": ["O-", "B-"], "eligible_for": "whole_blood", "history": "first_time"});
+        assert_eq!(filter(&f), "Blood groups: O-, B- · Eligible for: Whole blood · History: First-time donors");
+        assert_eq!(filter(&serde_json::json!({})), "Everyone");
     }
 
     #[test]

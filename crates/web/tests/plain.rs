@@ -29,8 +29,15 @@ fn visible_text(html: &str) -> String {
         out.push_str(&rest[..lt]);
         out.push(' ');
         rest = &rest[lt..];
-        let end = if rest.starts_with("<script") || rest.starts_with("<style") {
-            let close = if rest.starts_with("<script") { "</script>" } else { "</style>" };
+        // Scripts, styles and what is typed into a text box are not the page's words.
+        let end = if rest.starts_with("<script") || rest.starts_with("<style") || rest.starts_with("<textarea") {
+            let close = if rest.starts_with("<script") {
+                "</script>"
+            } else if rest.starts_with("<style") {
+                "</style>"
+            } else {
+                "</textarea>"
+            };
             rest.find(close).map(|i| i + close.len())
         } else {
             rest.find('>').map(|i| i + 1)
@@ -250,6 +257,140 @@ async fn donor_page_shows_the_group_large_coloured_and_in_words(t: TestApp) {
     let (_, html) = get_html(&s, &t, &format!("/donors/{unknown}")).await;
     let b = badge(&html);
     assert!(b.contains("abo-unknown") && b.contains("Blood group not known") && b.contains("not confirmed"), "{b}");
+}
+
+/// Internal identifiers that must never be read on a page: stored codes, field paths,
+/// server flags, raw JSON.
+const INTERNAL: &[&str] = &[
+    "whole_blood",
+    "double_red_cells",
+    "source_plasma",
+    "no_show",
+    "on_hold",
+    "no_answer",
+    "wrong_number",
+    "feeling_well",
+    "hemoglobin_g_dl",
+    "screening.",
+    "answers.",
+    "--smtp",
+    "--sms",
+    "{\"",
+    "campaign_contact",
+    "donor.register",
+    "user.login",
+];
+
+/// An instant written the machine way (`2026-03-02T14:05:00`), or a time given in UTC
+/// where the facility's zone is another.
+fn machine_time(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    for i in 0..b.len().saturating_sub(19) {
+        let w = &b[i..i + 19];
+        let digits = |r: std::ops::Range<usize>| w[r].iter().all(u8::is_ascii_digit);
+        if digits(0..4) && w[4] == b'-' && digits(5..7) && w[7] == b'-' && digits(8..10) && w[10] == b'T' && digits(11..13) && w[13] == b':' {
+            return Some(String::from_utf8_lossy(w).into_owned());
+        }
+    }
+    let word = |at: usize| {
+        let before = text[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after = text[at + 3..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        before && after
+    };
+    text.match_indices("UTC").map(|(at, _)| at).find(|at| word(*at)).map(|at| {
+        let from = text.floor_char_boundary(at.saturating_sub(40));
+        text[from..(at + 3).min(text.len())].split_whitespace().collect::<Vec<_>>().join(" ")
+    })
+}
+
+/// The links of the main menu on a page.
+fn nav_links(html: &str) -> Vec<String> {
+    let Some(start) = html.find("id=\"main-nav\"") else { return vec![] };
+    let nav = &html[start..start + html[start..].find("</nav>").unwrap_or(html.len() - start)];
+    nav.split("href=\"").skip(1).map(|x| x[..x.find('"').unwrap()].to_string()).collect()
+}
+
+/// A demo centre (the one `serve --demo` makes, smaller); every main page of every
+/// role, and a donor's and a campaign's page, read with no internal name on them.
+async fn demo_pages_speak_the_staff_language(backend: Backend) {
+    let Some(db) = store::test_support::fresh(backend).await else { return };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let settings =
+        app::Settings { fin: Some("A9998".into()), public_url: addr.clone(), time_zone: chrono_tz::America::Chicago, ..Default::default() };
+    let app = app::App::new(db.store.clone(), settings);
+    let opts = app::demo::DemoOptions { donors: 150, ..Default::default() };
+    let summary = app.generate_demo(opts, |_, _| {}).await.unwrap();
+    let state = web::AppState::new(app.clone(), false);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(web::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let mut problems = Vec::new();
+    for login in &summary.logins {
+        let c = common::client();
+        let r = c
+            .post(format!("{addr}/login"))
+            .form(&[("username", login.username.as_str()), ("password", login.password.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{} signs in", login.username);
+        let home = c.get(format!("{addr}/")).send().await.unwrap().text().await.unwrap();
+        let mut pages: Vec<String> = nav_links(&home);
+        assert!(!pages.is_empty(), "{} has a menu", login.username);
+        // One level deeper: the first donor, campaign, site and hospital listed.
+        let mut deeper = Vec::new();
+        for p in &pages {
+            let html = c.get(format!("{addr}{p}")).send().await.unwrap().text().await.unwrap();
+            for prefix in ["/donors/D", "/recruitment/campaigns/", "/sites/", "/hospitals/"] {
+                if let Some(at) = html.find(&format!("href=\"{prefix}")) {
+                    let link = &html[at + 6..];
+                    let link = &link[..link.find('"').unwrap()];
+                    if !link.ends_with("/new") && !deeper.contains(&link.to_string()) {
+                        deeper.push(link.to_string());
+                    }
+                }
+            }
+        }
+        pages.extend(deeper);
+        for p in &pages {
+            let r = c.get(format!("{addr}{p}")).send().await.unwrap();
+            let status = r.status();
+            let html = r.text().await.unwrap();
+            if !status.is_success() {
+                problems.push(format!("{} {p}: {status}", login.username));
+                continue;
+            }
+            let text = visible_text(&html);
+            for bad in INTERNAL {
+                if let Some(at) = text.find(bad) {
+                    let from = text.floor_char_boundary(at.saturating_sub(60));
+                    let to = text.ceil_char_boundary((at + 60).min(text.len()));
+                    problems.push(format!(
+                        "{} {p}: '{bad}' in …{}…",
+                        login.username,
+                        text[from..to].split_whitespace().collect::<Vec<_>>().join(" ")
+                    ));
+                }
+            }
+            if let Some(t) = machine_time(&text) {
+                problems.push(format!("{} {p}: a time not in local words: {t}", login.username));
+            }
+        }
+    }
+    let _ = stop.send(());
+    assert!(problems.is_empty(), "internal names on the screen:\n{}", problems.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_pages_speak_the_staff_language_sqlite() {
+    demo_pages_speak_the_staff_language(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_pages_speak_the_staff_language_postgres() {
+    demo_pages_speak_the_staff_language(Backend::Postgres).await;
 }
 
 both_backends!(

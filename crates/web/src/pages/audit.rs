@@ -248,16 +248,18 @@ pub async fn list(State(s): State<AppState>, p: Principal, headers: HeaderMap, Q
             };
             (results, domain::FieldErrors::default(), StatusCode::OK)
         }
-        Err(e) => (
-            AuditResults { records: vec![], total: 0, page: 1, pages: 1, prev_link: None, next_link: None },
-            e,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(e) => {
+            (AuditResults { records: vec![], total: 0, page: 1, pages: 1, prev_link: None, next_link: None }, e, StatusCode::UNPROCESSABLE_ENTITY)
+        }
     };
     if partial && errors.is_empty() {
         return render(&results);
     }
-    let mut actions: Vec<(String, String)> = s.app.audit_actions(&p.actor).await?.into_iter()
+    let mut actions: Vec<(String, String)> = s
+        .app
+        .audit_actions(&p.actor)
+        .await?
+        .into_iter()
         .map(|a| {
             let words = crate::words::action(&a);
             (a, words)

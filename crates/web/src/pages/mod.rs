@@ -47,6 +47,8 @@ pub struct Layout {
     pub csrf: String,
     pub nav: Vec<NavItem>,
     pub active: &'static str,
+    /// The facility's time zone (`crate::fmt::when(at, layout.tz)`).
+    pub tz: chrono_tz::Tz,
 }
 
 impl Layout {
@@ -92,6 +94,7 @@ impl Layout {
             csrf: p.session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
             nav,
             active,
+            tz: p.tz,
         }
     }
 }
