@@ -88,6 +88,7 @@ mod tests {
         let at = chrono::DateTime::parse_from_rfc3339("2026-03-02T03:30:00Z").unwrap().with_timezone(&chrono::Utc);
         assert_eq!(when(at, chrono_tz::America::Chicago), "2026-03-01 21:30 CST");
         assert_eq!(day(at, chrono_tz::America::Chicago), "2026-03-01");
-        assert_eq!(when(&at, &chrono_tz::UTC), "2026-03-02 03:30 UTC");
+        let by_ref: &chrono::DateTime<chrono::Utc> = &at;
+        assert_eq!(when(by_ref, chrono_tz::UTC), "2026-03-02 03:30 UTC");
     }
 }
