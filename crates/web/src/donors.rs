@@ -321,6 +321,14 @@ pub struct NewDonorPage {
     pub fields: Vec<FieldView>,
     pub error: Option<String>,
     pub duplicates: Vec<DonorSummary>,
+    /// The consent boxes ticked, kept when the form comes back with errors.
+    pub consent: Vec<String>,
+}
+
+impl NewDonorPage {
+    fn consents(&self, channel: &str) -> bool {
+        self.consent.iter().any(|c| c == channel)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -366,6 +374,7 @@ pub async fn new_form(p: Principal) -> PageResult {
         fields: new_donor_fields(&NewDonorForm::default()),
         error: None,
         duplicates: vec![],
+        consent: vec![],
     })
 }
 
@@ -394,7 +403,13 @@ pub async fn register(State(s): State<AppState>, p: Principal, body: axum::body:
         consent: pairs.iter().filter(|(k, _)| k == "consent").map(|(_, v)| v.clone()).collect(),
         not_a_duplicate: one("not_a_duplicate") == "on",
     };
-    let mut page = NewDonorPage { layout: Layout::new(&p, "donors"), fields: new_donor_fields(&form), error: None, duplicates: vec![] };
+    let mut page = NewDonorPage {
+        layout: Layout::new(&p, "donors"),
+        fields: new_donor_fields(&form),
+        error: None,
+        duplicates: vec![],
+        consent: input.consent.clone(),
+    };
     match s.app.register_donor(&p.actor, &input).await {
         Ok(d) => Ok(Redirect::to(&format!("/donors/{}", d.donor_number)).into_response()),
         Err(RegisterError::Refused(e @ AppError::Invalid(_))) => {

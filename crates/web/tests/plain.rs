@@ -393,7 +393,101 @@ async fn demo_pages_speak_the_staff_language_postgres() {
     demo_pages_speak_the_staff_language(Backend::Postgres).await;
 }
 
+/// The opening tag of the control with this id.
+fn control<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}"));
+    let start = html[..at].rfind('<').unwrap();
+    &html[start..at + html[at..].find('>').unwrap() + 1]
+}
+
+fn assert_marked(html: &str, id: &str) {
+    let tag = control(html, id);
+    assert!(tag.contains("aria-invalid=\"true\"") && tag.contains("class=\"invalid\""), "#{id} is marked: {tag}");
+}
+
+async fn site_form_marks_every_wrong_field(t: TestApp) {
+    let s = t.login_as("admin").await;
+    let head = t.audit_head().await;
+    let form =
+        [("_csrf", s.csrf.as_str()), ("code", "bad code!"), ("name", ""), ("kind", "fixed"), ("time_zone", "Mars/Base"), ("city", "Springfield")];
+    let r = s.client.post(t.url("/sites")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    for id in ["f-code", "f-name", "f-time_zone"] {
+        assert_marked(&html, id);
+    }
+    assert!(!control(&html, "f-city").contains("aria-invalid"), "a right field is not marked");
+    assert_eq!(html.matches("class=\"field-error\"").count(), 3);
+    assert!(html.contains("value=\"bad code!\"") && html.contains("value=\"Mars/Base\"") && html.contains("value=\"Springfield\""), "values kept");
+    assert_eq!(t.audit_head().await, head, "nothing written");
+}
+
+async fn donor_form_shows_all_its_errors_at_once(t: TestApp) {
+    let s = t.login_as("collector").await;
+    let head = t.audit_head().await;
+    let form = [
+        ("_csrf", s.csrf.as_str()),
+        ("first_name", ""),
+        ("last_name", "Doe"),
+        ("birth_date", "1980-02-31"),
+        ("sex", "F"),
+        ("email", "not-an-email"),
+        ("consent", "email"),
+        ("consent", "post"),
+    ];
+    let r = s.client.post(t.url("/donors")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    for id in ["f-first_name", "f-birth_date", "f-email"] {
+        assert_marked(&html, id);
+    }
+    assert!(html.matches("class=\"field-error\"").count() >= 3, "{html}");
+    assert!(!control(&html, "f-last_name").contains("aria-invalid"));
+    assert!(html.contains("value=\"Doe\"") && html.contains("value=\"1980-02-31\"") && html.contains("value=\"not-an-email\""), "values kept");
+    assert!(
+        html.contains("value=\"email\" checked") && html.contains("value=\"post\" checked") && !html.contains("value=\"sms\" checked"),
+        "consents kept"
+    );
+    assert_eq!(t.audit_head().await, head, "nothing written");
+    assert_eq!(t.app.store.donor_stats().await.unwrap().donors, 0, "no donor registered");
+}
+
+async fn screening_form_shows_all_its_errors_at_once(t: TestApp) {
+    let op = Actor::operator();
+    let today = Utc::now().date_naive();
+    t.app
+        .import_donors(&op, "d.csv", b"donor_number,first_name,last_name,birth_date,sex\nD0000001,Lee,Park,1970-01-01,M\n", today, |_, _| {})
+        .await
+        .unwrap();
+    let s = t.login_as("collector").await;
+    let head = t.audit_head().await;
+    let form = [
+        ("_csrf", s.csrf.as_str()),
+        ("procedure", "whole_blood"),
+        ("site", "MAIN"),
+        ("weight_kg", "80"),
+        ("hemoglobin_g_dl", "abc"),
+        ("pulse_bpm", "seventy"),
+    ];
+    let r = s.client.post(t.url("/donors/D0000001/screening")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert_marked(&html, "f-hemoglobin_g_dl");
+    assert_marked(&html, "f-pulse_bpm");
+    assert!(!control(&html, "f-weight_kg").contains("aria-invalid"));
+    let text = visible_text(&html);
+    assert!(text.contains("'abc' is not a number") && text.contains("'seventy' is not a number"), "{text}");
+    assert!(html.contains("value=\"abc\"") && html.contains("value=\"seventy\"") && html.contains("value=\"80\""), "values kept");
+    let unanswered = html.matches("not answered").count();
+    assert!(unanswered >= 3, "every unanswered question is named too ({unanswered})");
+    assert!(!text.contains("screening.") && !text.contains("answers."), "no field paths");
+    assert_eq!(t.audit_head().await, head, "nothing written");
+}
+
 both_backends!(
+    site_form_marks_every_wrong_field,
+    donor_form_shows_all_its_errors_at_once,
+    screening_form_shows_all_its_errors_at_once,
     donor_page_shows_the_group_large_coloured_and_in_words,
     audit_changes_read_as_a_list_of_fields,
     audit_filter_says_when_the_dates_are_the_wrong_way_round,
