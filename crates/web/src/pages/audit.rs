@@ -46,8 +46,13 @@ pub struct AuditRow {
     pub entity_id: String,
     pub donor_number: Option<String>,
     pub changes: Vec<Change>,
+    /// Further changed fields of a long record, folded away on the page.
+    pub more_changes: Vec<Change>,
     pub reason: Option<String>,
 }
+
+/// The changed fields shown before the rest is folded away.
+const CHANGES_SHOWN: usize = 8;
 
 /// One changed field: its label, the value before and after (absent when the record
 /// had no such value, e.g. when it was created).
@@ -146,12 +151,15 @@ pub fn changes(before: Option<&str>, after: Option<&str>, local: &dyn Fn(chrono:
 
 impl AuditRow {
     fn of(r: AuditRecord, local: &dyn Fn(chrono::DateTime<chrono::Utc>) -> String) -> Self {
+        let mut shown = changes(r.before.as_deref(), r.after.as_deref(), local);
+        let more_changes = if shown.len() > CHANGES_SHOWN + 2 { shown.split_off(CHANGES_SHOWN) } else { vec![] };
         Self {
             seq: r.seq,
             when: local(r.at),
             action: crate::words::action(&r.action),
             entity: crate::words::entity_type(&r.entity_type),
-            changes: changes(r.before.as_deref(), r.after.as_deref(), local),
+            changes: shown,
+            more_changes,
             actor: r.actor,
             entity_id: r.entity_id,
             donor_number: r.donor_number,
@@ -272,4 +280,37 @@ pub async fn list(State(s): State<AppState>, p: Principal, headers: HeaderMap, Q
     actions.sort_by(|x, y| x.1.cmp(&y.1));
     let csv_link = link(&q, 1).replacen("/quality/audit?", "/quality/audit.csv?", 1);
     render_status(status, &AuditPageView { layout: Layout::new(&p, "audit"), q, results, errors, actions, csv_link })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(at: chrono::DateTime<chrono::Utc>) -> String {
+        at.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
+    #[test]
+    fn changes_list_only_what_changed_with_readable_labels() {
+        let before = r#"{"name":"Old","kind":"fixed","consent":{"email":true},"gone":"x"}"#;
+        let after = r#"{"name":"New","kind":"fixed","consent":{"email":false},"procedure":"whole_blood","at":"2026-03-02T14:05:00Z"}"#;
+        let c = changes(Some(before), Some(after), &utc);
+        let row = |label: &str| c.iter().find(|x| x.label == label).unwrap_or_else(|| panic!("no {label} in {c:?}"));
+        assert_eq!((row("Name").before.as_deref(), row("Name").after.as_deref()), (Some("Old"), Some("New")));
+        assert_eq!(row("Agreed to › Email").after.as_deref(), Some("no"));
+        assert_eq!(row("Procedure").after.as_deref(), Some("Whole blood"));
+        assert_eq!(row("At").after.as_deref(), Some("2026-03-02 14:05 UTC"));
+        assert_eq!(row("Gone").after, None, "a field that went away");
+        assert!(!c.iter().any(|x| x.label == "Kind"), "unchanged fields are left out");
+    }
+
+    #[test]
+    fn long_lists_end_with_a_count_and_are_never_cut_mid_word() {
+        let numbers: Vec<String> = (1..=30).map(|i| format!("D{i:07}")).collect();
+        let after = serde_json::json!({"donors": numbers}).to_string();
+        let c = changes(None, Some(&after), &utc);
+        assert_eq!(c.len(), 1);
+        let v = c[0].after.as_deref().unwrap();
+        assert!(v.starts_with("D0000001, D0000002") && v.ends_with("D0000012, and 18 more"), "{v}");
+    }
 }
