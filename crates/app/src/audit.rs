@@ -12,6 +12,12 @@ impl App {
         Ok(self.store.audit_page(filter, per_page, (page - 1) * per_page).await?)
     }
 
+    /// The actions recorded in the trail, for the filter's list.
+    pub async fn audit_actions(&self, actor: &Actor) -> Result<Vec<String>> {
+        actor.require(Permission::ViewAudit)?;
+        Ok(self.store.audit_actions().await?)
+    }
+
     /// Every record matching the filter, newest first, in pages so that memory stays
     /// bounded by what the caller keeps. Stops after `limit` records.
     pub async fn audit_each(

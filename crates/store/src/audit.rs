@@ -83,7 +83,8 @@ impl AuditFilter {
         let conds = [
             ("entity_type = ", text(&self.entity_type)),
             ("entity_id = ", text(&self.entity_id)),
-            ("actor = ", text(&self.actor)),
+            // User names are matched whatever their case ("Quality" finds "quality").
+            ("LOWER(actor) = LOWER(", text(&self.actor)),
             ("action = ", text(&self.action)),
             ("donor_number = ", text(&self.donor_number)),
             ("at >= ", self.from.map(Arg::Time)),
@@ -95,7 +96,8 @@ impl AuditFilter {
         for (cond, arg) in conds {
             if let Some(arg) = arg {
                 args.push(arg);
-                sql.push(format!("{cond}${}", args.len()));
+                let close = if cond.ends_with('(') { ")" } else { "" };
+                sql.push(format!("{cond}${}{close}", args.len()));
             }
         }
         let clause = if sql.is_empty() { String::new() } else { format!(" WHERE {}", sql.join(" AND ")) };
@@ -130,6 +132,19 @@ impl Store {
             (total, rows)
         });
         Ok(AuditPage { records: rows.into_iter().map(Into::into).collect(), total })
+    }
+
+    /// The actions the trail holds, in alphabetical order (for choosing one to filter by).
+    /// Skips from one action to the next along the `audit_action` index, so the cost
+    /// grows with the number of actions, not of records.
+    pub async fn audit_actions(&self) -> Result<Vec<String>> {
+        const SQL: &str = "WITH RECURSIVE a(action) AS (
+                SELECT MIN(action) FROM audit_records
+                UNION ALL
+                SELECT (SELECT MIN(r.action) FROM audit_records r WHERE r.action > a.action) FROM a WHERE a.action IS NOT NULL
+            )
+            SELECT action FROM a WHERE action IS NOT NULL ORDER BY action";
+        Ok(on_pool!(self, p => sqlx::query_scalar(SQL).fetch_all(p).await?))
     }
 
     pub async fn audit_head(&self) -> Result<(i64, String)> {

@@ -264,7 +264,7 @@ impl AuditQuery {
         };
         if let (Some(f), Some(t)) = (from, to) {
             if t < f {
-                e.0.push(FieldError::new("to", "the last day is before the first day"));
+                e.0.push(FieldError::new("to", format!("{t} is before the first day, {f}; choose a last day on or after it")));
             }
         }
         if !e.is_empty() {

@@ -363,6 +363,8 @@ pub struct BookPage {
     pub token: String,
     pub offer: BookingOffer,
     pub error: Option<String>,
+    /// The facility's time zone.
+    pub tz: chrono_tz::Tz,
 }
 
 /// One line of the public page: a time at a place, with a button per procedure.
@@ -415,7 +417,7 @@ fn public_error(e: AppError) -> PageError {
 
 pub async fn public_offer(State(s): State<AppState>, Path(token): Path<String>, Query(q): Query<OfferQuery>) -> PageResult {
     let offer = s.app.booking_offer(&token, q.date.as_deref().filter(|d| !d.is_empty())).await.map_err(public_error)?;
-    render_page(&BookPage { token, offer, error: None })
+    render_page(&BookPage { token, offer, error: None, tz: s.app.settings.time_zone })
 }
 
 #[derive(Deserialize, Default)]
@@ -453,7 +455,7 @@ pub async fn public_book(State(s): State<AppState>, Path(token): Path<String>, F
                 AppError::Invalid(_) if f.choice.is_empty() => "Choose a time first.".to_string(),
                 e => e.to_string(),
             };
-            render_status(status, &BookPage { token, offer, error: Some(error) })
+            render_status(status, &BookPage { token, offer, error: Some(error), tz: s.app.settings.time_zone })
         }
         Err(e) => Err(public_error(e)),
     }

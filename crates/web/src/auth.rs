@@ -31,6 +31,8 @@ pub struct Principal {
     pub actor: Actor,
     /// Set for browser sessions; `None` for API tokens.
     pub session: Option<SessionInfo>,
+    /// The facility's time zone, in which pages show instants.
+    pub tz: chrono_tz::Tz,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
@@ -109,14 +111,14 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
         };
         match state.app.token_actor(token).await {
             Ok(actor) => {
-                req.extensions_mut().insert(Principal { actor, session: None });
+                req.extensions_mut().insert(Principal { actor, session: None, tz: state.app.settings.time_zone });
             }
             Err(e) => return ApiError(e).into_response(),
         }
     } else if let Some(token) = session_cookie(req.headers()) {
         match state.app.session_actor(&token).await {
             Ok(Some((actor, csrf))) => {
-                req.extensions_mut().insert(Principal { actor, session: Some(SessionInfo { token, csrf }) });
+                req.extensions_mut().insert(Principal { actor, session: Some(SessionInfo { token, csrf }), tz: state.app.settings.time_zone });
             }
             Ok(None) => {}
             Err(e) => return ApiError(e).into_response(),

@@ -108,6 +108,58 @@ pub struct DonorPage {
     pub appointments: crate::appointments::DonorAppointments,
     /// Campaign contacts, for those who see recruitment.
     pub campaigns: Option<Vec<app::recruitment::DonorCampaignView>>,
+    pub group: GroupBadge,
+}
+
+/// The donor's ABO/RhD as staff expect it on the record: large, in the conventional
+/// label colour of the ABO group (O blue, A yellow, B pink, AB white), RhD spelt out
+/// (never told by colour alone), and whether the registry has confirmed it.
+pub struct GroupBadge {
+    /// "O", "A", "B", "AB", or "?" when not known.
+    pub abo: &'static str,
+    /// "+" or "−" next to the letters; empty when not known.
+    pub sign: &'static str,
+    /// "RhD positive", "RhD negative" or "Blood group not known".
+    pub rh_words: &'static str,
+    pub negative: bool,
+    /// CSS class for the colour: abo-o, abo-a, abo-b, abo-ab, abo-unknown.
+    pub class: &'static str,
+    /// How sure the registry is: "confirmed", "not confirmed", …
+    pub status: &'static str,
+    pub confirmed: bool,
+}
+
+impl GroupBadge {
+    pub fn of(v: &app::registry::BloodGroupView) -> Self {
+        use domain::typing::BloodGroupStatus as S;
+        let status = match v.status {
+            S::Confirmed => "confirmed",
+            S::Unconfirmed => "not confirmed: one result so far",
+            S::None => "not confirmed: no laboratory result on file",
+            S::Discrepancy => "not confirmed: results disagree, quality must resolve",
+        };
+        let confirmed = v.status == S::Confirmed;
+        match v.group.as_deref().and_then(|g| domain::BloodGroup::parse(g).ok()) {
+            Some(g) => {
+                let abo = g.abo_str();
+                Self {
+                    abo,
+                    sign: if g.rhd_positive { "+" } else { "\u{2212}" },
+                    rh_words: if g.rhd_positive { "RhD positive" } else { "RhD negative" },
+                    negative: !g.rhd_positive,
+                    class: match abo {
+                        "O" => "abo-o",
+                        "A" => "abo-a",
+                        "B" => "abo-b",
+                        _ => "abo-ab",
+                    },
+                    status,
+                    confirmed,
+                }
+            }
+            None => Self { abo: "?", sign: "", rh_words: "Blood group not known", negative: false, class: "abo-unknown", status, confirmed: false },
+        }
+    }
 }
 
 fn deferral_fields(f: &DeferralForm) -> Vec<FieldView> {
@@ -126,6 +178,7 @@ async fn donor_page(s: &AppState, p: &Principal, number: &str, form: &DeferralFo
     let error = error.map(|e| error_text(&mut fields, e));
     Ok(DonorPage {
         layout: Layout::new(p, "donors"),
+        group: GroupBadge::of(&profile.blood_group),
         p: profile,
         can_defer: p.actor.can(domain::Permission::DeferDonors),
         can_reenter: p.actor.can(domain::Permission::ReenterDonors),
@@ -268,6 +321,14 @@ pub struct NewDonorPage {
     pub fields: Vec<FieldView>,
     pub error: Option<String>,
     pub duplicates: Vec<DonorSummary>,
+    /// The consent boxes ticked, kept when the form comes back with errors.
+    pub consent: Vec<String>,
+}
+
+impl NewDonorPage {
+    fn consents(&self, channel: &str) -> bool {
+        self.consent.iter().any(|c| c == channel)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -313,6 +374,7 @@ pub async fn new_form(p: Principal) -> PageResult {
         fields: new_donor_fields(&NewDonorForm::default()),
         error: None,
         duplicates: vec![],
+        consent: vec![],
     })
 }
 
@@ -341,7 +403,13 @@ pub async fn register(State(s): State<AppState>, p: Principal, body: axum::body:
         consent: pairs.iter().filter(|(k, _)| k == "consent").map(|(_, v)| v.clone()).collect(),
         not_a_duplicate: one("not_a_duplicate") == "on",
     };
-    let mut page = NewDonorPage { layout: Layout::new(&p, "donors"), fields: new_donor_fields(&form), error: None, duplicates: vec![] };
+    let mut page = NewDonorPage {
+        layout: Layout::new(&p, "donors"),
+        fields: new_donor_fields(&form),
+        error: None,
+        duplicates: vec![],
+        consent: input.consent.clone(),
+    };
     match s.app.register_donor(&p.actor, &input).await {
         Ok(d) => Ok(Redirect::to(&format!("/donors/{}", d.donor_number)).into_response()),
         Err(RegisterError::Refused(e @ AppError::Invalid(_))) => {

@@ -16,6 +16,7 @@ mod recruitment;
 mod registry;
 pub mod routes;
 mod screening;
+pub mod words;
 mod worklists;
 
 use app::App;

@@ -245,6 +245,11 @@ fn form_input(form: &ScreeningForm, pairs: &[(String, String)]) -> Result<Screen
         }
     }
     if !errors.is_empty() {
+        // The use case is not asked while a value cannot be read: name the unanswered
+        // questions here too, so that every problem shows at once.
+        for q in form.questions.iter().filter(|q| q.answer.is_empty()) {
+            errors.push(FieldError::new(format!("answers.{}", q.id), "not answered: choose yes or no"));
+        }
         return Err(FieldErrors(errors));
     }
     Ok(ScreeningInput { procedure: one("procedure"), site: one("site"), weight_kg, height_cm, screening: Value::Object(screening), answers })
@@ -262,12 +267,13 @@ pub async fn record(State(s): State<AppState>, p: Principal, Path(number): Path<
         Err(AppError::Invalid(errs)) => {
             let mut rest = Vec::new();
             for e in &errs.0 {
-                if let Some(v) = form.vitals.iter_mut().find(|v| v.0 == e.field) {
-                    v.3 = Some(e.message.clone());
+                let vital = e.field.strip_prefix("screening.").unwrap_or(&e.field);
+                if let Some(v) = form.vitals.iter_mut().find(|v| v.0 == vital) {
+                    crate::pages::add_message(&mut v.3, &e.message);
                 } else if let Some(q) = form.questions.iter_mut().find(|q| e.field.strip_prefix("answers.") == Some(q.id.as_str())) {
-                    q.error = Some(e.message.clone());
+                    crate::pages::add_message(&mut q.error, &e.message);
                 } else {
-                    rest.push(e.to_string());
+                    rest.push(crate::words::message(&e.to_string()));
                 }
             }
             form.error = Some(if rest.is_empty() { "Please correct the answers and measurements marked below.".into() } else { rest.join("; ") });

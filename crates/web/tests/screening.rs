@@ -79,7 +79,7 @@ async fn an_eligible_visit_leads_to_one_collection(t: TestApp) {
 
     // The pages show the same.
     let html = s.client.get(t.url(&format!("/screenings/{id}"))).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains(&din) && html.contains("Eligible for whole_blood"));
+    assert!(html.contains(&din) && html.contains("Eligible for whole blood"));
 }
 
 async fn answers_become_deferrals_and_reasons(t: TestApp) {

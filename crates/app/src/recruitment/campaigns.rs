@@ -320,8 +320,10 @@ impl App {
         };
         tx.insert_call_outcome(&row).await?;
         tx.set_contact_status(contact_id, "called", None, Some(row.recorded_at)).await?;
+        let donor = tx.donor_by_id(contact.donor_id).await?.ok_or_else(|| AppError::NotFound(format!("no donor has the id {}", contact.donor_id)))?;
         tx.append_audit(
             AuditDraft::new(&actor.username, "campaign.call_outcome", "campaign_contact", contact_id)
+                .donor(&donor.donor_number)
                 .after(serde_json::json!({"campaign": contact.campaign_id, "outcome": row.outcome, "note": row.note})),
         )
         .await?;
@@ -350,12 +352,16 @@ impl App {
         for x in &contacts {
             tx.set_contact_status(x.id, "bounced", Some("reported by the mail system after sending"), None).await?;
         }
-        tx.append_audit(
-            AuditDraft::new(&actor.username, "campaign.bounce", "campaign", campaign_id)
-                .before(serde_json::json!({"email": email, "status": contacts[0].status}))
-                .after(serde_json::json!({"email": email, "status": "bounced"})),
-        )
-        .await?;
+        let mut draft = AuditDraft::new(&actor.username, "campaign.bounce", "campaign", campaign_id)
+            .before(serde_json::json!({"email": email, "status": contacts[0].status}))
+            .after(serde_json::json!({"email": email, "status": "bounced"}));
+        // An address one donor uses: the record concerns that donor.
+        if contacts.iter().all(|x| x.donor_id == contacts[0].donor_id) {
+            if let Some(d) = tx.donor_by_id(contacts[0].donor_id).await? {
+                draft = draft.donor(d.donor_number);
+            }
+        }
+        tx.append_audit(draft).await?;
         tx.commit().await?;
         Ok(contacts.len())
     }

@@ -117,9 +117,11 @@ impl App {
                 expires_at: now + Duration::days(self.settings.booking_link_days),
             };
             tx.insert_booking_link(&link).await?;
-            tx.append_audit(AuditDraft::new(&actor.username, "booking_link.create", "donor", donor.id).after(serde_json::json!({
-                "link": link.id, "donor_number": donor.donor_number, "expires_at": link.expires_at, "campaign": campaign.id,
-            })))
+            tx.append_audit(AuditDraft::new(&actor.username, "booking_link.create", "donor", donor.id).donor(&donor.donor_number).after(
+                serde_json::json!({
+                    "link": link.id, "donor_number": donor.donor_number, "expires_at": link.expires_at, "campaign": campaign.id,
+                }),
+            ))
             .await?;
             self.public_link(&format!("/book/{token}"))
         } else {
@@ -428,10 +430,12 @@ impl OutboxWorker {
         }
         let contact_status = if status == "sent" { "sent" } else { status };
         tx.set_contact_status(m.contact_id, contact_status, error, (status != "failed").then_some(at)).await?;
-        tx.append_audit(AuditDraft::new(OUTBOX_ACTOR, format!("campaign.message_{status}"), "campaign_contact", m.contact_id).after(
-            serde_json::json!({"campaign": m.campaign_id, "message": m.id, "channel": m.channel, "attempts": m.attempts + 1, "error": error}),
-        ))
-        .await?;
+        let mut draft = AuditDraft::new(OUTBOX_ACTOR, format!("campaign.message_{status}"), "campaign_contact", m.contact_id)
+            .after(serde_json::json!({"campaign": m.campaign_id, "message": m.id, "channel": m.channel, "attempts": m.attempts + 1, "error": error}));
+        if let Some(d) = tx.donor_by_id(m.donor_id).await? {
+            draft = draft.donor(d.donor_number);
+        }
+        tx.append_audit(draft).await?;
         Ok(true)
     }
 }

@@ -61,6 +61,8 @@ pub struct Layout {
     /// Areas in the order of the user's main work (the dashboard first).
     pub nav: Vec<NavGroup>,
     pub active: &'static str,
+    /// The facility's time zone (`crate::fmt::when(at, layout.tz)`).
+    pub tz: chrono_tz::Tz,
 }
 
 impl Layout {
@@ -139,6 +141,7 @@ impl Layout {
             csrf: p.session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
             nav,
             active,
+            tz: p.tz,
         }
     }
 }
@@ -196,12 +199,26 @@ impl FieldView {
 pub fn attach_errors(fields: &mut [FieldView], errors: &FieldErrors) -> Vec<String> {
     let mut rest = Vec::new();
     for e in &errors.0 {
-        match fields.iter_mut().find(|f| f.name == e.field) {
-            Some(f) => f.error = Some(e.message.clone()),
-            None => rest.push(e.to_string()),
+        // A path such as "screening.hemoglobin_g_dl" belongs to the field named by its last part.
+        let last = e.field.rsplit('.').next().unwrap_or(&e.field);
+        match fields.iter_mut().find(|f| f.name == e.field || f.name == last) {
+            Some(f) => add_message(&mut f.error, &e.message),
+            None => rest.push(crate::words::message(&e.to_string())),
         }
     }
     rest
+}
+
+/// Adds a message to a field's, so that two problems with one field are both shown.
+pub fn add_message(slot: &mut Option<String>, message: &str) {
+    match slot {
+        Some(m) if !m.contains(message) => {
+            m.push_str("; ");
+            m.push_str(message);
+        }
+        Some(_) => {}
+        None => *slot = Some(message.to_string()),
+    }
 }
 
 /// The message above a form after a refusal; field errors also land on their fields.
