@@ -11,6 +11,8 @@
 // for screening staff the screening form of that donor.
 //
 // Environment: E2E_ROLES=admin,lab (only these), E2E_TIMEOUT_MS, CHROMIUM.
+//   E2E_GUIDE_SHOTS=DIR also saves the screenshots the role guides show (docs/guide/):
+//   `scripts/guide-screenshots` runs it with DIR=docs/screenshots.
 
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -31,6 +33,19 @@ const VIEWPORTS = [
   { name: 'desktop', width: 1280, height: 800 },
   { name: 'tablet', width: 820, height: 1180 },
 ];
+// The pages each role guide shows, by the name of the picture (ROLE-NAME-WIDTH.png).
+const GUIDE = {
+  admin: [['dashboard', /^\/$/], ['users', /^\/admin\/users$/], ['audit', /^\/quality\/audit$/]],
+  recruiter: [['dashboard', /^\/$/], ['recruitment', /^\/recruitment$/], ['outbox', /^\/outbox$/]],
+  collector: [['dashboard', /^\/$/], ['appointments', /^\/appointments$/], ['screening', /^\/donors\/[A-Z]+\d+\/screening$/]],
+  lab: [['dashboard', /^\/$/], ['dins', /^\/lab\/dins$/], ['labels', /^\/lab\/labels$/]],
+  quality: [['dashboard', /^\/$/], ['rules', /^\/quality\/rules$/], ['donor', /^\/donors\/[A-Z]+\d+$/]],
+  distribution: [['dashboard', /^\/$/]],
+  apheresis: [['dashboard', /^\/$/]],
+  sales: [['dashboard', /^\/$/], ['hospitals', /^\/hospitals$/]],
+  hospital: [['dashboard', /^\/$/], ['hospital', /^\/hospitals$/]],
+};
+const GUIDE_DIR = process.env.E2E_GUIDE_SHOTS;
 // One row of navigation: taller than this means it wrapped.
 const NAV_MAX_HEIGHT = 64;
 // Paths never visited: they act (log out) or download files.
@@ -87,8 +102,19 @@ async function measure(page) {
         return r.width > 0 && r.height > 0 && r.right > limit + 1;
       })
       .map((el) => `${el.tagName.toLowerCase()}[name=${el.getAttribute('name') || ''}]`);
+    // Chart labels as the browser draws them end before their bars.
+    const chartClashes = [];
+    for (const row of document.querySelectorAll('svg.chart g.row')) {
+      const label = row.querySelector('text.label');
+      const bar = row.querySelector('rect.bar');
+      if (!label || !bar) continue;
+      const l = label.getBoundingClientRect();
+      const b = bar.getBoundingClientRect();
+      if (l.width > 0 && l.right > b.left + 1) chartClashes.push(label.textContent.slice(0, 40));
+    }
     const nav = document.querySelector('nav#main-nav');
     return {
+      chartClashes,
       scrollWidth: doc.scrollWidth,
       width: limit,
       worst,
@@ -157,7 +183,13 @@ async function runRole(browser, role) {
           const name = `${label}-layout-${role}-${vp.name}-${p.replace(/[^A-Za-z0-9]+/g, '_')}.png`;
           await page.screenshot({ path: path.join(SCREENSHOT_DIR, name), fullPage: true, timeout: TIMEOUT }).catch(() => {});
         }
+        const shot = GUIDE_DIR && (GUIDE[role] || []).find(([, re]) => re.test(p));
+        if (shot) {
+          mkdirSync(GUIDE_DIR, { recursive: true });
+          await page.screenshot({ path: path.join(GUIDE_DIR, `${role}-${shot[0]}-${vp.width}.png`), timeout: TIMEOUT });
+        }
         if (m.offscreen.length) problems.push(`${vp.name} ${p}: ${m.offscreen.length} control(s) off-screen, e.g. ${m.offscreen.slice(0, 3).join(', ')}`);
+        if (m.chartClashes.length) problems.push(`${vp.name} ${p}: chart label(s) run into their bars: ${m.chartClashes.join('; ')}`);
         if (m.navHeight > NAV_MAX_HEIGHT) problems.push(`${vp.name} ${p}: the navigation wraps (${m.navHeight} px high)`);
       }
     }

@@ -212,7 +212,7 @@ async fn recruitment_page(s: &AppState, p: &Principal, form: &TargetForm, error:
         .collect();
     let needs_chart =
         if shortfall.is_empty() { String::new() } else { BarChart { title: "Shortfall, units per week".into(), bars: shortfall }.to_svg() };
-    let units: Vec<Bar> = campaigns.iter().take(12).map(|c| Bar { label: c.name.chars().take(8).collect(), value: c.stats.units }).collect();
+    let units: Vec<Bar> = campaigns.iter().take(12).map(|c| Bar { label: c.name.clone(), value: c.stats.units }).collect();
     let campaigns_chart = if units.iter().all(|b| b.value == 0) {
         String::new()
     } else {

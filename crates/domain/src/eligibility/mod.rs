@@ -67,6 +67,7 @@
 //! validation report (`hemaflow rules report`).
 
 mod case;
+mod change;
 mod evaluate;
 mod evidence;
 mod rules;
@@ -75,6 +76,7 @@ pub use case::{
     CaseError, DeferralEntry, DeferralKind, Diastolic, DonorFacts, EligibilityCase, Event, EventKind, Height, Hematocrit, Hemoglobin, MedicationDose,
     PastDonation, Pulse, Screening, Systolic, Temperature, Weight, MAX_AGE_YEARS,
 };
+pub use change::{apply_numbers, boundary_cases, lookup, number_fields, propose_change, NumberField, NumberKind, Proposal, RuleChange, PERIOD_UNITS};
 pub use evaluate::{evaluate, Decision, Reason};
 pub use evidence::{describe, merge_patch, CaseRun, Evidence, RuleEvidence};
 pub use rules::{
