@@ -286,3 +286,166 @@ impl App {
         })
     }
 }
+
+/// Quality's change to one rule, as entered in its form.
+#[derive(Debug, Clone, Default)]
+pub struct RuleChangeInput {
+    /// Each number field's text by its key (`max`, `period`, `period_unit`, …).
+    pub numbers: std::collections::BTreeMap<String, String>,
+    pub title: String,
+    pub source: String,
+    pub version: String,
+    pub effective_from: String,
+    pub reason: String,
+}
+
+/// One case of the changed rule, run against the new version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseOutcome {
+    pub name: String,
+    /// Whether the case should leave the donor eligible.
+    pub expect_eligible: bool,
+    /// What the new version decided, in words.
+    pub outcome: String,
+    pub as_expected: bool,
+    /// Generated from the new numbers (not an earlier case kept).
+    pub generated: bool,
+}
+
+/// What a rule change would do: the version it makes and the evidence for it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RuleChangeReview {
+    /// The version the change starts from.
+    pub base_version: String,
+    pub cases: Vec<CaseOutcome>,
+    /// Earlier cases of the rule that proved the old numbers and were dropped.
+    pub retired: Vec<String>,
+    /// Cases of other rules that no longer come out as expected.
+    pub other_failures: Vec<String>,
+    /// Questions whose wording follows the rule: (as asked now, as asked under the change).
+    pub questions: Vec<(String, String)>,
+    /// The new version as JSON, for export.
+    pub json: String,
+    /// Problems with the entries, by field; empty when the change could be built.
+    pub errors: domain::FieldErrors,
+    /// Set when the version was stored.
+    pub stored: Option<PolicyVersionView>,
+}
+
+impl RuleChangeReview {
+    /// Every boundary case holds and nothing else broke.
+    pub fn holds(&self) -> bool {
+        self.errors.is_empty() && !self.cases.is_empty() && self.cases.iter().all(|c| c.as_expected) && self.other_failures.is_empty()
+    }
+}
+
+impl App {
+    /// The rule of the latest version, as the change form starts from it.
+    pub async fn rule_for_change(&self, actor: &Actor, code: &str) -> Result<(RuleSet, domain::eligibility::Rule)> {
+        actor.require(Permission::EvaluateEligibility)?;
+        let book = self.rule_book().await?;
+        let latest = book.versions().last().cloned().ok_or_else(|| AppError::NotFound("no rule version".into()))?;
+        let rule = latest.rule(code).cloned().ok_or_else(|| AppError::NotFound(format!("version {} has no rule {code}", latest.version())))?;
+        Ok((latest, rule))
+    }
+
+    /// Builds the version a change to one rule makes, runs its evidence and, when
+    /// `store` and everything holds, stores it as [`App::add_rule_version`] does.
+    /// Problems with the entries come back in the review, by field.
+    pub async fn review_rule_change(&self, actor: &Actor, code: &str, input: &RuleChangeInput, store: bool) -> Result<RuleChangeReview> {
+        use domain::eligibility::{apply_numbers, lookup, propose_change, Expect, RuleChange};
+        actor.require(if store { Permission::ManageEligibilityRules } else { Permission::EvaluateEligibility })?;
+        let (base, rule) = self.rule_for_change(actor, code).await?;
+        let mut review = RuleChangeReview { base_version: base.version().to_string(), ..Default::default() };
+        let mut errors = domain::FieldErrors::default();
+        let check = apply_numbers(&rule.check, &lookup(&input.numbers)).map_err(|e| errors.0.extend(e.0)).ok();
+        let today = self.today();
+        let effective_from = errors.take(domain::parse_day("effective_from", &input.effective_from));
+        if let Some(d) = effective_from.filter(|d| *d < today) {
+            errors
+                .0
+                .push(FieldError::new("effective_from", format!("{d} is before today ({today}); past decisions keep the rules they were made with")));
+        }
+        if store && input.reason.trim().is_empty() {
+            errors.0.push(FieldError::new("reason", "say why the rule changes (change control)"));
+        }
+        let (Some(check), Some(effective_from)) = (check, effective_from) else {
+            review.errors = errors;
+            return Ok(review);
+        };
+        let change = RuleChange {
+            code: code.to_string(),
+            check,
+            title: input.title.clone(),
+            source: input.source.clone(),
+            version: input.version.trim().to_string(),
+            effective_from,
+        };
+        // Every problem at once: the form's own and those of the change.
+        let proposal = match propose_change(&base, &change) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.0.extend(e.0);
+                review.errors = errors;
+                return Ok(review);
+            }
+        };
+        let set = match RuleSet::try_from(proposal.spec.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                review.errors = domain::FieldErrors(vec![FieldError::new("rule", e.to_string())]);
+                return Ok(review);
+            }
+        };
+        let evidence = Evidence::run(&set);
+        for r in &evidence.rules {
+            if r.rule.code == code {
+                review.cases = r
+                    .runs
+                    .iter()
+                    .map(|run| CaseOutcome {
+                        name: run.name.clone(),
+                        expect_eligible: run.expect == Expect::Pass,
+                        outcome: match &run.outcome {
+                            Ok(d) if d.eligible => "eligible".into(),
+                            Ok(d) => {
+                                let codes: Vec<&str> = d.reasons.iter().map(|x| x.message.as_str()).collect();
+                                match d.next_eligible_date {
+                                    Some(n) => format!("not eligible: {}; may give again from {n}", codes.join("; ")),
+                                    None => format!("not eligible: {}; no end", codes.join("; ")),
+                                }
+                            }
+                            Err(e) => format!("could not be decided: {e}"),
+                        },
+                        as_expected: run.as_expected(),
+                        generated: proposal.generated.contains(&run.name),
+                    })
+                    .collect();
+            } else {
+                review
+                    .other_failures
+                    .extend(r.runs.iter().filter_map(|run| run.problem.as_ref().map(|p| format!("{}, case “{}”: {p}", r.rule.title, run.name))));
+            }
+        }
+        review.other_failures.extend(evidence.gaps().iter().filter(|g| **g != code).map(|g| format!("rule {g} lacks a passing or a failing case")));
+        review.retired = proposal.retired.clone();
+        if let Some(q) = self.questionnaire_book().await?.in_force(today) {
+            for question in &q.questions {
+                let (now, then) = (question.text_for(&base), question.text_for(&set));
+                if now != then {
+                    review.questions.push((now, then));
+                }
+            }
+        }
+        review.json = serde_json::to_string_pretty(set.spec()).map_err(|e| corrupt("eligibility rules", e))?;
+        review.errors = errors;
+        if store && review.holds() {
+            match self.add_rule_version(actor, &review.json, &input.reason).await {
+                Ok(v) => review.stored = Some(v),
+                Err(AppError::Invalid(e)) => review.errors = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(review)
+    }
+}

@@ -15,6 +15,7 @@ mod pages;
 mod recruitment;
 mod registry;
 pub mod routes;
+mod rules;
 mod screening;
 pub mod words;
 mod worklists;

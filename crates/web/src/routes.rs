@@ -2,7 +2,7 @@
 //! the guard enforces it, the OpenAPI document lists it, and the authorization
 //! matrix test checks it against its own independent expectations.
 
-use crate::{api, appointments, assets, donors, labels, outbox, pages, recruitment as rec, registry, screening, worklists, AppState};
+use crate::{api, appointments, assets, donors, labels, outbox, pages, recruitment as rec, registry, rules, screening, worklists, AppState};
 use app::Actor;
 use axum::http::Method;
 use axum::routing::{get, patch, post, put, MethodRouter};
@@ -106,6 +106,8 @@ pub fn table() -> Vec<Entry> {
         ),
         r(Method::GET, "/quality/rules", Perm(EvaluateEligibility), "Eligibility rule and questionnaire versions", get(screening::rules)),
         r(Method::POST, "/quality/rules", Perm(ManageEligibilityRules), "Store a new rule or questionnaire version", post(screening::add_version)),
+        r(Method::GET, "/quality/rules/{code}", Perm(EvaluateEligibility), "One rule: its numbers and the form to change them", get(rules::show)),
+        r(Method::POST, "/quality/rules/{code}", Perm(ManageEligibilityRules), "Check or store a change to one rule's numbers", post(rules::submit)),
         r(Method::GET, "/lab/labels", Perm(PrintLabels), "Unit label form", get(labels::labels_form)),
         r(Method::POST, "/lab/labels", Perm(PrintLabels), "Preview or download a unit label", post(labels::labels_submit)),
         r(Method::GET, "/lab/dins", Perm(AssignDins), "DIN assignment and pre-printed label sets", get(labels::dins)),
@@ -249,6 +251,13 @@ pub fn table() -> Vec<Entry> {
             post(screening::api_add_rule_version),
         ),
         r(Method::POST, "/api/v1/rules/eligibility", Perm(EvaluateEligibility), "Decide donor eligibility for a case", post(api::eligibility)),
+        r(
+            Method::POST,
+            "/api/v1/rules/eligibility/{code}/change",
+            Perm(ManageEligibilityRules),
+            "Check (or store) a change to one rule's numbers: the new version and its boundary cases",
+            post(rules::api_change),
+        ),
         r(Method::GET, "/api/v1/audit", Perm(ViewAudit), "Search the audit trail", get(api::audit)),
         r(Method::GET, "/recruitment", Perm(ViewRecruitment), "Recruitment: needs, campaigns, segments", get(rec::page)),
         r(Method::POST, "/recruitment/targets", Perm(ManageRecruitment), "Set a weekly collection target", post(rec::set_target)),

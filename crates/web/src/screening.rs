@@ -339,6 +339,9 @@ pub struct RulesPage {
     pub layout: Layout,
     pub rules: Vec<PolicyVersionView>,
     pub questionnaires: Vec<PolicyVersionView>,
+    /// The rules of the latest version: (code, title, source), each with its change form.
+    pub rule_list: Vec<(String, String, String)>,
+    pub latest_version: String,
     pub can_edit: bool,
     /// The JSON shown in the editor: the version in force, to copy and change.
     pub rules_draft: String,
@@ -357,6 +360,12 @@ async fn rules_page(s: &AppState, p: &Principal) -> Result<RulesPage, AppError> 
         layout: Layout::new(p, "rules"),
         rules: s.app.rule_versions(&p.actor).await?,
         questionnaires: s.app.questionnaire_versions(&p.actor).await?,
+        rule_list: rules_book
+            .versions()
+            .last()
+            .map(|v| v.rules().iter().map(|r| (r.code.clone(), r.title.clone(), r.source.clone())).collect())
+            .unwrap_or_default(),
+        latest_version: rules_book.versions().last().map(|v| v.version().to_string()).unwrap_or_default(),
         can_edit: p.actor.can(Permission::ManageEligibilityRules),
         rules_draft: pretty(rules_book.in_force(today).and_then(|x| {
             let next = x.version().parse::<u32>().map_or_else(|_| format!("{}.1", x.version()), |n| (n + 1).to_string());

@@ -128,6 +128,9 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/quality/rules", Some(RULE_MANAGERS)),
         ("GET", "/api/v1/rules/eligibility/versions", Some(ELIGIBILITY)),
         ("POST", "/api/v1/rules/eligibility/versions", Some(RULE_MANAGERS)),
+        ("GET", "/quality/rules/{code}", Some(ELIGIBILITY)),
+        ("POST", "/quality/rules/{code}", Some(RULE_MANAGERS)),
+        ("POST", "/api/v1/rules/eligibility/{code}/change", Some(RULE_MANAGERS)),
         ("GET", "/admin/users", Some(ADMIN)),
         ("POST", "/admin/users", Some(ADMIN)),
         ("GET", "/admin/users/{username}", Some(ADMIN)),
@@ -211,6 +214,7 @@ fn concrete(t: &TestApp, path: &str) -> String {
         .replace("{file}", "app.css")
         .replace("{number}", "D0000001")
         .replace("{token}", "hfb_unknown")
+        .replace("{code}", "TEMPERATURE")
 }
 
 /// Bodies that pass authorization but change nothing (they fail validation), so the

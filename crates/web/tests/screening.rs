@@ -366,3 +366,99 @@ both_backends!(
     quality_stores_rule_versions_that_decide_from_their_date,
     quality_stores_questionnaire_versions,
 );
+
+/// Quality changes one rule through its form: every error next to its field, the
+/// boundary cases shown, nothing stored until they hold; then the version decides.
+async fn quality_changes_a_rule_through_its_form(t: TestApp) {
+    let today = chrono::Utc::now().date_naive().to_string();
+    let q = t.login_as("quality").await;
+    let html = q.client.get(t.url("/quality/rules")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("href=\"/quality/rules/EVENT_TATTOO\""), "each rule links to its form");
+    let html = q.client.get(t.url("/quality/rules/EVENT_TATTOO")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("name=\"period\"") && html.contains("value=\"3\"") && html.contains("<option value=\"months\" selected>"));
+    let head = t.audit_head().await;
+    let form = |period: &str, title: &str, reason: &str, action: &str| {
+        vec![
+            ("_csrf", q.csrf.clone()),
+            ("period", period.to_string()),
+            ("period_unit", "months".to_string()),
+            ("title", title.to_string()),
+            ("source", "21 CFR 630.10(e)".to_string()),
+            ("version", "2".to_string()),
+            ("effective_from", today.clone()),
+            ("reason", reason.to_string()),
+            ("action", action.to_string()),
+        ]
+    };
+    let send = |f: Vec<(&'static str, String)>| q.client.post(t.url("/quality/rules/EVENT_TATTOO")).form(&f).send();
+
+    // Several mistakes at once: each next to its field, nothing stored.
+    let r = send(form("4", "Tattoo not applied at a state-regulated entity: 3 months", "", "store")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"e-title\">still says “3 months”; the rule now says 4 months"), "{html}");
+    assert!(html.contains("id=\"e-reason\">say why the rule changes"));
+    assert!(html.contains("value=\"4\""), "the entered number is kept");
+    let r = send(form("four", "Tattoo: 4 months", "longer", "check")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("id=\"e-period\">&#39;four&#39; is not a whole number"));
+    assert_eq!(t.audit_head().await, head, "refusals write nothing");
+
+    // Checking shows the new boundary cases and the question that follows the rule; it stores nothing.
+    let r = send(form("4", "Tattoo not applied at a state-regulated entity: 4 months", "", "check")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("tattoo exactly 4 months before") && html.contains("tattoo a day less than 4 months before"), "{html}");
+    assert!(html.contains("Every case holds") && html.contains("In the past 4 months"));
+    assert!(html.contains("tattoo 3 months ago"), "the retired case is named");
+    assert_eq!(t.audit_head().await, head);
+
+    // A number that breaks other rules' cases cannot be stored.
+    let r = q
+        .client
+        .post(t.url("/quality/rules/WEIGHT"))
+        .form(&[
+            ("_csrf", q.csrf.as_str()),
+            ("min", "90"),
+            ("max", ""),
+            ("title", "Weight at least 90 kg"),
+            ("source", "x"),
+            ("version", "2"),
+            ("effective_from", today.as_str()),
+            ("reason", "test"),
+            ("action", "store"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Other rules that break") && html.contains("cannot be stored"), "{html}");
+    assert_eq!(t.audit_head().await, head);
+
+    // Stored when everything holds; today's cases are decided by it.
+    let r = send(form("4", "Tattoo not applied at a state-regulated entity: 4 months", "FDA guidance revised", "store")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Version 2 stored"));
+    assert_eq!(t.audit_head().await, head + 1);
+    let versions: Value = q.client.get(t.url("/api/v1/rules/eligibility/versions")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(versions[1]["version"], "2");
+    let r = q.client.get(t.url("/api/v1/questionnaire")).send().await.unwrap().text().await.unwrap();
+    assert!(r.contains("past 4 months"), "the question follows the rule");
+
+    // The API does the same: a check answers 200 with the cases, a bad entry 422 by field.
+    // Version 2 decides from today: the next change starts tomorrow.
+    let today = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
+    let api = |body: Value| q.client.post(t.url("/api/v1/rules/eligibility/TEMPERATURE/change")).header("x-csrf-token", &q.csrf).json(&body).send();
+    let r = api(json!({"numbers": {"max": 37.8}, "title": "Oral temperature not above 37.8 °C", "effective_from": today})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["cases"].as_array().unwrap().iter().any(|c| c["name"] == "temperature 37.9 °C" && c["as_expected"] == true), "{v}");
+    let r = api(json!({"numbers": {"max": 37.8}, "effective_from": today, "store": true, "reason": "x"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "the title still names 37.5");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["errors"][0]["field"], "title", "{v}");
+    assert_eq!(t.audit_head().await, head + 1);
+}
+
+both_backends!(quality_changes_a_rule_through_its_form);
