@@ -39,7 +39,7 @@ const GUIDE = {
   recruiter: [['dashboard', /^\/$/], ['recruitment', /^\/recruitment$/], ['outbox', /^\/outbox$/]],
   collector: [['dashboard', /^\/$/], ['appointments', /^\/appointments$/], ['screening', /^\/donors\/[A-Z]+\d+\/screening$/]],
   lab: [['dashboard', /^\/$/], ['dins', /^\/lab\/dins$/], ['labels', /^\/lab\/labels$/]],
-  quality: [['dashboard', /^\/$/], ['rules', /^\/quality\/rules$/], ['donor', /^\/donors\/[A-Z]+\d+$/]],
+  quality: [['dashboard', /^\/$/], ['rules', /^\/quality\/rules$/], ['rule', /^\/quality\/rules\/EVENT_TATTOO$/], ['donor', /^\/donors\/[A-Z]+\d+$/]],
   distribution: [['dashboard', /^\/$/]],
   apheresis: [['dashboard', /^\/$/]],
   sales: [['dashboard', /^\/$/], ['hospitals', /^\/hospitals$/]],
@@ -155,6 +155,8 @@ async function pagesOf(page, role) {
   // Screening staff: the screening form of a donor (the questionnaire is the widest form).
   const donor = pages.find((h) => /^\/donors\/[A-Z]+\d+$/.test(h));
   if (donor && role === 'collector') pages.push(`${donor}/screening`);
+  // Rule codes have no digits, so the walk above does not open a rule's form.
+  if (pages.includes('/quality/rules')) pages.push('/quality/rules/EVENT_TATTOO', '/quality/rules/TEMPERATURE');
   return pages;
 }
 

@@ -329,6 +329,30 @@ async function checkQualityAudit(page) {
   }
 }
 
+// Quality changes the tattoo deferral on its rule's form: a title still naming the old
+// period is refused next to its field; with the title fixed, the boundary cases of the
+// new period show and hold. Nothing is stored (the check button only).
+async function checkRuleChange(page) {
+  await goto(page, '/quality/rules/EVENT_TATTOO');
+  await visible(page.locator('form#rule-change-form input[name=period]'), 'the period field of the tattoo rule');
+  await page.fill('form#rule-change-form input[name=period]', '4');
+  const check = page.locator('form#rule-change-form button[value=check]');
+  await navigating(page, () => check.click());
+  await visible(page.locator('#e-title'), 'the error next to the title that still says 3 months');
+  const title = await page.locator('#f-title').inputValue();
+  await page.fill('#f-title', title.replace('3 months', '4 months'));
+  await navigating(page, () => page.locator('form#rule-change-form button[value=check]').click());
+  const cases = await page.locator('#boundary-cases').innerText().catch(() => '');
+  if (!cases.includes('Every case holds') || !cases.includes('a day less than 4 months before')) {
+    fail(`the boundary cases of a 4-month tattoo deferral are not shown as holding: ${cases.slice(0, 400)}`);
+  }
+  if (!cases.includes('In the past 4 months')) fail('the tattoo question does not follow the new period');
+  if (process.env.E2E_GUIDE_SHOTS) {
+    await page.locator('#boundary-cases').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'quality-rule-check-1280.png'), timeout: TIMEOUT });
+  }
+}
+
 // The lab previews a unit label from a recent donation: "Fill in" copies the record's
 // DIN, group and collection day; the server checks them and draws the label as SVG.
 async function checkLabelPreview(page) {
@@ -398,10 +422,14 @@ async function checkScreening(page) {
   await goto(page, donorPath);
   const second = await screenDonor(page, '11.9');
   if (!second.startsWith('Not eligible')) fail(`expected "Not eligible" after a low hemoglobin, got ${JSON.stringify(second)}`);
+  // The reasons are in words; each row names its rule only in a data attribute.
   const reasons = await page.locator('#reasons').innerText();
+  const rules = await page.locator('#reasons tr[data-rule]').evaluateAll((rows) => rows.map((r) => r.dataset.rule));
   for (const code of ['HB_MALE', 'INTERVAL_RBC_AFTER_WB']) {
-    if (!reasons.includes(code)) fail(`the reasons lack ${code}: ${reasons.slice(0, 300)}`);
+    if (!rules.includes(code)) fail(`the reasons lack the rule ${code}: ${rules.join(', ')}`);
+    if (reasons.includes(code)) fail(`the reasons show the internal code ${code}`);
   }
+  if (!/hemoglobin/i.test(reasons)) fail(`the reasons do not say "hemoglobin": ${reasons.slice(0, 300)}`);
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${label}-collector-screening.png`), fullPage: true, timeout: TIMEOUT });
   return din;
 }
@@ -477,6 +505,8 @@ async function runRole(browser, role) {
       case 'quality':
         await checkQualityAudit(page);
         notes.push('audit filter');
+        await checkRuleChange(page);
+        notes.push('rule change checked');
         break;
       case 'recruiter':
         notes.push(`email campaign captured in the Outbox (${await checkCampaignOutbox(page)} shown)`);

@@ -139,19 +139,8 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn short_procedure(p: &str) -> &'static str {
-    match p {
-        "whole_blood" => "WB",
-        "double_red_cells" => "2RBC",
-        "platelets" => "PLT",
-        "plasma" => "PLS",
-        "source_plasma" => "SPL",
-        _ => "AUTO",
-    }
-}
-
 fn procedure_options() -> Vec<(String, String)> {
-    DonationProcedure::ALL.iter().map(|p| (p.as_str().to_string(), p.as_str().replace('_', " "))).collect()
+    DonationProcedure::ALL.iter().map(|p| (p.as_str().to_string(), crate::words::code(p.as_str()))).collect()
 }
 
 fn group_options() -> Vec<(String, String)> {
@@ -208,7 +197,7 @@ async fn recruitment_page(s: &AppState, p: &Principal, form: &TargetForm, error:
     let shortfall: Vec<Bar> = needs
         .iter()
         .filter(|n| n.gap > 0.0)
-        .map(|n| Bar { label: format!("{} {}", n.blood_group, short_procedure(&n.procedure)), value: n.gap.round() as i64 })
+        .map(|n| Bar { label: format!("{} {}", n.blood_group, crate::words::code(&n.procedure).to_lowercase()), value: n.gap.round() as i64 })
         .collect();
     let needs_chart =
         if shortfall.is_empty() { String::new() } else { BarChart { title: "Shortfall, units per week".into(), bars: shortfall }.to_svg() };

@@ -58,7 +58,7 @@ impl RuleChangePage {
     pub fn other_fields(&self) -> Vec<(&'static str, &'static str, &str, &'static str, &'static str)> {
         vec![
             ("title", "Title (what staff read when the rule fails)", &self.title, "text", ""),
-            ("source", "Source (regulation or document)", &self.source, "text", ""),
+            ("source", "Source (regulation or document)", &self.source, "textarea", ""),
             ("version", "New version name", &self.version, "text", ""),
             ("effective_from", "In force from", &self.effective_from, "date", "today or later"),
             ("reason", "Why the rule changes", &self.reason, "text", "change control: kept with the version"),

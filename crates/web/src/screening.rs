@@ -295,7 +295,24 @@ pub struct ScreeningPage {
 }
 
 async fn screening_page(s: &AppState, p: &Principal, id: &str, error: Option<String>) -> Result<ScreeningPage, AppError> {
-    let v = s.app.screening(&p.actor, parse_id("screening visit", id)?).await?;
+    let mut v = s.app.screening(&p.actor, parse_id("screening visit", id)?).await?;
+    // Reasons per procedure are stored as rule codes: staff read the rule's words.
+    let rules = s.app.rule_book().await?;
+    let set = rules.in_force(v.screened_on);
+    let words_for = |code: &str| -> String {
+        if let Some(r) = v.decision.reasons.iter().find(|r| r.code == code) {
+            return r.message.clone();
+        }
+        let title = |c: &str| set.and_then(|x| x.rule(c)).map(|r| r.title.clone());
+        match code.strip_suffix("_NOT_MEASURED").and_then(title) {
+            Some(t) => format!("{t}: not measured"),
+            None => title(code).unwrap_or_else(|| crate::words::humanize(&code.to_lowercase())),
+        }
+    };
+    let worded: Vec<Vec<String>> = v.by_procedure.iter().map(|d| d.reasons.iter().map(|c| words_for(c)).collect()).collect();
+    for (d, w) in v.by_procedure.iter_mut().zip(worded) {
+        d.reasons = w;
+    }
     let mut measurements = Vec::new();
     for (section, keys) in [("donor", &["weight_kg", "height_cm"][..]), ("screening", &VITALS.map(|x| x.0)[2..])] {
         for k in keys {

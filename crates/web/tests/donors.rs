@@ -36,7 +36,9 @@ async fn donors_are_found_and_their_next_donation_dates_shown(t: TestApp) {
     let html = get("/donors?q=Garcia".into()).await.unwrap().text().await.unwrap();
     assert!(html.contains("href=\"/donors/D0000001\"") && !html.contains("D0000002"));
     let html = get("/donors/D0000001".into()).await.unwrap().text().await.unwrap();
-    assert!(html.contains("id=\"outlook-table\"") && html.contains("INTERVAL_RBC_AFTER_WB"));
+    let message = wb["reasons"][0]["message"].as_str().unwrap();
+    assert!(html.contains("id=\"outlook-table\"") && html.contains(&message.replace('\'', "&#39;")), "the reason in words");
+    assert!(!html.contains("INTERVAL_RBC_AFTER_WB"), "no internal rule codes on the page");
 }
 
 async fn deferrals_block_donation_until_they_end_or_the_donor_is_reentered(t: TestApp) {
