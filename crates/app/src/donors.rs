@@ -171,6 +171,8 @@ pub struct DonorProfile {
     pub merged_from: Vec<crate::registry::MergedFrom>,
     pub blood_group: crate::registry::BloodGroupView,
     pub attributes: crate::registry::AttributesView,
+    /// Adverse reactions at the donor's donations, newest first.
+    pub reactions: Vec<crate::collection_record::ReactionView>,
 }
 
 /// Reads what a person typed into the search box: a donor number, a DIN, an email,
@@ -275,6 +277,15 @@ impl App {
             merged_from: crate::registry::merged_from_list(&resolved),
             blood_group,
             attributes: self.attributes_view(&resolved).await?,
+            reactions: {
+                let dins: std::collections::HashMap<uuid::Uuid, Option<String>> = donation_rows.iter().map(|x| (x.id, x.din.clone())).collect();
+                self.store
+                    .reactions_of_donors(&resolved.family)
+                    .await?
+                    .iter()
+                    .map(|r| crate::collection_record::ReactionView::of(r, dins.get(&r.donation_id).cloned().flatten()))
+                    .collect()
+            },
         })
     }
 

@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod collection;
+pub mod collection_record;
 pub mod dashboard;
 pub mod demo;
 pub mod dins;

@@ -9,45 +9,66 @@ use domain::{AuditDraft, FieldError, FieldErrors, Permission};
 use store::{DeferralRow, DonorKey};
 use uuid::Uuid;
 
+/// A register entry as entered, checked.
+pub(crate) struct CheckedDeferral {
+    pub kind: DeferralKind,
+    pub code: String,
+    pub reason: String,
+    pub starts_on: chrono::NaiveDate,
+    pub until: Option<chrono::NaiveDate>,
+}
+
+/// Checks a register entry typed by staff (every problem by field).
+pub(crate) fn check_deferral(input: &DeferralInput, today: chrono::NaiveDate) -> Result<CheckedDeferral> {
+    let mut e = FieldErrors::default();
+    let kind = e.take(DeferralKind::parse(&input.kind));
+    let code = input.reason_code.trim();
+    if code.len() < 2 || code.len() > 32 || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+        e.0.push(FieldError::new("reason_code", "use 2 to 32 upper-case letters, digits or '_', e.g. LOW_HB"));
+    }
+    let reason = input.reason.trim();
+    if reason.is_empty() {
+        e.0.push(FieldError::new("reason", "say why the donor is deferred"));
+    }
+    let starts_on = match input.starts_on.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => e.take(parse_day("starts_on", s)),
+        None => Some(today),
+    };
+    let until = match input.until.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => e.take(parse_day("until", s)).map(Some),
+        None => Some(None),
+    };
+    if let (Some(k), Some(start), Some(until)) = (&kind, starts_on, until) {
+        match (k, until) {
+            (DeferralKind::Temporary, None) => e.0.push(FieldError::new("until", "a temporary deferral needs the date the donor may give again")),
+            (DeferralKind::Temporary, Some(u)) if u <= start => {
+                e.0.push(FieldError::new("until", format!("{u} is not after the first day, {start}")))
+            }
+            (DeferralKind::Indefinite | DeferralKind::Permanent, Some(_)) => {
+                e.0.push(FieldError::new("until", format!("an {} deferral has no end date", k.as_str())))
+            }
+            _ => {}
+        }
+    }
+    if !e.is_empty() {
+        return Err(AppError::Invalid(e));
+    }
+    Ok(CheckedDeferral {
+        kind: kind.expect("checked"),
+        code: code.to_string(),
+        reason: reason.to_string(),
+        starts_on: starts_on.expect("checked"),
+        until: until.expect("checked"),
+    })
+}
+
 impl App {
     /// Enters a donor in the register. The donor's rows are locked, so a collection in
     /// flight either comes before the entry or sees it.
     pub async fn defer_donor(&self, actor: &Actor, number: &str, input: &DeferralInput) -> Result<DeferralView> {
         actor.require(Permission::DeferDonors)?;
         let today = self.today();
-        let mut e = FieldErrors::default();
-        let kind = e.take(DeferralKind::parse(&input.kind));
-        let code = input.reason_code.trim();
-        if code.len() < 2 || code.len() > 32 || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
-            e.0.push(FieldError::new("reason_code", "use 2 to 32 upper-case letters, digits or '_', e.g. LOW_HB"));
-        }
-        let reason = input.reason.trim();
-        if reason.is_empty() {
-            e.0.push(FieldError::new("reason", "say why the donor is deferred"));
-        }
-        let starts_on = match input.starts_on.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(s) => e.take(parse_day("starts_on", s)),
-            None => Some(today),
-        };
-        let until = match input.until.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(s) => e.take(parse_day("until", s)).map(Some),
-            None => Some(None),
-        };
-        if let (Some(k), Some(start), Some(until)) = (&kind, starts_on, until) {
-            match (k, until) {
-                (DeferralKind::Temporary, None) => e.0.push(FieldError::new("until", "a temporary deferral needs the date the donor may give again")),
-                (DeferralKind::Temporary, Some(u)) if u <= start => {
-                    e.0.push(FieldError::new("until", format!("{u} is not after the first day, {start}")))
-                }
-                (DeferralKind::Indefinite | DeferralKind::Permanent, Some(_)) => {
-                    e.0.push(FieldError::new("until", format!("an {} deferral has no end date", k.as_str())))
-                }
-                _ => {}
-            }
-        }
-        if !e.is_empty() {
-            return Err(AppError::Invalid(e));
-        }
+        let checked = check_deferral(input, today)?;
         let mut tx = self.store.begin_write().await?;
         let locked = tx
             .lock_donor_family(DonorKey::Number(number.trim()))
@@ -60,11 +81,11 @@ impl App {
         let donor = locked.donor;
         let row = DeferralRow::entered(
             donor.id,
-            kind.expect("checked"),
-            code,
-            reason,
-            starts_on.expect("checked"),
-            until.expect("checked"),
+            checked.kind,
+            &checked.code,
+            &checked.reason,
+            checked.starts_on,
+            checked.until,
             store::now(),
             &actor.username,
         );

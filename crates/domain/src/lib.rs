@@ -7,6 +7,7 @@
 pub mod appointment;
 pub mod audit;
 pub mod catalog;
+pub mod collection;
 pub mod donor;
 pub mod eligibility;
 pub mod hospital;

@@ -8,6 +8,7 @@
 mod appointments;
 mod audit;
 mod captured;
+mod collection;
 mod dins;
 mod donors;
 mod error;
@@ -29,6 +30,7 @@ mod worklists;
 pub use appointments::{AppointmentRow, BookingLinkRow, DriveRow, ScheduleRow};
 pub use audit::{AuditFilter, AuditPage};
 pub use captured::CapturedMessageRow;
+pub use collection::{CollectionRecordRow, ReactionRow};
 pub use dins::{DinAssignment, DinLabelSet, LabelPrintRow};
 pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, DonorStats};
 pub use error::StoreError;

@@ -25,6 +25,8 @@ async fn truncate_of_audited_tables_is_refused_on_postgres() {
         "call_outcomes",
         "captured_messages",
         "label_prints",
+        "collection_records",
+        "donor_reactions",
     ];
     for t in tables {
         let e = db.store.execute_raw_for_tests(&format!("TRUNCATE {t} CASCADE")).await.expect_err(t);

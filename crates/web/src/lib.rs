@@ -6,6 +6,7 @@ mod api;
 mod appointments;
 mod assets;
 pub mod auth;
+mod donations;
 mod donors;
 mod error;
 pub mod fmt;

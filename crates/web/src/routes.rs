@@ -2,7 +2,9 @@
 //! the guard enforces it, the OpenAPI document lists it, and the authorization
 //! matrix test checks it against its own independent expectations.
 
-use crate::{api, appointments, assets, donors, labels, outbox, pages, recruitment as rec, registry, rules, screening, worklists, AppState};
+use crate::{
+    api, appointments, assets, donations, donors, labels, outbox, pages, recruitment as rec, registry, rules, screening, worklists, AppState,
+};
 use app::Actor;
 use axum::http::Method;
 use axum::routing::{get, patch, post, put, MethodRouter};
@@ -149,6 +151,36 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/api/v1/dins/preprinted", Perm(AssignDins), "Record a pre-printed DIN label as used", post(labels::api_preprinted)),
         r(Method::GET, "/api/v1/din-label-sets", Perm(AssignDins), "List pre-printed DIN label sets", get(labels::api_label_sets)),
         r(Method::POST, "/api/v1/din-label-sets", Perm(ManageDinLabelSets), "Register a pre-printed DIN label set", post(labels::api_register_set)),
+        r(Method::GET, "/donations/{din}", Perm(ViewDonors), "A donation: its collection record and the donor's reactions", get(donations::show)),
+        r(
+            Method::POST,
+            "/donations/{din}/collection",
+            Perm(CollectDonations),
+            "Record or correct the collection of a donation",
+            post(donations::record),
+        ),
+        r(
+            Method::POST,
+            "/donations/{din}/reactions",
+            Perm(CollectDonations),
+            "Record a donor adverse reaction at a donation",
+            post(donations::react),
+        ),
+        r(Method::GET, "/api/v1/donations/{din}", Perm(ViewDonors), "A donation with its collection record and reactions", get(donations::api_show)),
+        r(
+            Method::POST,
+            "/api/v1/donations/{din}/collection",
+            Perm(CollectDonations),
+            "Record (201) or correct (200, with a reason) the collection of a donation",
+            post(donations::api_record),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/donations/{din}/reactions",
+            Perm(CollectDonations),
+            "Record a donor adverse reaction (optionally deferring the donor)",
+            post(donations::api_react),
+        ),
         r(Method::GET, "/api/v1/donors", Perm(ViewDonors), "Search donors (?q=number, DIN, phone or name)", get(donors::api_search)),
         r(Method::POST, "/api/v1/donors", Perm(RegisterDonors), "Register a donor (409 with possible duplicates)", post(donors::api_register)),
         r(

@@ -128,6 +128,12 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/quality/rules", Some(RULE_MANAGERS)),
         ("GET", "/api/v1/rules/eligibility/versions", Some(ELIGIBILITY)),
         ("POST", "/api/v1/rules/eligibility/versions", Some(RULE_MANAGERS)),
+        ("GET", "/donations/{din}", Some(DONOR_VIEWERS)),
+        ("POST", "/donations/{din}/collection", Some(COLLECTORS)),
+        ("POST", "/donations/{din}/reactions", Some(COLLECTORS)),
+        ("GET", "/api/v1/donations/{din}", Some(DONOR_VIEWERS)),
+        ("POST", "/api/v1/donations/{din}/collection", Some(COLLECTORS)),
+        ("POST", "/api/v1/donations/{din}/reactions", Some(COLLECTORS)),
         ("GET", "/quality/rules/{code}", Some(ELIGIBILITY)),
         ("POST", "/quality/rules/{code}", Some(RULE_MANAGERS)),
         ("POST", "/api/v1/rules/eligibility/{code}/change", Some(RULE_MANAGERS)),
@@ -215,6 +221,7 @@ fn concrete(t: &TestApp, path: &str) -> String {
         .replace("{number}", "D0000001")
         .replace("{token}", "hfb_unknown")
         .replace("{code}", "TEMPERATURE")
+        .replace("{din}", "A999926123456")
 }
 
 /// Bodies that pass authorization but change nothing (they fail validation), so the

@@ -1,0 +1,311 @@
+//! A donation's page and API: the collection record (with its corrections) and the
+//! donor's adverse reactions at that donation.
+
+use crate::api::ApiJson;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::pages::{attach_errors, render as render_page, render_status, FieldView, Layout, PageResult};
+use crate::AppState;
+use app::collection_record::{DonationRecord, ReactionEntry};
+use app::donors::DeferralInput;
+use app::AppError;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::{Form, Json};
+use domain::collection::{
+    is_apheresis, CollectionInput, ReactionInput, ADDITIVE_SOLUTIONS, ANTICOAGULANTS, CONCURRENT_PRODUCTS, REACTION_KINDS, REACTION_ONSETS,
+    REACTION_SEVERITIES,
+};
+use domain::{DonationProcedure, Permission};
+
+#[derive(Template)]
+#[template(path = "donation.html")]
+pub struct DonationPage {
+    pub layout: Layout,
+    pub d: DonationRecord,
+    pub record_fields: Vec<FieldView>,
+    pub reaction_fields: Vec<FieldView>,
+    pub deferral_fields: Vec<FieldView>,
+    pub record_error: Option<String>,
+    pub reaction_error: Option<String>,
+    pub notice: Option<String>,
+    pub can_record: bool,
+    pub can_defer: bool,
+    /// Open the correction form (after a refused correction).
+    pub correcting: bool,
+}
+
+fn options(list: &[&str]) -> Vec<(String, String)> {
+    std::iter::once((String::new(), "—".to_string())).chain(list.iter().map(|x| (x.to_string(), x.to_string()))).collect()
+}
+
+fn labelled(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    std::iter::once((String::new(), "—".to_string())).chain(list.iter().map(|(k, v)| (k.to_string(), v.to_string()))).collect()
+}
+
+fn local(at: chrono::DateTime<chrono::Utc>, tz: &str) -> String {
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+fn value(form: &[(String, String)], k: &str) -> String {
+    form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+fn values(form: &[(String, String)], k: &str) -> Vec<String> {
+    form.iter().filter(|(n, _)| n == k).map(|(_, v)| v.clone()).collect()
+}
+
+fn record_fields(d: &DonationRecord, form: Option<&[(String, String)]>, phlebotomist: &str) -> Vec<FieldView> {
+    // Start from the latest version (a correction changes what was wrong) or sensible defaults.
+    let r = d.record.as_ref();
+    let default = |k: &str| -> String {
+        match (k, r) {
+            ("phlebotomist", Some(r)) => r.phlebotomist.clone(),
+            ("phlebotomist", None) => phlebotomist.to_string(),
+            ("started_at", Some(r)) => local(r.started_at, &d.time_zone),
+            ("started_at", None) => local(d.collected_at, &d.time_zone),
+            ("ended_at", Some(r)) => local(r.ended_at, &d.time_zone),
+            ("volume_ml", Some(r)) => r.volume_ml.to_string(),
+            ("outcome", Some(r)) => r.outcome.clone(),
+            ("outcome", None) => "complete".into(),
+            ("stop_reason", Some(r)) => r.stop_reason.clone().unwrap_or_default(),
+            ("bag_set_lot", Some(r)) => r.bag_set_lot.clone(),
+            ("bag_set_expires_on", Some(r)) => r.bag_set_expires_on.to_string(),
+            ("anticoagulant", Some(r)) => r.anticoagulant.clone(),
+            ("anticoagulant", None) => if is_apheresis(d.procedure) { "ACD-A" } else { "CPD" }.into(),
+            ("anticoagulant_lot", Some(r)) => r.anticoagulant_lot.clone(),
+            ("anticoagulant_expires_on", Some(r)) => r.anticoagulant_expires_on.to_string(),
+            ("additive_solution", Some(r)) => r.additive_solution.clone().unwrap_or_default(),
+            ("device_type", Some(r)) => r.device_type.clone().unwrap_or_default(),
+            ("device_serial", Some(r)) => r.device_serial.clone().unwrap_or_default(),
+            ("platelet_units", Some(r)) => r.platelet_units.map(|n| n.to_string()).unwrap_or_default(),
+            ("concurrent_products", Some(r)) => r.concurrent_products.join(","),
+            ("note", Some(r)) => r.note.clone().unwrap_or_default(),
+            _ => String::new(),
+        }
+    };
+    let v = |k: &str| match form {
+        Some(f) if k == "concurrent_products" => values(f, k).join(","),
+        Some(f) => value(f, k),
+        None => default(k),
+    };
+    let mut fields = vec![
+        FieldView::text("phlebotomist", "Phlebotomist", &v("phlebotomist")).required(),
+        FieldView::text("started_at", "Needle in (local time)", &v("started_at")).kind("datetime-local").required(),
+        FieldView::text("ended_at", "Needle out (local time)", &v("ended_at")).kind("datetime-local").required(),
+        FieldView::text("volume_ml", "Volume collected (mL)", &v("volume_ml")).kind("number").required(),
+        FieldView::text("outcome", "Outcome", &v("outcome"))
+            .select(vec![
+                ("complete".into(), "Complete".into()),
+                ("incomplete".into(), "Incomplete (quantity not sufficient)".into()),
+                ("stopped".into(), "Stopped".into()),
+            ])
+            .required(),
+        FieldView::text("stop_reason", "Why it was stopped", &v("stop_reason")).help("Only for a stopped collection."),
+        FieldView::text("bag_set_lot", if is_apheresis(d.procedure) { "Kit lot" } else { "Bag set lot" }, &v("bag_set_lot")).required(),
+        FieldView::text("bag_set_expires_on", "Bag set or kit expires", &v("bag_set_expires_on")).kind("date").required(),
+        FieldView::text("anticoagulant", "Anticoagulant", &v("anticoagulant")).select(options(&ANTICOAGULANTS)).required(),
+        FieldView::text("anticoagulant_lot", "Anticoagulant lot", &v("anticoagulant_lot")).required(),
+        FieldView::text("anticoagulant_expires_on", "Anticoagulant expires", &v("anticoagulant_expires_on")).kind("date").required(),
+    ];
+    if matches!(d.procedure, DonationProcedure::WholeBlood | DonationProcedure::DoubleRedCells | DonationProcedure::Autologous) {
+        fields.push(FieldView::text("additive_solution", "Red cell additive solution", &v("additive_solution")).select(options(&ADDITIVE_SOLUTIONS)));
+    }
+    if is_apheresis(d.procedure) {
+        fields.push(FieldView::text("device_type", "Apheresis device", &v("device_type")).required());
+        fields.push(FieldView::text("device_serial", "Device serial number", &v("device_serial")).required());
+        fields.push(
+            FieldView::text("concurrent_products", "Concurrent products", &v("concurrent_products"))
+                .checkboxes(CONCURRENT_PRODUCTS.iter().map(|p| (p.to_string(), crate::words::code(p))).collect()),
+        );
+    }
+    if d.procedure == DonationProcedure::Platelets {
+        fields.push(
+            FieldView::text("platelet_units", "Platelet collection", &v("platelet_units"))
+                .select(vec![("".into(), "—".into()), ("1".into(), "Single".into()), ("2".into(), "Double".into()), ("3".into(), "Triple".into())])
+                .required(),
+        );
+    }
+    fields.push(FieldView::text("note", "Note", &v("note")).kind("textarea"));
+    if d.record.is_some() {
+        fields.push(FieldView::text("reason", "Why the record is corrected", &v("reason")).required());
+    }
+    fields
+}
+
+fn reaction_fields(form: Option<&[(String, String)]>) -> Vec<FieldView> {
+    let v = |k: &str| form.map(|f| value(f, k)).unwrap_or_default();
+    vec![
+        FieldView::text("kind", "Reaction", &v("kind")).select(labelled(&REACTION_KINDS)).required(),
+        FieldView::text("severity", "Severity", &v("severity")).select(labelled(&REACTION_SEVERITIES)).required(),
+        FieldView::text("onset", "When it began", &v("onset")).select(labelled(&REACTION_ONSETS)).required(),
+        FieldView::text("onset_at", "Onset (local time)", &v("onset_at")).kind("datetime-local").required(),
+        FieldView::text("treatment", "Treatment", &v("treatment")).required(),
+        FieldView::text("outcome", "Outcome", &v("outcome")).required().help("e.g. recovered at the site, referred to a physician"),
+        FieldView::text("note", "Note", &v("note")).kind("textarea"),
+    ]
+}
+
+fn deferral_fields(form: Option<&[(String, String)]>) -> Vec<FieldView> {
+    let v = |k: &str| form.map(|f| value(f, &format!("deferral_{k}"))).unwrap_or_default();
+    let mut f = vec![
+        FieldView::text("deferral_kind", "Deferral", &v("kind")).select(vec![
+            ("".into(), "No deferral".into()),
+            ("temporary".into(), "Temporary".into()),
+            ("indefinite".into(), "Indefinite".into()),
+            ("permanent".into(), "Permanent".into()),
+        ]),
+        FieldView::text("deferral_until", "May give again from", &v("until")).kind("date").help("Temporary deferrals only."),
+        FieldView::text("deferral_reason", "Deferral reason", &v("reason")),
+    ];
+    if form.is_none() {
+        f[2].value = "Adverse reaction at donation".into();
+    }
+    f
+}
+
+async fn page(s: &AppState, p: &Principal, din: &str) -> Result<DonationPage, AppError> {
+    let d = s.app.donation_record(&p.actor, din).await?;
+    let name = p.actor.username.clone();
+    Ok(DonationPage {
+        layout: Layout::new(p, "donors"),
+        record_fields: record_fields(&d, None, &name),
+        reaction_fields: reaction_fields(None),
+        deferral_fields: deferral_fields(None),
+        d,
+        record_error: None,
+        reaction_error: None,
+        notice: None,
+        can_record: p.actor.can(Permission::CollectDonations),
+        can_defer: p.actor.can(Permission::DeferDonors),
+        correcting: false,
+    })
+}
+
+pub async fn show(State(s): State<AppState>, p: Principal, Path(din): Path<String>) -> PageResult {
+    render_page(&page(&s, &p, &din).await?)
+}
+
+fn collection_input(form: &[(String, String)]) -> CollectionInput {
+    let v = |k: &str| value(form, k);
+    CollectionInput {
+        phlebotomist: v("phlebotomist"),
+        started_at: v("started_at"),
+        ended_at: v("ended_at"),
+        volume_ml: v("volume_ml"),
+        outcome: v("outcome"),
+        stop_reason: v("stop_reason"),
+        bag_set_lot: v("bag_set_lot"),
+        bag_set_expires_on: v("bag_set_expires_on"),
+        anticoagulant: v("anticoagulant"),
+        anticoagulant_lot: v("anticoagulant_lot"),
+        anticoagulant_expires_on: v("anticoagulant_expires_on"),
+        additive_solution: v("additive_solution"),
+        device_type: v("device_type"),
+        device_serial: v("device_serial"),
+        platelet_units: v("platelet_units"),
+        concurrent_products: values(form, "concurrent_products"),
+        note: v("note"),
+        reason: v("reason"),
+    }
+}
+
+pub async fn record(State(s): State<AppState>, p: Principal, Path(din): Path<String>, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+    match s.app.record_collection(&p.actor, &din, &collection_input(&form)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/donations/{}#collection", din.trim())).into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let mut pg = page(&s, &p, &din).await?;
+            pg.record_fields = record_fields(&pg.d, Some(&form), &p.actor.username);
+            pg.correcting = pg.d.record.is_some();
+            pg.record_error = Some(match &e {
+                AppError::Invalid(errs) => {
+                    let rest = attach_errors(&mut pg.record_fields, errs);
+                    if rest.is_empty() {
+                        "Please correct the fields marked below.".into()
+                    } else {
+                        rest.join("; ")
+                    }
+                }
+                other => other.to_string(),
+            });
+            let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            render_status(status, &pg)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn reaction_entry(form: &[(String, String)]) -> ReactionEntry {
+    let v = |k: &str| value(form, k);
+    let kind = v("deferral_kind");
+    ReactionEntry {
+        reaction: ReactionInput {
+            kind: v("kind"),
+            severity: v("severity"),
+            onset: v("onset"),
+            onset_at: v("onset_at"),
+            treatment: v("treatment"),
+            outcome: v("outcome"),
+            note: v("note"),
+        },
+        deferral: (!kind.is_empty()).then(|| DeferralInput {
+            kind,
+            reason_code: "ADVERSE_REACTION".into(),
+            reason: v("deferral_reason"),
+            starts_on: None,
+            until: Some(v("deferral_until")),
+        }),
+    }
+}
+
+pub async fn react(State(s): State<AppState>, p: Principal, Path(din): Path<String>, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+    match s.app.record_reaction(&p.actor, &din, &reaction_entry(&form)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/donations/{}#reactions", din.trim())).into_response()),
+        Err(AppError::Invalid(errs)) => {
+            let mut pg = page(&s, &p, &din).await?;
+            pg.reaction_fields = reaction_fields(Some(&form));
+            pg.deferral_fields = deferral_fields(Some(&form));
+            // Deferral problems come back as "deferral.until": their fields are "deferral_until".
+            let (deferral, reaction): (Vec<_>, Vec<_>) = errs
+                .0
+                .iter()
+                .map(|e| domain::FieldError::new(e.field.replace('.', "_"), e.message.clone()))
+                .partition(|e| e.field.starts_with("deferral_"));
+            let mut unplaced = attach_errors(&mut pg.reaction_fields, &domain::FieldErrors(reaction));
+            unplaced.extend(attach_errors(&mut pg.deferral_fields, &domain::FieldErrors(deferral)));
+            pg.reaction_error = Some(if unplaced.is_empty() { "Please correct the fields marked below.".into() } else { unplaced.join("; ") });
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &pg)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /api/v1/donations/{din}`
+pub async fn api_show(State(s): State<AppState>, p: Principal, Path(din): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.app.donation_record(&p.actor, &din).await?))
+}
+
+/// `POST /api/v1/donations/{din}/collection`: 201 for the first record, 200 for a correction.
+pub async fn api_record(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(din): Path<String>,
+    ApiJson(input): ApiJson<CollectionInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    let v = s.app.record_collection(&p.actor, &din, &input).await?;
+    Ok((if v.version == 1 { StatusCode::CREATED } else { StatusCode::OK }, Json(v)))
+}
+
+/// `POST /api/v1/donations/{din}/reactions`
+pub async fn api_react(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(din): Path<String>,
+    ApiJson(entry): ApiJson<ReactionEntry>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (reaction, deferral) = s.app.record_reaction(&p.actor, &din, &entry).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"reaction": reaction, "deferral": deferral}))))
+}
