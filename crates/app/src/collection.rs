@@ -74,6 +74,10 @@ pub(crate) fn visit_case(facts: &DonorFacts, today: NaiveDate, visit: VisitFacts
 pub struct CollectionInput {
     /// The id of today's eligible screening visit.
     pub screening_id: String,
+    /// A pre-printed DIN label scanned at the chair; absent: the next DIN of the
+    /// facility sequence.
+    #[serde(default)]
+    pub din: Option<String>,
 }
 
 /// The donation recorded from a visit, with its DIN's printed forms.
@@ -100,18 +104,24 @@ impl App {
                 format!("'{}' is not a screening visit id", input.screening_id.trim()),
             )]))
         })?;
-        self.collect(actor, id, Some(number.trim())).await
+        self.collect(actor, id, Some(number.trim()), input.din.as_deref()).await
     }
 
     /// Collects a donation from an eligible visit: only on the day of the visit at its
     /// site, once, and only if the donor may still give now.
-    pub async fn collect_from_screening(&self, actor: &Actor, screening_id: Uuid) -> Result<VisitCollection> {
-        self.collect(actor, screening_id, None).await
+    /// `scanned`: a pre-printed DIN label scanned at the chair (else the next DIN).
+    pub async fn collect_from_screening(&self, actor: &Actor, screening_id: Uuid, scanned: Option<&str>) -> Result<VisitCollection> {
+        self.collect(actor, screening_id, None, scanned).await
     }
 
-    async fn collect(&self, actor: &Actor, screening_id: Uuid, donor_number: Option<&str>) -> Result<VisitCollection> {
+    async fn collect(&self, actor: &Actor, screening_id: Uuid, donor_number: Option<&str>, scanned: Option<&str>) -> Result<VisitCollection> {
         actor.require(Permission::CollectDonations)?;
         let fin = self.fin()?;
+        // A scanned label is read (check character verified) before anything is locked.
+        let scanned = match scanned.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => Some(crate::dins::parse_preprinted(&fin, "din", s)?),
+            None => None,
+        };
         let mut tx = self.store.begin_write().await?;
         let v = tx.screening_visit(screening_id).await?.ok_or_else(|| AppError::NotFound(format!("no screening visit has the id {screening_id}")))?;
         let locked = tx.lock_donor_family(DonorKey::Id(v.donor_id)).await?.ok_or_else(|| AppError::NotFound("the visit's donor".into()))?;
@@ -169,7 +179,10 @@ impl App {
                 decision: Box::new(decision),
             });
         }
-        let din = next_din(&mut tx, actor, &fin, today.year() as i64).await?;
+        let din = match &scanned {
+            Some(d) => crate::dins::preprinted_din(&mut tx, actor, &fin, d, "din").await?,
+            None => next_din(&mut tx, actor, &fin, today.year() as i64).await?,
+        };
         let donation = DonationRow {
             id: Uuid::now_v7(),
             donor_id: v.donor_id,

@@ -101,6 +101,29 @@ pub(crate) async fn next_din(tx: &mut store::WriteTx, actor: &Actor, fin: &str, 
     record_assignment(tx, actor, &din, "sequence", None).await
 }
 
+/// A scanned pre-printed DIN of this facility (check character verified).
+pub(crate) fn parse_preprinted(fin: &str, field: &'static str, scan: &str) -> Result<Din> {
+    let din = domain::labeling::parse_din(field, scan)?;
+    if din.fin().to_string() != fin {
+        return Err(FieldError::new(field, format!("DIN {} belongs to facility {}, not {fin}", din.din(), din.fin())).into());
+    }
+    Ok(din)
+}
+
+/// Records a pre-printed DIN as used in the caller's transaction: it must belong to a
+/// registered label set and not be used yet.
+pub(crate) async fn preprinted_din(tx: &mut store::WriteTx, actor: &Actor, fin: &str, din: &Din, field: &'static str) -> Result<AssignedDin> {
+    let (year, seq) = (din.year_full() as i64, din.sequence() as i64);
+    let set = tx
+        .din_label_set_containing(fin, year, seq)
+        .await?
+        .ok_or_else(|| FieldError::new(field, format!("DIN {} is not in any registered pre-printed label set", din.din())))?;
+    if tx.din_assignment(din.din()).await?.is_some() {
+        return Err(AppError::Conflict(format!("DIN {} has already been used", din.din())));
+    }
+    record_assignment(tx, actor, din, "preprinted", Some(set.id)).await
+}
+
 impl App {
     pub(crate) fn fin(&self) -> Result<String> {
         self.settings
@@ -184,20 +207,9 @@ impl App {
     pub async fn use_preprinted_din(&self, actor: &Actor, scan: &str) -> Result<AssignedDin> {
         actor.require(Permission::AssignDins)?;
         let fin = self.fin()?;
-        let din = domain::labeling::parse_din("scan", scan)?;
-        if din.fin().to_string() != fin {
-            return Err(FieldError::new("scan", format!("DIN {} belongs to facility {}, not {fin}", din.din(), din.fin())).into());
-        }
-        let (year, seq) = (din.year_full() as i64, din.sequence() as i64);
+        let din = parse_preprinted(&fin, "scan", scan)?;
         let mut tx = self.store.begin_write().await?;
-        let set = tx
-            .din_label_set_containing(&fin, year, seq)
-            .await?
-            .ok_or_else(|| FieldError::new("scan", format!("DIN {} is not in any registered pre-printed label set", din.din())))?;
-        if tx.din_assignment(din.din()).await?.is_some() {
-            return Err(AppError::Conflict(format!("DIN {} has already been used", din.din())));
-        }
-        let view = record_assignment(&mut tx, actor, &din, "preprinted", Some(set.id)).await?;
+        let view = preprinted_din(&mut tx, actor, &fin, &din, "scan").await?;
         tx.commit().await?;
         Ok(view)
     }

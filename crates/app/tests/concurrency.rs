@@ -137,7 +137,7 @@ async fn parallel_collections_from_one_visit_give_one_donation(app: App) {
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let app = app.clone();
-        tasks.push(tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), visit).await.is_ok() }));
+        tasks.push(tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), visit, None).await.is_ok() }));
     }
     open_gate(g).await;
     let mut ok = 0;
@@ -158,11 +158,11 @@ async fn two_visits_of_one_donor_give_one_donation(app: App) {
     let (x, y, _) = tokio::join!(
         {
             let app = app.clone();
-            tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), a).await })
+            tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), a, None).await })
         },
         {
             let app = app.clone();
-            tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), b).await })
+            tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), b, None).await })
         },
         open_gate(g),
     );
@@ -173,8 +173,8 @@ async fn two_visits_of_one_donor_give_one_donation(app: App) {
     assert_eq!(donations_of(&app, &numbers[0]).await, 1);
     // One after the other: the second visit is decided again and refused with the reason.
     let (a, b) = (eligible_visit(&app, &numbers[1]).await, eligible_visit(&app, &numbers[1]).await);
-    app.collect_from_screening(&Actor::operator(), a).await.unwrap();
-    match app.collect_from_screening(&Actor::operator(), b).await {
+    app.collect_from_screening(&Actor::operator(), a, None).await.unwrap();
+    match app.collect_from_screening(&Actor::operator(), b, None).await {
         Err(AppError::Ineligible { decision, .. }) => {
             assert!(decision.reasons.iter().any(|r| r.code == "INTERVAL_RBC_AFTER_WB"), "{:?}", decision.reasons)
         }
@@ -192,7 +192,7 @@ async fn a_deferral_and_a_collection_never_both_act_on_stale_facts(app: App) {
         let (c, d, _) = tokio::join!(
             {
                 let app = app.clone();
-                tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), visit).await })
+                tokio::spawn(async move { app.collect_from_screening(&Actor::operator(), visit, None).await })
             },
             {
                 let (app, number) = (app.clone(), number.clone());
@@ -298,8 +298,8 @@ async fn an_evening_donation_counts_on_its_sites_day(app: App) {
     centre(&app, "Etc/GMT+12").await;
     let number = donors(&app, 1).await.remove(0);
     let (a, b) = (eligible_visit(&app, &number).await, eligible_visit(&app, &number).await);
-    app.collect_from_screening(&Actor::operator(), a).await.unwrap();
-    assert!(matches!(app.collect_from_screening(&Actor::operator(), b).await, Err(AppError::Ineligible { .. })));
+    app.collect_from_screening(&Actor::operator(), a, None).await.unwrap();
+    assert!(matches!(app.collect_from_screening(&Actor::operator(), b, None).await, Err(AppError::Ineligible { .. })));
     let profile = app.donor_profile(&Actor::operator(), &number).await.unwrap();
     let site_today = chrono::Utc::now().with_timezone(&"Etc/GMT+12".parse::<chrono_tz::Tz>().unwrap()).date_naive();
     assert_eq!(profile.donations[0].collected_on, site_today, "the donation's day is its site's day");

@@ -37,8 +37,28 @@ pub async fn api_get(State(s): State<AppState>, p: Principal, Path(id): Path<Str
     Ok(Json(s.app.screening(&p.actor, parse_id("screening visit", &id)?).await?))
 }
 
-pub async fn api_collect(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    Ok((StatusCode::CREATED, Json(s.app.collect_from_screening(&p.actor, parse_id("screening visit", &id)?).await?)))
+/// The optional body of a collection: a pre-printed DIN label scanned at the chair.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CollectBody {
+    #[serde(default)]
+    din: Option<String>,
+}
+
+pub async fn api_collect(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    // No body (or `null`) takes the next DIN of the facility sequence.
+    let b: Option<CollectBody> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice(&body).map_err(|e| AppError::from(FieldError::new("body", format!("not a collection: {e}"))))?
+    };
+    let din = b.and_then(|b| b.din);
+    Ok((StatusCode::CREATED, Json(s.app.collect_from_screening(&p.actor, parse_id("screening visit", &id)?, din.as_deref()).await?)))
 }
 
 /// A new policy version: the version's JSON and why it changes.
@@ -341,11 +361,21 @@ pub async fn show(State(s): State<AppState>, p: Principal, Path(id): Path<String
     render_page(&screening_page(&s, &p, &id, None).await?)
 }
 
-pub async fn collect(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> PageResult {
+#[derive(Deserialize, Default)]
+pub struct CollectForm {
+    #[serde(default)]
+    din: String,
+}
+
+pub async fn collect(State(s): State<AppState>, p: Principal, Path(id): Path<String>, axum::Form(f): axum::Form<CollectForm>) -> PageResult {
     let visit = parse_id("screening visit", &id)?;
-    match s.app.collect_from_screening(&p.actor, visit).await {
+    match s.app.collect_from_screening(&p.actor, visit, Some(f.din.as_str())).await {
         Ok(_) => Ok(Redirect::to(&format!("/screenings/{id}")).into_response()),
         Err(e @ AppError::Conflict(_)) => render_status(StatusCode::CONFLICT, &screening_page(&s, &p, &id, Some(e.to_string())).await?),
+        Err(AppError::Invalid(e)) => {
+            let message = e.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; ");
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &screening_page(&s, &p, &id, Some(format!("The scanned DIN label: {message}"))).await?)
+        }
         Err(e) => Err(e.into()),
     }
 }

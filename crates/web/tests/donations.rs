@@ -164,7 +164,39 @@ async fn the_donation_page_records_with_errors_by_field(t: TestApp) {
     assert!(html.contains("475 mL") && html.contains("AS-3") && html.contains("Correct the record"), "{at}");
 }
 
+async fn a_preprinted_label_scanned_at_the_chair_becomes_the_donations_din(t: TestApp) {
+    let lab = t.api_as("lab").await;
+    let year = chrono::Utc::now().format("%Y").to_string().parse::<i64>().unwrap();
+    let yy = year % 100;
+    assert_eq!(lab.post_json("/api/v1/din-label-sets", json!({"year": year, "first": 500, "last": 599})).await.status(), StatusCode::CREATED);
+    let (_, visit) = t.eligible_visit("Scan", "O", "pos", 2).await;
+    let api = t.api_as("collector").await;
+    let path = format!("/api/v1/screenings/{visit}/collection");
+    let head = t.audit_head().await;
+    // Refused: a label outside any registered set, another facility's label, a bad check character.
+    for (scan, status) in [
+        (format!("=A9998{yy:02}00070000"), StatusCode::UNPROCESSABLE_ENTITY),
+        (format!("=A1234{yy:02}00050000"), StatusCode::UNPROCESSABLE_ENTITY),
+        (format!("A9998{yy:02}000501 X"), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let r = api.post_json(&path, json!({"din": scan})).await;
+        assert_eq!(r.status(), status, "{scan}");
+        assert_eq!(problem(r).await["errors"][0]["field"], "din");
+    }
+    assert_eq!(api.post_json(&path, json!({"dins": "x"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY, "unknown keys");
+    assert_eq!(t.audit_head().await, head, "refusals write nothing");
+    let r = api.post_json(&path, json!({"din": format!("=A9998{yy:02}00050100")})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["din"]["din"], format!("A9998{yy:02}000501"));
+    // The same label cannot be used for a second donation.
+    let (_, other) = t.eligible_visit("Scan Two", "O", "pos", 2).await;
+    let r = api.post_json(&format!("/api/v1/screenings/{other}/collection"), json!({"din": format!("=A9998{yy:02}00050100")})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+}
+
 both_backends!(
+    a_preprinted_label_scanned_at_the_chair_becomes_the_donations_din,
     a_collection_is_recorded_once_and_corrected_with_a_reason,
     two_first_records_at_once_make_one_record,
     a_severe_reaction_can_defer_the_donor,

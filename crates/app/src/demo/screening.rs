@@ -72,7 +72,7 @@ impl App {
             };
             let Ok(visit) = self.record_screening(actor, &number, &input).await else { continue };
             if visit.decision.eligible && k % 2 == 0 && self.settings.fin.is_some() {
-                self.collect_from_screening(actor, visit.id).await?;
+                self.collect_from_screening(actor, visit.id, None).await?;
             }
         }
         Ok(())

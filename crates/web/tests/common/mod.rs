@@ -175,6 +175,17 @@ impl TestApp {
     /// A whole blood donation collected over the API from a new donor whose group
     /// (`abo`, `rhd`: "O", "neg") two lab determinations confirm. Returns the DIN.
     pub async fn collected_unit(&self, last_name: &str, abo: &str, rhd: &str, confirmations: usize) -> String {
+        let (_, id) = self.eligible_visit(last_name, abo, rhd, confirmations).await;
+        let collector = self.api_as("collector").await;
+        let r = collector.post_json(&format!("/api/v1/screenings/{id}/collection"), serde_json::json!(null)).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let c: serde_json::Value = r.json().await.unwrap();
+        c["din"]["din"].as_str().unwrap_or_else(|| panic!("no DIN in {c}")).to_string()
+    }
+
+    /// A new donor (group as in [`TestApp::collected_unit`]) screened eligible for whole
+    /// blood today: the donor number and the visit id, nothing collected yet.
+    pub async fn eligible_visit(&self, last_name: &str, abo: &str, rhd: &str, confirmations: usize) -> (String, String) {
         let collector = self.api_as("collector").await;
         let lab = self.api_as("lab").await;
         let r = collector
@@ -208,10 +219,7 @@ impl TestApp {
         assert_eq!(r.status(), StatusCode::CREATED);
         let v: serde_json::Value = r.json().await.unwrap();
         let id = v["id"].as_str().or(v["visit"]["id"].as_str()).unwrap().to_string();
-        let r = collector.post_json(&format!("/api/v1/screenings/{id}/collection"), serde_json::json!(null)).await;
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let c: serde_json::Value = r.json().await.unwrap();
-        c["din"]["din"].as_str().unwrap_or_else(|| panic!("no DIN in {c}")).to_string()
+        (number, id)
     }
 }
 
