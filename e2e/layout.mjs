@@ -37,7 +37,7 @@ const VIEWPORTS = [
 const GUIDE = {
   admin: [['dashboard', /^\/$/], ['users', /^\/admin\/users$/], ['audit', /^\/quality\/audit$/]],
   recruiter: [['dashboard', /^\/$/], ['recruitment', /^\/recruitment$/], ['outbox', /^\/outbox$/]],
-  collector: [['dashboard', /^\/$/], ['appointments', /^\/appointments$/], ['screening', /^\/donors\/[A-Z]+\d+\/screening$/]],
+  collector: [['dashboard', /^\/$/], ['appointments', /^\/appointments$/], ['screening', /^\/donors\/[A-Z]+\d+\/screening$/], ['donation', /^\/donations\/[A-Z0-9]+$/]],
   lab: [['dashboard', /^\/$/], ['dins', /^\/lab\/dins$/], ['labels', /^\/lab\/labels$/]],
   quality: [['dashboard', /^\/$/], ['rules', /^\/quality\/rules$/], ['rule', /^\/quality\/rules\/EVENT_TATTOO$/], ['donor', /^\/donors\/[A-Z]+\d+$/]],
   distribution: [['dashboard', /^\/$/]],
@@ -155,6 +155,12 @@ async function pagesOf(page, role) {
   // Screening staff: the screening form of a donor (the questionnaire is the widest form).
   const donor = pages.find((h) => /^\/donors\/[A-Z]+\d+$/.test(h));
   if (donor && role === 'collector') pages.push(`${donor}/screening`);
+  // A donation's page (collection record and reactions), from the donor's donations.
+  if (donor) {
+    await page.goto(`${BASE}${donor}`, { waitUntil: 'load', timeout: TIMEOUT });
+    const donation = (await linksIn(page, 'main')).find((h) => /^\/donations\/[A-Z0-9]+$/.test(h));
+    if (donation) pages.push(donation);
+  }
   // Rule codes have no digits, so the walk above does not open a rule's form.
   if (pages.includes('/quality/rules')) pages.push('/quality/rules/EVENT_TATTOO', '/quality/rules/TEMPERATURE');
   return pages;

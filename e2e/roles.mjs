@@ -401,6 +401,30 @@ async function screenDonor(page, hemoglobin) {
   return (await page.locator('#verdict').innerText()).trim();
 }
 
+// After the collection: the collection record (an expired bag set lot is refused next
+// to its field, then the record is saved) on the donation's page.
+async function checkCollectionRecord(page, din) {
+  await navigating(page, () => page.click('#record-collection'));
+  await visible(page.locator('form#collection-form'), 'the collection record form');
+  const needleIn = await page.locator('#f-started_at').inputValue();
+  await page.fill('#f-ended_at', needleIn);
+  await page.fill('#f-volume_ml', '478');
+  await page.fill('#f-bag_set_lot', 'BS2611-07');
+  await page.fill('#f-bag_set_expires_on', '2020-01-31');
+  await page.fill('#f-anticoagulant_lot', 'AC2610-11');
+  await page.fill('#f-anticoagulant_expires_on', '2030-03-31');
+  await page.selectOption('#f-additive_solution', 'AS-1');
+  await navigating(page, () => page.click('form#collection-form button[type=submit]'));
+  await visible(page.locator('#e-bag_set_expires_on'), 'the expired bag set lot, named next to its field');
+  await page.fill('#f-bag_set_expires_on', '2030-06-30');
+  await navigating(page, () => page.click('form#collection-form button[type=submit]'));
+  const outcome = (await page.locator('#outcome').innerText().catch(() => '')).trim();
+  if (outcome !== 'Complete') fail(`the collection record of ${din} does not show as complete: ${JSON.stringify(outcome)}`);
+  if (process.env.E2E_GUIDE_SHOTS) {
+    await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'collector-collection-1280.png'), fullPage: true, timeout: TIMEOUT });
+  }
+}
+
 async function checkScreening(page) {
   await goto(page, '/donors/new');
   const stamp = Date.now().toString(36);
@@ -418,6 +442,7 @@ async function checkScreening(page) {
   await visible(page.locator('#din'), 'the DIN of the collected donation');
   const din = (await page.locator('#din').innerText()).trim();
   if (!din.startsWith('A9998')) fail(`the DIN ${din} is not one of the demo FIN A9998`);
+  await checkCollectionRecord(page, din);
 
   await goto(page, donorPath);
   const second = await screenDonor(page, '11.9');
