@@ -169,9 +169,10 @@ fn deferral_fields(form: Option<&[(String, String)]>) -> Vec<FieldView> {
 
 async fn page(s: &AppState, p: &Principal, din: &str) -> Result<DonationPage, AppError> {
     let d = s.app.donation_record(&p.actor, din).await?;
-    let name = p.actor.username.clone();
+    let layout = Layout::new(p, "donors");
+    let name = layout.display_name.clone();
     Ok(DonationPage {
-        layout: Layout::new(p, "donors"),
+        layout,
         record_fields: record_fields(&d, None, &name),
         reaction_fields: reaction_fields(None),
         deferral_fields: deferral_fields(None),
@@ -218,7 +219,7 @@ pub async fn record(State(s): State<AppState>, p: Principal, Path(din): Path<Str
         Ok(_) => Ok(Redirect::to(&format!("/donations/{}#collection", din.trim())).into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let mut pg = page(&s, &p, &din).await?;
-            pg.record_fields = record_fields(&pg.d, Some(&form), &p.actor.username);
+            pg.record_fields = record_fields(&pg.d, Some(&form), &pg.layout.display_name);
             pg.correcting = pg.d.record.is_some();
             pg.record_error = Some(match &e {
                 AppError::Invalid(errs) => {
