@@ -8,6 +8,7 @@ pub mod appointment;
 pub mod audit;
 pub mod catalog;
 pub mod collection;
+pub mod component;
 pub mod donor;
 pub mod eligibility;
 pub mod hospital;
