@@ -94,6 +94,8 @@ pub struct CatalogEntry {
     pub storage: StorageClass,
     /// `None` where the expiry is set per unit (cellular therapy, tissue).
     pub dating: Option<DatingRule>,
+    /// The product this code is, for manufacture (`None`: not chosen for components).
+    pub spec: Option<ProductSpec>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -155,7 +157,21 @@ impl ProductCatalog {
         ];
         let mut c = Self::default();
         for (code, description, class, storage, dating) in rows {
-            c.entries.insert(code.into(), CatalogEntry { code: code.into(), description: description.into(), class, storage, dating });
+            c.entries.insert(code.into(), CatalogEntry { code: code.into(), description: description.into(), class, storage, dating, spec: None });
+        }
+        // What the public codes are, where their descriptions say it whole.
+        use crate::component::{Attribute, ComponentKind};
+        let spec = |kind, attributes: &[Attribute], anticoagulant: &str, additive: Option<&str>| ProductSpec {
+            kind,
+            attributes: attributes.iter().copied().collect(),
+            anticoagulant: anticoagulant.into(),
+            additive: additive.map(str::to_string),
+        };
+        // (E4377 names a "1st container": a division our specs do not carry, so it is not chosen.)
+        for (code, s) in [("E0398", spec(ComponentKind::RedCells, &[Attribute::Leukoreduced, Attribute::Irradiated], "CPD", Some("AS-5")))] {
+            if let Some(e) = c.entries.get_mut(code) {
+                e.spec = Some(s);
+            }
         }
         c
     }
@@ -188,6 +204,7 @@ impl ProductCatalog {
                 storage: parse_storage(get(st)).map_err(|m| err(line, m))?,
                 dating,
                 code: code.clone(),
+                spec: None,
             };
             if c.entries.insert(code.clone(), entry).is_some() {
                 return Err(err(line, format!("'{code}' appears twice")));
@@ -267,5 +284,129 @@ mod tests {
             .message
             .contains("twice"));
         assert!(ProductCatalog::from_csv("pdc,kind\n").is_err());
+    }
+}
+
+/// What a component is, for choosing its product code: the product, its attributes and
+/// the solutions it is kept in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct ProductSpec {
+    pub kind: crate::component::ComponentKind,
+    pub attributes: std::collections::BTreeSet<crate::component::Attribute>,
+    /// CPD, CP2D, CPDA-1 or ACD-A.
+    pub anticoagulant: String,
+    /// AS-1, AS-3 or AS-5 (red cells).
+    pub additive: Option<String>,
+}
+
+const STARTER_ANTICOAGULANTS: [&str; 5] = ["", "CPD", "CP2D", "CPDA-1", "ACD-A"];
+const STARTER_ADDITIVES: [&str; 4] = ["", "AS-1", "AS-3", "AS-5"];
+const BASE36: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// hemaflow's **starter local codes** (ISBT 128 `D` codes are facility-defined): until a
+/// centre loads its licensed ICCBBA codes with the product each one is, a component's
+/// code is `D` + the product (1 character) + the solutions (1) + the attributes (2, a
+/// bit set in base 36). They are unique, reversible and never clash with ICCBBA codes.
+impl ProductSpec {
+    pub fn starter_code(&self) -> Option<String> {
+        use crate::component::{Attribute, ComponentKind};
+        let k = ComponentKind::ALL.iter().position(|x| *x == self.kind)?;
+        let a = STARTER_ANTICOAGULANTS.iter().position(|x| *x == self.anticoagulant)?;
+        let s = STARTER_ADDITIVES.iter().position(|x| Some(*x) == self.additive.as_deref().or(Some("")))?;
+        let mask: usize = Attribute::ALL.iter().enumerate().filter(|(_, x)| self.attributes.contains(x)).map(|(i, _)| 1 << i).sum();
+        let c = |n: usize| BASE36[n] as char;
+        Some(format!("D{}{}{}{}", c(k), c(a * 4 + s), c(mask / 36), c(mask % 36)))
+    }
+
+    /// Reads a starter local code back.
+    pub fn from_starter_code(pdc: &str) -> Option<Self> {
+        use crate::component::{Attribute, ComponentKind};
+        let b = pdc.as_bytes();
+        if b.len() != 5 || b[0] != b'D' {
+            return None;
+        }
+        let n = |c: u8| BASE36.iter().position(|x| *x == c);
+        let kind = *ComponentKind::ALL.get(n(b[1])?)?;
+        let sol = n(b[2])?;
+        let (a, s) = (sol / 4, sol % 4);
+        let mask = n(b[3])? * 36 + n(b[4])?;
+        if a >= STARTER_ANTICOAGULANTS.len() || mask >= 1 << Attribute::ALL.len() {
+            return None;
+        }
+        let attributes = Attribute::ALL.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, x)| *x).collect();
+        Some(Self {
+            kind,
+            attributes,
+            anticoagulant: STARTER_ANTICOAGULANTS[a].to_string(),
+            additive: Some(STARTER_ADDITIVES[s]).filter(|x| !x.is_empty()).map(str::to_string),
+        })
+    }
+
+    /// The product described as on a label: `RED BLOOD CELLS|CPD>AS-1|Leukocytes Reduced|Irradiated`.
+    pub fn description(&self) -> String {
+        let mut parts = vec![self.kind.title().to_uppercase()];
+        let solution = match &self.additive {
+            Some(a) => format!("{}>{a}", self.anticoagulant),
+            None => self.anticoagulant.clone(),
+        };
+        if !solution.is_empty() {
+            parts.push(solution);
+        }
+        parts.extend(self.attributes.iter().map(|a| a.title().to_string()));
+        parts.join("|")
+    }
+}
+
+impl ProductCatalog {
+    /// The product code for a component: the centre's own entry for this product (a
+    /// catalog row naming `kind`, `attributes` and `solution`), else the starter local
+    /// code. Returns the PDC and its description.
+    pub fn code_for(&self, spec: &ProductSpec) -> Option<(String, String)> {
+        if let Some(e) = self.entries.values().find(|e| e.spec.as_ref() == Some(spec)) {
+            return Some((e.code.clone(), e.description.clone()));
+        }
+        spec.starter_code().map(|c| (c, format!("{} (starter local code)", spec.description())))
+    }
+}
+
+#[cfg(test)]
+mod starter_tests {
+    use super::*;
+    use crate::component::{Attribute, ComponentKind};
+
+    #[test]
+    fn starter_codes_are_valid_unique_and_read_back() {
+        let mut seen = std::collections::BTreeSet::new();
+        for kind in ComponentKind::ALL {
+            for ac in STARTER_ANTICOAGULANTS {
+                for add in [None, Some("AS-1"), Some("AS-5")] {
+                    for mask in 0..(1usize << Attribute::ALL.len()) {
+                        let attributes = Attribute::ALL.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, x)| *x).collect();
+                        let spec = ProductSpec { kind, attributes, anticoagulant: ac.into(), additive: add.map(str::to_string) };
+                        let code = spec.starter_code().unwrap();
+                        assert!(isbt128::Pdc::parse(&code).is_ok(), "{code}");
+                        assert!(isbt128::ProductCode::from_parts(&code, "V00").is_ok(), "{code}");
+                        assert!(seen.insert(code.clone()), "{code} twice");
+                        assert_eq!(ProductSpec::from_starter_code(&code).as_ref(), Some(&spec), "{code}");
+                    }
+                }
+            }
+        }
+        assert!(ProductSpec::from_starter_code("E0398").is_none());
+    }
+
+    #[test]
+    fn the_centres_own_code_wins_over_the_starter_code() {
+        let spec = ProductSpec {
+            kind: ComponentKind::RedCells,
+            attributes: [Attribute::Leukoreduced, Attribute::Irradiated].into(),
+            anticoagulant: "CPD".into(),
+            additive: Some("AS-5".into()),
+        };
+        let c = ProductCatalog::defaults();
+        assert_eq!(c.code_for(&spec).unwrap().0, "E0398", "the public code for irradiated, leukocyte-reduced CPD>AS-5 red cells");
+        let as1 = ProductSpec { additive: Some("AS-1".into()), ..spec };
+        let (code, description) = c.code_for(&as1).unwrap();
+        assert!(code.starts_with('D') && description.contains("CPD>AS-1|Leukocytes Reduced|Irradiated"), "{code} {description}");
     }
 }
