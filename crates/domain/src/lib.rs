@@ -9,6 +9,7 @@ pub mod audit;
 pub mod catalog;
 pub mod collection;
 pub mod component;
+pub mod dating;
 pub mod donor;
 pub mod eligibility;
 pub mod hospital;

@@ -45,6 +45,15 @@ pub enum RulesCommand {
         #[arg(long)]
         stored: bool,
     },
+    /// When a component expires: the case as JSON on standard input (`component`,
+    /// `anticoagulant`, `collected_at` with its offset, optional `bacterial_control` and
+    /// `modifications`), `{"expires_at", "rule", …}` on standard output. Exits non-zero
+    /// on bad input, naming the field on standard error.
+    Dating,
+    /// Validation evidence of the dating rules: every rule with its source and the
+    /// cases that prove it, as Markdown. Exits non-zero unless every case holds and
+    /// every rule is proved by one.
+    DatingReport,
 }
 
 /// The versions from the file (or built in), plus the stored ones when asked.
@@ -66,6 +75,23 @@ pub async fn run(cmd: RulesCommand, database: &str) -> anyhow::Result<ExitCode> 
             std::io::stdin().read_to_string(&mut input).context("reading the case from standard input")?;
             println!("{}", decide(&book, &input)?);
             Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Dating => {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input).context("reading the case from standard input")?;
+            println!("{}", date_case(&input)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::DatingReport => {
+            let book = domain::dating::DatingBook::defaults();
+            let mut proved = true;
+            for v in book.versions() {
+                let e = domain::dating::Evidence::run(v);
+                print!("{}", e.to_markdown());
+                proved &= e.is_proved();
+                eprintln!("dating rules {}: {} cases, {}", v.version, e.runs.len(), if e.is_proved() { "PROVED" } else { "NOT PROVED" });
+            }
+            Ok(if proved { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         RulesCommand::Report { out, date, rules, stored } => {
             let book = versions(rules.as_deref(), stored, database).await?;
@@ -121,6 +147,13 @@ fn decide(book: &RuleBook, input: &str) -> anyhow::Result<String> {
     let case = EligibilityCase::from_json(input).context("the eligibility case on standard input")?;
     let decision = evaluate(book, &case).context("the eligibility case on standard input")?;
     Ok(serde_json::to_string_pretty(&decision)?)
+}
+
+/// The dating of a case given as JSON text, as pretty JSON.
+fn date_case(input: &str) -> anyhow::Result<String> {
+    let case = domain::dating::case_from_json(input).context("the dating case on standard input")?;
+    let d = domain::dating::expiry(&domain::dating::DatingBook::defaults(), &case).context("the dating case on standard input")?;
+    Ok(serde_json::to_string_pretty(&d)?)
 }
 
 fn write_report(evidence: &Evidence, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {

@@ -216,6 +216,29 @@ fn rules_eligibility_decides_and_refuses_bad_cases() {
 }
 
 #[test]
+fn rules_dating_answers_and_refuses_bad_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = r#"{"component": "red_cells", "anticoagulant": "AS-1", "collected_at": "2026-03-02T10:00:00-06:00",
+        "modifications": [{"kind": "irradiated", "at": "2026-03-03T09:00:00-06:00"}]}"#;
+    let d: serde_json::Value = serde_json::from_str(&ok(&hemaflow_stdin(dir.path(), &["rules", "dating"], case))).unwrap();
+    assert_eq!((d["expires_at"].as_str(), d["rule"].as_str()), (Some("2026-03-31T23:59:00-06:00"), Some("RBC_IRRADIATED")), "{d}");
+    let plain =
+        r#"{"component": "platelets", "anticoagulant": "ACD-A", "collected_at": "2026-03-02T10:00:00+01:00", "bacterial_control": "lvds_48h"}"#;
+    let d: serde_json::Value = serde_json::from_str(&ok(&hemaflow_stdin(dir.path(), &["rules", "dating"], plain))).unwrap();
+    assert_eq!(d["expires_at"], "2026-03-09T23:59:00+01:00", "the answer keeps the offset given");
+    for (bad, field) in [
+        (case.replace(r#""AS-1""#, r#""AS-9""#), "anticoagulant"),
+        (case.replace(r#""component""#, r#""colour": 1, "component""#), "colour"),
+        (case.replace("2026-03-03T09:00:00-06:00", "2026-03-01T09:00:00-06:00"), "modifications[0].at"),
+    ] {
+        let msg = err(&hemaflow_stdin(dir.path(), &["rules", "dating"], &bad));
+        assert!(msg.contains(field), "{field}: {msg}");
+    }
+    let report = ok(&hemaflow(dir.path(), &["rules", "dating-report"]));
+    assert!(report.contains("610.53(c)") && report.contains("PROVED"), "{report}");
+}
+
+#[test]
 fn rules_use_the_versions_stored_by_quality_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("h.db").display());

@@ -27,6 +27,10 @@ async fn truncate_of_audited_tables_is_refused_on_postgres() {
         "label_prints",
         "collection_records",
         "donor_reactions",
+        "components",
+        "component_sources",
+        "component_states",
+        "donation_separations",
     ];
     for t in tables {
         let e = db.store.execute_raw_for_tests(&format!("TRUNCATE {t} CASCADE")).await.expect_err(t);

@@ -371,3 +371,19 @@ pub async fn eligibility(
     let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid(FieldErrors(vec![FieldError::new("case", "the body is not UTF-8")])))?;
     Ok(Json(s.app.evaluate_eligibility(&p.actor, text).await?))
 }
+
+/// `POST /api/v1/rules/dating`: when a component expires (the case of `hemaflow rules dating`).
+pub async fn dating(p: Principal, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> ApiResult<impl IntoResponse> {
+    p.actor.require(domain::Permission::ViewDonors)?;
+    let json = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError(AppError::Invalid(FieldErrors(vec![FieldError::new("content-type", "send the case as application/json")]))));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid(FieldErrors(vec![FieldError::new("case", "the body is not UTF-8")])))?;
+    let invalid = |e: domain::dating::DatingError| match e {
+        domain::dating::DatingError::Case { field, message } => AppError::Invalid(FieldErrors(vec![FieldError::new(field, message)])),
+        other => AppError::Conflict(other.to_string()),
+    };
+    let case = domain::dating::case_from_json(text).map_err(invalid)?;
+    Ok(Json(domain::dating::expiry(&domain::dating::DatingBook::defaults(), &case).map_err(invalid)?))
+}

@@ -283,6 +283,7 @@ pub fn table() -> Vec<Entry> {
             post(screening::api_add_rule_version),
         ),
         r(Method::POST, "/api/v1/rules/eligibility", Perm(EvaluateEligibility), "Decide donor eligibility for a case", post(api::eligibility)),
+        r(Method::POST, "/api/v1/rules/dating", Perm(ViewDonors), "When a component expires: the dating rules applied to a case", post(api::dating)),
         r(
             Method::POST,
             "/api/v1/rules/eligibility/{code}/change",

@@ -195,7 +195,27 @@ async fn a_preprinted_label_scanned_at_the_chair_becomes_the_donations_din(t: Te
     assert_eq!(r.status(), StatusCode::CONFLICT);
 }
 
+async fn the_dating_rules_answer_over_the_api(t: TestApp) {
+    let api = t.api_as("lab").await;
+    let r = api
+        .post_json(
+            "/api/v1/rules/dating",
+            json!({"component": "ffp", "anticoagulant": "CPD", "collected_at": "2026-03-02T10:00:00-06:00",
+            "modifications": [{"kind": "thawed", "at": "2026-06-10T08:00:00-06:00"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let d: Value = r.json().await.unwrap();
+    assert_eq!((d["expires_at"].as_str(), d["rule"].as_str()), (Some("2026-06-15T23:59:00-06:00"), Some("THAWED_PLASMA")), "{d}");
+    let r = api.post_json("/api/v1/rules/dating", json!({"component": "red_cells", "anticoagulant": "AS-1", "collected_at": "2026-03-02T10:00:00-06:00", "bacterial_control": "rapid_test"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(r).await["errors"][0]["field"], "bacterial_control");
+    let r = api.post_json("/api/v1/rules/dating", json!({"component": "red_cells", "anticoagulant": "AS-1", "collected_at": "yesterday"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "collected_at");
+}
+
 both_backends!(
+    the_dating_rules_answer_over_the_api,
     a_preprinted_label_scanned_at_the_chair_becomes_the_donations_din,
     a_collection_is_recorded_once_and_corrected_with_a_reason,
     two_first_records_at_once_make_one_record,

@@ -67,6 +67,7 @@
 //! validation report (`hemaflow rules report`).
 
 mod case;
+pub(crate) use case::from_json_text as json_at_path;
 mod change;
 mod evaluate;
 mod evidence;
