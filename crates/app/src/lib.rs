@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod collection;
 pub mod collection_record;
+pub mod components;
 pub mod dashboard;
 pub mod demo;
 pub mod dins;

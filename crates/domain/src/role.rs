@@ -42,6 +42,8 @@ pub enum Permission {
     ManageDinLabelSets,
     /// Render and verify unit labels.
     PrintLabels,
+    /// Make components from donations and modify them (separation, irradiation, …).
+    ManufactureComponents,
     /// Bring existing donor and donation records in from files.
     ImportRecords,
     /// Ask the eligibility engine for a decision on a case.
@@ -144,7 +146,7 @@ impl Role {
                 ManageSchedules,
                 BookAppointments,
             ],
-            Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ViewDonors, RecordTyping],
+            Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ManufactureComponents, ViewDonors, RecordTyping],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
             Role::Quality => &[

@@ -65,6 +65,20 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(din).fetch_optional(p).await?))
     }
 
+    /// The site a donation was collected at.
+    pub async fn donation_site(&self, id: Uuid) -> Result<Option<Uuid>> {
+        let row: Option<(Option<Uuid>,)> =
+            on_pool!(self, p => sqlx::query_as("SELECT site_id FROM donations WHERE id = $1").bind(id).fetch_optional(p).await?);
+        Ok(row.and_then(|r| r.0))
+    }
+
+    /// The donor a donation came from.
+    pub async fn donation_donor(&self, id: Uuid) -> Result<Option<Uuid>> {
+        let row: Option<(Uuid,)> =
+            on_pool!(self, p => sqlx::query_as("SELECT donor_id FROM donations WHERE id = $1").bind(id).fetch_optional(p).await?);
+        Ok(row.map(|r| r.0))
+    }
+
     /// Every version of a donation's collection record, oldest first.
     pub async fn collection_records(&self, donation_id: Uuid) -> Result<Vec<CollectionRecordRow>> {
         let sql = format!("SELECT {RECORD_COLUMNS} FROM collection_records WHERE donation_id = $1 ORDER BY version");
@@ -96,6 +110,11 @@ impl WriteTx {
         let lock = if self.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
         let sql = format!("SELECT {DONATION_COLUMNS} FROM donations WHERE din = $1{lock}");
         Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(din).fetch_optional(c).await?))
+    }
+
+    pub async fn donation_by_id(&mut self, id: Uuid) -> Result<Option<crate::DonationRow>> {
+        let sql = format!("SELECT {DONATION_COLUMNS} FROM donations WHERE id = $1");
+        Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await?))
     }
 
     /// The latest version of a donation's collection record, read in the transaction.

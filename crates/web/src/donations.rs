@@ -35,6 +35,22 @@ pub struct DonationPage {
     pub can_defer: bool,
     /// Open the correction form (after a refused correction).
     pub correcting: bool,
+    pub components: Vec<app::components::ComponentView>,
+    pub can_manufacture: bool,
+    pub separation_fields: Vec<FieldView>,
+    pub separation_error: Option<String>,
+}
+
+fn separation_fields(form: Option<&[(String, String)]>) -> Vec<FieldView> {
+    let v = |k: &str| form.map(|f| value(f, k)).unwrap_or_default();
+    vec![
+        FieldView::text("plasma_frozen_at", "Plasma into the freezer (local time)", &v("plasma_frozen_at"))
+            .kind("datetime-local")
+            .help("Decides the plasma: within 8 h of collection FFP, within 24 h PF24, later Plasma."),
+        FieldView::text("platelets_separated_at", "Platelets separated (whole blood, optional)", &v("platelets_separated_at"))
+            .kind("datetime-local")
+            .help("Whole-blood platelets are made only within 4 h of collection."),
+    ]
 }
 
 fn options(list: &[&str]) -> Vec<(String, String)> {
@@ -183,6 +199,10 @@ async fn page(s: &AppState, p: &Principal, din: &str) -> Result<DonationPage, Ap
         can_record: p.actor.can(Permission::CollectDonations),
         can_defer: p.actor.can(Permission::DeferDonors),
         correcting: false,
+        components: s.app.donation_components(&p.actor, din).await?,
+        can_manufacture: p.actor.can(Permission::ManufactureComponents),
+        separation_fields: separation_fields(None),
+        separation_error: None,
     })
 }
 
@@ -309,4 +329,128 @@ pub async fn api_react(
 ) -> Result<impl IntoResponse, ApiError> {
     let (reaction, deferral) = s.app.record_reaction(&p.actor, &din, &entry).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"reaction": reaction, "deferral": deferral}))))
+}
+
+pub async fn separate(State(s): State<AppState>, p: Principal, Path(din): Path<String>, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+    let input = app::components::SeparationInput {
+        plasma_frozen_at: value(&form, "plasma_frozen_at"),
+        platelets_separated_at: value(&form, "platelets_separated_at"),
+    };
+    match s.app.separate_donation(&p.actor, &din, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/donations/{}#components", din.trim())).into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let mut pg = page(&s, &p, &din).await?;
+            pg.separation_fields = separation_fields(Some(&form));
+            pg.separation_error = Some(match &e {
+                AppError::Invalid(errs) => {
+                    let rest = attach_errors(&mut pg.separation_fields, errs);
+                    if rest.is_empty() {
+                        "Please correct the fields marked below.".into()
+                    } else {
+                        rest.join("; ")
+                    }
+                }
+                other => other.to_string(),
+            });
+            let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            render_status(status, &pg)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /api/v1/donations/{din}/separation`: 201 with the units made.
+pub async fn api_separate(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(din): Path<String>,
+    ApiJson(input): ApiJson<app::components::SeparationInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.separate_donation(&p.actor, &din, &input).await?)))
+}
+
+/// `GET /api/v1/donations/{din}/components`
+pub async fn api_components(State(s): State<AppState>, p: Principal, Path(din): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.app.donation_components(&p.actor, &din).await?))
+}
+
+#[derive(Template)]
+#[template(path = "component.html")]
+pub struct ComponentPage {
+    pub layout: Layout,
+    pub g: app::components::Genealogy,
+    pub can_manufacture: bool,
+    pub steps: Vec<(String, String)>,
+    pub error: Option<String>,
+}
+
+impl ComponentPage {
+    /// The genealogy's lists with their headings.
+    pub fn lineage(&self) -> Vec<(&'static str, &Vec<app::components::ComponentView>)> {
+        vec![
+            ("Made from", &self.g.parents),
+            ("Made in the same step", &self.g.siblings),
+            ("Made from this unit", &self.g.children),
+            ("Every unit made from it", &self.g.descendants),
+        ]
+    }
+}
+
+async fn component_page(s: &AppState, p: &Principal, din: &str, code: &str, error: Option<String>) -> Result<ComponentPage, AppError> {
+    Ok(ComponentPage {
+        layout: Layout::new(p, "donors"),
+        g: s.app.component_genealogy(&p.actor, din, code).await?,
+        can_manufacture: p.actor.can(Permission::ManufactureComponents),
+        steps: domain::component::Modification::ALL.iter().map(|m| (m.as_str().to_string(), m.title().to_string())).collect(),
+        error,
+    })
+}
+
+pub async fn component(State(s): State<AppState>, p: Principal, Path((din, code)): Path<(String, String)>) -> PageResult {
+    render_page(&component_page(&s, &p, &din, &code, None).await?)
+}
+
+pub async fn modify(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let input = app::components::ModificationInput { step: value(&form, "step"), at: value(&form, "at") };
+    match s.app.modify_component(&p.actor, &din, &code, &input).await {
+        Ok(made) => {
+            let to = made.first().map_or_else(|| format!("/components/{din}/{code}"), |u| format!("/components/{}/{}", u.din, u.product_code));
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let message = match &e {
+                AppError::Invalid(errs) => {
+                    errs.0.iter().map(|x| format!("{}: {}", crate::words::field(&x.field), x.message)).collect::<Vec<_>>().join("; ")
+                }
+                other => other.to_string(),
+            };
+            render_status(status, &component_page(&s, &p, &din, &code, Some(message)).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /api/v1/components/{din}/{code}`: the unit with its genealogy.
+pub async fn api_component(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.app.component_genealogy(&p.actor, &din, &code).await?))
+}
+
+/// `POST /api/v1/components/{din}/{code}/modifications`: 201 with the units made.
+pub async fn api_modify(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+    ApiJson(input): ApiJson<app::components::ModificationInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.modify_component(&p.actor, &din, &code, &input).await?)))
 }

@@ -22,6 +22,7 @@ const AUDITORS: &[&str] = &["admin", "quality"];
 const LABELERS: &[&str] = &["lab"];
 const DIN_USERS: &[&str] = &["collector", "lab"];
 const COLLECTORS: &[&str] = &["collector"];
+const MANUFACTURERS: &[&str] = &["lab"];
 const SET_MANAGERS: &[&str] = &["lab"];
 const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality"];
 const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality"];
@@ -130,6 +131,13 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/api/v1/rules/eligibility/versions", Some(ELIGIBILITY)),
         ("POST", "/api/v1/rules/eligibility/versions", Some(RULE_MANAGERS)),
         ("GET", "/donations/{din}", Some(DONOR_VIEWERS)),
+        ("POST", "/donations/{din}/separation", Some(MANUFACTURERS)),
+        ("GET", "/components/{din}/{code}", Some(DONOR_VIEWERS)),
+        ("POST", "/components/{din}/{code}/modifications", Some(MANUFACTURERS)),
+        ("POST", "/api/v1/donations/{din}/separation", Some(MANUFACTURERS)),
+        ("GET", "/api/v1/donations/{din}/components", Some(DONOR_VIEWERS)),
+        ("GET", "/api/v1/components/{din}/{code}", Some(DONOR_VIEWERS)),
+        ("POST", "/api/v1/components/{din}/{code}/modifications", Some(MANUFACTURERS)),
         ("POST", "/donations/{din}/collection", Some(COLLECTORS)),
         ("POST", "/donations/{din}/reactions", Some(COLLECTORS)),
         ("GET", "/api/v1/donations/{din}", Some(DONOR_VIEWERS)),

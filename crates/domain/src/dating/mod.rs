@@ -41,6 +41,8 @@ pub enum DatingComponent {
     Plasma,
     LiquidPlasma,
     Cryo,
+    SourcePlasma,
+    CryoReducedPlasma,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -572,7 +574,19 @@ mod tests {
     #[test]
     fn expiry_is_never_before_collection_and_steps_never_lengthen_it() {
         let book = DatingBook::defaults();
-        let components = ["whole_blood", "red_cells", "red_cells_frozen", "platelets", "ffp", "pf24", "plasma", "liquid_plasma", "cryo"];
+        let components = [
+            "whole_blood",
+            "red_cells",
+            "red_cells_frozen",
+            "platelets",
+            "ffp",
+            "pf24",
+            "plasma",
+            "liquid_plasma",
+            "cryo",
+            "source_plasma",
+            "cryo_reduced_plasma",
+        ];
         let solutions = ["CPD", "CP2D", "CPDA-1", "AS-1", "AS-3", "AS-5", "ACD-A"];
         let kinds = ["irradiated", "washed", "opened", "thawed", "leukoreduced", "volume_reduced"];
         let mut dated = 0;

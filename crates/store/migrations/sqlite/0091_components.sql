@@ -15,6 +15,9 @@ CREATE TABLE components (
     additive_solution TEXT,
     volume_ml INTEGER,
     expires_at TEXT NOT NULL,
+    -- the dating case (domain::dating) the expiry was computed from, as JSON: the
+    -- product, its solution, the collection time with the site's offset and the steps
+    dating_case TEXT NOT NULL,
     -- the step that made it (separation, irradiate, split, pool, ...) and the rule applied
     step TEXT NOT NULL,
     why TEXT NOT NULL,

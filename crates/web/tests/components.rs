@@ -1,0 +1,152 @@
+//! Component manufacture over the API and the pages: separation, modifications,
+//! genealogy and their refusals, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{problem, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// A whole blood donation with its complete collection record (CPD, AS-1): the DIN and
+/// the collection time.
+async fn recorded_donation(t: &TestApp, name: &str) -> (String, String) {
+    let din = t.collected_unit(name, "O", "neg", 2).await;
+    let api = t.api_as("collector").await;
+    let d: Value = api.get(&format!("/api/v1/donations/{din}")).await.json().await.unwrap();
+    let at = d["collected_at"].as_str().unwrap().to_string();
+    let r = api
+        .post_json(
+            &format!("/api/v1/donations/{din}/collection"),
+            json!({"phlebotomist": "P", "started_at": at, "ended_at": at, "volume_ml": 480, "outcome": "complete",
+                   "bag_set_lot": "B1", "bag_set_expires_on": "2099-01-01", "anticoagulant": "CPD", "anticoagulant_lot": "A1",
+                   "anticoagulant_expires_on": "2099-01-01", "additive_solution": "AS-1"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    (din, at)
+}
+
+async fn a_whole_blood_donation_becomes_red_cells_and_ffp_and_the_red_cells_are_irradiated(t: TestApp) {
+    let (din, at) = recorded_donation(&t, "Separate").await;
+    let lab = t.api_as("lab").await;
+    let collector = t.api_as("collector").await;
+    let path = format!("/api/v1/donations/{din}/separation");
+    assert_eq!(collector.post_json(&path, json!({"plasma_frozen_at": at})).await.status(), StatusCode::FORBIDDEN, "the lab manufactures");
+    let head = t.audit_head().await;
+    let r = lab.post_json(&path, json!({"plasma_frozen_at": "soon"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "plasma_frozen_at");
+    let r = lab.post_json(&path, json!({})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "the freezing time decides the plasma");
+    assert!(problem(r).await.to_string().contains("freezer"));
+    assert_eq!(t.audit_head().await, head);
+
+    let r = lab.post_json(&path, json!({"plasma_frozen_at": at})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let units: Vec<Value> = r.json().await.unwrap();
+    let kinds: Vec<&str> = units.iter().map(|u| u["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["red_cells", "ffp"]);
+    assert_eq!(t.audit_head().await, head + 1);
+    for u in &units {
+        assert!(u["product_code"].as_str().unwrap().starts_with('D'), "starter local codes: {u}");
+        assert_eq!(u["state"], "in_processing");
+    }
+    // Red cells in AS-1: day 42 at 23:59 at the site (the dating rules, through the site's offset).
+    let sites: Value = lab.get("/api/v1/sites").await.json().await.unwrap();
+    let site = sites.as_array().unwrap().iter().find(|x| x["code"] == "MAIN" || x["fields"]["code"] == "MAIN").unwrap_or_else(|| panic!("{sites}"));
+    let tz: chrono_tz::Tz = site["time_zone"].as_str().or(site["fields"]["time_zone"].as_str()).unwrap_or_else(|| panic!("{site}")).parse().unwrap();
+    let local = chrono::DateTime::parse_from_rfc3339(&at).unwrap().with_timezone(&tz).fixed_offset().to_rfc3339();
+    let d: Value = lab
+        .post_json("/api/v1/rules/dating", json!({"component": "red_cells", "anticoagulant": "AS-1", "collected_at": local}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let red = &units[0];
+    let expected = chrono::DateTime::parse_from_rfc3339(d["expires_at"].as_str().unwrap()).unwrap();
+    let got = chrono::DateTime::parse_from_rfc3339(red["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!(got, expected, "collected {local}: the site's offset is applied by the server");
+    assert_eq!(lab.post_json(&path, json!({"plasma_frozen_at": at})).await.status(), StatusCode::CONFLICT, "separated once");
+
+    // Irradiation makes a new unit; the old one ends.
+    let code = red["product_code"].as_str().unwrap().to_string();
+    let lab_ref = &lab;
+    let modify = |code: &str, step: &str| {
+        let path = format!("/api/v1/components/{din}/{code}/modifications");
+        let body = json!({"step": step});
+        async move { lab_ref.post_json(&path, body).await }
+    };
+    let r = modify(&code, "irradiate").await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let made: Vec<Value> = r.json().await.unwrap();
+    let irradiated = made[0]["product_code"].as_str().unwrap().to_string();
+    assert_ne!(irradiated, code);
+    assert!(made[0]["attributes"].as_array().unwrap().contains(&json!("irradiated")));
+    let child_exp = chrono::DateTime::parse_from_rfc3339(made[0]["expires_at"].as_str().unwrap()).unwrap();
+    assert!(child_exp <= got, "irradiation never lengthens the dating");
+    let r = modify(&code, "wash").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "the original has ended");
+    assert!(problem(r).await.to_string().contains("has ended"));
+    assert_eq!(modify(&irradiated, "irradiate").await.status(), StatusCode::CONFLICT, "already irradiated");
+    let ffp = units[1]["product_code"].as_str().unwrap().to_string();
+    let r = modify(&ffp, "irradiate").await;
+    assert!(problem(r).await.to_string().contains("does not apply"));
+    assert_eq!(modify(&ffp, "boil").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        lab.post_json(&format!("/api/v1/components/{din}/D9999V00/modifications"), json!({"step": "wash"})).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Genealogy, both ways, as JSON and as a page.
+    let g: Value = lab.get(&format!("/api/v1/components/{din}/{irradiated}")).await.json().await.unwrap();
+    assert_eq!(g["parents"][0]["product_code"], code.as_str(), "{g}");
+    assert!(g["donor_number"].as_str().unwrap().starts_with('D'));
+    let g: Value = lab.get(&format!("/api/v1/components/{din}/{code}")).await.json().await.unwrap();
+    assert_eq!(g["children"][0]["product_code"], irradiated.as_str());
+    assert_eq!(g["siblings"][0]["product_code"], ffp.as_str(), "the FFP came from the same separation");
+    assert_eq!(g["unit"]["state"], "modified");
+    let s = t.login_as("lab").await;
+    let html = s.client.get(t.url(&format!("/components/{din}/{irradiated}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Red Blood Cells, Irradiated") && html.contains("Made from"), "component page");
+}
+
+async fn two_stations_separating_one_donation_make_one_set_of_units(t: TestApp) {
+    let (din, at) = recorded_donation(&t, "Race Sep").await;
+    let (a, b) = (t.api_as("lab").await, t.api_as("lab").await);
+    let path = format!("/api/v1/donations/{din}/separation");
+    let (ra, rb) = tokio::join!(a.post_json(&path, json!({"plasma_frozen_at": at})), b.post_json(&path, json!({"plasma_frozen_at": at})));
+    let mut statuses = [ra.status(), rb.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let units: Vec<Value> = a.get(&format!("/api/v1/donations/{din}/components")).await.json().await.unwrap();
+    assert_eq!(units.len(), 2);
+}
+
+async fn separation_needs_a_complete_collection_record(t: TestApp) {
+    let din = t.collected_unit("No Record", "A", "pos", 2).await;
+    let lab = t.api_as("lab").await;
+    let r = lab.post_json(&format!("/api/v1/donations/{din}/separation"), json!({})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await.to_string().contains("record the collection first"));
+}
+
+async fn thawing_ffp_makes_thawed_plasma_within_five_days(t: TestApp) {
+    let (din, at) = recorded_donation(&t, "Thaw").await;
+    let lab = t.api_as("lab").await;
+    let units: Vec<Value> =
+        lab.post_json(&format!("/api/v1/donations/{din}/separation"), json!({"plasma_frozen_at": at})).await.json().await.unwrap();
+    let ffp = units[1]["product_code"].as_str().unwrap();
+    let r = lab.post_json(&format!("/api/v1/components/{din}/{ffp}/modifications"), json!({"step": "thaw"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let made: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(made[0]["kind"], "thawed_plasma");
+    let exp = chrono::DateTime::parse_from_rfc3339(made[0]["expires_at"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+    let now = chrono::Utc::now();
+    assert!(exp > now && exp - now <= chrono::Duration::days(6), "{exp}");
+}
+
+both_backends!(
+    a_whole_blood_donation_becomes_red_cells_and_ffp_and_the_red_cells_are_irradiated,
+    two_stations_separating_one_donation_make_one_set_of_units,
+    separation_needs_a_complete_collection_record,
+    thawing_ffp_makes_thawed_plasma_within_five_days,
+);
