@@ -38,7 +38,7 @@ const GUIDE = {
   admin: [['dashboard', /^\/$/], ['users', /^\/admin\/users$/], ['audit', /^\/quality\/audit$/]],
   recruiter: [['dashboard', /^\/$/], ['recruitment', /^\/recruitment$/], ['outbox', /^\/outbox$/]],
   collector: [['dashboard', /^\/$/], ['appointments', /^\/appointments$/], ['screening', /^\/donors\/[A-Z]+\d+\/screening$/], ['donation', /^\/donations\/[A-Z0-9]+$/]],
-  lab: [['dashboard', /^\/$/], ['dins', /^\/lab\/dins$/], ['labels', /^\/lab\/labels$/]],
+  lab: [['dashboard', /^\/$/], ['dins', /^\/lab\/dins$/], ['labels', /^\/lab\/labels$/], ['donation', /^\/donations\/[A-Z0-9]+$/]],
   quality: [['dashboard', /^\/$/], ['rules', /^\/quality\/rules$/], ['rule', /^\/quality\/rules\/EVENT_TATTOO$/], ['donor', /^\/donors\/[A-Z]+\d+$/]],
   distribution: [['dashboard', /^\/$/]],
   apheresis: [['dashboard', /^\/$/]],

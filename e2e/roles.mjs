@@ -353,6 +353,29 @@ async function checkRuleChange(page) {
   }
 }
 
+// The lab separates the newest donation (the collector's, recorded just before) into
+// red cells and plasma, then irradiates the red cells: a new unit, the old one ended.
+async function checkManufacture(page) {
+  await clickNav(page, 'labels');
+  const din = (await page.locator('#label-candidates tbody tr').first().locator('td').first().innerText()).trim();
+  await goto(page, `/donations/${din}`);
+  await visible(page.locator('form#separation-form'), `the separation form of donation ${din}`);
+  await navigating(page, () => page.click('form#separation-form button[type=submit]'));
+  const red = page.locator('#components-table a', { hasText: 'Red Blood Cells' }).first();
+  await visible(red, `the red cells of ${din} (the page says: ${await pageTextSnippet(page, 300)})`);
+  await navigating(page, () => red.click());
+  await page.selectOption('#f-step', 'irradiate');
+  await navigating(page, () => page.click('form#modify-form button[type=submit]'));
+  const title = (await page.locator('h1').innerText()).trim();
+  if (!title.includes('Irradiated')) fail(`after irradiation the unit is ${JSON.stringify(title)}`);
+  const made = await page.locator('#genealogy').innerText();
+  if (!made.includes('Made from')) fail('the irradiated unit does not show what it was made from');
+  if (process.env.E2E_GUIDE_SHOTS) {
+    await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'lab-component-1280.png'), fullPage: true, timeout: TIMEOUT });
+  }
+  return din;
+}
+
 // The lab previews a unit label from a recent donation: "Fill in" copies the record's
 // DIN, group and collection day; the server checks them and draws the label as SVG.
 async function checkLabelPreview(page) {
@@ -523,6 +546,7 @@ async function runRole(browser, role) {
       case 'lab':
         await checkLabelPreview(page);
         notes.push('label preview');
+        notes.push(`separated and irradiated ${await checkManufacture(page)}`);
         break;
       case 'collector':
         notes.push(`screening → decision → collection (DIN ${await checkScreening(page)})`);

@@ -41,8 +41,14 @@ pub struct DonationPage {
     pub separation_error: Option<String>,
 }
 
-fn separation_fields(form: Option<&[(String, String)]>) -> Vec<FieldView> {
-    let v = |k: &str| form.map(|f| value(f, k)).unwrap_or_default();
+fn separation_fields(form: Option<&[(String, String)]>, d: &DonationRecord) -> Vec<FieldView> {
+    // Plasma usually goes into the freezer at the end of the session: start from needle out.
+    let needle_out = d.record.as_ref().map(|r| local(r.ended_at, &d.time_zone)).unwrap_or_default();
+    let v = |k: &str| match (form, k) {
+        (Some(f), _) => value(f, k),
+        (None, "plasma_frozen_at") => needle_out.clone(),
+        (None, _) => String::new(),
+    };
     vec![
         FieldView::text("plasma_frozen_at", "Plasma into the freezer (local time)", &v("plasma_frozen_at"))
             .kind("datetime-local")
@@ -185,6 +191,7 @@ fn deferral_fields(form: Option<&[(String, String)]>) -> Vec<FieldView> {
 
 async fn page(s: &AppState, p: &Principal, din: &str) -> Result<DonationPage, AppError> {
     let d = s.app.donation_record(&p.actor, din).await?;
+    let separation = separation_fields(None, &d);
     let layout = Layout::new(p, "donors");
     let name = layout.display_name.clone();
     Ok(DonationPage {
@@ -201,7 +208,7 @@ async fn page(s: &AppState, p: &Principal, din: &str) -> Result<DonationPage, Ap
         correcting: false,
         components: s.app.donation_components(&p.actor, din).await?,
         can_manufacture: p.actor.can(Permission::ManufactureComponents),
-        separation_fields: separation_fields(None),
+        separation_fields: separation,
         separation_error: None,
     })
 }
@@ -340,7 +347,7 @@ pub async fn separate(State(s): State<AppState>, p: Principal, Path(din): Path<S
         Ok(_) => Ok(Redirect::to(&format!("/donations/{}#components", din.trim())).into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let mut pg = page(&s, &p, &din).await?;
-            pg.separation_fields = separation_fields(Some(&form));
+            pg.separation_fields = separation_fields(Some(&form), &pg.d);
             pg.separation_error = Some(match &e {
                 AppError::Invalid(errs) => {
                     let rest = attach_errors(&mut pg.separation_fields, errs);
