@@ -373,6 +373,37 @@ async function checkManufacture(page) {
   if (process.env.E2E_GUIDE_SHOTS) {
     await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'lab-component-1280.png'), fullPage: true, timeout: TIMEOUT });
   }
+  // A new donor's group is not confirmed: the label is refused until two determinations agree.
+  const unitPath = pathOf(page);
+  const [refused] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/label') && r.request().method() === 'POST', { timeout: TIMEOUT }),
+    page.click('form#label-form button[value=svg]'),
+  ]);
+  if (refused.status() !== 409) fail(`a label for a donor without a confirmed group answered HTTP ${refused.status()}`);
+  await page.waitForLoadState('load');
+  if (!(await page.locator('.form-error').innerText().catch(() => '')).includes('not confirmed')) fail('the refusal does not say the group is not confirmed');
+  const donorLink = page.locator('main a[href^="/donors/D"]').first();
+  await navigating(page, () => donorLink.click());
+  for (const [when, withDin] of [['2025-01-10', ''], [new Date().toISOString().slice(0, 10), din]]) {
+    await page.selectOption('form#blood-group-form select[name=abo]', 'A');
+    await page.selectOption('form#blood-group-form select[name=rhd]', 'pos');
+    await page.fill('form#blood-group-form input[name=determined_on]', when);
+    await page.fill('form#blood-group-form input[name=din]', withDin);
+    await navigating(page, () => page.click('form#blood-group-form button[type=submit]'));
+  }
+  await goto(page, unitPath);
+  // The label of the irradiated unit, from its record (SVG: the browser shows it).
+  const [resp] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/label') && r.request().method() === 'POST', { timeout: TIMEOUT }),
+    page.click('form#label-form button[value=svg]'),
+  ]);
+  const type = resp.headers()['content-type'] || '';
+  if (resp.status() !== 200 || !type.startsWith('image/svg+xml')) {
+    fail(`the unit's label was not drawn: HTTP ${resp.status()} ${type} (${(await resp.text()).slice(0, 200)})`);
+  } else if (!(await resp.text()).includes(`${din.slice(0, 5)} ${din.slice(5, 7)} ${din.slice(7)}`)) {
+    fail('the unit label lacks the eye-readable DIN');
+  }
+  await goto(page, unitPath);
   return din;
 }
 
@@ -546,7 +577,7 @@ async function runRole(browser, role) {
       case 'lab':
         await checkLabelPreview(page);
         notes.push('label preview');
-        notes.push(`separated and irradiated ${await checkManufacture(page)}`);
+        notes.push(`separated, irradiated and labelled ${await checkManufacture(page)}`);
         break;
       case 'collector':
         notes.push(`screening → decision → collection (DIN ${await checkScreening(page)})`);

@@ -387,6 +387,7 @@ pub struct ComponentPage {
     pub layout: Layout,
     pub g: app::components::Genealogy,
     pub can_manufacture: bool,
+    pub can_label: bool,
     pub steps: Vec<(String, String)>,
     pub error: Option<String>,
 }
@@ -408,6 +409,7 @@ async fn component_page(s: &AppState, p: &Principal, din: &str, code: &str, erro
         layout: Layout::new(p, "donors"),
         g: s.app.component_genealogy(&p.actor, din, code).await?,
         can_manufacture: p.actor.can(Permission::ManufactureComponents),
+        can_label: p.actor.can(Permission::PrintLabels),
         steps: domain::component::Modification::ALL.iter().map(|m| (m.as_str().to_string(), m.title().to_string())).collect(),
         error,
     })
@@ -460,4 +462,43 @@ pub async fn api_modify(
     ApiJson(input): ApiJson<app::components::ModificationInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok((StatusCode::CREATED, Json(s.app.modify_component(&p.actor, &din, &code, &input).await?)))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct LabelFormat {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// `POST /components/{din}/{code}/label` (form: `format`) and
+/// `POST /api/v1/components/{din}/{code}/label?format=pdf|svg|zpl`: the unit's label from its record.
+pub async fn label(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<LabelFormat>,
+    body: axum::body::Bytes,
+) -> Result<axum::response::Response, ApiError> {
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let format = q.format.or_else(|| Some(value(&form, "format")).filter(|f| !f.is_empty())).unwrap_or_else(|| "pdf".into());
+    let v = s.app.component_label(&p.actor, &din, &code, &format).await?;
+    Ok(crate::labels::label_file(&v, &format)?)
+}
+
+/// The page's print buttons: the label, or the unit's page with the reason it is refused.
+pub async fn label_page(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let format = Some(value(&form, "format")).filter(|f| !f.is_empty()).unwrap_or_else(|| "pdf".into());
+    match s.app.component_label(&p.actor, &din, &code, &format).await {
+        Ok(v) => Ok(crate::labels::label_file(&v, &format)?),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            render_status(status, &component_page(&s, &p, &din, &code, Some(e.to_string())).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

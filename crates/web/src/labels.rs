@@ -21,7 +21,7 @@ fn unit_label(v: &LabelValues) -> UnitLabel {
 }
 
 /// The label file in one of the three formats.
-fn label_file(v: &LabelValues, format: &str) -> Result<Response, AppError> {
+pub(crate) fn label_file(v: &LabelValues, format: &str) -> Result<Response, AppError> {
     let label = unit_label(v);
     let fail = |e: render::barcode::BarcodeError| AppError::Conflict(format!("the label could not be drawn: {e}"));
     let name = format!("label-{}", v.din.din());

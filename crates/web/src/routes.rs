@@ -188,6 +188,14 @@ pub fn table() -> Vec<Entry> {
             "Separate a donation into its components (201 with the units)",
             post(donations::api_separate),
         ),
+        r(Method::POST, "/components/{din}/{code}/label", Perm(PrintLabels), "Print a unit's label from its record", post(donations::label_page)),
+        r(
+            Method::POST,
+            "/api/v1/components/{din}/{code}/label",
+            Perm(PrintLabels),
+            "A unit's label from its record (?format=pdf|svg|zpl)",
+            post(donations::label),
+        ),
         r(Method::GET, "/api/v1/donations/{din}/components", Perm(ViewDonors), "The units made from a donation", get(donations::api_components)),
         r(
             Method::GET,

@@ -133,6 +133,8 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/donations/{din}", Some(DONOR_VIEWERS)),
         ("POST", "/donations/{din}/separation", Some(MANUFACTURERS)),
         ("GET", "/components/{din}/{code}", Some(DONOR_VIEWERS)),
+        ("POST", "/components/{din}/{code}/label", Some(LABELERS)),
+        ("POST", "/api/v1/components/{din}/{code}/label", Some(LABELERS)),
         ("POST", "/components/{din}/{code}/modifications", Some(MANUFACTURERS)),
         ("POST", "/api/v1/donations/{din}/separation", Some(MANUFACTURERS)),
         ("GET", "/api/v1/donations/{din}/components", Some(DONOR_VIEWERS)),

@@ -150,3 +150,80 @@ both_backends!(
     separation_needs_a_complete_collection_record,
     thawing_ffp_makes_thawed_plasma_within_five_days,
 );
+
+fn decoders_present() -> bool {
+    let ok = ["ZXingReader", "dmtxread", "pdftoppm"]
+        .iter()
+        .all(|t| std::process::Command::new("sh").arg("-c").arg(format!("command -v {t}")).output().map(|o| o.status.success()).unwrap_or(false));
+    if !ok && std::env::var("HEMAFLOW_REQUIRE_DECODERS").as_deref() == Ok("1") {
+        panic!("HEMAFLOW_REQUIRE_DECODERS=1 but a decoder is missing");
+    }
+    ok
+}
+
+/// A unit's label comes from its record: the donor's confirmed group, the unit's product
+/// code and expiry; it scans back byte for byte; ended units and unconfirmed groups are refused.
+async fn a_units_label_is_printed_from_its_record_and_scans_back(t: TestApp) {
+    let (din, at) = recorded_donation(&t, "Label").await;
+    let lab = t.api_as("lab").await;
+    let units: Vec<Value> =
+        lab.post_json(&format!("/api/v1/donations/{din}/separation"), json!({"plasma_frozen_at": at})).await.json().await.unwrap();
+    let red = units[0]["product_code"].as_str().unwrap().to_string();
+    let made: Vec<Value> =
+        lab.post_json(&format!("/api/v1/components/{din}/{red}/modifications"), json!({"step": "irradiate"})).await.json().await.unwrap();
+    let irradiated = made[0]["product_code"].as_str().unwrap().to_string();
+    let head = t.audit_head().await;
+    let r = lab.post_json(&format!("/api/v1/components/{din}/{red}/label?format=pdf"), json!(null)).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "the unit before irradiation has ended");
+    assert!(problem(r).await.to_string().contains("has ended"));
+    assert_eq!(lab.post_json(&format!("/api/v1/components/{din}/D9999V00/label"), json!(null)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(t.audit_head().await, head, "refusals record nothing");
+
+    let r = lab.post_json(&format!("/api/v1/components/{din}/{irradiated}/label?format=pdf"), json!(null)).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.status());
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let prints = t.app.store.label_prints(&din).await.unwrap();
+    assert_eq!(prints.len(), 1);
+    assert_eq!((prints[0].product_code.as_str(), prints[0].blood_group.as_str()), (irradiated.as_str(), "=%9500"), "O negative from the registry");
+    assert_eq!(prints[0].expires_at.len(), 16, "local YYYY-MM-DDTHH:MM as printed: {}", prints[0].expires_at);
+    if decoders_present() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("l.pdf"), &pdf).unwrap();
+        let st = std::process::Command::new("pdftoppm")
+            .args(["-r", "300", "-png", "-singlefile"])
+            .arg(dir.path().join("l.pdf"))
+            .arg(dir.path().join("l"))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let png = dir.path().join("l.png");
+        let out = String::from_utf8(std::process::Command::new("ZXingReader").args(["-format", "Code128", "-1"]).arg(&png).output().unwrap().stdout)
+            .unwrap();
+        for data in [format!("={din}00"), "=%9500".to_string(), format!("=<{irradiated}")] {
+            assert!(out.contains(&format!("\"{data}\"")), "{data} not read back: {out}");
+        }
+        let dm = String::from_utf8(std::process::Command::new("dmtxread").args(["-N1", "-S", "2"]).arg(&png).output().unwrap().stdout).unwrap();
+        assert!(dm.trim().starts_with(&format!("=+04000={din}00=%9500=<{irradiated}&>")), "{dm}");
+    }
+
+    // A donor whose group is not confirmed: no label.
+    let din2 = t.collected_unit("Unconfirmed", "B", "pos", 1).await;
+    let api = t.api_as("collector").await;
+    let d: Value = api.get(&format!("/api/v1/donations/{din2}")).await.json().await.unwrap();
+    let at2 = d["collected_at"].as_str().unwrap().to_string();
+    api.post_json(
+        &format!("/api/v1/donations/{din2}/collection"),
+        json!({"phlebotomist": "P", "started_at": at2, "ended_at": at2, "volume_ml": 480, "outcome": "complete", "bag_set_lot": "B1",
+               "bag_set_expires_on": "2099-01-01", "anticoagulant": "CPD", "anticoagulant_lot": "A1", "anticoagulant_expires_on": "2099-01-01"}),
+    )
+    .await;
+    let units: Vec<Value> =
+        lab.post_json(&format!("/api/v1/donations/{din2}/separation"), json!({"plasma_frozen_at": at2})).await.json().await.unwrap();
+    let code = units[0]["product_code"].as_str().unwrap();
+    let r = lab.post_json(&format!("/api/v1/components/{din2}/{code}/label?format=svg"), json!(null)).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await.to_string().contains("not confirmed"));
+}
+
+both_backends!(a_units_label_is_printed_from_its_record_and_scans_back);
