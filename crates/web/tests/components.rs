@@ -226,4 +226,40 @@ async fn a_units_label_is_printed_from_its_record_and_scans_back(t: TestApp) {
     assert!(problem(r).await.to_string().contains("not confirmed"));
 }
 
-both_backends!(a_units_label_is_printed_from_its_record_and_scans_back);
+/// An apheresis platelet collection from screening to labelled units: a double
+/// collection with concurrent plasma gives two platelet units (divisions A0, B0) and FFP.
+async fn a_double_platelet_collection_is_followed_to_labelled_units(t: TestApp) {
+    let (_, visit) = t.eligible_visit("Apheresis", "AB", "pos", 2, "platelets").await;
+    let collector = t.api_as("collector").await;
+    let r = collector.post_json(&format!("/api/v1/screenings/{visit}/collection"), json!(null)).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let c: Value = r.json().await.unwrap();
+    let din = c["din"]["din"].as_str().unwrap().to_string();
+    let d: Value = collector.get(&format!("/api/v1/donations/{din}")).await.json().await.unwrap();
+    let at = d["collected_at"].as_str().unwrap().to_string();
+    let record = json!({"phlebotomist": "P", "started_at": at, "ended_at": at, "volume_ml": 550, "outcome": "complete",
+        "bag_set_lot": "K1", "bag_set_expires_on": "2099-01-01", "anticoagulant": "ACD-A", "anticoagulant_lot": "A1",
+        "anticoagulant_expires_on": "2099-01-01", "device_type": "Trima Accel", "device_serial": "1T0042",
+        "platelet_units": 2, "concurrent_products": ["plasma"]});
+    let r = collector.post_json(&format!("/api/v1/donations/{din}/collection"), record).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let lab = t.api_as("lab").await;
+    let r = lab.post_json(&format!("/api/v1/donations/{din}/separation"), json!({"plasma_frozen_at": at})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let units: Vec<Value> = r.json().await.unwrap();
+    let got: Vec<(&str, &str)> = units.iter().map(|u| (u["kind"].as_str().unwrap(), u["division"].as_str().unwrap())).collect();
+    assert_eq!(got, [("platelets", "A0"), ("platelets", "B0"), ("ffp", "00")]);
+    assert!(units.iter().all(|u| u["attributes"].as_array().unwrap().contains(&json!("apheresis"))));
+    let plt = units[0]["product_code"].as_str().unwrap();
+    let exp = chrono::DateTime::parse_from_rfc3339(units[0]["expires_at"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+    let now = chrono::Utc::now();
+    assert!(exp > now + chrono::Duration::days(4) && exp <= now + chrono::Duration::days(6), "platelets: 5 days, {exp}");
+    let g: Value = lab.get(&format!("/api/v1/components/{din}/{plt}")).await.json().await.unwrap();
+    assert_eq!(g["siblings"].as_array().unwrap().len(), 2, "its sister unit and the plasma: {g}");
+    let r = lab.post_json(&format!("/api/v1/components/{din}/{plt}/label?format=zpl"), json!(null)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let zpl = r.text().await.unwrap();
+    assert!(zpl.contains(&format!("=<{plt}")), "{zpl}");
+}
+
+both_backends!(a_units_label_is_printed_from_its_record_and_scans_back, a_double_platelet_collection_is_followed_to_labelled_units);

@@ -169,7 +169,7 @@ async fn a_preprinted_label_scanned_at_the_chair_becomes_the_donations_din(t: Te
     let year = chrono::Utc::now().format("%Y").to_string().parse::<i64>().unwrap();
     let yy = year % 100;
     assert_eq!(lab.post_json("/api/v1/din-label-sets", json!({"year": year, "first": 500, "last": 599})).await.status(), StatusCode::CREATED);
-    let (_, visit) = t.eligible_visit("Scan", "O", "pos", 2).await;
+    let (_, visit) = t.eligible_visit("Scan", "O", "pos", 2, "whole_blood").await;
     let api = t.api_as("collector").await;
     let path = format!("/api/v1/screenings/{visit}/collection");
     let head = t.audit_head().await;
@@ -190,7 +190,7 @@ async fn a_preprinted_label_scanned_at_the_chair_becomes_the_donations_din(t: Te
     let c: Value = r.json().await.unwrap();
     assert_eq!(c["din"]["din"], format!("A9998{yy:02}000501"));
     // The same label cannot be used for a second donation.
-    let (_, other) = t.eligible_visit("Scan Two", "O", "pos", 2).await;
+    let (_, other) = t.eligible_visit("Scan Two", "O", "pos", 2, "whole_blood").await;
     let r = api.post_json(&format!("/api/v1/screenings/{other}/collection"), json!({"din": format!("=A9998{yy:02}00050100")})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 }

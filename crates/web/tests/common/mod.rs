@@ -175,7 +175,7 @@ impl TestApp {
     /// A whole blood donation collected over the API from a new donor whose group
     /// (`abo`, `rhd`: "O", "neg") two lab determinations confirm. Returns the DIN.
     pub async fn collected_unit(&self, last_name: &str, abo: &str, rhd: &str, confirmations: usize) -> String {
-        let (_, id) = self.eligible_visit(last_name, abo, rhd, confirmations).await;
+        let (_, id) = self.eligible_visit(last_name, abo, rhd, confirmations, "whole_blood").await;
         let collector = self.api_as("collector").await;
         let r = collector.post_json(&format!("/api/v1/screenings/{id}/collection"), serde_json::json!(null)).await;
         assert_eq!(r.status(), StatusCode::CREATED);
@@ -185,7 +185,7 @@ impl TestApp {
 
     /// A new donor (group as in [`TestApp::collected_unit`]) screened eligible for whole
     /// blood today: the donor number and the visit id, nothing collected yet.
-    pub async fn eligible_visit(&self, last_name: &str, abo: &str, rhd: &str, confirmations: usize) -> (String, String) {
+    pub async fn eligible_visit(&self, last_name: &str, abo: &str, rhd: &str, confirmations: usize, procedure: &str) -> (String, String) {
         let collector = self.api_as("collector").await;
         let lab = self.api_as("lab").await;
         let r = collector
@@ -211,7 +211,7 @@ impl TestApp {
             .map(|x| (x["id"].as_str().unwrap().to_string(), serde_json::json!(x["defer_on"] == "no")))
             .collect();
         let visit = serde_json::json!({
-            "procedure": "whole_blood", "site": "MAIN", "weight_kg": 80,
+            "procedure": procedure, "site": "MAIN", "weight_kg": 80,
             "screening": {"hemoglobin_g_dl": 14.2, "pulse_bpm": 70, "bp_systolic": 120, "bp_diastolic": 80, "temperature_c": 36.7},
             "answers": answers,
         });
