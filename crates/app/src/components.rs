@@ -97,7 +97,8 @@ pub struct ModificationInput {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Genealogy {
     pub unit: ComponentView,
-    pub donation_din: String,
+    /// The donation the unit comes from (none for a pool, made from several).
+    pub donation_din: Option<String>,
     pub donor_number: Option<String>,
     pub parents: Vec<ComponentView>,
     pub children: Vec<ComponentView>,
@@ -440,7 +441,7 @@ impl App {
             .collect();
         Ok(Genealogy {
             unit: ComponentView::of(unit),
-            donation_din: din.clone(),
+            donation_din: unit.donation_id.map(|_| din.clone()),
             donor_number,
             parents: parents.into_iter().filter_map(view).collect(),
             children: children_of(unit.id).filter_map(view).collect(),
@@ -549,5 +550,302 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(values)
+    }
+}
+
+/// A unit named by its DIN and product code (as scanned or typed).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitRef {
+    pub din: String,
+    pub product_code: String,
+}
+
+impl App {
+    /// Divides a unit into `parts` aliquots (divisions); the unit ends.
+    pub async fn split_component(&self, actor: &Actor, din: &str, product_code: &str, parts: usize) -> Result<Vec<ComponentView>> {
+        actor.require(Permission::ManufactureComponents)?;
+        let din = parse_din(din)?;
+        let mut tx = self.store.begin_write().await?;
+        let unit = tx
+            .component_for_update(&din, product_code.trim())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no unit {din} {}", product_code.trim())))?;
+        if unit.expires_at <= Utc::now() {
+            return Err(AppError::Conflict(format!("unit {din} {} has expired", unit.product_code)));
+        }
+        let facts = unit_facts(&unit, None);
+        let plan = domain::component::plan_split(&facts, parts).map_err(|e| AppError::Conflict(e.to_string()))?;
+        let procedure = match unit.donation_id {
+            Some(id) => tx.donation_by_id(id).await?.map(|d| d.procedure),
+            None => None,
+        };
+        let mut made = Vec::new();
+        for p in &plan {
+            let spec = ProductSpec {
+                kind: p.kind,
+                attributes: p.attributes.clone(),
+                anticoagulant: unit.anticoagulant.clone(),
+                additive: unit.additive_solution.clone(),
+            };
+            let (code, _) = self.product_code(&spec, procedure, &p.division)?;
+            let new = NewComponent {
+                id: Uuid::now_v7(),
+                product_code: code,
+                attributes: attributes_text(&p.attributes),
+                step: "split".into(),
+                why: format!("{} of {} {}", p.why, din, unit.product_code),
+                made_at: store::now(),
+                made_by: actor.username.clone(),
+                ..new_from(&unit)
+            };
+            tx.insert_component(&new, ComponentState::InProcessing).await?;
+            tx.insert_component_source(new.id, unit.id).await?;
+            made.push(new);
+        }
+        tx.add_component_state(unit.id, ComponentState::Split, store::now(), &actor.username, Some(&format!("divided into {parts}"))).await?;
+        tx.append_audit(AuditDraft::new(&actor.username, "component.split", "component", unit.id).after(serde_json::json!({
+            "din": din, "product_code": unit.product_code, "parts": made.iter().map(|m| m.product_code.clone()).collect::<Vec<_>>(),
+        })))
+        .await?;
+        tx.commit().await?;
+        self.views(&made).await
+    }
+
+    /// Pools units of one product and one ABO/RhD into a new unit with its own DIN; the
+    /// sources end. The pool expires with its earliest source.
+    pub async fn pool_components(&self, actor: &Actor, units: &[UnitRef]) -> Result<ComponentView> {
+        actor.require(Permission::ManufactureComponents)?;
+        let fin = self.fin()?;
+        let mut refs = Vec::new();
+        for u in units {
+            refs.push((parse_din(&u.din)?, u.product_code.trim().to_string()));
+        }
+        // Locks in one order, so two pools being made never wait on each other in a cycle.
+        let mut order = refs.clone();
+        order.sort();
+        order.dedup();
+        let mut tx = self.store.begin_write().await?;
+        let mut rows = Vec::new();
+        for (din, code) in &order {
+            rows.push(tx.component_for_update(din, code).await?.ok_or_else(|| AppError::NotFound(format!("no unit {din} {code}")))?);
+        }
+        let mut facts = Vec::new();
+        for (din, code) in &refs {
+            let row = rows.iter().find(|r| &r.din == din && &r.product_code == code).expect("read above");
+            if row.expires_at <= Utc::now() {
+                return Err(AppError::Conflict(format!("unit {din} {code} has expired")));
+            }
+            let group = match row.donation_id {
+                Some(id) => match tx.donation_by_id(id).await? {
+                    Some(d) => {
+                        let locked = tx
+                            .lock_donor_family(store::DonorKey::Id(d.donor_id))
+                            .await?
+                            .ok_or_else(|| AppError::NotFound("a unit's donor".into()))?;
+                        let dets = tx.determinations_of(&locked.family).await?;
+                        let res = tx.resolutions_of(&locked.family).await?;
+                        crate::registry::typing::assessed_group(&locked.donor, &dets, &res).0.map(|g| g.to_string())
+                    }
+                    None => None,
+                },
+                None => None,
+            };
+            facts.push(unit_facts(row, group));
+        }
+        let plan = domain::component::plan_pool(&facts).map_err(|e| AppError::Conflict(e.to_string()))?;
+        let earliest = rows.iter().min_by_key(|r| r.expires_at).expect("a pool has units");
+        let today = self.today();
+        let din = crate::dins::next_din(&mut tx, actor, &fin, chrono::Datelike::year(&today) as i64).await?;
+        let spec = ProductSpec {
+            kind: plan.kind,
+            attributes: plan.attributes.clone(),
+            anticoagulant: earliest.anticoagulant.clone(),
+            additive: earliest.additive_solution.clone(),
+        };
+        let (code, _) = self.product_code(&spec, None, "00")?;
+        let pool = NewComponent {
+            id: Uuid::now_v7(),
+            donation_id: None,
+            din: din.din.clone(),
+            product_code: code,
+            kind: plan.kind,
+            attributes: attributes_text(&plan.attributes),
+            anticoagulant: earliest.anticoagulant.clone(),
+            additive_solution: earliest.additive_solution.clone(),
+            volume_ml: None,
+            expires_at: earliest.expires_at,
+            dating_case: earliest.dating_case.clone(),
+            step: "pool".into(),
+            why: format!("{}; expires with its earliest source, {} {}", plan.why, earliest.din, earliest.product_code),
+            made_at: store::now(),
+            made_by: actor.username.clone(),
+        };
+        tx.insert_component(&pool, ComponentState::InProcessing).await?;
+        for r in &rows {
+            tx.insert_component_source(pool.id, r.id).await?;
+            tx.add_component_state(r.id, ComponentState::Pooled, store::now(), &actor.username, Some(&format!("into pool {}", pool.din))).await?;
+        }
+        tx.append_audit(AuditDraft::new(&actor.username, "component.pool", "component", pool.id).after(serde_json::json!({
+            "din": pool.din, "product_code": pool.product_code,
+            "sources": rows.iter().map(|r| serde_json::json!({"din": r.din, "product_code": r.product_code})).collect::<Vec<_>>(),
+        })))
+        .await?;
+        tx.commit().await?;
+        Ok(self.views(std::slice::from_ref(&pool)).await?.remove(0))
+    }
+
+    async fn views(&self, made: &[NewComponent]) -> Result<Vec<ComponentView>> {
+        let mut out = Vec::new();
+        for n in made {
+            if let Some(r) = self.store.component(&n.din, &n.product_code).await? {
+                out.push(ComponentView::of(&r));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn unit_facts(unit: &ComponentRow, blood_group: Option<String>) -> domain::component::UnitFacts {
+    domain::component::UnitFacts {
+        kind: unit.kind,
+        attributes: parse_attributes(&unit.attributes).unwrap_or_default(),
+        state: unit.state,
+        division: unit.product_code.get(6..8).unwrap_or("00").to_string(),
+        din: unit.din.clone(),
+        blood_group,
+    }
+}
+
+/// A new unit carrying over what a step does not change.
+fn new_from(unit: &ComponentRow) -> NewComponent {
+    NewComponent {
+        id: unit.id,
+        donation_id: unit.donation_id,
+        din: unit.din.clone(),
+        product_code: unit.product_code.clone(),
+        kind: unit.kind,
+        attributes: unit.attributes.clone(),
+        anticoagulant: unit.anticoagulant.clone(),
+        additive_solution: unit.additive_solution.clone(),
+        volume_ml: unit.volume_ml,
+        expires_at: unit.expires_at,
+        dating_case: unit.dating_case.clone(),
+        step: unit.step.clone(),
+        why: unit.why.clone(),
+        made_at: unit.made_at,
+        made_by: unit.made_by.clone(),
+    }
+}
+
+/// Reads one scanned or typed line naming a unit: its DIN and product code, as ISBT 128
+/// data (`=A99982600063700 =<E0398V00`), as text (`A999826000637 E0398V00`) or with the
+/// DIN's check character.
+pub fn parse_unit_line(line: &str) -> std::result::Result<UnitRef, String> {
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    let code = tokens
+        .iter()
+        .rev()
+        .find_map(|t| {
+            let c = t.strip_prefix("=<").unwrap_or(t);
+            (c.len() == 8).then(|| isbt128::ProductCode::parse_content(c).ok().map(|p| p.content())).flatten()
+        })
+        .ok_or_else(|| format!("'{}': no product code (e.g. E0398V00 or =<E0398V00)", line.trim()))?;
+    let rest: Vec<&str> = tokens.iter().copied().filter(|t| t.strip_prefix("=<").unwrap_or(t) != code).collect();
+    let din = domain::labeling::parse_din("din", &rest.join(" ")).map_err(|e| format!("'{}': {}", line.trim(), e.message))?;
+    Ok(UnitRef { din: din.din().to_string(), product_code: code })
+}
+
+/// One line of a processing batch and what happened to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchLine {
+    pub line: String,
+    pub unit: Option<UnitRef>,
+    pub ok: bool,
+    /// What was made, or why nothing was.
+    pub outcome: String,
+    pub made: Vec<ComponentView>,
+}
+
+impl App {
+    /// Applies one step to each scanned unit, each in its own transaction: one unit's
+    /// refusal never touches another, and a unit scanned twice is done once. `pool`
+    /// pools all the units into one instead.
+    pub async fn process_batch(&self, actor: &Actor, lines: &str, step: &str, at: &str) -> Result<Vec<BatchLine>> {
+        actor.require(Permission::ManufactureComponents)?;
+        let step = step.trim();
+        if step != "pool" && !step.starts_with("split_") {
+            Modification::parse(step).map_err(|m| AppError::from(FieldError::new("step", m)))?;
+        }
+        let mut out: Vec<BatchLine> = Vec::new();
+        let mut seen: Vec<UnitRef> = Vec::new();
+        for raw in lines.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let mut line = BatchLine { line: raw.to_string(), unit: None, ok: false, outcome: String::new(), made: vec![] };
+            match parse_unit_line(raw) {
+                Err(m) => line.outcome = m,
+                Ok(u) if seen.contains(&u) => line.outcome = format!("{} {} was scanned twice; it is processed once", u.din, u.product_code),
+                Ok(u) => {
+                    seen.push(u.clone());
+                    line.unit = Some(u);
+                }
+            }
+            out.push(line);
+        }
+        if out.is_empty() {
+            return Err(FieldError::new("units", "scan or type at least one unit").into());
+        }
+        if step == "pool" {
+            let units: Vec<UnitRef> = out.iter().filter_map(|l| l.unit.clone()).collect();
+            let result = self.pool_components(actor, &units).await;
+            for l in out.iter_mut().filter(|l| l.unit.is_some()) {
+                match &result {
+                    Ok(p) => {
+                        l.ok = true;
+                        l.outcome = format!("pooled into {} {}", p.din, p.product_code);
+                        l.made = vec![p.clone()];
+                    }
+                    Err(e) => l.outcome = format!("not pooled: {e}"),
+                }
+            }
+            return Ok(out);
+        }
+        for l in out.iter_mut() {
+            let Some(u) = l.unit.clone() else { continue };
+            let result = match step.strip_prefix("split_") {
+                Some(n) => match n.parse::<usize>() {
+                    Ok(parts) => self.split_component(actor, &u.din, &u.product_code, parts).await,
+                    Err(_) => Err(FieldError::new("step", format!("'{step}' is not a split")).into()),
+                },
+                None => {
+                    self.modify_component(actor, &u.din, &u.product_code, &ModificationInput { step: step.to_string(), at: at.to_string() }).await
+                }
+            };
+            match result {
+                Ok(made) => {
+                    l.ok = true;
+                    l.outcome = format!("made {}", made.iter().map(|m| format!("{} {}", m.product_code, m.product)).collect::<Vec<_>>().join(", "));
+                    l.made = made;
+                }
+                Err(AppError::Invalid(e)) => l.outcome = e.0.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join("; "),
+                Err(e @ (AppError::Conflict(_) | AppError::NotFound(_))) => l.outcome = e.to_string(),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod unit_line_tests {
+    use super::*;
+
+    #[test]
+    fn scanned_and_typed_lines_name_the_same_unit() {
+        let want = UnitRef { din: "A999826000637".into(), product_code: "E0398V00".into() };
+        for line in ["=A99982600063700 =<E0398V00", "A999826000637 E0398V00", "  =<E0398V00   =A99982600063700 "] {
+            assert_eq!(parse_unit_line(line).as_ref(), Ok(&want), "{line}");
+        }
+        assert!(parse_unit_line("A999826000637").unwrap_err().contains("no product code"));
+        assert!(parse_unit_line("A99982600063 E0398V00").is_err());
     }
 }

@@ -103,6 +103,20 @@ impl Store {
             }
         }
         let mut links = Vec::new();
+        // The sources of a pool carry other DINs: read them too (one level up).
+        let mut sources = Vec::new();
+        for r in &rows {
+            let up: Vec<(Uuid,)> = on_pool!(self, p => sqlx::query_as("SELECT source_id FROM component_sources WHERE component_id = $1")
+                .bind(r.id).fetch_all(p).await?);
+            sources.extend(up.into_iter().map(|u| u.0).filter(|id| !rows.iter().any(|x| x.id == *id)));
+        }
+        for id in sources {
+            let sql = format!("SELECT {COLUMNS} FROM components c {LATEST} WHERE c.id = $1");
+            let found: Option<ComponentRow> = on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?);
+            if let Some(f) = found.filter(|f| !rows.iter().any(|x| x.id == f.id)) {
+                rows.push(f);
+            }
+        }
         for r in &rows {
             let found: Vec<ComponentLink> = on_pool!(self, p => sqlx::query_as(
                 "SELECT component_id, source_id FROM component_sources WHERE component_id = $1 OR source_id = $1")

@@ -502,3 +502,75 @@ pub async fn label_page(
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(Template)]
+#[template(path = "processing.html")]
+pub struct ProcessingPage {
+    pub layout: Layout,
+    pub steps: Vec<(String, String)>,
+    pub units: String,
+    pub step: String,
+    pub at: String,
+    pub results: Vec<app::components::BatchLine>,
+    pub error: Option<String>,
+}
+
+impl ProcessingPage {
+    pub fn done(&self) -> usize {
+        self.results.iter().filter(|r| r.ok).count()
+    }
+}
+
+fn processing_steps() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = domain::component::Modification::ALL.iter().map(|m| (m.as_str().to_string(), m.title().to_string())).collect();
+    v.extend((2..=4).map(|n| (format!("split_{n}"), format!("Divide into {n} aliquots"))));
+    v.push(("pool".into(), "Pool all the units into one".into()));
+    v
+}
+
+pub async fn processing(p: Principal) -> PageResult {
+    render_page(&ProcessingPage {
+        layout: Layout::new(&p, "processing"),
+        steps: processing_steps(),
+        units: String::new(),
+        step: String::new(),
+        at: String::new(),
+        results: vec![],
+        error: None,
+    })
+}
+
+pub async fn process(State(s): State<AppState>, p: Principal, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+    let (units, step, at) = (value(&form, "units"), value(&form, "step"), value(&form, "at"));
+    let mut page = ProcessingPage { layout: Layout::new(&p, "processing"), steps: processing_steps(), units, step, at, results: vec![], error: None };
+    match s.app.process_batch(&p.actor, &page.units, &page.step, &page.at).await {
+        Ok(results) => {
+            page.results = results;
+            render_page(&page)
+        }
+        Err(e @ AppError::Invalid(_)) => {
+            page.error = Some(match &e {
+                AppError::Invalid(errs) => {
+                    errs.0.iter().map(|x| format!("{}: {}", crate::words::field(&x.field), x.message)).collect::<Vec<_>>().join("; ")
+                }
+                _ => unreachable!(),
+            });
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /api/v1/processing` `{"units": ["=A… =<E0398V00", …], "step", "at"?}`: one line per unit.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    units: Vec<String>,
+    step: String,
+    #[serde(default)]
+    at: String,
+}
+
+pub async fn api_process(State(s): State<AppState>, p: Principal, ApiJson(b): ApiJson<BatchBody>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.app.process_batch(&p.actor, &b.units.join("\n"), &b.step, &b.at).await?))
+}

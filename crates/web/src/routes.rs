@@ -196,6 +196,21 @@ pub fn table() -> Vec<Entry> {
             "A unit's label from its record (?format=pdf|svg|zpl)",
             post(donations::label),
         ),
+        r(
+            Method::GET,
+            "/lab/processing",
+            Perm(ManufactureComponents),
+            "Processing station: one step for a stack of scanned units",
+            get(donations::processing),
+        ),
+        r(Method::POST, "/lab/processing", Perm(ManufactureComponents), "Apply one step to each scanned unit", post(donations::process)),
+        r(
+            Method::POST,
+            "/api/v1/processing",
+            Perm(ManufactureComponents),
+            "Apply one step (or a split, or a pool) to a batch of units, each on its own",
+            post(donations::api_process),
+        ),
         r(Method::GET, "/api/v1/donations/{din}/components", Perm(ViewDonors), "The units made from a donation", get(donations::api_components)),
         r(
             Method::GET,

@@ -263,3 +263,84 @@ async fn a_double_platelet_collection_is_followed_to_labelled_units(t: TestApp) 
 }
 
 both_backends!(a_units_label_is_printed_from_its_record_and_scans_back, a_double_platelet_collection_is_followed_to_labelled_units);
+
+/// The processing station: one step for a stack of scans, each unit on its own; a unit
+/// scanned twice is done once; splits and pools.
+async fn a_batch_applies_one_step_to_each_unit_on_its_own(t: TestApp) {
+    let (a, at_a) = recorded_donation(&t, "Batch A").await;
+    let (b, at_b) = recorded_donation(&t, "Batch B").await;
+    let lab = t.api_as("lab").await;
+    let ua: Vec<Value> = lab.post_json(&format!("/api/v1/donations/{a}/separation"), json!({"plasma_frozen_at": at_a})).await.json().await.unwrap();
+    let ub: Vec<Value> = lab.post_json(&format!("/api/v1/donations/{b}/separation"), json!({"plasma_frozen_at": at_b})).await.json().await.unwrap();
+    let code = |u: &Vec<Value>, i: usize| u[i]["product_code"].as_str().unwrap().to_string();
+    let lines = vec![
+        format!("={a}00 =<{}", code(&ua, 0)),
+        format!("{a} {}", code(&ua, 0)),
+        format!("{b} {}", code(&ub, 1)),
+        "not a unit".to_string(),
+        format!("{b} {}", code(&ub, 0)),
+    ];
+    let r = lab.post_json("/api/v1/processing", json!({"units": lines, "step": "irradiate"})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let out: Vec<Value> = r.json().await.unwrap();
+    let ok: Vec<bool> = out.iter().map(|l| l["ok"].as_bool().unwrap()).collect();
+    assert_eq!(ok, [true, false, false, false, true], "{out:#?}");
+    assert!(out[1]["outcome"].as_str().unwrap().contains("scanned twice"));
+    assert!(out[2]["outcome"].as_str().unwrap().contains("does not apply"));
+    assert!(out[3]["outcome"].as_str().unwrap().contains("no product code"));
+    assert_eq!(lab.post_json("/api/v1/processing", json!({"units": lines, "step": "boil"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Split the FFP of A in two: divisions A0 and B0, the FFP ends.
+    let r = lab.post_json("/api/v1/processing", json!({"units": [format!("{a} {}", code(&ua, 1))], "step": "split_2"})).await;
+    let out: Vec<Value> = r.json().await.unwrap();
+    let made = out[0]["made"].as_array().unwrap();
+    assert_eq!(made.iter().map(|m| m["division"].as_str().unwrap()).collect::<Vec<_>>(), ["A0", "B0"], "{out:?}");
+    // Pool: red cells are not pooled; nothing changes.
+    let irr_a = out_code(&lab, &a, &code(&ua, 0)).await;
+    let irr_b = out_code(&lab, &b, &code(&ub, 0)).await;
+    let r = lab.post_json("/api/v1/processing", json!({"units": [format!("{a} {irr_a}"), format!("{b} {irr_b}")], "step": "pool"})).await;
+    let out: Vec<Value> = r.json().await.unwrap();
+    assert!(out.iter().all(|l| l["ok"] == false && l["outcome"].as_str().unwrap().contains("not pooled")), "{out:?}");
+}
+
+/// The unit made from `code` by the last step.
+async fn out_code(lab: &common::ApiClient, din: &str, code: &str) -> String {
+    let g: Value = lab.get(&format!("/api/v1/components/{din}/{code}")).await.json().await.unwrap();
+    g["children"][0]["product_code"].as_str().unwrap().to_string()
+}
+
+/// Platelets of one group pool into a new unit with its own DIN that remembers its sources.
+async fn platelets_pool_into_a_unit_with_its_own_din(t: TestApp) {
+    let (_, visit) = t.eligible_visit("Pool", "O", "pos", 2, "platelets").await;
+    let collector = t.api_as("collector").await;
+    let c: Value = collector.post_json(&format!("/api/v1/screenings/{visit}/collection"), json!(null)).await.json().await.unwrap();
+    let din = c["din"]["din"].as_str().unwrap().to_string();
+    let d: Value = collector.get(&format!("/api/v1/donations/{din}")).await.json().await.unwrap();
+    let at = d["collected_at"].as_str().unwrap().to_string();
+    collector
+        .post_json(
+            &format!("/api/v1/donations/{din}/collection"),
+            json!({"phlebotomist": "P", "started_at": at, "ended_at": at, "volume_ml": 500, "outcome": "complete", "bag_set_lot": "K1",
+                   "bag_set_expires_on": "2099-01-01", "anticoagulant": "ACD-A", "anticoagulant_lot": "A1", "anticoagulant_expires_on": "2099-01-01",
+                   "device_type": "Trima Accel", "device_serial": "1T0042", "platelet_units": 2}),
+        )
+        .await;
+    let lab = t.api_as("lab").await;
+    let units: Vec<Value> = lab.post_json(&format!("/api/v1/donations/{din}/separation"), json!({})).await.json().await.unwrap();
+    let lines: Vec<String> = units.iter().map(|u| format!("{din} {}", u["product_code"].as_str().unwrap())).collect();
+    let r = lab.post_json("/api/v1/processing", json!({"units": lines, "step": "pool"})).await;
+    let out: Vec<Value> = r.json().await.unwrap();
+    assert!(out.iter().all(|l| l["ok"] == true), "{out:?}");
+    let pool = &out[0]["made"][0];
+    let pool_din = pool["din"].as_str().unwrap();
+    assert_ne!(pool_din, din, "a pool has its own DIN");
+    assert!(pool["attributes"].as_array().unwrap().contains(&json!("pooled")));
+    assert_eq!(pool["expires_at"], units[0]["expires_at"], "the pool expires with its earliest source");
+    let g: Value = lab.get(&format!("/api/v1/components/{pool_din}/{}", pool["product_code"].as_str().unwrap())).await.json().await.unwrap();
+    assert_eq!(g["parents"].as_array().unwrap().len(), 2, "the pool remembers every source: {g}");
+    assert!(g["donation_din"].is_null());
+    let src: Value = lab.get(&format!("/api/v1/components/{din}/{}", units[0]["product_code"].as_str().unwrap())).await.json().await.unwrap();
+    assert_eq!(src["unit"]["state"], "pooled");
+}
+
+both_backends!(a_batch_applies_one_step_to_each_unit_on_its_own, platelets_pool_into_a_unit_with_its_own_din);

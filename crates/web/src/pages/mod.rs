@@ -90,6 +90,9 @@ impl Layout {
         if a.can(Permission::PrintLabels) {
             lab.push(item("labels", "Labels", "/lab/labels"));
         }
+        if a.can(Permission::ManufactureComponents) {
+            lab.push(item("processing", "Processing", "/lab/processing"));
+        }
         let mut quality = vec![];
         if a.can(Permission::EvaluateEligibility) && a.can(Permission::ViewDonors) {
             quality.push(item("rules", "Rules", "/quality/rules"));
