@@ -155,6 +155,19 @@ async function pagesOf(page, role) {
   // Screening staff: the screening form of a donor (the questionnaire is the widest form).
   const donor = pages.find((h) => /^\/donors\/[A-Z]+\d+$/.test(h));
   if (donor && role === 'collector') pages.push(`${donor}/screening`);
+  // Today's donations (newest first on the Labels page): a donation with its
+  // components, and a unit's page with its genealogy.
+  if (pages.includes('/lab/labels')) {
+    await page.goto(`${BASE}/lab/labels`, { waitUntil: 'load', timeout: TIMEOUT });
+    const cell = page.locator('#label-candidates tbody tr td').first();
+    const din = (await cell.count()) ? (await cell.innerText()).trim() : '';
+    if (din) {
+      pages.push(`/donations/${din}`);
+      await page.goto(`${BASE}/donations/${din}`, { waitUntil: 'load', timeout: TIMEOUT });
+      const unit = (await linksIn(page, '#components')).find((h) => h.startsWith('/components/'));
+      if (unit) pages.push(unit);
+    }
+  }
   // A donation's page (collection record and reactions), from the donor's donations.
   if (donor) {
     await page.goto(`${BASE}${donor}`, { waitUntil: 'load', timeout: TIMEOUT });

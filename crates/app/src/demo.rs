@@ -7,6 +7,7 @@
 //! 8-week whole blood and 16-week double red cell intervals (reference/domain-rules.md §1.2).
 
 mod appointments;
+mod manufacture;
 mod screening;
 
 use crate::users::NewUserInput;
@@ -407,6 +408,9 @@ impl App {
         }
         tx.commit().await?;
         self.demo_screening(&actor, opts.donors).await?;
+        if self.settings.fin.is_some() {
+            self.demo_manufacture(&actor).await?;
+        }
         // Stored return propensity scores, so segments and campaigns have them at once.
         self.score_pool(&actor, opts.as_of).await?;
         self.demo_recruitment(&actor, opts.as_of).await?;
