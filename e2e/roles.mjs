@@ -37,7 +37,7 @@ const EXPECTED_NAV = {
   admin: ['dashboard', 'donors', 'recruitment', 'outbox', 'appointments', 'sites', 'hospitals', 'rules', 'audit', 'users'],
   recruiter: ['dashboard', 'donors', 'recruitment', 'outbox', 'appointments', 'sites', 'rules'],
   collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins', 'rules'],
-  lab: ['dashboard', 'donors', 'sites', 'dins', 'labels'],
+  lab: ['dashboard', 'donors', 'sites', 'dins', 'labels', 'processing'],
   distribution: ['dashboard', 'sites', 'hospitals'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
   sales: ['dashboard', 'sites', 'hospitals'],

@@ -237,7 +237,7 @@ impl App {
                 expires_at: dating.expires_at.with_timezone(&Utc),
                 dating_case: serde_json::to_string(&case).expect("a dating case serialises"),
                 step: "separation".into(),
-                why: format!("{}; expires by {}", p.why, dating.rule),
+                why: format!("{}; dated by the rule \"{}\"", p.why, dating.rule_title),
                 made_at: store::now(),
                 made_by: actor.username.clone(),
             };
@@ -344,7 +344,7 @@ impl App {
                 expires_at: dating.expires_at.with_timezone(&Utc),
                 dating_case: serde_json::to_string(&new_case).expect("a dating case serialises"),
                 step: step.as_str().into(),
-                why: format!("{} at {}; expires by {}", p.why, self.local_time(at), dating.rule),
+                why: format!("{} at {}; dated by the rule \"{}\"", p.why, self.local_time(at), dating.rule_title),
                 made_at: store::now(),
                 made_by: actor.username.clone(),
             };
