@@ -630,27 +630,34 @@ impl App {
         for (din, code) in &order {
             rows.push(tx.component_for_update(din, code).await?.ok_or_else(|| AppError::NotFound(format!("no unit {din} {code}")))?);
         }
+        // The donors' groups, their rows locked in id order (two pools never wait on each
+        // other in a cycle).
+        let mut donors: Vec<(Uuid, Uuid)> = Vec::new();
+        for r in &rows {
+            if let Some(d) = match r.donation_id {
+                Some(id) => tx.donation_by_id(id).await?,
+                None => None,
+            } {
+                donors.push((r.id, d.donor_id));
+            }
+        }
+        let mut donor_ids: Vec<Uuid> = donors.iter().map(|(_, d)| *d).collect();
+        donor_ids.sort();
+        donor_ids.dedup();
+        let mut groups: std::collections::HashMap<Uuid, Option<String>> = std::collections::HashMap::new();
+        for id in donor_ids {
+            let locked = tx.lock_donor_family(store::DonorKey::Id(id)).await?.ok_or_else(|| AppError::NotFound("a unit's donor".into()))?;
+            let dets = tx.determinations_of(&locked.family).await?;
+            let res = tx.resolutions_of(&locked.family).await?;
+            groups.insert(id, crate::registry::typing::assessed_group(&locked.donor, &dets, &res).0.map(|g| g.to_string()));
+        }
         let mut facts = Vec::new();
         for (din, code) in &refs {
             let row = rows.iter().find(|r| &r.din == din && &r.product_code == code).expect("read above");
             if row.expires_at <= Utc::now() {
                 return Err(AppError::Conflict(format!("unit {din} {code} has expired")));
             }
-            let group = match row.donation_id {
-                Some(id) => match tx.donation_by_id(id).await? {
-                    Some(d) => {
-                        let locked = tx
-                            .lock_donor_family(store::DonorKey::Id(d.donor_id))
-                            .await?
-                            .ok_or_else(|| AppError::NotFound("a unit's donor".into()))?;
-                        let dets = tx.determinations_of(&locked.family).await?;
-                        let res = tx.resolutions_of(&locked.family).await?;
-                        crate::registry::typing::assessed_group(&locked.donor, &dets, &res).0.map(|g| g.to_string())
-                    }
-                    None => None,
-                },
-                None => None,
-            };
+            let group = donors.iter().find(|(unit, _)| *unit == row.id).and_then(|(_, donor)| groups.get(donor).cloned().flatten());
             facts.push(unit_facts(row, group));
         }
         let plan = domain::component::plan_pool(&facts).map_err(|e| AppError::Conflict(e.to_string()))?;

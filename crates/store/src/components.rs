@@ -102,32 +102,37 @@ impl Store {
                 }
             }
         }
-        let mut links = Vec::new();
         // The sources of a pool carry other DINs: read them too (one level up).
-        let mut sources = Vec::new();
-        for r in &rows {
-            let up: Vec<(Uuid,)> = on_pool!(self, p => sqlx::query_as("SELECT source_id FROM component_sources WHERE component_id = $1")
-                .bind(r.id).fetch_all(p).await?);
-            sources.extend(up.into_iter().map(|u| u.0).filter(|id| !rows.iter().any(|x| x.id == *id)));
-        }
-        for id in sources {
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let up = self.links_touching(&ids).await?;
+        let missing: Vec<Uuid> = up.iter().map(|l| l.source_id).filter(|id| !ids.contains(id)).collect();
+        for id in missing {
             let sql = format!("SELECT {COLUMNS} FROM components c {LATEST} WHERE c.id = $1");
             let found: Option<ComponentRow> = on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?);
             if let Some(f) = found.filter(|f| !rows.iter().any(|x| x.id == f.id)) {
                 rows.push(f);
             }
         }
-        for r in &rows {
-            let found: Vec<ComponentLink> = on_pool!(self, p => sqlx::query_as(
-                "SELECT component_id, source_id FROM component_sources WHERE component_id = $1 OR source_id = $1")
-                .bind(r.id).fetch_all(p).await?);
-            for l in found {
-                if !links.contains(&l) {
-                    links.push(l);
-                }
-            }
-        }
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let links = self.links_touching(&ids).await?;
         Ok((rows, links))
+    }
+
+    /// Every "made from" link with a unit of `ids` on either end, in one query.
+    async fn links_touching(&self, ids: &[Uuid]) -> Result<Vec<ComponentLink>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let list = marks.join(", ");
+        let sql = format!("SELECT component_id, source_id FROM component_sources WHERE component_id IN ({list}) OR source_id IN ({list})");
+        Ok(on_pool!(self, p => {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await?
+        }))
     }
 
     pub async fn component_states(&self, id: Uuid) -> Result<Vec<ComponentStateRow>> {
