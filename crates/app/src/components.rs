@@ -856,3 +856,12 @@ mod unit_line_tests {
         assert!(parse_unit_line("A99982600063 E0398V00").is_err());
     }
 }
+
+impl App {
+    /// Units in processing (waiting for testing and release): how many, and the newest `limit`.
+    pub async fn units_in_processing(&self, actor: &Actor, limit: i64) -> Result<(i64, Vec<ComponentView>)> {
+        actor.require(Permission::ViewDonors)?;
+        let total = self.store.count_components_in_processing().await?;
+        Ok((total, self.store.components_in_processing(limit).await?.iter().map(ComponentView::of).collect()))
+    }
+}

@@ -267,11 +267,13 @@ impl App {
     }
 
     async fn lab_section(&self, actor: &Actor, now: DateTime<Utc>) -> Result<Section> {
-        let mut s = Section::new(Role::Lab, "DINs handed out today; units waiting for testing and release will show here once units are recorded.");
+        let mut s = Section::new(Role::Lab, "DINs handed out today and the units in processing, waiting for testing and release.");
         let today = now.with_timezone(&self.settings.time_zone).date_naive();
         let dins = self.dins_assigned_on(actor, &today.to_string()).await?;
         s.figures.push(Figure::new("lab-dins-today", "DINs assigned today", dins.len(), Some(format!("/lab/dins/assigned?date={today}"))));
-        s.links = vec![("DINs".into(), "/lab/dins".into()), ("Labels".into(), "/lab/labels".into())];
+        let units = self.store.count_components_in_processing().await?;
+        s.figures.push(Figure::new("lab-units", "units in processing", units as usize, Some("/lab/units".into())));
+        s.links = vec![("DINs".into(), "/lab/dins".into()), ("Labels".into(), "/lab/labels".into()), ("Processing".into(), "/lab/processing".into())];
         Ok(s)
     }
 

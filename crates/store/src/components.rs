@@ -141,11 +141,16 @@ impl Store {
             .bind(id).fetch_all(p).await?))
     }
 
-    /// Units still in processing or quarantine, newest first (the lab's worklist).
+    /// How many units are in processing.
+    pub async fn count_components_in_processing(&self) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) FROM components c {LATEST} WHERE s.state = 'in_processing'");
+        let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(&sql).fetch_one(p).await?);
+        Ok(n)
+    }
+
+    /// Units in processing, newest first (the lab's worklist).
     pub async fn components_in_processing(&self, limit: i64) -> Result<Vec<ComponentRow>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM components c {LATEST} WHERE s.state IN ('in_processing', 'quarantine') ORDER BY c.made_at DESC, c.din LIMIT $1"
-        );
+        let sql = format!("SELECT {COLUMNS} FROM components c {LATEST} WHERE s.state = 'in_processing' ORDER BY c.made_at DESC, c.din LIMIT $1");
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(limit).fetch_all(p).await?))
     }
 }

@@ -574,3 +574,17 @@ pub struct BatchBody {
 pub async fn api_process(State(s): State<AppState>, p: Principal, ApiJson(b): ApiJson<BatchBody>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(s.app.process_batch(&p.actor, &b.units.join("\n"), &b.step, &b.at).await?))
 }
+
+#[derive(Template)]
+#[template(path = "units.html")]
+pub struct UnitsPage {
+    pub layout: Layout,
+    pub total: i64,
+    pub units: Vec<app::components::ComponentView>,
+}
+
+/// `GET /lab/units`: the units in processing.
+pub async fn units(State(s): State<AppState>, p: Principal) -> PageResult {
+    let (total, units) = s.app.units_in_processing(&p.actor, 500).await?;
+    render_page(&UnitsPage { layout: Layout::new(&p, "processing"), total, units })
+}

@@ -203,6 +203,7 @@ pub fn table() -> Vec<Entry> {
             "Processing station: one step for a stack of scanned units",
             get(donations::processing),
         ),
+        r(Method::GET, "/lab/units", Perm(ViewDonors), "Units in processing, newest first", get(donations::units)),
         r(Method::POST, "/lab/processing", Perm(ManufactureComponents), "Apply one step to each scanned unit", post(donations::process)),
         r(
             Method::POST,

@@ -133,6 +133,7 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/donations/{din}", Some(DONOR_VIEWERS)),
         ("POST", "/donations/{din}/separation", Some(MANUFACTURERS)),
         ("GET", "/lab/processing", Some(MANUFACTURERS)),
+        ("GET", "/lab/units", Some(DONOR_VIEWERS)),
         ("POST", "/lab/processing", Some(MANUFACTURERS)),
         ("POST", "/api/v1/processing", Some(MANUFACTURERS)),
         ("GET", "/components/{din}/{code}", Some(DONOR_VIEWERS)),

@@ -107,6 +107,9 @@ async fn a_whole_blood_donation_becomes_red_cells_and_ffp_and_the_red_cells_are_
     let s = t.login_as("lab").await;
     let html = s.client.get(t.url(&format!("/components/{din}/{irradiated}"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Red Blood Cells, Irradiated") && html.contains("Made from"), "component page");
+    // The lab's list of units in processing: the irradiated red cells and the FFP, not the ended unit.
+    let html = s.client.get(t.url("/lab/units")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&irradiated) && html.contains(&ffp) && !html.contains(&format!("/components/{din}/{code}\"")), "units in processing");
 }
 
 async fn two_stations_separating_one_donation_make_one_set_of_units(t: TestApp) {

@@ -92,6 +92,9 @@ fn count_on(href: &str, html: &str) -> i64 {
         lead("donors-count")
     } else if href.starts_with("/lab/dins/assigned") {
         lead("dins-count")
+    } else if href == "/lab/units" {
+        assert_eq!(lead("units-count"), rows(html, "units-table"), "every unit is listed");
+        lead("units-count")
     } else if href.starts_with("/outbox") {
         lead("outbox-count")
     } else if href.starts_with("/appointments") {
@@ -122,7 +125,7 @@ async fn every_count_links_to_a_list_of_the_same_number(t: TestApp) {
     seed(&t).await;
     let expect: &[Expectation] = &[
         ("collector", &["Collection staff", "Main donor centre"], &[("collector-screened-MAIN", 1), ("collector-waiting-MAIN", 1)]),
-        ("lab", &["Laboratory"], &[("lab-dins-today", 1)]),
+        ("lab", &["Laboratory"], &[("lab-dins-today", 1), ("lab-units", 0)]),
         ("quality", &["Quality"], &[("quality-discrepancies", 1), ("quality-deferrals", 1), ("quality-duplicates", 2)]),
         ("recruiter", &["Donor recruiter", "Needs by blood group", "Running campaigns"], &[("recruiter-short", 1), ("recruiter-campaigns", 0)]),
         ("admin", &["Administrator", "Audit trail intact"], &[("admin-tokens", 1)]),
