@@ -842,6 +842,15 @@ impl App {
     }
 }
 
+impl App {
+    /// Units in processing (waiting for testing and release): how many, and the newest `limit`.
+    pub async fn units_in_processing(&self, actor: &Actor, limit: i64) -> Result<(i64, Vec<ComponentView>)> {
+        actor.require(Permission::ViewDonors)?;
+        let total = self.store.count_components_in_processing().await?;
+        Ok((total, self.store.components_in_processing(limit).await?.iter().map(ComponentView::of).collect()))
+    }
+}
+
 #[cfg(test)]
 mod unit_line_tests {
     use super::*;
@@ -854,14 +863,5 @@ mod unit_line_tests {
         }
         assert!(parse_unit_line("A999826000637").unwrap_err().contains("no product code"));
         assert!(parse_unit_line("A99982600063 E0398V00").is_err());
-    }
-}
-
-impl App {
-    /// Units in processing (waiting for testing and release): how many, and the newest `limit`.
-    pub async fn units_in_processing(&self, actor: &Actor, limit: i64) -> Result<(i64, Vec<ComponentView>)> {
-        actor.require(Permission::ViewDonors)?;
-        let total = self.store.count_components_in_processing().await?;
-        Ok((total, self.store.components_in_processing(limit).await?.iter().map(ComponentView::of).collect()))
     }
 }
