@@ -100,6 +100,9 @@ pub struct Genealogy {
     /// The donation the unit comes from (none for a pool, made from several).
     pub donation_din: Option<String>,
     pub donor_number: Option<String>,
+    /// The donor's ABO/RhD as the registry has it ("O-"), and whether it is confirmed.
+    pub blood_group: Option<String>,
+    pub group_confirmed: bool,
     pub parents: Vec<ComponentView>,
     pub children: Vec<ComponentView>,
     /// Other units made in the same step from the same source (or donation).
@@ -427,6 +430,13 @@ impl App {
             },
             None => None,
         };
+        let (blood_group, group_confirmed) = match &donor_number {
+            Some(n) => {
+                let v = self.blood_group_view(&self.resolve_donor(n).await?).await?;
+                (v.group, v.status == domain::typing::BloodGroupStatus::Confirmed)
+            }
+            None => (None, false),
+        };
         let history = self
             .store
             .component_states(unit.id)
@@ -443,6 +453,8 @@ impl App {
             unit: ComponentView::of(unit),
             donation_din: unit.donation_id.map(|_| din.clone()),
             donor_number,
+            blood_group,
+            group_confirmed,
             parents: parents.into_iter().filter_map(view).collect(),
             children: children_of(unit.id).filter_map(view).collect(),
             siblings,

@@ -100,6 +100,7 @@ async fn a_whole_blood_donation_becomes_red_cells_and_ffp_and_the_red_cells_are_
     let g: Value = lab.get(&format!("/api/v1/components/{din}/{irradiated}")).await.json().await.unwrap();
     assert_eq!(g["parents"][0]["product_code"], code.as_str(), "{g}");
     assert!(g["donor_number"].as_str().unwrap().starts_with('D'));
+    assert_eq!((g["blood_group"].as_str(), g["group_confirmed"].as_bool()), (Some("O-"), Some(true)), "the donor's group on the unit");
     let g: Value = lab.get(&format!("/api/v1/components/{din}/{code}")).await.json().await.unwrap();
     assert_eq!(g["children"][0]["product_code"], irradiated.as_str());
     assert_eq!(g["siblings"][0]["product_code"], ffp.as_str(), "the FFP came from the same separation");
