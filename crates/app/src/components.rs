@@ -32,6 +32,8 @@ pub struct ComponentView {
     pub attributes: Vec<Attribute>,
     pub anticoagulant: String,
     pub additive_solution: Option<String>,
+    /// As weighed at processing; unknown until recorded.
+    pub volume_ml: Option<i64>,
     pub expires_at: DateTime<Utc>,
     pub state: ComponentState,
     pub state_title: String,
@@ -58,6 +60,7 @@ impl ComponentView {
             attributes,
             anticoagulant: r.anticoagulant.clone(),
             additive_solution: r.additive_solution.clone(),
+            volume_ml: r.volume_ml,
             expires_at: r.expires_at,
             state: r.state,
             state_title: r.state.title().to_string(),
@@ -343,7 +346,7 @@ impl App {
                 attributes: attributes_text(&p.attributes),
                 anticoagulant: unit.anticoagulant.clone(),
                 additive_solution: unit.additive_solution.clone(),
-                volume_ml: None,
+                volume_ml: if step.keeps_volume() { unit.volume_ml } else { None },
                 expires_at: dating.expires_at.with_timezone(&Utc),
                 dating_case: serde_json::to_string(&new_case).expect("a dating case serialises"),
                 step: step.as_str().into(),
@@ -565,6 +568,45 @@ impl App {
     }
 }
 
+/// The largest volume a single unit can hold, to catch a weight typed for a volume.
+const MAX_UNIT_VOLUME_ML: i64 = 1_000;
+
+impl App {
+    /// Records a unit's volume as weighed at processing (the latest value counts; the
+    /// audit keeps the earlier one). Only a unit still in processing or quarantine.
+    pub async fn record_component_volume(&self, actor: &Actor, din: &str, product_code: &str, volume_ml: &str) -> Result<ComponentView> {
+        actor.require(Permission::ManufactureComponents)?;
+        let din = parse_din(din)?;
+        let volume: i64 = match volume_ml.trim().parse() {
+            Ok(v) if (1..=MAX_UNIT_VOLUME_ML).contains(&v) => v,
+            Ok(_) => return Err(FieldError::new("volume_ml", format!("must be between 1 and {MAX_UNIT_VOLUME_ML} mL")).into()),
+            Err(_) => return Err(FieldError::new("volume_ml", "must be a whole number of millilitres").into()),
+        };
+        let mut tx = self.store.begin_write().await?;
+        let unit = tx
+            .component_for_update(&din, product_code.trim())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no unit {din} {}", product_code.trim())))?;
+        if unit.state.is_ended() {
+            return Err(AppError::Conflict(format!(
+                "unit {din} {} has ended ({}); its volume stays as it was",
+                unit.product_code,
+                unit.state.title()
+            )));
+        }
+        tx.add_component_volume(unit.id, volume, store::now(), &actor.username).await?;
+        tx.append_audit(
+            AuditDraft::new(&actor.username, "component.volume", "component", unit.id)
+                .before(serde_json::json!({"din": din, "product_code": unit.product_code, "volume_ml": unit.volume_ml}))
+                .after(serde_json::json!({"din": din, "product_code": unit.product_code, "volume_ml": volume})),
+        )
+        .await?;
+        tx.commit().await?;
+        let row = self.store.component(&din, &unit.product_code).await?.ok_or_else(|| AppError::NotFound(format!("no unit {din}")))?;
+        Ok(ComponentView::of(&row))
+    }
+}
+
 /// A unit named by its DIN and product code (as scanned or typed).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -606,6 +648,7 @@ impl App {
                 product_code: code,
                 attributes: attributes_text(&p.attributes),
                 step: "split".into(),
+                volume_ml: unit.volume_ml.map(|v| v / parts as i64),
                 why: format!("{} of {} {}", p.why, din, unit.product_code),
                 made_at: store::now(),
                 made_by: actor.username.clone(),
@@ -692,7 +735,8 @@ impl App {
             attributes: attributes_text(&plan.attributes),
             anticoagulant: earliest.anticoagulant.clone(),
             additive_solution: earliest.additive_solution.clone(),
-            volume_ml: None,
+            // The sum of the sources, when every one was weighed.
+            volume_ml: rows.iter().map(|r| r.volume_ml).sum(),
             expires_at: earliest.expires_at,
             dating_case: earliest.dating_case.clone(),
             step: "pool".into(),

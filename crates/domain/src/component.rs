@@ -436,6 +436,12 @@ impl Modification {
         }
     }
 
+    /// Whether the unit made keeps the volume of the unit it was made from (irradiation
+    /// and thawing do; filtering, washing, reducing, glycerolising and making cryo change it).
+    pub fn keeps_volume(self) -> bool {
+        matches!(self, Self::Irradiate | Self::Thaw)
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Self::Leukoreduce => "Leukocyte reduction",

@@ -68,7 +68,8 @@ pub struct ComponentLink {
     pub source_id: Uuid,
 }
 
-const COLUMNS: &str = "c.id, c.donation_id, c.din, c.product_code, c.kind, c.attributes, c.anticoagulant, c.additive_solution, c.volume_ml, \
+const COLUMNS: &str = "c.id, c.donation_id, c.din, c.product_code, c.kind, c.attributes, c.anticoagulant, c.additive_solution, \
+     COALESCE((SELECT v.volume_ml FROM component_volumes v WHERE v.component_id = c.id ORDER BY v.seq DESC LIMIT 1), c.volume_ml) AS volume_ml, \
      c.expires_at, c.dating_case, c.step, c.why, c.made_at, c.made_by, s.state";
 const LATEST: &str = "JOIN component_states s ON s.component_id = c.id \
      AND s.seq = (SELECT MAX(x.seq) FROM component_states x WHERE x.component_id = c.id)";
@@ -189,6 +190,15 @@ impl WriteTx {
             .bind(&n.step).bind(&n.why).bind(n.made_at).bind(&n.made_by)
             .execute(c).await?.rows_affected());
         self.add_component_state(n.id, state, n.made_at, &n.made_by, None).await
+    }
+
+    /// Records a unit's weighed volume; the latest counts.
+    pub async fn add_component_volume(&mut self, id: Uuid, volume_ml: i64, at: DateTime<Utc>, by: &str) -> Result<()> {
+        let (seq,): (i64,) = on_tx!(self, c => sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM component_volumes WHERE component_id = $1")
+            .bind(id).fetch_one(c).await?);
+        on_tx!(self, c => sqlx::query("INSERT INTO component_volumes (component_id, seq, volume_ml, at, by_user) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id).bind(seq).bind(volume_ml).bind(at).bind(by).execute(c).await?.rows_affected());
+        Ok(())
     }
 
     pub async fn insert_component_source(&mut self, component_id: Uuid, source_id: Uuid) -> Result<()> {

@@ -31,6 +31,7 @@ async fn truncate_of_audited_tables_is_refused_on_postgres() {
         "component_sources",
         "component_states",
         "donation_separations",
+        "component_volumes",
     ];
     for t in tables {
         let e = db.store.execute_raw_for_tests(&format!("TRUNCATE {t} CASCADE")).await.expect_err(t);

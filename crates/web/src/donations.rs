@@ -390,6 +390,9 @@ pub struct ComponentPage {
     pub can_label: bool,
     pub steps: Vec<(String, String)>,
     pub error: Option<String>,
+    /// The volume as entered and what is wrong with it, next to its field.
+    pub volume: String,
+    pub volume_error: Option<String>,
 }
 
 impl ComponentPage {
@@ -412,7 +415,50 @@ async fn component_page(s: &AppState, p: &Principal, din: &str, code: &str, erro
         can_label: p.actor.can(Permission::PrintLabels),
         steps: domain::component::Modification::ALL.iter().map(|m| (m.as_str().to_string(), m.title().to_string())).collect(),
         error,
+        volume: String::new(),
+        volume_error: None,
     })
+}
+
+/// `POST /components/{din}/{code}/volume` (form: `volume_ml`): the unit's weighed volume.
+pub async fn volume(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let entered = value(&form, "volume_ml");
+    match s.app.record_component_volume(&p.actor, &din, &code, &entered).await {
+        Ok(u) => Ok(Redirect::to(&format!("/components/{}/{}", u.din, u.product_code)).into_response()),
+        Err(AppError::Invalid(errs)) => {
+            let mut page = component_page(&s, &p, &din, &code, None).await?;
+            page.volume = entered;
+            page.volume_error = errs.0.first().map(|e| e.message.clone());
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e @ AppError::Conflict(_)) => render_status(StatusCode::CONFLICT, &component_page(&s, &p, &din, &code, Some(e.to_string())).await?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeInput {
+    volume_ml: serde_json::Value,
+}
+
+/// `POST /api/v1/components/{din}/{code}/volume` with `{"volume_ml": 280}`: the unit as it is now.
+pub async fn api_volume(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+    ApiJson(input): ApiJson<VolumeInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    let entered = match input.volume_ml {
+        serde_json::Value::String(t) => t,
+        other => other.to_string(),
+    };
+    Ok(Json(s.app.record_component_volume(&p.actor, &din, &code, &entered).await?))
 }
 
 pub async fn component(State(s): State<AppState>, p: Principal, Path((din, code)): Path<(String, String)>) -> PageResult {

@@ -181,6 +181,14 @@ pub fn table() -> Vec<Entry> {
             "Apply a processing step to a unit",
             post(donations::modify),
         ),
+        r(Method::POST, "/components/{din}/{code}/volume", Perm(ManufactureComponents), "Record a unit's weighed volume", post(donations::volume)),
+        r(
+            Method::POST,
+            "/api/v1/components/{din}/{code}/volume",
+            Perm(ManufactureComponents),
+            "Record a unit's weighed volume ({\"volume_ml\": 280})",
+            post(donations::api_volume),
+        ),
         r(
             Method::POST,
             "/api/v1/donations/{din}/separation",

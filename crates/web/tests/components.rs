@@ -67,8 +67,23 @@ async fn a_whole_blood_donation_becomes_red_cells_and_ffp_and_the_red_cells_are_
     assert_eq!(got, expected, "collected {local}: the site's offset is applied by the server");
     assert_eq!(lab.post_json(&path, json!({"plasma_frozen_at": at})).await.status(), StatusCode::CONFLICT, "separated once");
 
-    // Irradiation makes a new unit; the old one ends.
+    // The lab weighs the red cells; irradiation keeps the volume.
     let code = red["product_code"].as_str().unwrap().to_string();
+    let vol = format!("/api/v1/components/{din}/{code}/volume");
+    let head = t.audit_head().await;
+    for bad in [json!("lots"), json!(0), json!(1500), json!(-3)] {
+        let r = lab.post_json(&vol, json!({"volume_ml": bad})).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert_eq!(problem(r).await["errors"][0]["field"], "volume_ml");
+    }
+    assert_eq!(collector.post_json(&vol, json!({"volume_ml": 285})).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(t.audit_head().await, head, "refused volumes change nothing");
+    let r = lab.post_json(&vol, json!({"volume_ml": 285})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(r.json::<Value>().await.unwrap()["volume_ml"], 285);
+    assert_eq!(t.audit_head().await, head + 1);
+
+    // Irradiation makes a new unit; the old one ends.
     let lab_ref = &lab;
     let modify = |code: &str, step: &str| {
         let path = format!("/api/v1/components/{din}/{code}/modifications");
@@ -81,6 +96,9 @@ async fn a_whole_blood_donation_becomes_red_cells_and_ffp_and_the_red_cells_are_
     let irradiated = made[0]["product_code"].as_str().unwrap().to_string();
     assert_ne!(irradiated, code);
     assert!(made[0]["attributes"].as_array().unwrap().contains(&json!("irradiated")));
+    assert_eq!(made[0]["volume_ml"], 285, "irradiation keeps the volume");
+    let r = lab.post_json(&vol, json!({"volume_ml": 280})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "an ended unit keeps its volume");
     let child_exp = chrono::DateTime::parse_from_rfc3339(made[0]["expires_at"].as_str().unwrap()).unwrap();
     assert!(child_exp <= got, "irradiation never lengthens the dating");
     let r = modify(&code, "wash").await;
@@ -107,7 +125,18 @@ async fn a_whole_blood_donation_becomes_red_cells_and_ffp_and_the_red_cells_are_
     assert_eq!(g["unit"]["state"], "modified");
     let s = t.login_as("lab").await;
     let html = s.client.get(t.url(&format!("/components/{din}/{irradiated}"))).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("Red Blood Cells, Irradiated") && html.contains("Made from"), "component page");
+    assert!(html.contains("Red Blood Cells, Irradiated") && html.contains("Made from") && html.contains("285 mL"), "component page");
+    // A wrong volume on the page: the error next to the field, the value kept, nothing changed.
+    let r = s
+        .client
+        .post(t.url(&format!("/components/{din}/{irradiated}/volume")))
+        .form(&[("_csrf", s.csrf.as_str()), ("volume_ml", "2 bags")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"e-volume\"") && html.contains("value=\"2 bags\"") && html.contains("285 mL"), "{html}");
     // The lab's list of units in processing: the irradiated red cells and the FFP, not the ended unit.
     let html = s.client.get(t.url("/lab/units")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains(&irradiated) && html.contains(&ffp) && !html.contains(&format!("/components/{din}/{code}\"")), "units in processing");
@@ -294,11 +323,14 @@ async fn a_batch_applies_one_step_to_each_unit_on_its_own(t: TestApp) {
     assert!(out[3]["outcome"].as_str().unwrap().contains("no product code"));
     assert_eq!(lab.post_json("/api/v1/processing", json!({"units": lines, "step": "boil"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    // Split the FFP of A in two: divisions A0 and B0, the FFP ends.
+    // Split the FFP of A in two: divisions A0 and B0, the FFP ends; each gets half its volume.
+    let r = lab.post_json(&format!("/api/v1/components/{a}/{}/volume", code(&ua, 1)), json!({"volume_ml": "251"})).await;
+    assert_eq!(r.status(), StatusCode::OK, "a volume may come as text");
     let r = lab.post_json("/api/v1/processing", json!({"units": [format!("{a} {}", code(&ua, 1))], "step": "split_2"})).await;
     let out: Vec<Value> = r.json().await.unwrap();
     let made = out[0]["made"].as_array().unwrap();
     assert_eq!(made.iter().map(|m| m["division"].as_str().unwrap()).collect::<Vec<_>>(), ["A0", "B0"], "{out:?}");
+    assert_eq!(made.iter().map(|m| m["volume_ml"].as_i64().unwrap()).collect::<Vec<_>>(), [125, 125]);
     // Pool: red cells are not pooled; nothing changes.
     let irr_a = out_code(&lab, &a, &code(&ua, 0)).await;
     let irr_b = out_code(&lab, &b, &code(&ub, 0)).await;
@@ -332,6 +364,9 @@ async fn platelets_pool_into_a_unit_with_its_own_din(t: TestApp) {
     let lab = t.api_as("lab").await;
     let units: Vec<Value> = lab.post_json(&format!("/api/v1/donations/{din}/separation"), json!({})).await.json().await.unwrap();
     let lines: Vec<String> = units.iter().map(|u| format!("{din} {}", u["product_code"].as_str().unwrap())).collect();
+    for (u, ml) in units.iter().zip([281, 269]) {
+        lab.post_json(&format!("/api/v1/components/{din}/{}/volume", u["product_code"].as_str().unwrap()), json!({"volume_ml": ml})).await;
+    }
     let r = lab.post_json("/api/v1/processing", json!({"units": lines, "step": "pool"})).await;
     let out: Vec<Value> = r.json().await.unwrap();
     assert!(out.iter().all(|l| l["ok"] == true), "{out:?}");
@@ -340,6 +375,7 @@ async fn platelets_pool_into_a_unit_with_its_own_din(t: TestApp) {
     assert_ne!(pool_din, din, "a pool has its own DIN");
     assert!(pool["attributes"].as_array().unwrap().contains(&json!("pooled")));
     assert_eq!(pool["expires_at"], units[0]["expires_at"], "the pool expires with its earliest source");
+    assert_eq!(pool["volume_ml"], 550, "the pool holds what its sources held");
     let g: Value = lab.get(&format!("/api/v1/components/{pool_din}/{}", pool["product_code"].as_str().unwrap())).await.json().await.unwrap();
     assert_eq!(g["parents"].as_array().unwrap().len(), 2, "the pool remembers every source: {g}");
     assert!(g["donation_din"].is_null());

@@ -62,6 +62,17 @@ impl App {
                 None => String::new(),
             };
             for u in units {
+                // Weighed as a processing lab weighs them (typical volumes, a little spread).
+                let typical = match u.kind {
+                    ComponentKind::RedCells => 280,
+                    ComponentKind::Ffp | ComponentKind::Pf24 | ComponentKind::Plasma => 240,
+                    ComponentKind::Platelets => 55,
+                    _ => 0,
+                };
+                if typical > 0 {
+                    let ml = (typical + (i as i64 * 13) % 40).to_string();
+                    self.record_component_volume(actor, &u.din, &u.product_code, &ml).await?;
+                }
                 match u.kind {
                     ComponentKind::RedCells if i == 0 => {
                         self.modify_component(actor, &u.din, &u.product_code, &ModificationInput { step: "irradiate".into(), at: String::new() })
