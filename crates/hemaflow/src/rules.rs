@@ -54,6 +54,11 @@ pub enum RulesCommand {
     /// cases that prove it, as Markdown. Exits non-zero unless every case holds and
     /// every rule is proved by one.
     DatingReport,
+    /// ABO/RhD compatibility of a component for a recipient: `{"component": "red_cells" |
+    /// "whole_blood" | "plasma" | "platelets" | "cryo", "donor": {"abo", "rhd"},
+    /// "recipient": {"abo", "rhd"}}` on standard input, `{"compatible", "reason"}` on
+    /// standard output. Exits non-zero on bad input, naming the field on standard error.
+    Compatible,
 }
 
 /// The versions from the file (or built in), plus the stored ones when asked.
@@ -80,6 +85,12 @@ pub async fn run(cmd: RulesCommand, database: &str) -> anyhow::Result<ExitCode> 
             let mut input = String::new();
             std::io::stdin().read_to_string(&mut input).context("reading the case from standard input")?;
             println!("{}", date_case(&input)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Compatible => {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input).context("reading the case from standard input")?;
+            println!("{}", compatibility(&input)?);
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::DatingReport => {
@@ -154,6 +165,14 @@ fn date_case(input: &str) -> anyhow::Result<String> {
     let case = domain::dating::case_from_json(input).context("the dating case on standard input")?;
     let d = domain::dating::expiry(&domain::dating::DatingBook::defaults(), &case).context("the dating case on standard input")?;
     Ok(serde_json::to_string_pretty(&d)?)
+}
+
+/// The compatibility of a case given as JSON text, as pretty JSON.
+fn compatibility(input: &str) -> anyhow::Result<String> {
+    let case = domain::compatibility::case_from_json(input)
+        .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))
+        .context("the compatibility case on standard input")?;
+    Ok(serde_json::to_string_pretty(&domain::compatibility::compatible(&case))?)
 }
 
 fn write_report(evidence: &Evidence, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {

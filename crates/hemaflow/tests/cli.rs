@@ -239,6 +239,42 @@ fn rules_dating_answers_and_refuses_bad_cases() {
 }
 
 #[test]
+fn rules_compatible_answers_and_refuses_bad_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = |component: &str, donor: &str, recipient: &str| {
+        let g = |x: &str| {
+            let (abo, rhd) = x.split_at(x.len() - 1);
+            format!(r#"{{"abo": "{abo}", "rhd": "{}"}}"#, if rhd == "+" { "pos" } else { "neg" })
+        };
+        format!(r#"{{"component": "{component}", "donor": {}, "recipient": {}}}"#, g(donor), g(recipient))
+    };
+    for (component, donor, recipient, expected) in [
+        ("red_cells", "O-", "AB+", true),
+        ("red_cells", "A+", "O+", false),
+        ("red_cells", "O+", "O-", false),
+        ("plasma", "AB+", "O-", true),
+        ("plasma", "O+", "A+", false),
+        ("whole_blood", "A+", "AB+", false),
+        ("platelets", "O+", "A+", true),
+        ("cryo", "B-", "A+", true),
+    ] {
+        let out = ok(&hemaflow_stdin(dir.path(), &["rules", "compatible"], &case(component, donor, recipient)));
+        let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(d["compatible"], expected, "{component} {donor} -> {recipient}: {d}");
+        assert!(!d["reason"].as_str().unwrap().is_empty());
+    }
+    for (bad, field) in [
+        (case("red_cells", "O-", "A+").replace(r#""abo": "O""#, r#""abo": "0""#), "donor.abo"),
+        (case("granulocytes", "O-", "A+"), "component"),
+        (case("cryo", "O-", "A+").replace(r#""component""#, r#""age": 3, "component""#), "age"),
+        (case("red_cells", "O-", "A+").replace(r#""rhd": "pos""#, r#""rhd": "positive""#), "recipient.rhd"),
+    ] {
+        let msg = err(&hemaflow_stdin(dir.path(), &["rules", "compatible"], &bad));
+        assert!(msg.contains(field), "{field}: {msg}");
+    }
+}
+
+#[test]
 fn rules_use_the_versions_stored_by_quality_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("h.db").display());

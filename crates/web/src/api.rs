@@ -387,3 +387,17 @@ pub async fn dating(p: Principal, headers: axum::http::HeaderMap, body: axum::bo
     let case = domain::dating::case_from_json(text).map_err(invalid)?;
     Ok(Json(domain::dating::expiry(&domain::dating::DatingBook::defaults(), &case).map_err(invalid)?))
 }
+
+/// `POST /api/v1/rules/compatible`: ABO/RhD compatibility of a component for a recipient
+/// (the case of `hemaflow rules compatible`).
+pub async fn compatible(p: Principal, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> ApiResult<impl IntoResponse> {
+    p.actor.require(domain::Permission::ViewDonors)?;
+    let json = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError(AppError::Invalid(FieldErrors(vec![FieldError::new("content-type", "send the case as application/json")]))));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid(FieldErrors(vec![FieldError::new("case", "the body is not UTF-8")])))?;
+    let case = domain::compatibility::case_from_json(text)
+        .map_err(|(field, message)| AppError::Invalid(FieldErrors(vec![FieldError::new(field, message)])))?;
+    Ok(Json(domain::compatibility::compatible(&case)))
+}

@@ -353,6 +353,7 @@ pub fn table() -> Vec<Entry> {
         ),
         r(Method::POST, "/api/v1/rules/eligibility", Perm(EvaluateEligibility), "Decide donor eligibility for a case", post(api::eligibility)),
         r(Method::POST, "/api/v1/rules/dating", Perm(ViewDonors), "When a component expires: the dating rules applied to a case", post(api::dating)),
+        r(Method::POST, "/api/v1/rules/compatible", Perm(ViewDonors), "ABO/RhD compatibility of a component for a recipient", post(api::compatible)),
         r(
             Method::POST,
             "/api/v1/rules/eligibility/{code}/change",

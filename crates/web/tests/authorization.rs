@@ -87,6 +87,7 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/din-label-sets", Some(SET_MANAGERS)),
         ("POST", "/api/v1/rules/eligibility", Some(ELIGIBILITY)),
         ("POST", "/api/v1/rules/dating", Some(DONOR_VIEWERS)),
+        ("POST", "/api/v1/rules/compatible", Some(DONOR_VIEWERS)),
         ("GET", "/donors", Some(DONOR_VIEWERS)),
         ("GET", "/donors/new", Some(REGISTRARS)),
         ("POST", "/donors", Some(REGISTRARS)),
