@@ -187,9 +187,33 @@ pub enum ComponentState {
     Pooled,
     /// Ended: discarded, with the reason.
     Discarded,
+    /// Released through the gate: stock that may be allocated.
+    Available,
+    /// Allocated to an order, not yet shipped.
+    Reserved,
+    /// Shipped to a consignee.
+    Shipped,
+    /// Back from a consignee, waiting for inspection.
+    Returned,
+    /// Ended: transfused, as the consignee reported.
+    Transfused,
 }
 
 impl ComponentState {
+    pub const ALL: [Self; 11] = [
+        Self::InProcessing,
+        Self::Quarantine,
+        Self::Modified,
+        Self::Split,
+        Self::Pooled,
+        Self::Discarded,
+        Self::Available,
+        Self::Reserved,
+        Self::Shipped,
+        Self::Returned,
+        Self::Transfused,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::InProcessing => "in_processing",
@@ -198,6 +222,11 @@ impl ComponentState {
             Self::Split => "split",
             Self::Pooled => "pooled",
             Self::Discarded => "discarded",
+            Self::Available => "available",
+            Self::Reserved => "reserved",
+            Self::Shipped => "shipped",
+            Self::Returned => "returned",
+            Self::Transfused => "transfused",
         }
     }
 
@@ -209,19 +238,32 @@ impl ComponentState {
             Self::Split => "Ended: divided",
             Self::Pooled => "Ended: pooled",
             Self::Discarded => "Discarded",
+            Self::Available => "Available",
+            Self::Reserved => "Reserved",
+            Self::Shipped => "Shipped",
+            Self::Returned => "Returned, to inspect",
+            Self::Transfused => "Transfused",
         }
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
-        [Self::InProcessing, Self::Quarantine, Self::Modified, Self::Split, Self::Pooled, Self::Discarded]
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| format!("'{s}' is not a component state"))
+        Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| format!("'{s}' is not a component state"))
     }
 
     /// An ended unit can take no further step.
     pub fn is_ended(self) -> bool {
-        matches!(self, Self::Modified | Self::Split | Self::Pooled | Self::Discarded)
+        matches!(self, Self::Modified | Self::Split | Self::Pooled | Self::Discarded | Self::Transfused)
+    }
+
+    /// In the centre's hands and not yet released.
+    pub fn is_unreleased(self) -> bool {
+        matches!(self, Self::InProcessing | Self::Quarantine)
+    }
+
+    /// In the centre's stock, so a processing step may apply (irradiating or thawing a
+    /// released unit on demand makes a new unit that is released again).
+    pub fn can_be_processed(self) -> bool {
+        matches!(self, Self::InProcessing | Self::Quarantine | Self::Available)
     }
 }
 
@@ -464,6 +506,9 @@ impl Modification {
 fn usable(u: &UnitFacts) -> Result<(), ManufactureError> {
     if u.state.is_ended() {
         return refuse(format!("{} {} has ended ({}); it takes no further step", u.din, u.kind, u.state.title().to_lowercase()));
+    }
+    if !u.state.can_be_processed() {
+        return refuse(format!("{} {} is {}; it takes no processing step", u.din, u.kind, u.state.title().to_lowercase()));
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod import;
 pub mod labeling;
 pub mod questionnaire;
 pub mod recruitment;
+pub mod release;
 pub mod role;
 pub mod search;
 pub mod site;

@@ -2,6 +2,9 @@
 //! reads the whole pool) and the next ones (which find it unchanged), and one after a
 //! write (which reads it again). It writes one audit record, so run it on a copy.
 //!
+//! `hemaflow bench release`: the release gate's property on random histories of events,
+//! spread over the cores, with how many histories, events, releases and removals ran.
+//!
 //! `hemaflow bench search`: how long the donor searches, a registration and the
 //! rare-donor search take on the database given. It reads the donors on file to pick
 //! its search terms (every n-th donor, so the same database gives the same terms) and
@@ -30,6 +33,71 @@ pub struct BenchSegmentsArgs {
     /// Previews of each filter after the first.
     #[arg(long, default_value_t = 20)]
     pub previews: usize,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BenchReleaseArgs {
+    /// Random histories to run.
+    #[arg(long, default_value_t = 100_000)]
+    pub histories: u64,
+    /// Events in each history.
+    #[arg(long, default_value_t = 100)]
+    pub events: usize,
+    /// Seed of the first history (the others follow it).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Runs the histories on every core; prints the figures; fails on a violation.
+pub fn release(args: &BenchReleaseArgs) -> anyhow::Result<std::process::ExitCode> {
+    use domain::release::sim;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let started = Instant::now();
+    let per = args.histories.div_ceil(threads);
+    let results: Vec<Result<sim::Outcome, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let first = args.seed + t * per;
+                let n = per.min(args.histories.saturating_sub(t * per));
+                s.spawn(move || sim::run_many(first, n, args.events))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a worker panicked".into()))).collect()
+    });
+    let elapsed = started.elapsed();
+    let mut total = sim::Outcome::default();
+    for r in results {
+        match r {
+            Ok(o) => total += o,
+            Err(violation) => {
+                eprintln!("release gate VIOLATED: {violation}");
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
+    }
+    println!(
+        "release gate property: {} histories of {} events, seeds {}..{}",
+        fmt_n(args.histories),
+        args.events,
+        args.seed,
+        args.seed + args.histories
+    );
+    println!("  events          {:>12}", fmt_n(total.events));
+    println!("  releases        {:>12}  ({} emergency)", fmt_n(total.releases), fmt_n(total.emergency_releases));
+    println!("  refused         {:>12}", fmt_n(total.refused_releases));
+    println!("  left stock      {:>12}  (available units taken out by a later event)", fmt_n(total.removals));
+    println!("  results refused {:>12}", fmt_n(total.refused_results));
+    println!("  violations      {:>12}", 0);
+    println!(
+        "  time            {:>10.1} s on {threads} thread(s), {:.0} histories/s",
+        elapsed.as_secs_f64(),
+        args.histories as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn fmt_n(n: u64) -> String {
+    render::number::thousands(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 struct Figures(Vec<Duration>);

@@ -81,6 +81,9 @@ enum BenchCommand {
     Search(bench::BenchSearchArgs),
     /// Segment previews at the size of the database given: the first, the next ones, one after a write.
     Segments(bench::BenchSegmentsArgs),
+    /// The release gate's property on random histories of events (no database): no unit
+    /// failing a condition is ever available. Exits non-zero on the first violation.
+    Release(bench::BenchReleaseArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -459,6 +462,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Search(args)) => {
             let app = std::sync::Arc::new(App::new(open(&cli.database).await?, Settings::default()));
             bench::search(app, &args).await?;
+        }
+        Command::Bench(BenchCommand::Release(args)) => {
+            return bench::release(&args);
         }
         Command::Bench(BenchCommand::Segments(args)) => {
             let app = std::sync::Arc::new(App::new(open(&cli.database).await?, Settings::default()));
