@@ -34,6 +34,20 @@ async fn password_matches(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok()).await.expect("verify task")
 }
 
+impl App {
+    /// Whether `password` is this active user's: the re-entry that makes an electronic
+    /// signature (21 CFR 11.200: the signer's own two components, name and password).
+    pub(crate) async fn password_is(&self, username: &str, password: &str) -> Result<bool> {
+        match self.store.user_by_username(username).await?.filter(|u| u.active) {
+            Some(u) => Ok(password_matches(password.to_string(), u.password_hash.clone()).await),
+            None => {
+                burn_decoy(password.to_string()).await;
+                Ok(false)
+            }
+        }
+    }
+}
+
 /// Verifies against a hash of a random password when the user name is unknown, so
 /// that a wrong name takes as long as a wrong password.
 async fn burn_decoy(password: String) {

@@ -192,10 +192,15 @@ impl App {
             collected_at: store::now(),
         };
         tx.insert_donation_after_screening(&donation, v.id).await?;
+        // The tests this donation needs, from the testing rules in force today, on the
+        // donor history read under the lock.
+        let (tests_version, orders) =
+            self.order_donation_tests(&mut tx, &actor.username, &donation, &locked.family, site.fields.region.as_deref(), today).await?;
         let donor_number = locked.donor.donor_number.clone();
         tx.append_audit(AuditDraft::new(&actor.username, "donation.collect", "donation", donation.id).donor(&donor_number).after(json!({
             "donor_number": donor_number, "din": din.din, "procedure": donation.procedure, "site": site.fields.code.as_str(),
             "screening": v.id, "rule_version": decision.rule_version, "collected_on": today,
+            "tests": {"rules": tests_version, "ordered": orders.iter().map(|o| o.code.as_str()).collect::<Vec<_>>()},
         })))
         .await?;
         tx.commit().await?;

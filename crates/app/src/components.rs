@@ -149,7 +149,7 @@ fn dating_refusal(e: domain::dating::DatingError) -> AppError {
     AppError::Conflict(format!("the dating rules refuse this unit: {e}"))
 }
 
-fn parse_din(din: &str) -> Result<String> {
+pub(crate) fn parse_din(din: &str) -> Result<String> {
     Ok(domain::labeling::parse_din("din", din)?.din().to_string())
 }
 

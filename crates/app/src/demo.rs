@@ -298,6 +298,7 @@ impl App {
                         kind: kind.to_string(),
                         address: address.to_string(),
                         city: city.to_string(),
+                        region: "IL".into(),
                         time_zone: "America/Chicago".into(),
                         active: true,
                     },

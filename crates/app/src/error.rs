@@ -25,6 +25,9 @@ pub enum AppError {
     /// The eligibility engine says the donor may not give: the decision, every reason.
     #[error("donor {donor_number} may not give {procedure} today — {}", reasons_text(decision))]
     Ineligible { donor_number: String, procedure: String, decision: Box<domain::eligibility::Decision> },
+    /// The release gate refuses the unit: every reason.
+    #[error("unit {unit} may not be released: {}", refusals.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>().join("; "))]
+    NotReleasable { unit: String, refusals: Vec<domain::release::Refusal> },
     /// Too many attempts from one address (sign-in, public links): try again later.
     #[error("too many attempts from your address; try again after {} UTC", until.format("%Y-%m-%d %H:%M:%S"))]
     LockedOut { until: DateTime<Utc> },

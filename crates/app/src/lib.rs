@@ -24,7 +24,9 @@ pub mod recruitment_scores;
 pub mod reference;
 pub mod register;
 pub mod registry;
+pub mod release;
 pub mod screening;
+pub mod testing;
 pub mod users;
 
 pub use error::AppError;

@@ -92,6 +92,11 @@ impl App {
         tx.insert_deferral(&row).await?;
         let view = DeferralView::of(&row, today);
         tx.append_audit(AuditDraft::new(&actor.username, "donor.defer", "deferral", row.id).donor(&donor.donor_number).after(&view)).await?;
+        // A deferral that reaches back to a collection takes that donation's released
+        // units out of available stock (post-donation information).
+        for d in locked.donations.iter().filter(|d| d.collected_at.date_naive() >= checked.starts_on - chrono::Duration::days(1)) {
+            crate::release::regate_donation(self, &mut tx, actor, d.id, &format!("donor deferred: {}", checked.reason)).await?;
+        }
         tx.commit().await?;
         Ok(view)
     }

@@ -74,6 +74,10 @@ pub enum Permission {
     ManageSchedules,
     /// Book, cancel and record attendance of donor appointments; send booking links.
     BookAppointments,
+    /// Enter donation test results by hand or from an instrument file.
+    RecordTestResults,
+    /// Release units through the release gate, with an electronic signature.
+    ReleaseComponents,
 }
 
 impl Role {
@@ -146,7 +150,17 @@ impl Role {
                 ManageSchedules,
                 BookAppointments,
             ],
-            Role::Lab => &[ViewSites, AssignDins, ManageDinLabelSets, PrintLabels, ManufactureComponents, ViewDonors, RecordTyping],
+            Role::Lab => &[
+                ViewSites,
+                AssignDins,
+                ManageDinLabelSets,
+                PrintLabels,
+                ManufactureComponents,
+                ViewDonors,
+                RecordTyping,
+                RecordTestResults,
+                ReleaseComponents,
+            ],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
             Role::Quality => &[

@@ -94,6 +94,9 @@ pub struct SiteInput {
     pub address: String,
     #[serde(default)]
     pub city: String,
+    /// The US state (two letters) the site collects in; regional tests depend on it.
+    #[serde(default)]
+    pub region: String,
     pub time_zone: String,
     #[serde(default = "yes")]
     pub active: bool,
@@ -111,6 +114,7 @@ pub struct SiteFields {
     pub kind: SiteKind,
     pub address: Option<String>,
     pub city: Option<String>,
+    pub region: Option<String>,
     pub time_zone: TimeZoneName,
     pub active: bool,
 }
@@ -123,13 +127,27 @@ impl SiteInput {
         let kind = e.take(SiteKind::parse(&self.kind));
         let address = e.take(optional_text("address", &self.address, 200));
         let city = e.take(optional_text("city", &self.city, 80));
+        let region = e.take(parse_region(&self.region));
         let time_zone = e.take(TimeZoneName::parse(&self.time_zone));
-        match (code, name, kind, address, city, time_zone) {
-            (Some(code), Some(name), Some(kind), Some(address), Some(city), Some(time_zone)) if e.is_empty() => {
-                Ok(SiteFields { code, name, kind, address, city, time_zone, active: self.active })
+        match (code, name, kind, address, city, region, time_zone) {
+            (Some(code), Some(name), Some(kind), Some(address), Some(city), Some(region), Some(time_zone)) if e.is_empty() => {
+                Ok(SiteFields { code, name, kind, address, city, region, time_zone, active: self.active })
             }
             _ => Err(e),
         }
+    }
+}
+
+/// A US state or district as two letters (`NY`, `DC`); empty is no region.
+fn parse_region(s: &str) -> Result<Option<String>, FieldError> {
+    let t = s.trim().to_ascii_uppercase();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t.len() == 2 && t.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(Some(t))
+    } else {
+        Err(FieldError::new("region", format!("'{}' is not a state code: write two letters, e.g. NY", s.trim())))
     }
 }
 
@@ -153,6 +171,7 @@ mod tests {
             kind: "fixed".into(),
             address: "100 Main St".into(),
             city: "Springfield".into(),
+            region: "il".into(),
             time_zone: "America/Chicago".into(),
             active: true,
         }
@@ -163,6 +182,7 @@ mod tests {
         let f = input().validate().unwrap();
         assert_eq!(f.code.as_str(), "MAIN");
         assert_eq!(f.time_zone.tz(), chrono_tz::America::Chicago);
+        assert_eq!(f.region.as_deref(), Some("IL"), "a state code is kept in capitals");
     }
 
     #[test]
@@ -172,8 +192,9 @@ mod tests {
         i.kind = "van".into();
         i.time_zone = "Mars/Olympus".into();
         i.name = " ".into();
+        i.region = "Illinois".into();
         let e = i.validate().unwrap_err();
-        for f in ["code", "kind", "time_zone", "name"] {
+        for f in ["code", "kind", "time_zone", "name", "region"] {
             assert!(e.message_for(f).is_some(), "{f} not reported in {e}");
         }
     }

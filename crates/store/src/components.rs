@@ -180,6 +180,20 @@ impl WriteTx {
         Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(din).bind(product_code).fetch_optional(c).await?))
     }
 
+    /// The units a unit was made from, read in the transaction.
+    pub async fn component_sources_in_tx(&mut self, id: Uuid) -> Result<Vec<ComponentRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM components c {LATEST} JOIN component_sources l ON l.source_id = c.id WHERE l.component_id = $1 ORDER BY c.din"
+        );
+        Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_all(c).await?))
+    }
+
+    /// The donation's units with their latest state, read in the transaction.
+    pub async fn components_of_donation_in_tx(&mut self, donation_id: Uuid) -> Result<Vec<ComponentRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM components c {LATEST} WHERE c.donation_id = $1 ORDER BY c.made_at, c.product_code");
+        Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(donation_id).fetch_all(c).await?))
+    }
+
     /// Adds a unit in its first state.
     pub async fn insert_component(&mut self, n: &NewComponent, state: domain::component::ComponentState) -> Result<()> {
         on_tx!(self, c => sqlx::query(

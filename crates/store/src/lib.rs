@@ -24,6 +24,7 @@ mod registry;
 mod scores;
 mod screening;
 pub mod test_support;
+mod testing;
 mod typed;
 mod users;
 mod worklists;
@@ -46,6 +47,7 @@ pub use reference::{VersionInfo, VersionStamp};
 pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
 pub use scores::{RunClaim, ScoreRunRow};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};
+pub use testing::{HoldRow, LookbackCaseRow, NotificationRow, PriorTestRow, ReleaseRow, TestOrderRow, TestResultRow};
 pub use typed::{Group, GroupOnRecord};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};
 
@@ -250,6 +252,15 @@ pub struct WriteTx {
 }
 
 impl WriteTx {
+    /// Ends the transaction without writing (a read under locks, for a check).
+    pub async fn rollback(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.rollback().await?,
+            TxInner::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,

@@ -24,6 +24,7 @@ struct SiteRow {
     kind: String,
     address: Option<String>,
     city: Option<String>,
+    region: Option<String>,
     time_zone: String,
     active: bool,
 }
@@ -40,6 +41,7 @@ impl SiteRow {
                 kind: SiteKind::parse(&self.kind).map_err(corrupt)?,
                 address: self.address.clone(),
                 city: self.city.clone(),
+                region: self.region.clone(),
                 time_zone: TimeZoneName::parse(&self.time_zone).map_err(corrupt)?,
                 active: self.active,
             },
@@ -47,7 +49,7 @@ impl SiteRow {
     }
 }
 
-const SITE_SELECT: &str = "SELECT s.id, v.version, s.code, v.name, v.kind, v.address, v.city, v.time_zone, v.active \
+const SITE_SELECT: &str = "SELECT s.id, v.version, s.code, v.name, v.kind, v.address, v.city, v.region, v.time_zone, v.active \
      FROM sites s JOIN site_versions v ON v.site_id = s.id \
      WHERE v.version = (SELECT MAX(version) FROM site_versions WHERE site_id = s.id)";
 
@@ -172,10 +174,10 @@ impl WriteTx {
 
     async fn insert_site_version(&mut self, id: Uuid, version: i64, f: &SiteFields, stamp: &VersionStamp) -> Result<Site> {
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO site_versions (site_id, version, name, kind, address, city, time_zone, active, recorded_at, recorded_by, reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            "INSERT INTO site_versions (site_id, version, name, kind, address, city, time_zone, active, recorded_at, recorded_by, reason, region) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
             .bind(id).bind(version).bind(&f.name).bind(f.kind.as_str()).bind(&f.address).bind(&f.city)
-            .bind(f.time_zone.as_str()).bind(f.active).bind(stamp.at).bind(&stamp.by).bind(&stamp.reason)
+            .bind(f.time_zone.as_str()).bind(f.active).bind(stamp.at).bind(&stamp.by).bind(&stamp.reason).bind(&f.region)
             .execute(c).await?.rows_affected());
         Ok(Site { id, version, fields: f.clone() })
     }

@@ -52,6 +52,7 @@ fn site_input(code: &str) -> SiteInput {
         kind: "fixed".into(),
         address: "1 Main St".into(),
         city: "Springfield".into(),
+        region: "IL".into(),
         time_zone: "America/Chicago".into(),
         active: true,
     }

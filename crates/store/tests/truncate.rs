@@ -32,6 +32,14 @@ async fn truncate_of_audited_tables_is_refused_on_postgres() {
         "component_states",
         "donation_separations",
         "component_volumes",
+        "test_orders",
+        "test_results",
+        "component_holds",
+        "component_hold_lifts",
+        "donor_notifications",
+        "lookback_cases",
+        "lookback_donations",
+        "component_releases",
     ];
     for t in tables {
         let e = db.store.execute_raw_for_tests(&format!("TRUNCATE {t} CASCADE")).await.expect_err(t);

@@ -14,7 +14,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Conflict(_) | AppError::Ineligible { .. } => StatusCode::CONFLICT,
+        AppError::Conflict(_) | AppError::Ineligible { .. } | AppError::NotReleasable { .. } => StatusCode::CONFLICT,
         AppError::Gone(_) => StatusCode::GONE,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -46,6 +46,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// The release gate's reasons, each with its code.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<domain::release::Refusal>,
 }
 
 impl Problem {
@@ -56,6 +59,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            reasons: Vec::new(),
         }
     }
 }
@@ -80,6 +84,7 @@ fn slug(e: &AppError) -> &'static str {
         AppError::Invalid(_) => "validation",
         AppError::Conflict(_) => "conflict",
         AppError::Ineligible { .. } => "ineligible",
+        AppError::NotReleasable { .. } => "not-releasable",
         AppError::Gone(_) => "gone",
         AppError::Unavailable(_) => "unavailable",
         AppError::LockedOut { .. } => "locked-out",
@@ -110,6 +115,9 @@ impl IntoResponse for ApiError {
         let mut p = Problem::new(status, slug(&self.0), detail);
         if let AppError::Invalid(fields) = &self.0 {
             p.errors = fields.0.iter().map(|f| FieldProblem { field: f.field.to_string(), message: f.message.clone() }).collect();
+        }
+        if let AppError::NotReleasable { refusals, .. } = &self.0 {
+            p.reasons = refusals.clone();
         }
         let mut res = p.into_response();
         add_retry_after(&self.0, &mut res);

@@ -15,6 +15,7 @@ mod outbox;
 mod pages;
 mod recruitment;
 mod registry;
+mod release;
 pub mod routes;
 mod rules;
 mod screening;

@@ -3,7 +3,7 @@
 //! matrix test checks it against its own independent expectations.
 
 use crate::{
-    api, appointments, assets, donations, donors, labels, outbox, pages, recruitment as rec, registry, rules, screening, worklists, AppState,
+    api, appointments, assets, donations, donors, labels, outbox, pages, recruitment as rec, registry, release, rules, screening, worklists, AppState,
 };
 use app::Actor;
 use axum::http::Method;
@@ -219,6 +219,28 @@ pub fn table() -> Vec<Entry> {
             Perm(ManufactureComponents),
             "Apply one step (or a split, or a pool) to a batch of units, each on its own",
             post(donations::api_process),
+        ),
+        r(Method::GET, "/api/v1/donations/{din}/tests", Perm(ViewDonors), "A donation's test orders and results", get(release::api_tests)),
+        r(
+            Method::POST,
+            "/api/v1/donations/{din}/results",
+            Perm(RecordTestResults),
+            "Enter a test result (201 with what it did: quarantine, deferral, lookback)",
+            post(release::api_result),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/components/{din}/{code}/release",
+            Perm(ViewDonors),
+            "Every reason a unit may not be released now",
+            get(release::api_release_check),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/components/{din}/{code}/release",
+            Perm(ReleaseComponents),
+            "Release a unit through the gate with an electronic signature (201; 409 with every reason)",
+            post(release::api_release),
         ),
         r(Method::GET, "/api/v1/donations/{din}/components", Perm(ViewDonors), "The units made from a donation", get(donations::api_components)),
         r(

@@ -7,27 +7,8 @@ use common::{problem, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-/// A whole blood donation with its complete collection record (CPD, AS-1): the DIN and
-/// the collection time.
-async fn recorded_donation(t: &TestApp, name: &str) -> (String, String) {
-    let din = t.collected_unit(name, "O", "neg", 2).await;
-    let api = t.api_as("collector").await;
-    let d: Value = api.get(&format!("/api/v1/donations/{din}")).await.json().await.unwrap();
-    let at = d["collected_at"].as_str().unwrap().to_string();
-    let r = api
-        .post_json(
-            &format!("/api/v1/donations/{din}/collection"),
-            json!({"phlebotomist": "P", "started_at": at, "ended_at": at, "volume_ml": 480, "outcome": "complete",
-                   "bag_set_lot": "B1", "bag_set_expires_on": "2099-01-01", "anticoagulant": "CPD", "anticoagulant_lot": "A1",
-                   "anticoagulant_expires_on": "2099-01-01", "additive_solution": "AS-1"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
-    (din, at)
-}
-
 async fn a_whole_blood_donation_becomes_red_cells_and_ffp_and_the_red_cells_are_irradiated(t: TestApp) {
-    let (din, at) = recorded_donation(&t, "Separate").await;
+    let (din, at) = t.recorded_donation("Separate").await;
     let lab = t.api_as("lab").await;
     let collector = t.api_as("collector").await;
     let path = format!("/api/v1/donations/{din}/separation");
@@ -143,7 +124,7 @@ async fn a_whole_blood_donation_becomes_red_cells_and_ffp_and_the_red_cells_are_
 }
 
 async fn two_stations_separating_one_donation_make_one_set_of_units(t: TestApp) {
-    let (din, at) = recorded_donation(&t, "Race Sep").await;
+    let (din, at) = t.recorded_donation("Race Sep").await;
     let (a, b) = (t.api_as("lab").await, t.api_as("lab").await);
     let path = format!("/api/v1/donations/{din}/separation");
     let (ra, rb) = tokio::join!(a.post_json(&path, json!({"plasma_frozen_at": at})), b.post_json(&path, json!({"plasma_frozen_at": at})));
@@ -163,7 +144,7 @@ async fn separation_needs_a_complete_collection_record(t: TestApp) {
 }
 
 async fn thawing_ffp_makes_thawed_plasma_within_five_days(t: TestApp) {
-    let (din, at) = recorded_donation(&t, "Thaw").await;
+    let (din, at) = t.recorded_donation("Thaw").await;
     let lab = t.api_as("lab").await;
     let units: Vec<Value> =
         lab.post_json(&format!("/api/v1/donations/{din}/separation"), json!({"plasma_frozen_at": at})).await.json().await.unwrap();
@@ -197,7 +178,7 @@ fn decoders_present() -> bool {
 /// A unit's label comes from its record: the donor's confirmed group, the unit's product
 /// code and expiry; it scans back byte for byte; ended units and unconfirmed groups are refused.
 async fn a_units_label_is_printed_from_its_record_and_scans_back(t: TestApp) {
-    let (din, at) = recorded_donation(&t, "Label").await;
+    let (din, at) = t.recorded_donation("Label").await;
     let lab = t.api_as("lab").await;
     let units: Vec<Value> =
         lab.post_json(&format!("/api/v1/donations/{din}/separation"), json!({"plasma_frozen_at": at})).await.json().await.unwrap();
@@ -300,8 +281,8 @@ both_backends!(a_units_label_is_printed_from_its_record_and_scans_back, a_double
 /// The processing station: one step for a stack of scans, each unit on its own; a unit
 /// scanned twice is done once; splits and pools.
 async fn a_batch_applies_one_step_to_each_unit_on_its_own(t: TestApp) {
-    let (a, at_a) = recorded_donation(&t, "Batch A").await;
-    let (b, at_b) = recorded_donation(&t, "Batch B").await;
+    let (a, at_a) = t.recorded_donation("Batch A").await;
+    let (b, at_b) = t.recorded_donation("Batch B").await;
     let lab = t.api_as("lab").await;
     let ua: Vec<Value> = lab.post_json(&format!("/api/v1/donations/{a}/separation"), json!({"plasma_frozen_at": at_a})).await.json().await.unwrap();
     let ub: Vec<Value> = lab.post_json(&format!("/api/v1/donations/{b}/separation"), json!({"plasma_frozen_at": at_b})).await.json().await.unwrap();

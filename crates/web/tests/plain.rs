@@ -64,6 +64,7 @@ async fn audit_changes_read_as_a_list_of_fields(t: TestApp) {
         kind: "fixed".into(),
         address: String::new(),
         city: String::new(),
+        region: String::new(),
         time_zone: "UTC".into(),
         active: true,
     };

@@ -5,7 +5,187 @@ mod common;
 
 use common::{problem, TestApp};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = common::PASSWORD;
+
+/// The label of a unit as a scanner reads it: DIN, product code and ABO/RhD data.
+fn scan(din: &str, code: &str, group: &str) -> String {
+    let din = isbt128::Din::parse_content(&format!("{din}00")).unwrap().encode();
+    // ISBT 128 blood group codes for the groups the tests use.
+    let g = match group {
+        "O-" => "95",
+        "O+" => "51",
+        "A+" => "62",
+        other => panic!("no code for {other}"),
+    };
+    format!("{din} =<{code} =%{g}00")
+}
+
+/// A separated O- whole blood donation: the DIN and its units (red cells, FFP).
+async fn separated(t: &TestApp, name: &str) -> (String, Vec<Value>) {
+    let (din, at) = t.recorded_donation(name).await;
+    let lab = t.api_as("lab").await;
+    let r = lab.post_json(&format!("/api/v1/donations/{din}/separation"), json!({"plasma_frozen_at": at})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    (din, r.json().await.unwrap())
+}
+
+/// Every ordered test of the donation non-reactive, and its ABO/RhD typing.
+async fn clear_tests(lab: &common::ApiClient, din: &str, group: &str) {
+    let tests: Value = lab.get(&format!("/api/v1/donations/{din}/tests")).await.json().await.unwrap();
+    for t in tests["tests"].as_array().unwrap() {
+        let code = t["code"].as_str().unwrap();
+        let value = if code == "ABO_RH" { group } else { "non-reactive" };
+        let r = lab.post_json(&format!("/api/v1/donations/{din}/results"), json!({"test": code, "value": value})).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{code}: {}", r.text().await.unwrap());
+    }
+}
+
+async fn a_unit_is_released_only_through_the_gate_with_a_signature(t: TestApp) {
+    let (din, units) = separated(&t, "Gate").await;
+    let lab = t.api_as("lab").await;
+    let tests: Value = lab.get(&format!("/api/v1/donations/{din}/tests")).await.json().await.unwrap();
+    let codes: Vec<&str> = tests["tests"].as_array().unwrap().iter().map(|x| x["code"].as_str().unwrap()).collect();
+    for c in ["ABO_RH", "HIV_AB", "HIV_NAT", "HBSAG", "ANTI_HCV", "SYPHILIS", "WNV_NAT", "T_CRUZI"] {
+        assert!(codes.contains(&c), "{c} ordered at collection: {codes:?}");
+    }
+    assert!(!codes.contains(&"BACTERIAL") && !codes.contains(&"BABESIA_NAT"), "whole blood in IL: {codes:?}");
+    let red = units[0]["product_code"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/components/{din}/{red}/release");
+    let check: Value = lab.get(&path).await.json().await.unwrap();
+    assert_eq!(check["releasable"], false);
+    let reasons: Vec<&str> = check["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert!(reasons.contains(&"test_pending") && reasons.contains(&"group_untested"), "{reasons:?}");
+
+    // Refused before testing, with every reason; nothing changes.
+    let head = t.audit_head().await;
+    let r = lab.post_json(&path, json!({"scan": scan(&din, &red, "O-"), "password": PASSWORD})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let p = problem(r).await;
+    assert_eq!(p["type"], "/problems/not-releasable");
+    assert!(p["reasons"].as_array().unwrap().len() > 5, "every reason: {p}");
+    assert_eq!(t.audit_head().await, head);
+
+    clear_tests(&lab, &din, "O-").await;
+    let tests: Value = lab.get(&format!("/api/v1/donations/{din}/tests")).await.json().await.unwrap();
+    assert_eq!((tests["complete"].as_bool(), tests["blood_group"].as_str()), (Some(true), Some("O-")), "{tests}");
+    let check: Value = lab.get(&path).await.json().await.unwrap();
+    assert_eq!(check["releasable"], true, "{check}");
+
+    // The signature and the label scan are checked; each refusal changes nothing.
+    let collector = t.api_as("collector").await;
+    let head = t.audit_head().await;
+    let r = lab.post_json(&path, json!({"scan": scan(&din, &red, "O-"), "password": "not-my-password"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "password");
+    let r = lab.post_json(&path, json!({"scan": "", "password": PASSWORD})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "scan");
+    let r = lab.post_json(&path, json!({"scan": scan(&din, &red, "A+"), "password": PASSWORD})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(problem(r).await["reasons"][0]["code"], "label_mismatch");
+    let ffp = units[1]["product_code"].as_str().unwrap();
+    let r = lab.post_json(&path, json!({"scan": scan(&din, ffp, "O-"), "password": PASSWORD})).await;
+    assert!(problem(r).await["reasons"].to_string().contains("product code"), "another unit's label");
+    assert_eq!(collector.post_json(&path, json!({"scan": scan(&din, &red, "O-"), "password": PASSWORD})).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(t.audit_head().await, head);
+
+    let r = lab.post_json(&path, json!({"scan": scan(&din, &red, "O-"), "password": PASSWORD})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let rel: Value = r.json().await.unwrap();
+    assert_eq!((rel["state"].as_str(), rel["signer"].as_str()), (Some("available"), Some("lab")));
+    assert!(rel["meaning"].as_str().unwrap().contains("release requirement"));
+    let g: Value = lab.get(&format!("/api/v1/components/{din}/{red}")).await.json().await.unwrap();
+    assert_eq!(g["unit"]["state"], "available");
+    let r = lab.post_json(&path, json!({"scan": scan(&din, &red, "O-"), "password": PASSWORD})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("released already, by lab"));
+
+    // A result entered after release: a test not ordered, a bad value, a wrong phase are
+    // refused; nothing changes.
+    let res = format!("/api/v1/donations/{din}/results");
+    let head = t.audit_head().await;
+    let r = lab.post_json(&res, json!({"test": "BABESIA_NAT", "value": "reactive"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "test");
+    let r = lab.post_json(&res, json!({"test": "HIV_AB", "value": "maybe"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "value");
+    let r = lab.post_json(&res, json!({"test": "HIV_AB", "phase": "repeat", "value": "reactive"})).await;
+    assert!(problem(r).await.to_string().contains("final"), "a final test takes no repeat");
+    let r = lab.post_json("/api/v1/donations/A999926999999/results", json!({"test": "HIV_AB", "value": "reactive"})).await;
+    assert!(matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY), "unknown DIN");
+    let r = lab.post_json(&res, json!({"test": "ABO_RH", "value": "A+"})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "the typing is final");
+    assert_eq!(t.audit_head().await, head);
+}
+
+/// Two people releasing the same unit at once: one releases, the other is told.
+async fn two_releases_of_one_unit_at_once_make_one(t: TestApp) {
+    let (din, units) = separated(&t, "Race Release").await;
+    let lab = t.api_as("lab").await;
+    clear_tests(&lab, &din, "O-").await;
+    let red = units[0]["product_code"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/components/{din}/{red}/release");
+    let body = json!({"scan": scan(&din, &red, "O-"), "password": PASSWORD});
+    let (a, b) = (t.api_as("lab").await, t.api_as("lab").await);
+    let (ra, rb) = tokio::join!(a.post_json(&path, body.clone()), b.post_json(&path, body.clone()));
+    let mut statuses = [ra.status(), rb.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let g: Value = lab.get(&format!("/api/v1/components/{din}/{red}")).await.json().await.unwrap();
+    let releases = g["history"].as_array().unwrap().iter().filter(|h| h["state"] == "Available" || h["state"] == "available").count();
+    assert_eq!(releases, 1, "{g}");
+}
+
+/// A repeat-reactive screening test: every unit of the donation into quarantine (a
+/// released one too), the donor deferred, a notification task, a lookback case.
+async fn a_repeat_reactive_result_quarantines_defers_and_looks_back(t: TestApp) {
+    let (din, units) = separated(&t, "Reactive").await;
+    let lab = t.api_as("lab").await;
+    clear_tests(&lab, &din, "O-").await;
+    let red = units[0]["product_code"].as_str().unwrap().to_string();
+    let r = lab.post_json(&format!("/api/v1/components/{din}/{red}/release"), json!({"scan": scan(&din, &red, "O-"), "password": PASSWORD})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (din2, units2) = separated(&t, "Reactive Two").await;
+    let res = format!("/api/v1/donations/{din2}/results");
+    let r = lab.post_json(&res, json!({"test": "ANTI_HCV", "value": "reactive"})).await;
+    let out: Value = r.json().await.unwrap();
+    assert_eq!(out["status"], json!({"awaiting_repeat": {"done": 0}}), "{out}");
+    assert!(out["quarantined"].as_array().unwrap().is_empty(), "an initial reactive holds nothing yet: {out}");
+    let r = lab.post_json(&res, json!({"test": "ANTI_HCV", "phase": "repeat", "value": "non-reactive"})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], json!({"awaiting_repeat": {"done": 1}}));
+    let r = lab.post_json(&res, json!({"test": "ANTI_HCV", "phase": "repeat", "value": "reactive"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let out: Value = r.json().await.unwrap();
+    assert_eq!(out["status"], "reactive");
+    assert_eq!(out["quarantined"].as_array().unwrap().len(), units2.len(), "every unit of the donation: {out}");
+    assert_eq!(out["deferred"], true);
+    assert!(out["notification_due_on"].is_string());
+    assert_eq!(out["testing"]["lookback_cases"][0]["test"], "ANTI_HCV", "{out}");
+    let code = units2[0]["product_code"].as_str().unwrap();
+    let check: Value = lab.get(&format!("/api/v1/components/{din2}/{code}/release")).await.json().await.unwrap();
+    let reasons = check["reasons"].to_string();
+    assert!(reasons.contains("reactive") && reasons.contains("deferred"), "{reasons}");
+    // A confirmatory result is recorded and changes nothing.
+    let r = lab.post_json(&res, json!({"test": "ANTI_HCV", "phase": "confirmatory", "value": "positive"})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "reactive");
+
+    // The released unit of the first donation leaves stock when its donor is deferred
+    // back to its collection day (post-donation information).
+    let g: Value = lab.get(&format!("/api/v1/components/{din}/{red}")).await.json().await.unwrap();
+    assert_eq!(g["unit"]["state"], "available");
+    let number = g["donor_number"].as_str().unwrap().to_string();
+    let quality = t.api_as("quality").await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let r = quality
+        .post_json(
+            &format!("/api/v1/donors/{number}/deferrals"),
+            json!({"kind": "indefinite", "reason_code": "PDI", "reason": "post-donation information", "starts_on": today}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let g: Value = lab.get(&format!("/api/v1/components/{din}/{red}")).await.json().await.unwrap();
+    assert_eq!(g["unit"]["state"], "quarantine", "a deferral reaching back takes the unit out of stock: {g}");
+    assert!(g["history"].to_string().contains("post-donation information"), "{g}");
+}
 
 async fn compatibility_answers_over_the_api(t: TestApp) {
     let api = t.api_as("lab").await;
@@ -38,4 +218,9 @@ async fn compatibility_answers_over_the_api(t: TestApp) {
     assert_eq!(problem(r).await["errors"][0]["field"], "donor.rhd");
 }
 
-both_backends!(compatibility_answers_over_the_api);
+both_backends!(
+    compatibility_answers_over_the_api,
+    a_unit_is_released_only_through_the_gate_with_a_signature,
+    two_releases_of_one_unit_at_once_make_one,
+    a_repeat_reactive_result_quarantines_defers_and_looks_back,
+);

@@ -286,6 +286,36 @@ pub(crate) fn blood_group_from(
     }
 }
 
+/// Records the ABO/RhD typing of a donation as a determination in the donor's blood
+/// group history (the donor's rows are locked by the caller). The first determination
+/// sets the donor's group; one that disagrees raises the discrepancy, which holds the
+/// donor's units at the release gate until quality resolves it.
+pub(crate) async fn record_donation_typing(
+    tx: &mut store::WriteTx,
+    locked: &store::LockedDonor,
+    group: BloodGroup,
+    on: chrono::NaiveDate,
+    din: &str,
+    by: &str,
+) -> Result<()> {
+    let dets = tx.determinations_of(&locked.family).await?;
+    let row = DeterminationRow {
+        id: Uuid::now_v7(),
+        donor_id: locked.donor.id,
+        group: store::Group(group),
+        determined_on: on,
+        source: "lab".into(),
+        din: Some(din.to_string()),
+        entered_by: by.to_string(),
+        entered_at: store::now(),
+    };
+    tx.insert_determinations(std::slice::from_ref(&row)).await?;
+    if dets.is_empty() && locked.donor.group.0.is_none() {
+        tx.set_donor_group(locked.donor.id, group).await?;
+    }
+    Ok(())
+}
+
 /// The donor's family with its rows locked, and its blood group as the rows read
 /// under the lock say. Refuses a number merged into another record.
 async fn locked_blood_group(tx: &mut store::WriteTx, number: &str) -> Result<(store::LockedDonor, BloodGroupView)> {

@@ -54,6 +54,8 @@ pub struct SiteForm {
     #[serde(default)]
     city: String,
     #[serde(default)]
+    region: String,
+    #[serde(default)]
     time_zone: String,
     #[serde(default)]
     active: Option<String>,
@@ -69,6 +71,7 @@ impl SiteForm {
             kind: self.kind.clone(),
             address: self.address.clone(),
             city: self.city.clone(),
+            region: self.region.clone(),
             time_zone: self.time_zone.clone(),
             active: self.active.is_some(),
         }
@@ -82,6 +85,7 @@ impl SiteForm {
             kind: f.kind.as_str().into(),
             address: f.address.clone().unwrap_or_default(),
             city: f.city.clone().unwrap_or_default(),
+            region: f.region.clone().unwrap_or_default(),
             time_zone: f.time_zone.as_str().into(),
             active: f.active.then(|| "on".into()),
             reason: None,
@@ -101,6 +105,7 @@ impl SiteForm {
                 .select(vec![("fixed".into(), "Fixed donor centre".into()), ("mobile".into(), "Mobile drive location".into())]),
             FieldView::text("address", "Address", &self.address),
             FieldView::text("city", "City", &self.city),
+            FieldView::text("region", "State", &self.region).help("Two letters, e.g. NY: regional donation tests (Babesia) depend on it."),
             FieldView::text("time_zone", "Time zone", if self.time_zone.is_empty() { "America/Chicago" } else { &self.time_zone })
                 .required()
                 .help("IANA name, e.g. America/Chicago. Expiry times are computed in this zone."),

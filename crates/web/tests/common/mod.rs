@@ -183,6 +183,25 @@ impl TestApp {
         c["din"]["din"].as_str().unwrap_or_else(|| panic!("no DIN in {c}")).to_string()
     }
 
+    /// A whole blood donation with its complete collection record (CPD, AS-1): the DIN and
+    /// the collection time.
+    pub async fn recorded_donation(&self, name: &str) -> (String, String) {
+        let din = self.collected_unit(name, "O", "neg", 2).await;
+        let api = self.api_as("collector").await;
+        let d: serde_json::Value = api.get(&format!("/api/v1/donations/{din}")).await.json().await.unwrap();
+        let at = d["collected_at"].as_str().unwrap().to_string();
+        let r = api
+            .post_json(
+                &format!("/api/v1/donations/{din}/collection"),
+                serde_json::json!({"phlebotomist": "P", "started_at": at, "ended_at": at, "volume_ml": 480, "outcome": "complete",
+                       "bag_set_lot": "B1", "bag_set_expires_on": "2099-01-01", "anticoagulant": "CPD", "anticoagulant_lot": "A1",
+                       "anticoagulant_expires_on": "2099-01-01", "additive_solution": "AS-1"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+        (din, at)
+    }
+
     /// A new donor (group as in [`TestApp::collected_unit`]) screened eligible for whole
     /// blood today: the donor number and the visit id, nothing collected yet.
     pub async fn eligible_visit(&self, last_name: &str, abo: &str, rhd: &str, confirmations: usize, procedure: &str) -> (String, String) {

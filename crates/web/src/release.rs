@@ -1,0 +1,54 @@
+//! Testing and release over the API: a donation's tests and results, what stands
+//! between a unit and release, and the signed release.
+
+use crate::api::ApiJson;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+
+/// `GET /api/v1/donations/{din}/tests`: the donation's test orders and results.
+pub async fn api_tests(State(s): State<AppState>, p: Principal, Path(din): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.app.donation_testing(&p.actor, &din).await?))
+}
+
+/// `POST /api/v1/donations/{din}/results` `{"test", "phase"?, "value"}`: 201 with what it did.
+pub async fn api_result(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(din): Path<String>,
+    ApiJson(input): ApiJson<app::testing::ResultInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.record_test_result(&p.actor, &din, &input).await?)))
+}
+
+#[derive(serde::Serialize)]
+struct ReleaseCheck {
+    releasable: bool,
+    reasons: Vec<domain::release::Refusal>,
+}
+
+/// `GET /api/v1/components/{din}/{code}/release`: every reason the unit may not be
+/// released now (the label scan aside).
+pub async fn api_release_check(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let reasons = s.app.release_check(&p.actor, &din, &code).await?;
+    Ok(Json(ReleaseCheck { releasable: reasons.is_empty(), reasons }))
+}
+
+/// `POST /api/v1/components/{din}/{code}/release` `{"scan", "password"}`: 201 with the
+/// signed release; 409 with every reason (`reasons`) when the gate refuses.
+pub async fn api_release(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+    ApiJson(input): ApiJson<app::release::ReleaseInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.release_component(&p.actor, &din, &code, &input).await?)))
+}
