@@ -404,7 +404,43 @@ async function checkManufacture(page) {
     fail('the unit label lacks the eye-readable DIN');
   }
   await goto(page, unitPath);
+  await checkTestingAndRelease(page, din, unitPath);
   return din;
+}
+
+// The lab enters every test of the donation on its page (the typing agrees with the
+// donor's group, the rest non-reactive), then scans the unit's label and signs its
+// release with the password: the unit becomes available stock.
+async function checkTestingAndRelease(page, din, unitPath) {
+  await goto(page, unitPath);
+  if (!(await page.locator('#release-reasons').innerText().catch(() => '')).toLowerCase().includes('not determined')) {
+    fail('before testing, the unit page does not say what stands in the way of release');
+  }
+  await goto(page, `/donations/${din}`);
+  for (let i = 0; i < 40; i += 1) {
+    const waiting = await page.locator('#f-test option').evaluateAll((os) => os.filter((o) => o.textContent.includes('waiting for the result')).map((o) => o.value));
+    if (waiting.length === 0) break;
+    const code = waiting[0];
+    await page.selectOption('#f-test', code);
+    await page.selectOption('#f-phase', 'initial');
+    await page.fill('#f-value', code === 'ABO_RH' ? 'A+' : 'non-reactive');
+    await navigating(page, () => page.click('form#result-form button[type=submit]'));
+    const error = await page.locator('.form-error, .field-error').first().innerText().catch(() => '');
+    if (error) fail(`the result for ${code} was refused: ${error}`);
+  }
+  if (!(await page.locator('#tests').innerText()).includes('Testing complete')) fail(`testing of ${din} is not complete after entering every result`);
+  await goto(page, unitPath);
+  const state = await page.locator('#release-state').innerText();
+  if (!state.includes('Every release condition holds')) fail(`after testing the unit is not releasable: ${state} ${await page.locator('#release-reasons').innerText().catch(() => '')}`);
+  const code = unitPath.split('/').pop();
+  await page.fill('#f-scan', `=${din}00 =<${code} =%6200`);
+  await page.fill('#f-password', 'lab-demo-pass');
+  await navigating(page, () => page.click('form#release-form button[type=submit]'));
+  const after = await page.locator('#release-state').innerText().catch(() => '');
+  if (!after.includes('available stock')) fail(`the release was not done: ${after} ${await pageTextSnippet(page, 300)}`);
+  if (process.env.E2E_GUIDE_SHOTS) {
+    await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'lab-release-1280.png'), fullPage: true, timeout: TIMEOUT });
+  }
 }
 
 // The lab previews a unit label from a recent donation: "Fill in" copies the record's
@@ -577,7 +613,7 @@ async function runRole(browser, role) {
       case 'lab':
         await checkLabelPreview(page);
         notes.push('label preview');
-        notes.push(`separated, irradiated and labelled ${await checkManufacture(page)}`);
+        notes.push(`separated, irradiated, labelled, tested and released ${await checkManufacture(page)}`);
         break;
       case 'collector':
         notes.push(`screening → decision → collection (DIN ${await checkScreening(page)})`);

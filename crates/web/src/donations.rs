@@ -39,6 +39,30 @@ pub struct DonationPage {
     pub can_manufacture: bool,
     pub separation_fields: Vec<FieldView>,
     pub separation_error: Option<String>,
+    pub testing: app::testing::DonationTesting,
+    pub can_test: bool,
+    pub result_fields: Vec<FieldView>,
+    pub result_error: Option<String>,
+}
+
+fn result_fields(form: Option<&[(String, String)]>, t: &app::testing::DonationTesting) -> Vec<FieldView> {
+    let v = |k: &str| form.map(|f| value(f, k)).unwrap_or_default();
+    // The tests still waiting come first.
+    let mut tests: Vec<&app::testing::TestLine> = t.tests.iter().collect();
+    tests.sort_by_key(|x| x.status.is_final());
+    vec![
+        FieldView::text("test", "Test", &v("test"))
+            .required()
+            .select(tests.iter().map(|x| (x.code.clone(), format!("{} — {}", x.title, x.status_title))).collect()),
+        FieldView::text("phase", "Step", &v("phase")).select(vec![
+            ("initial".into(), "Initial test".into()),
+            ("repeat".into(), "Repeat (in duplicate)".into()),
+            ("confirmatory".into(), "Confirmatory".into()),
+        ]),
+        FieldView::text("value", "Result", &v("value"))
+            .required()
+            .help("Reactive or non-reactive; for ABO/RhD the group (O-, AB+); for a confirmatory test positive, negative or indeterminate."),
+    ]
 }
 
 fn separation_fields(form: Option<&[(String, String)]>, d: &DonationRecord) -> Vec<FieldView> {
@@ -192,6 +216,7 @@ fn deferral_fields(form: Option<&[(String, String)]>) -> Vec<FieldView> {
 async fn page(s: &AppState, p: &Principal, din: &str) -> Result<DonationPage, AppError> {
     let d = s.app.donation_record(&p.actor, din).await?;
     let separation = separation_fields(None, &d);
+    let testing = s.app.donation_testing(&p.actor, din).await?;
     let layout = Layout::new(p, "donors");
     let name = layout.display_name.clone();
     Ok(DonationPage {
@@ -210,7 +235,37 @@ async fn page(s: &AppState, p: &Principal, din: &str) -> Result<DonationPage, Ap
         can_manufacture: p.actor.can(Permission::ManufactureComponents),
         separation_fields: separation,
         separation_error: None,
+        result_fields: result_fields(None, &testing),
+        testing,
+        can_test: p.actor.can(Permission::RecordTestResults),
+        result_error: None,
     })
+}
+
+/// `POST /donations/{din}/results` (form: `test`, `phase`, `value`): one result.
+pub async fn result(State(s): State<AppState>, p: Principal, Path(din): Path<String>, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+    let input = app::testing::ResultInput { test: value(&form, "test"), phase: value(&form, "phase"), value: value(&form, "value") };
+    match s.app.record_test_result(&p.actor, &din, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/donations/{}#tests", din.trim())).into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let mut pg = page(&s, &p, &din).await?;
+            pg.result_fields = result_fields(Some(&form), &pg.testing);
+            pg.result_error = Some(match &e {
+                AppError::Invalid(errs) => {
+                    let rest = attach_errors(&mut pg.result_fields, errs);
+                    if rest.is_empty() {
+                        "Please correct the fields marked below.".into()
+                    } else {
+                        rest.join("; ")
+                    }
+                }
+                other => other.to_string(),
+            });
+            let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            render_status(status, &pg)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn show(State(s): State<AppState>, p: Principal, Path(din): Path<String>) -> PageResult {
@@ -393,6 +448,17 @@ pub struct ComponentPage {
     /// The volume as entered and what is wrong with it, next to its field.
     pub volume: String,
     pub volume_error: Option<String>,
+    /// What stands between the unit and release now (the label scan aside).
+    pub release_reasons: Vec<domain::release::Refusal>,
+    pub can_release: bool,
+    pub release_scan: String,
+    pub release_errors: Vec<(String, String)>,
+}
+
+impl ComponentPage {
+    pub fn release_error(&self, field: &str) -> Option<&str> {
+        self.release_errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+    }
 }
 
 impl ComponentPage {
@@ -417,7 +483,36 @@ async fn component_page(s: &AppState, p: &Principal, din: &str, code: &str, erro
         error,
         volume: String::new(),
         volume_error: None,
+        release_reasons: s.app.release_check(&p.actor, din, code).await?,
+        can_release: p.actor.can(Permission::ReleaseComponents),
+        release_scan: String::new(),
+        release_errors: vec![],
     })
+}
+
+/// `POST /components/{din}/{code}/release` (form: `scan`, `password`): the signed release.
+pub async fn release(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let input = app::release::ReleaseInput { scan: value(&form, "scan"), password: value(&form, "password") };
+    match s.app.release_component(&p.actor, &din, &code, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/components/{din}/{code}#release")).into_response()),
+        Err(AppError::Invalid(errs)) => {
+            let mut page = component_page(&s, &p, &din, &code, None).await?;
+            page.release_scan = input.scan;
+            page.release_errors = errs.0.iter().map(|e| (e.field.to_string(), e.message.clone())).collect();
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e @ (AppError::Conflict(_) | AppError::NotReleasable { .. })) => {
+            let mut page = component_page(&s, &p, &din, &code, Some(e.to_string())).await?;
+            page.release_scan = input.scan;
+            render_status(StatusCode::CONFLICT, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `POST /components/{din}/{code}/volume` (form: `volume_ml`): the unit's weighed volume.

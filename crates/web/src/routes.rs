@@ -174,6 +174,14 @@ pub fn table() -> Vec<Entry> {
             post(donations::separate),
         ),
         r(Method::GET, "/components/{din}/{code}", Perm(ViewDonors), "A unit with its genealogy", get(donations::component)),
+        r(Method::POST, "/donations/{din}/results", Perm(RecordTestResults), "Enter a test result", post(donations::result)),
+        r(
+            Method::POST,
+            "/components/{din}/{code}/release",
+            Perm(ReleaseComponents),
+            "Release a unit: label scan and electronic signature",
+            post(donations::release),
+        ),
         r(
             Method::POST,
             "/components/{din}/{code}/modifications",

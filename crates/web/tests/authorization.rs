@@ -146,6 +146,8 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/components/{din}/{code}/label", Some(LABELERS)),
         ("POST", "/components/{din}/{code}/modifications", Some(MANUFACTURERS)),
         ("POST", "/components/{din}/{code}/volume", Some(MANUFACTURERS)),
+        ("POST", "/donations/{din}/results", Some(&["lab"])),
+        ("POST", "/components/{din}/{code}/release", Some(&["lab"])),
         ("POST", "/api/v1/donations/{din}/separation", Some(MANUFACTURERS)),
         ("GET", "/api/v1/donations/{din}/components", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/components/{din}/{code}", Some(DONOR_VIEWERS)),

@@ -34,7 +34,7 @@ async fn separated(t: &TestApp, name: &str) -> (String, Vec<Value>) {
 /// Every ordered test of the donation non-reactive, and its ABO/RhD typing.
 async fn clear_tests(lab: &common::ApiClient, din: &str, group: &str) {
     let tests: Value = lab.get(&format!("/api/v1/donations/{din}/tests")).await.json().await.unwrap();
-    for t in tests["tests"].as_array().unwrap() {
+    for t in tests["tests"].as_array().unwrap().iter().filter(|t| t["status"] == "pending") {
         let code = t["code"].as_str().unwrap();
         let value = if code == "ABO_RH" { group } else { "non-reactive" };
         let r = lab.post_json(&format!("/api/v1/donations/{din}/results"), json!({"test": code, "value": value})).await;
@@ -218,7 +218,49 @@ async fn compatibility_answers_over_the_api(t: TestApp) {
     assert_eq!(problem(r).await["errors"][0]["field"], "donor.rhd");
 }
 
+/// The pages: results entered on the donation's page, the release signed on the unit's
+/// page, each error next to its field.
+async fn the_lab_tests_and_releases_on_the_pages(t: TestApp) {
+    let (din, units) = separated(&t, "Pages").await;
+    let s = t.login_as("lab").await;
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let mut form = form;
+        form.push(("_csrf", s.csrf.clone()));
+        let req = s.client.post(t.url(&path)).form(&form);
+        async move { req.send().await.unwrap() }
+    };
+    let r = post(format!("/donations/{din}/results"), vec![("test", "HIV_AB".into()), ("phase", "initial".into()), ("value", "maybe".into())]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"e-value\"") && html.contains("value=\"maybe\""), "the error next to the result, the value kept");
+    let r = post(format!("/donations/{din}/results"), vec![("test", "HIV_AB".into()), ("phase", "initial".into()), ("value", "non-reactive".into())])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = s.client.get(t.url(&format!("/donations/{din}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"tests-table\"") && html.contains("non-reactive"), "the result on the page");
+    assert!(!html.contains("HIV_AB<") && !html.contains("nonreactive<"), "words, not codes");
+
+    let lab = t.api_as("lab").await;
+    clear_tests(&lab, &din, "O-").await;
+    let red = units[0]["product_code"].as_str().unwrap().to_string();
+    let page = format!("/components/{din}/{red}");
+    let html = s.client.get(t.url(&page)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Every release condition holds"), "{html}");
+    let r = post(format!("{page}/release"), vec![("scan", scan(&din, &red, "O-")), ("password", "wrong".into())]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"e-password\""), "the error next to the password");
+    let r = post(format!("{page}/release"), vec![("scan", scan(&din, &red, "O-")), ("password", PASSWORD.into())]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = s.client.get(t.url(&page)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("available stock"), "released");
+    let other = units[1]["product_code"].as_str().unwrap();
+    let html = s.client.get(t.url(&format!("/components/{din}/{other}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Every release condition holds"), "the FFP too, once tested");
+}
+
 both_backends!(
+    the_lab_tests_and_releases_on_the_pages,
     compatibility_answers_over_the_api,
     a_unit_is_released_only_through_the_gate_with_a_signature,
     two_releases_of_one_unit_at_once_make_one,
