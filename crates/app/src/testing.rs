@@ -516,3 +516,91 @@ mod tests {
         }
     }
 }
+
+/// What an instrument file did, row by row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResultImportReport {
+    /// SHA-256 of the file: the same file imported again changes nothing.
+    pub file: String,
+    pub rows: usize,
+    pub applied: usize,
+    /// Rows of a file imported before.
+    pub already_imported: usize,
+    pub rejected: Vec<RejectedResult>,
+    /// Units put in quarantine by the file's results.
+    pub quarantined: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedResult {
+    /// Line in the file (the header is line 1).
+    pub line: u64,
+    pub din: String,
+    pub test: String,
+    pub reasons: Vec<String>,
+}
+
+impl App {
+    /// Imports an instrument export: each row in its own transaction, so a row that
+    /// matches no order is rejected and reported while the rest are applied; each row
+    /// is keyed by the file's hash and its line, so importing the same file twice
+    /// changes nothing.
+    pub async fn import_results(&self, actor: &Actor, file: &[u8]) -> Result<ResultImportReport> {
+        actor.require(Permission::RecordTestResults)?;
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(file));
+        let (rows, unreadable) =
+            domain::import::read_results(file).map_err(|e| AppError::Invalid(FieldErrors(vec![FieldError::new("file", e.to_string())])))?;
+        let mut report = ResultImportReport {
+            file: sha.clone(),
+            rows: rows.len() + unreadable.len(),
+            applied: 0,
+            already_imported: 0,
+            rejected: unreadable
+                .into_iter()
+                .map(|r| RejectedResult { line: r.line, din: String::new(), test: String::new(), reasons: r.reasons })
+                .collect(),
+            quarantined: vec![],
+        };
+        for row in rows {
+            let key = format!("{sha}:{}", row.line);
+            let source = format!("instrument file {}{}", &sha[..12], row.instrument.as_deref().map(|i| format!(" ({i})")).unwrap_or_default());
+            let input = ResultInput { test: row.test.clone(), phase: row.phase.clone(), value: row.result.clone() };
+            let reject = |reasons: Vec<String>| RejectedResult { line: row.line, din: row.din.clone(), test: row.test.clone(), reasons };
+            let din = match crate::components::parse_din(&row.din) {
+                Ok(d) => d,
+                Err(e) => {
+                    report.rejected.push(reject(vec![e.to_string()]));
+                    continue;
+                }
+            };
+            let mut tx = self.store.begin_write().await?;
+            if tx.import_key_taken(&key).await? {
+                tx.rollback().await?;
+                report.already_imported += 1;
+                continue;
+            }
+            match self.apply_result(&mut tx, actor, &din, &input, &source, Some(key)).await {
+                Ok(out) => {
+                    tx.commit().await?;
+                    report.applied += 1;
+                    report.quarantined.extend(out.quarantined);
+                }
+                Err(AppError::Invalid(e)) => {
+                    tx.rollback().await?;
+                    report.rejected.push(reject(e.0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect()));
+                }
+                Err(AppError::Store(store::StoreError::Duplicate { .. })) => {
+                    report.already_imported += 1;
+                }
+                Err(e @ (AppError::NotFound(_) | AppError::Conflict(_))) => {
+                    tx.rollback().await?;
+                    report.rejected.push(reject(vec![e.to_string()]));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        report.rejected.sort_by_key(|r| r.line);
+        Ok(report)
+    }
+}

@@ -183,9 +183,82 @@ pub fn read_donations(text: &[u8], today: NaiveDate) -> Result<(Vec<DonationImpo
     Ok((ok, bad))
 }
 
+pub const RESULT_REQUIRED: [&str; 3] = ["din", "test", "result"];
+pub const RESULT_OPTIONAL: [&str; 3] = ["phase", "instrument", "run_at"];
+
+/// One row of an instrument export: a result for one test of one donation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultImport {
+    pub line: u64,
+    pub din: String,
+    pub test: String,
+    /// `initial` when the column is absent or empty.
+    pub phase: String,
+    pub result: String,
+    pub instrument: Option<String>,
+    pub run_at: Option<String>,
+}
+
+/// Reads an instrument export (columns `din`, `test`, `result`, optional `phase`,
+/// `instrument`, `run_at`): rows with every field present, and rejected rows. Whether a
+/// row matches an order is the use case's question.
+pub fn read_results(text: &[u8]) -> Result<(Vec<ResultImport>, Vec<Rejected>), ImportFileError> {
+    let mut rd = csv::ReaderBuilder::new().flexible(true).from_reader(text);
+    let cols = columns(&rd.headers().map_err(|e| ImportFileError::Csv(e.to_string()))?.clone(), &RESULT_REQUIRED, &RESULT_OPTIONAL)?;
+    let (mut ok, mut bad) = (Vec::new(), Vec::new());
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rd.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                bad.push(Rejected { line: e.position().map(|p| p.line()).unwrap_or(0), reasons: vec![format!("unreadable row: {e}")] });
+                continue;
+            }
+        }
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let get = |c: &str| cols.get(c).and_then(|i| rec.get(*i)).map(str::trim).unwrap_or("").to_string();
+        let (din, test, result) = (get("din"), get("test"), get("result"));
+        let mut reasons = Vec::new();
+        for (name, v) in [("din", &din), ("test", &test), ("result", &result)] {
+            if v.is_empty() {
+                reasons.push(format!("{name}: empty"));
+            }
+        }
+        let phase = get("phase");
+        if crate::testing::Phase::parse(&phase).is_none() {
+            reasons.push(format!("phase: '{phase}' is not initial, repeat or confirmatory"));
+        }
+        if reasons.is_empty() {
+            let opt = |c: &str| Some(get(c)).filter(|v| !v.is_empty());
+            ok.push(ResultImport { line, din, test, phase, result, instrument: opt("instrument"), run_at: opt("run_at") });
+        } else {
+            bad.push(Rejected { line, reasons });
+        }
+    }
+    Ok((ok, bad))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn result_files_read_every_row_and_name_what_is_wrong() {
+        let csv = "DIN,test,phase,result,instrument\n\
+                   A999926000001,HIV_AB,,NR,PRISM-1\n\
+                   A999926000001,HIV_AB,repeat,R,PRISM-1\n\
+                   ,HBSAG,initial,,\n\
+                   A999926000002,HCV_NAT,twice,R,\n";
+        let (ok, bad) = read_results(csv.as_bytes()).unwrap();
+        assert_eq!(ok.len(), 2);
+        assert_eq!((ok[0].line, ok[0].phase.as_str(), ok[0].instrument.as_deref()), (2, "", Some("PRISM-1")));
+        assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(bad[0].reasons, vec!["din: empty", "result: empty"]);
+        assert!(bad[1].reasons[0].contains("twice"));
+        assert!(matches!(read_results(b"din,test\nx,y\n"), Err(ImportFileError::MissingColumns(..))));
+        assert!(matches!(read_results(b"din,test,result,colour\n"), Err(ImportFileError::UnknownColumn(..))));
+    }
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()

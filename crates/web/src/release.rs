@@ -52,3 +52,43 @@ pub async fn api_release(
 ) -> Result<impl IntoResponse, ApiError> {
     Ok((StatusCode::CREATED, Json(s.app.release_component(&p.actor, &din, &code, &input).await?)))
 }
+
+#[derive(askama::Template)]
+#[template(path = "results_import.html")]
+pub struct ResultsPage {
+    pub layout: crate::pages::Layout,
+    pub file: String,
+    pub report: Option<app::testing::ResultImportReport>,
+    pub error: Option<String>,
+}
+
+/// `GET /lab/results`: paste an instrument export.
+pub async fn results_page(p: Principal) -> crate::pages::PageResult {
+    crate::pages::render(&ResultsPage { layout: crate::pages::Layout::new(&p, "results"), file: String::new(), report: None, error: None })
+}
+
+/// `POST /lab/results` (form: `file`): the import and its report, row by row.
+pub async fn results_import(
+    State(s): State<AppState>,
+    p: Principal,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> crate::pages::PageResult {
+    let file = form.iter().find(|(k, _)| k == "file").map(|(_, v)| v.clone()).unwrap_or_default();
+    let mut page = ResultsPage { layout: crate::pages::Layout::new(&p, "results"), file, report: None, error: None };
+    match s.app.import_results(&p.actor, page.file.as_bytes()).await {
+        Ok(r) => {
+            page.report = Some(r);
+            crate::pages::render(&page)
+        }
+        Err(app::AppError::Invalid(e)) => {
+            page.error = Some(e.0.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join("; "));
+            crate::pages::render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /api/v1/results/import` with the instrument export (CSV) as the body: the report.
+pub async fn api_results_import(State(s): State<AppState>, p: Principal, body: axum::body::Bytes) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.app.import_results(&p.actor, &body).await?))
+}

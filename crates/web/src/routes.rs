@@ -220,6 +220,15 @@ pub fn table() -> Vec<Entry> {
             get(donations::processing),
         ),
         r(Method::GET, "/lab/units", Perm(ViewDonors), "Units in processing, newest first", get(donations::units)),
+        r(Method::GET, "/lab/results", Perm(RecordTestResults), "Import test results from an instrument export", get(release::results_page)),
+        r(Method::POST, "/lab/results", Perm(RecordTestResults), "Apply an instrument export, row by row", post(release::results_import)),
+        r(
+            Method::POST,
+            "/api/v1/results/import",
+            Perm(RecordTestResults),
+            "Apply an instrument export (CSV body), row by row: the report",
+            post(release::api_results_import),
+        ),
         r(Method::POST, "/lab/processing", Perm(ManufactureComponents), "Apply one step to each scanned unit", post(donations::process)),
         r(
             Method::POST,

@@ -259,7 +259,53 @@ async fn the_lab_tests_and_releases_on_the_pages(t: TestApp) {
     assert!(html.contains("Every release condition holds"), "the FFP too, once tested");
 }
 
+/// An instrument export: rows that match no order are reported, the rest applied; the
+/// same file again changes nothing; a repeat-reactive row quarantines.
+async fn an_instrument_file_applies_row_by_row_and_only_once(t: TestApp) {
+    let (din, _) = separated(&t, "Import").await;
+    let (din2, _) = separated(&t, "Import Two").await;
+    let lab = t.api_as("lab").await;
+    let tests: Value = lab.get(&format!("/api/v1/donations/{din}/tests")).await.json().await.unwrap();
+    let mut csv = String::from("din,test,phase,result,instrument\n");
+    for x in tests["tests"].as_array().unwrap() {
+        let code = x["code"].as_str().unwrap();
+        csv.push_str(&format!("{din},{code},initial,{},ANALYZER-1\n", if code == "ABO_RH" { "O-" } else { "NR" }));
+    }
+    let ordered = tests["tests"].as_array().unwrap().len();
+    csv.push_str(&format!("{din},BABESIA_NAT,initial,NR,ANALYZER-1\n"));
+    csv.push_str("A999926999999,HIV_AB,initial,NR,ANALYZER-1\n");
+    csv.push_str(&format!("{din2},HIV_AB,sometimes,NR,ANALYZER-1\n"));
+    csv.push_str(&format!("{din2},ANTI_HTLV,initial,R,ANALYZER-1\n{din2},ANTI_HTLV,repeat,R,ANALYZER-1\n"));
+    let post = |body: String| {
+        let req =
+            lab.client.post(format!("{}/api/v1/results/import", lab.base)).bearer_auth(&lab.token).header("content-type", "text/csv").body(body);
+        async move { req.send().await.unwrap() }
+    };
+    let r = post(csv.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let rep: Value = r.json().await.unwrap();
+    assert_eq!(rep["applied"], ordered + 2, "{rep}");
+    let lines: Vec<u64> = rep["rejected"].as_array().unwrap().iter().map(|x| x["line"].as_u64().unwrap()).collect();
+    let first_bad = ordered as u64 + 2;
+    assert_eq!(lines, vec![first_bad, first_bad + 1, first_bad + 2], "{rep}");
+    assert!(rep["rejected"][0]["reasons"][0].as_str().unwrap().contains("not ordered"), "{rep}");
+    assert_eq!(rep["quarantined"].as_array().unwrap().len(), 2, "a repeat-reactive anti-HTLV holds both units: {rep}");
+    let done: Value = lab.get(&format!("/api/v1/donations/{din}/tests")).await.json().await.unwrap();
+    assert_eq!(done["complete"], true);
+    assert!(done["tests"][1]["results"][0]["source"].as_str().unwrap().contains("ANALYZER-1"));
+    let g: Value = lab.get(&format!("/api/v1/donations/{din2}/tests")).await.json().await.unwrap();
+    assert!(g["reactive"].to_string().contains("HTLV"), "{g}");
+
+    let head = t.audit_head().await;
+    let rep: Value = post(csv).await.json().await.unwrap();
+    assert_eq!((rep["applied"].as_u64(), rep["already_imported"].as_u64()), (Some(0), Some(ordered as u64 + 2)), "{rep}");
+    assert_eq!(t.audit_head().await, head, "the same file twice changes nothing");
+    let r = post("din,colour\nx,y\n".into()).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "file");
+}
+
 both_backends!(
+    an_instrument_file_applies_row_by_row_and_only_once,
     the_lab_tests_and_releases_on_the_pages,
     compatibility_answers_over_the_api,
     a_unit_is_released_only_through_the_gate_with_a_signature,

@@ -93,6 +93,9 @@ impl Layout {
         if a.can(Permission::ManufactureComponents) {
             lab.push(item("processing", "Processing", "/lab/processing"));
         }
+        if a.can(Permission::RecordTestResults) {
+            lab.push(item("results", "Test results", "/lab/results"));
+        }
         let mut quality = vec![];
         if a.can(Permission::EvaluateEligibility) && a.can(Permission::ViewDonors) {
             quality.push(item("rules", "Rules", "/quality/rules"));
