@@ -9,6 +9,7 @@
 mod appointments;
 mod manufacture;
 mod screening;
+mod testing;
 
 use crate::users::NewUserInput;
 use crate::{Actor, App, AppError, Result};
@@ -411,6 +412,8 @@ impl App {
         self.demo_screening(&actor, opts.donors).await?;
         if self.settings.fin.is_some() {
             self.demo_manufacture(&actor).await?;
+            let lab = demo_logins().into_iter().find(|l| l.role == Role::Lab).expect("a lab login");
+            self.demo_testing(&actor, &lab.password).await?;
         }
         // Stored return propensity scores, so segments and campaigns have them at once.
         self.score_pool(&actor, opts.as_of).await?;

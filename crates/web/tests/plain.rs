@@ -322,6 +322,23 @@ async fn demo_pages_speak_the_staff_language(backend: Backend) {
     let app = app::App::new(db.store.clone(), settings);
     let opts = app::demo::DemoOptions { donors: 150, ..Default::default() };
     let summary = app.generate_demo(opts, |_, _| {}).await.unwrap();
+    // The demo's units stand in every state of testing and release.
+    let today = app.store.donations_with_din_since(chrono::Utc::now() - chrono::Duration::hours(12), 50).await.unwrap();
+    let (mut states, mut lookbacks, mut unit_pages) = (std::collections::BTreeMap::new(), 0, Vec::new());
+    for d in &today {
+        lookbacks += app.store.lookback_cases_of(d.id).await.unwrap().len();
+        if let Some(din) = &d.din {
+            unit_pages.push(format!("/donations/{din}"));
+        }
+        for u in app.store.components_of_donation(d.id).await.unwrap() {
+            *states.entry(u.state.as_str()).or_insert(0) += 1;
+            unit_pages.push(format!("/components/{}/{}", u.din, u.product_code));
+        }
+    }
+    for state in ["in_processing", "quarantine", "available"] {
+        assert!(states.get(state).copied().unwrap_or(0) > 0, "demo units {state}: {states:?}");
+    }
+    assert_eq!(lookbacks, 1, "the repeat-reactive anti-HCV donation opens one lookback case");
     let state = web::AppState::new(app.clone(), false);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(web::serve(listener, state, async move {
@@ -355,6 +372,9 @@ async fn demo_pages_speak_the_staff_language(backend: Backend) {
             }
         }
         pages.extend(deeper);
+        if login.username == "lab" {
+            pages.extend(unit_pages.iter().cloned());
+        }
         for p in &pages {
             let r = c.get(format!("{addr}{p}")).send().await.unwrap();
             let status = r.status();
