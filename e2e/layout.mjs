@@ -27,7 +27,7 @@ const BASE = rawBase.replace(/\/+$/, '');
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 15_000);
 const EXECUTABLE = process.env.CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOT_DIR = path.join(process.cwd(), 'target', 'screenshots');
-const ROLES = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'hospital'];
+const ROLES = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'physician', 'hospital'];
 const roles = process.env.E2E_ROLES ? ROLES.filter((r) => process.env.E2E_ROLES.split(',').includes(r)) : ROLES;
 const VIEWPORTS = [
   { name: 'desktop', width: 1280, height: 800 },
@@ -40,6 +40,7 @@ const GUIDE = {
   collector: [['dashboard', /^\/$/], ['appointments', /^\/appointments$/], ['screening', /^\/donors\/[A-Z]+\d+\/screening$/], ['donation', /^\/donations\/[A-Z0-9]+$/]],
   lab: [['dashboard', /^\/$/], ['dins', /^\/lab\/dins$/], ['labels', /^\/lab\/labels$/], ['donation', /^\/donations\/[A-Z0-9]+$/]],
   quality: [['dashboard', /^\/$/], ['rules', /^\/quality\/rules$/], ['rule', /^\/quality\/rules\/EVENT_TATTOO$/], ['donor', /^\/donors\/[A-Z]+\d+$/]],
+  physician: [['dashboard', /^\/$/]],
   distribution: [['dashboard', /^\/$/]],
   apheresis: [['dashboard', /^\/$/]],
   sales: [['dashboard', /^\/$/], ['hospitals', /^\/hospitals$/]],

@@ -37,14 +37,15 @@ const EXPECTED_NAV = {
   admin: ['dashboard', 'donors', 'recruitment', 'outbox', 'appointments', 'sites', 'hospitals', 'rules', 'audit', 'users'],
   recruiter: ['dashboard', 'donors', 'recruitment', 'outbox', 'appointments', 'sites', 'rules'],
   collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins', 'rules'],
-  lab: ['dashboard', 'donors', 'sites', 'dins', 'labels', 'processing'],
+  lab: ['dashboard', 'donors', 'sites', 'dins', 'labels', 'processing', 'results'],
   distribution: ['dashboard', 'sites', 'hospitals'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
   sales: ['dashboard', 'sites', 'hospitals'],
   quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'audit'],
+  physician: ['dashboard', 'donors', 'sites', 'rules'],
   hospital: ['dashboard', 'hospitals'],
 };
-const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'hospital'];
+const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'physician', 'hospital'];
 
 // Each role's dashboard: its own section (id dash-ROLE) with these headings.
 const DASHBOARD = {
@@ -56,6 +57,7 @@ const DASHBOARD = {
   apheresis: ['Apheresis coordinator'],
   sales: ['Sales / account manager'],
   quality: ['Quality'],
+  physician: ['Physician / medical director'],
   hospital: ['Hospital user'],
 };
 

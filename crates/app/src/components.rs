@@ -533,6 +533,11 @@ impl App {
                 None => vec![unit.kind.title().to_uppercase()],
             },
         };
+        let mut description = description;
+        if tx.releases_in_tx(unit.id).await?.last().is_some_and(|r| r.emergency) {
+            // 21 CFR 610.40(g), 606.121(h): the label says the unit was not fully tested.
+            description.push(crate::release::EMERGENCY_LABEL.into());
+        }
         let expires_local = unit.expires_at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
         let values = domain::labeling::LabelValues {
             facility: self.settings.facility_name.clone(),
@@ -900,6 +905,13 @@ impl App {
 
 impl App {
     /// Units in processing (waiting for testing and release): how many, and the newest `limit`.
+    /// Units released before their testing was complete, newest first.
+    pub async fn emergency_released_units(&self, actor: &Actor, limit: i64) -> Result<(i64, Vec<ComponentView>)> {
+        actor.require(Permission::ViewDonors)?;
+        let total = self.store.count_emergency_releases().await?;
+        Ok((total, self.store.emergency_released_components(limit).await?.iter().map(ComponentView::of).collect()))
+    }
+
     pub async fn units_in_processing(&self, actor: &Actor, limit: i64) -> Result<(i64, Vec<ComponentView>)> {
         actor.require(Permission::ViewDonors)?;
         let total = self.store.count_components_in_processing().await?;

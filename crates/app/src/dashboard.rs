@@ -25,8 +25,18 @@ pub const TOKEN_WARNING_DAYS: i64 = 14;
 pub const AUDIT_CHECK_ON_PAGE: i64 = 25_000;
 
 /// The order of sections for a person with several roles: hands-on daily work first.
-const MAIN_WORK_FIRST: [Role; 9] =
-    [Role::Collector, Role::Lab, Role::Quality, Role::Recruiter, Role::Distribution, Role::Apheresis, Role::Sales, Role::Hospital, Role::Admin];
+const MAIN_WORK_FIRST: [Role; 10] = [
+    Role::Collector,
+    Role::Lab,
+    Role::Quality,
+    Role::Physician,
+    Role::Recruiter,
+    Role::Distribution,
+    Role::Apheresis,
+    Role::Sales,
+    Role::Hospital,
+    Role::Admin,
+];
 
 /// One number on a dashboard and the list it counts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -221,6 +231,7 @@ impl App {
                 Role::Recruiter => self.recruiter_section(actor, now).await?,
                 Role::Admin => self.admin_section(actor, now).await?,
                 Role::Hospital => self.hospital_section(actor).await?,
+                Role::Physician => self.physician_section().await?,
                 Role::Distribution | Role::Apheresis | Role::Sales => self.accounts_section(actor, role).await?,
             });
         }
@@ -274,6 +285,14 @@ impl App {
         let units = self.store.count_components_in_processing().await?;
         s.figures.push(Figure::new("lab-units", "units in processing", units as usize, Some("/lab/units".into())));
         s.links = vec![("DINs".into(), "/lab/dins".into()), ("Labels".into(), "/lab/labels".into()), ("Processing".into(), "/lab/processing".into())];
+        Ok(s)
+    }
+
+    async fn physician_section(&self) -> Result<Section> {
+        let mut s = Section::new(Role::Physician, "Units released before their testing was complete, on a physician's signature.");
+        let n = self.store.count_emergency_releases().await?;
+        s.figures.push(Figure::new("physician-emergency", "emergency releases", n as usize, Some("/lab/units?list=emergency".into())));
+        s.links = vec![("Find a donor".into(), "/donors".into())];
         Ok(s)
     }
 

@@ -17,6 +17,27 @@ use uuid::Uuid;
 /// What the signer means by a release signature.
 pub const RELEASE_MEANING: &str = "Released for distribution: I have checked that this unit meets every release requirement";
 
+/// What the laboratory signer means by an emergency release.
+pub const EMERGENCY_MEANING: &str = "Released before testing was complete, for a documented medical emergency (21 CFR 610.40(g))";
+/// What the physician means by co-signing it.
+pub const PHYSICIAN_MEANING: &str =
+    "As the physician responsible, I authorise the release of this unit before its testing is complete for a medical emergency";
+/// The line the unit's label carries after an emergency release.
+pub const EMERGENCY_LABEL: &str = "EMERGENCY RELEASE: TESTING NOT COMPLETE";
+
+/// An emergency release as asked for: the laboratory's signature and the physician's.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyReleaseInput {
+    pub scan: String,
+    pub password: String,
+    /// The physician's user name and password: their electronic signature.
+    pub physician: String,
+    pub physician_password: String,
+    /// The emergency: hospital, patient or request it is for.
+    pub reason: String,
+}
+
 /// A release as asked for.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -222,6 +243,100 @@ pub(crate) async fn regate_donation(app: &App, tx: &mut WriteTx, actor: &Actor, 
 }
 
 impl App {
+    /// Releases a unit before its testing is complete, for a medical emergency: the
+    /// laboratory signs, a physician co-signs with their own password, the gate allows
+    /// pending tests but nothing else, and the release and the unit's label say so. A
+    /// later reactive result takes the unit out of stock and is recorded as an alert.
+    pub async fn emergency_release(&self, actor: &Actor, din: &str, product_code: &str, input: &EmergencyReleaseInput) -> Result<ReleaseView> {
+        actor.require(Permission::ReleaseComponents)?;
+        let din = crate::components::parse_din(din)?;
+        let mut e = FieldErrors::default();
+        let label = match read_label_scan(&input.scan) {
+            Ok(LabelScan::NotScanned) => {
+                e.0.push(FieldError::new("scan", "scan the unit's label: its DIN, product code and ABO/RhD barcodes"));
+                None
+            }
+            Ok(l) => Some(l),
+            Err(m) => {
+                e.0.push(FieldError::new("scan", m));
+                None
+            }
+        };
+        if input.password.is_empty() || !self.password_is(&actor.username, &input.password).await? {
+            e.0.push(FieldError::new("password", "the password is not right; the release is not signed"));
+        }
+        let physician = input.physician.trim();
+        match self.store.user_by_username(physician).await?.filter(|u| u.active) {
+            _ if physician.is_empty() => e.0.push(FieldError::new("physician", "the physician who authorises the release signs too")),
+            _ if physician.eq_ignore_ascii_case(&actor.username) => {
+                e.0.push(FieldError::new("physician", "the physician is another person than the laboratory signer"))
+            }
+            Some(u) if crate::auth::actor_of(&u, false).is_ok_and(|a| a.can(Permission::SignEmergencyRelease)) => {
+                if !self.password_is(&u.username, &input.physician_password).await? {
+                    e.0.push(FieldError::new("physician_password", "the physician's password is not right; the release is not signed"));
+                }
+            }
+            _ => e.0.push(FieldError::new("physician", format!("'{physician}' is not a physician who may authorise an emergency release"))),
+        }
+        if input.reason.trim().is_empty() {
+            e.0.push(FieldError::new("reason", "say which emergency: the hospital, the patient or the request"));
+        }
+        if !e.is_empty() {
+            return Err(AppError::Invalid(e));
+        }
+        let label = label.expect("checked");
+        let mut tx = self.store.begin_write().await?;
+        let unit = tx
+            .component_for_update(&din, product_code.trim())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no unit {din} {}", product_code.trim())))?;
+        if unit.state == ComponentState::Available {
+            return Err(AppError::Conflict(format!("unit {din} {} is released already", unit.product_code)));
+        }
+        let refusals = gate_unit(self, &mut tx, &unit, label, Release::Emergency, false).await?;
+        if !refusals.is_empty() {
+            return Err(AppError::NotReleasable { unit: format!("{din} {}", unit.product_code), refusals });
+        }
+        let row = ReleaseRow {
+            id: Uuid::now_v7(),
+            component_id: unit.id,
+            released_at: store::now(),
+            signer: actor.username.clone(),
+            meaning: format!("{EMERGENCY_MEANING}: {}", input.reason.trim()),
+            emergency: true,
+            physician: Some(physician.to_string()),
+            physician_meaning: Some(PHYSICIAN_MEANING.into()),
+            scanned: input.scan.split_whitespace().collect::<Vec<_>>().join(" "),
+        };
+        tx.insert_release(&row).await?;
+        tx.add_component_state(
+            unit.id,
+            ComponentState::Available,
+            row.released_at,
+            &actor.username,
+            Some("EMERGENCY release before testing was complete"),
+        )
+        .await?;
+        tx.append_audit(
+            AuditDraft::new(&actor.username, "component.emergency_release", "component", unit.id)
+                .before(serde_json::json!({"din": din, "product_code": unit.product_code, "state": unit.state.as_str()}))
+                .after(serde_json::json!({"state": "available", "emergency": true, "reason": input.reason.trim(),
+                    "signatures": [{"signer": row.signer, "meaning": EMERGENCY_MEANING}, {"signer": physician, "meaning": PHYSICIAN_MEANING}],
+                    "at": row.released_at, "scanned": row.scanned})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ReleaseView {
+            din,
+            product_code: unit.product_code,
+            state: ComponentState::Available,
+            released_at: row.released_at,
+            signer: row.signer,
+            meaning: row.meaning,
+            emergency: true,
+        })
+    }
+
     /// What stands between a unit and release now (the label scan aside).
     pub async fn release_check(&self, actor: &Actor, din: &str, product_code: &str) -> Result<Vec<Refusal>> {
         actor.require(Permission::ViewDonors)?;

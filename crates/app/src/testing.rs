@@ -118,6 +118,8 @@ pub struct ResultOutcome {
     pub deferred: bool,
     pub notification_due_on: Option<NaiveDate>,
     pub lookback_donations: Vec<String>,
+    /// Units released in an emergency before this result: recorded as alerts.
+    pub emergency_alerts: Vec<String>,
 }
 
 pub(crate) fn lines(orders: &[TestOrderRow], results: &[TestResultRow]) -> Vec<TestLine> {
@@ -339,6 +341,7 @@ impl App {
             deferred: false,
             notification_due_on: None,
             lookback_donations: vec![],
+            emergency_alerts: vec![],
         };
         if rule.kind == TestKind::Typing {
             let group = BloodGroup::parse(&stored).expect("stored from a parsed group");
@@ -377,6 +380,16 @@ impl App {
                 continue;
             }
             hold(tx, &u, "reactive test", &why, Some(d.id), &actor.username).await?;
+            if u.state == ComponentState::Available && tx.releases_in_tx(u.id).await?.last().is_some_and(|r| r.emergency) {
+                // Released before testing completed: the reactive result is an alert of its own.
+                tx.append_audit(
+                    AuditDraft::new(&actor.username, "component.emergency_alert", "component", u.id)
+                        .donor(&locked.donor.donor_number)
+                        .after(serde_json::json!({"din": u.din, "product_code": u.product_code, "alert": why})),
+                )
+                .await?;
+                out.emergency_alerts.push(format!("{} {}", u.din, u.product_code));
+            }
             if u.state != ComponentState::Quarantine {
                 tx.add_component_state(u.id, ComponentState::Quarantine, now, &actor.username, Some(&why)).await?;
             }

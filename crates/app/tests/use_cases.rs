@@ -49,7 +49,7 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     let s = app.generate_demo(small_demo(), |_, _| calls += 1).await.unwrap();
     assert!(calls >= 1);
     assert_eq!((s.sites, s.hospitals, s.donors), (7, 20, 60));
-    assert_eq!(s.logins.len(), 9);
+    assert_eq!(s.logins.len(), 10);
     assert!(s.donations > 60, "{} donations", s.donations);
     let o = app.overview(&Actor::operator()).await.unwrap();
     assert_eq!(o.donors, 61, "60 donors and one likely duplicate registered again");

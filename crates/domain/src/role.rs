@@ -18,6 +18,8 @@ pub enum Role {
     Apheresis,
     Sales,
     Quality,
+    /// The physician (medical director) who signs emergency releases.
+    Physician,
     /// A user of one hospital account (the portal); sees only that hospital's data.
     Hospital,
 }
@@ -78,11 +80,23 @@ pub enum Permission {
     RecordTestResults,
     /// Release units through the release gate, with an electronic signature.
     ReleaseComponents,
+    /// Co-sign, as the physician, the release of a unit before its testing is complete.
+    SignEmergencyRelease,
 }
 
 impl Role {
-    pub const ALL: [Role; 9] =
-        [Role::Admin, Role::Recruiter, Role::Collector, Role::Lab, Role::Distribution, Role::Apheresis, Role::Sales, Role::Quality, Role::Hospital];
+    pub const ALL: [Role; 10] = [
+        Role::Admin,
+        Role::Recruiter,
+        Role::Collector,
+        Role::Lab,
+        Role::Distribution,
+        Role::Apheresis,
+        Role::Sales,
+        Role::Quality,
+        Role::Physician,
+        Role::Hospital,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -94,6 +108,7 @@ impl Role {
             Role::Apheresis => "apheresis",
             Role::Sales => "sales",
             Role::Quality => "quality",
+            Role::Physician => "physician",
             Role::Hospital => "hospital",
         }
     }
@@ -109,6 +124,7 @@ impl Role {
             Role::Apheresis => "Apheresis coordinator",
             Role::Sales => "Sales / account manager",
             Role::Quality => "Quality",
+            Role::Physician => "Physician / medical director",
             Role::Hospital => "Hospital user",
         }
     }
@@ -177,6 +193,7 @@ impl Role {
                 ResolveBloodGroups,
                 ViewRecruitment,
             ],
+            Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease],
             Role::Hospital => &[ViewOwnHospital],
         }
     }
@@ -189,7 +206,7 @@ impl fmt::Display for Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role '{0}'; roles are admin, recruiter, collector, lab, distribution, apheresis, sales, quality, hospital")]
+#[error("unknown role '{0}'; roles are admin, recruiter, collector, lab, distribution, apheresis, sales, quality, physician, hospital")]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {

@@ -150,6 +150,15 @@ impl Store {
     }
 
     /// Units in processing, newest first (the lab's worklist).
+    /// Units released in an emergency, before their testing was complete, newest first.
+    pub async fn emergency_released_components(&self, limit: i64) -> Result<Vec<ComponentRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM components c {LATEST} WHERE EXISTS (SELECT 1 FROM component_releases r WHERE r.component_id = c.id AND r.emergency) \
+             ORDER BY c.made_at DESC, c.din LIMIT $1"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(limit).fetch_all(p).await?))
+    }
+
     pub async fn components_in_processing(&self, limit: i64) -> Result<Vec<ComponentRow>> {
         let sql = format!("SELECT {COLUMNS} FROM components c {LATEST} WHERE s.state = 'in_processing' ORDER BY c.made_at DESC, c.din LIMIT $1");
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(limit).fetch_all(p).await?))

@@ -106,6 +106,11 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(component_id).fetch_all(p).await?))
     }
 
+    pub async fn count_emergency_releases(&self) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, p => sqlx::query_as("SELECT COUNT(*) FROM component_releases WHERE emergency").fetch_one(p).await?);
+        Ok(n)
+    }
+
     pub async fn releases_of(&self, component_id: Uuid) -> Result<Vec<ReleaseRow>> {
         Ok(on_pool!(self, p => sqlx::query_as("SELECT * FROM component_releases WHERE component_id = $1 ORDER BY released_at")
             .bind(component_id).fetch_all(p).await?))

@@ -722,10 +722,20 @@ pub struct UnitsPage {
     pub layout: Layout,
     pub total: i64,
     pub units: Vec<app::components::ComponentView>,
+    /// The list shown: units in processing, or units released in an emergency.
+    pub emergency: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct UnitsQuery {
+    #[serde(default)]
+    list: Option<String>,
 }
 
 /// `GET /lab/units`: the units in processing.
-pub async fn units(State(s): State<AppState>, p: Principal) -> PageResult {
-    let (total, units) = s.app.units_in_processing(&p.actor, 500).await?;
-    render_page(&UnitsPage { layout: Layout::new(&p, "processing"), total, units })
+pub async fn units(State(s): State<AppState>, p: Principal, axum::extract::Query(q): axum::extract::Query<UnitsQuery>) -> PageResult {
+    let emergency = q.list.as_deref() == Some("emergency");
+    let (total, units) =
+        if emergency { s.app.emergency_released_units(&p.actor, 500).await? } else { s.app.units_in_processing(&p.actor, 500).await? };
+    render_page(&UnitsPage { layout: Layout::new(&p, "processing"), total, units, emergency })
 }

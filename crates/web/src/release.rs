@@ -53,6 +53,17 @@ pub async fn api_release(
     Ok((StatusCode::CREATED, Json(s.app.release_component(&p.actor, &din, &code, &input).await?)))
 }
 
+/// `POST /api/v1/components/{din}/{code}/emergency-release` `{"scan", "password",
+/// "physician", "physician_password", "reason"}`: 201 with the release, marked emergency.
+pub async fn api_emergency_release(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+    ApiJson(input): ApiJson<app::release::EmergencyReleaseInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.emergency_release(&p.actor, &din, &code, &input).await?)))
+}
+
 #[derive(askama::Template)]
 #[template(path = "results_import.html")]
 pub struct ResultsPage {

@@ -259,6 +259,13 @@ pub fn table() -> Vec<Entry> {
             "Release a unit through the gate with an electronic signature (201; 409 with every reason)",
             post(release::api_release),
         ),
+        r(
+            Method::POST,
+            "/api/v1/components/{din}/{code}/emergency-release",
+            Perm(ReleaseComponents),
+            "Release a unit before testing is complete, co-signed by a physician (201)",
+            post(release::api_emergency_release),
+        ),
         r(Method::GET, "/api/v1/donations/{din}/components", Perm(ViewDonors), "The units made from a donation", get(donations::api_components)),
         r(
             Method::GET,

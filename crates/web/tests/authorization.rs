@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 // Separation of duties: the administrator holds no clinical permission (screening,
 // collection, deferral, reentry, typing, group resolution, merges, rule versions,
 // labels) unless also given a clinical role.
-const STAFF: &[&str] = &["admin", "recruiter", "collector", "lab", "distribution", "apheresis", "sales", "quality"];
-const ALL: &[&str] = &["admin", "recruiter", "collector", "lab", "distribution", "apheresis", "sales", "quality", "hospital"];
+const STAFF: &[&str] = &["admin", "recruiter", "collector", "lab", "distribution", "apheresis", "sales", "quality", "physician"];
+const ALL: &[&str] = &["admin", "recruiter", "collector", "lab", "distribution", "apheresis", "sales", "quality", "physician", "hospital"];
 const ADMIN: &[&str] = &["admin"];
 const SITE_MANAGERS: &[&str] = &["admin"];
 const HOSPITAL_VIEWERS: &[&str] = &["admin", "distribution", "apheresis", "sales", "quality", "hospital"];
@@ -24,8 +24,8 @@ const DIN_USERS: &[&str] = &["collector", "lab"];
 const COLLECTORS: &[&str] = &["collector"];
 const MANUFACTURERS: &[&str] = &["lab"];
 const SET_MANAGERS: &[&str] = &["lab"];
-const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality"];
-const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality"];
+const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality", "physician"];
+const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality", "physician"];
 const DEFERRERS: &[&str] = &["collector", "quality"];
 const REENTERERS: &[&str] = &["quality"];
 const REGISTRARS: &[&str] = &["admin", "recruiter", "collector"];
@@ -92,6 +92,7 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/donations/{din}/results", Some(&["lab"])),
         ("GET", "/api/v1/components/{din}/{code}/release", Some(DONOR_VIEWERS)),
         ("POST", "/api/v1/components/{din}/{code}/release", Some(&["lab"])),
+        ("POST", "/api/v1/components/{din}/{code}/emergency-release", Some(&["lab"])),
         ("GET", "/donors", Some(DONOR_VIEWERS)),
         ("GET", "/donors/new", Some(REGISTRARS)),
         ("POST", "/donors", Some(REGISTRARS)),

@@ -304,7 +304,55 @@ async fn an_instrument_file_applies_row_by_row_and_only_once(t: TestApp) {
     assert_eq!(problem(r).await["errors"][0]["field"], "file");
 }
 
+/// Release before testing completes: the lab signs and a physician co-signs; every
+/// other condition still holds; the label says so; a later reactive result takes the
+/// unit out of stock and is recorded as an alert.
+async fn an_emergency_release_needs_a_physicians_signature_and_follows_the_unit(t: TestApp) {
+    let (din, units) = separated(&t, "Emergency").await;
+    let lab = t.api_as("lab").await;
+    let red = units[0]["product_code"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/components/{din}/{red}/emergency-release");
+    let body = |physician: &str, pw: &str, reason: &str| json!({"scan": scan(&din, &red, "O-"), "password": PASSWORD, "physician": physician, "physician_password": pw, "reason": reason});
+    let head = t.audit_head().await;
+    for (b, field) in [
+        (body("", PASSWORD, "trauma bay, St Mary's"), "physician"),
+        (body("lab", PASSWORD, "trauma bay, St Mary's"), "physician"),
+        (body("quality", PASSWORD, "trauma bay, St Mary's"), "physician"),
+        (body("physician", "wrong", "trauma bay, St Mary's"), "physician_password"),
+        (body("physician", PASSWORD, " "), "reason"),
+    ] {
+        let r = lab.post_json(&path, b).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem(r).await["errors"][0]["field"], field);
+    }
+    assert_eq!(t.audit_head().await, head, "refusals change nothing");
+    let r = lab.post_json(&path, body("physician", PASSWORD, "trauma bay, St Mary's")).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let rel: Value = r.json().await.unwrap();
+    assert_eq!((rel["emergency"].as_bool(), rel["state"].as_str()), (Some(true), Some("available")));
+    let zpl = lab.post_json(&format!("/api/v1/components/{din}/{red}/label?format=zpl"), json!(null)).await.text().await.unwrap();
+    assert!(zpl.contains("EMERGENCY RELEASE"), "the label says so: {zpl}");
+    let s = t.login_as("physician").await;
+    let html = s.client.get(t.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("/lab/units?list=emergency"), "the physician's count links to the list");
+    let html = s.client.get(t.url("/lab/units?list=emergency")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("/components/{din}/{red}")), "the emergency release is listed");
+    // A reactive result after the emergency release takes the unit out of stock, with an alert.
+    let r = lab.post_json(&format!("/api/v1/donations/{din}/results"), json!({"test": "HIV_NAT", "value": "reactive"})).await;
+    let out: Value = r.json().await.unwrap();
+    assert_eq!(out["emergency_alerts"], json!([format!("{din} {red}")]), "{out}");
+    let g: Value = lab.get(&format!("/api/v1/components/{din}/{red}")).await.json().await.unwrap();
+    assert_eq!(g["unit"]["state"], "quarantine", "{g}");
+    // A second unit of the donation cannot be released in an emergency now: reactive.
+    let ffp = units[1]["product_code"].as_str().unwrap();
+    let b = json!({"scan": scan(&din, ffp, "O-"), "password": PASSWORD, "physician": "physician", "physician_password": PASSWORD, "reason": "massive transfusion"});
+    let r = lab.post_json(&format!("/api/v1/components/{din}/{ffp}/emergency-release"), b).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["reasons"].to_string().contains("reactive"));
+}
+
 both_backends!(
+    an_emergency_release_needs_a_physicians_signature_and_follows_the_unit,
     an_instrument_file_applies_row_by_row_and_only_once,
     the_lab_tests_and_releases_on_the_pages,
     compatibility_answers_over_the_api,
