@@ -100,6 +100,21 @@ pub fn read_label_scan(scan: &str) -> std::result::Result<LabelScan, String> {
     }
 }
 
+/// The label scan a release needs, or its error by the `scan` field.
+fn scanned_label(scan: &str, e: &mut FieldErrors) -> Option<LabelScan> {
+    match read_label_scan(scan) {
+        Ok(LabelScan::NotScanned) => {
+            e.0.push(FieldError::new("scan", "scan the unit's label: its DIN, product code and ABO/RhD barcodes"));
+            None
+        }
+        Ok(l) => Some(l),
+        Err(m) => {
+            e.0.push(FieldError::new("scan", m));
+            None
+        }
+    }
+}
+
 /// The gate's facts for one unit of a donation (a pool is checked source by source).
 async fn donation_facts(app: &App, tx: &mut WriteTx, unit: &ComponentRow, source: &ComponentRow, label: LabelScan) -> Result<GateFacts> {
     let donation_id = source.donation_id.ok_or_else(|| AppError::Conflict(format!("unit {} {} has no donation", source.din, source.product_code)))?;
@@ -243,6 +258,22 @@ pub(crate) async fn regate_donation(app: &App, tx: &mut WriteTx, actor: &Actor, 
 }
 
 impl App {
+    /// The unit, its row locked; one released already is refused with who released it.
+    async fn unit_to_release(&self, tx: &mut WriteTx, din: &str, product_code: &str) -> Result<ComponentRow> {
+        let unit = tx
+            .component_for_update(din, product_code.trim())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no unit {din} {}", product_code.trim())))?;
+        if unit.state == ComponentState::Available {
+            let by = tx.releases_in_tx(unit.id).await?.pop();
+            return Err(AppError::Conflict(match by {
+                Some(r) => format!("unit {din} {} was released already, by {} at {}", unit.product_code, r.signer, self.local_time(r.released_at)),
+                None => format!("unit {din} {} is released already", unit.product_code),
+            }));
+        }
+        Ok(unit)
+    }
+
     /// Releases a unit before its testing is complete, for a medical emergency: the
     /// laboratory signs, a physician co-signs with their own password, the gate allows
     /// pending tests but nothing else, and the release and the unit's label say so. A
@@ -251,17 +282,7 @@ impl App {
         actor.require(Permission::ReleaseComponents)?;
         let din = crate::components::parse_din(din)?;
         let mut e = FieldErrors::default();
-        let label = match read_label_scan(&input.scan) {
-            Ok(LabelScan::NotScanned) => {
-                e.0.push(FieldError::new("scan", "scan the unit's label: its DIN, product code and ABO/RhD barcodes"));
-                None
-            }
-            Ok(l) => Some(l),
-            Err(m) => {
-                e.0.push(FieldError::new("scan", m));
-                None
-            }
-        };
+        let label = scanned_label(&input.scan, &mut e);
         if input.password.is_empty() || !self.password_is(&actor.username, &input.password).await? {
             e.0.push(FieldError::new("password", "the password is not right; the release is not signed"));
         }
@@ -286,13 +307,7 @@ impl App {
         }
         let label = label.expect("checked");
         let mut tx = self.store.begin_write().await?;
-        let unit = tx
-            .component_for_update(&din, product_code.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no unit {din} {}", product_code.trim())))?;
-        if unit.state == ComponentState::Available {
-            return Err(AppError::Conflict(format!("unit {din} {} is released already", unit.product_code)));
-        }
+        let unit = self.unit_to_release(&mut tx, &din, product_code).await?;
         let refusals = gate_unit(self, &mut tx, &unit, label, Release::Emergency, false).await?;
         if !refusals.is_empty() {
             return Err(AppError::NotReleasable { unit: format!("{din} {}", unit.product_code), refusals });
@@ -358,17 +373,7 @@ impl App {
         actor.require(Permission::ReleaseComponents)?;
         let din = crate::components::parse_din(din)?;
         let mut e = FieldErrors::default();
-        let label = match read_label_scan(&input.scan) {
-            Ok(LabelScan::NotScanned) => {
-                e.0.push(FieldError::new("scan", "scan the unit's label: its DIN, product code and ABO/RhD barcodes"));
-                None
-            }
-            Ok(l) => Some(l),
-            Err(m) => {
-                e.0.push(FieldError::new("scan", m));
-                None
-            }
-        };
+        let label = scanned_label(&input.scan, &mut e);
         if input.password.is_empty() {
             e.0.push(FieldError::new("password", "sign with your password"));
         } else if !self.password_is(&actor.username, &input.password).await? {
@@ -379,17 +384,7 @@ impl App {
         }
         let label = label.expect("checked");
         let mut tx = self.store.begin_write().await?;
-        let unit = tx
-            .component_for_update(&din, product_code.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no unit {din} {}", product_code.trim())))?;
-        if unit.state == ComponentState::Available {
-            let by = tx.releases_in_tx(unit.id).await?.pop();
-            return Err(AppError::Conflict(match by {
-                Some(r) => format!("unit {din} {} was released already, by {} at {}", unit.product_code, r.signer, self.local_time(r.released_at)),
-                None => format!("unit {din} {} is released already", unit.product_code),
-            }));
-        }
+        let unit = self.unit_to_release(&mut tx, &din, product_code).await?;
         let refusals = gate_unit(self, &mut tx, &unit, label, Release::Standard, false).await?;
         if !refusals.is_empty() {
             return Err(AppError::NotReleasable { unit: format!("{din} {}", unit.product_code), refusals });
