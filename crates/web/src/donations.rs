@@ -65,21 +65,6 @@ fn result_fields(form: Option<&[(String, String)]>, t: &app::testing::DonationTe
     ]
 }
 
-/// The message above a form after a refusal: field errors go next to their fields.
-fn form_message(e: &AppError, fields: &mut [FieldView]) -> String {
-    match e {
-        AppError::Invalid(errs) => {
-            let rest = attach_errors(fields, errs);
-            if rest.is_empty() {
-                "Please correct the fields marked below.".into()
-            } else {
-                rest.join("; ")
-            }
-        }
-        other => other.to_string(),
-    }
-}
-
 fn separation_fields(form: Option<&[(String, String)]>, d: &DonationRecord) -> Vec<FieldView> {
     // Plasma usually goes into the freezer at the end of the session: start from needle out.
     let needle_out = d.record.as_ref().map(|r| local(r.ended_at, &d.time_zone)).unwrap_or_default();
@@ -265,7 +250,7 @@ pub async fn result(State(s): State<AppState>, p: Principal, Path(din): Path<Str
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let mut pg = page(&s, &p, &din).await?;
             pg.result_fields = result_fields(Some(&form), &pg.testing);
-            pg.result_error = Some(form_message(&e, &mut pg.result_fields));
+            pg.result_error = Some(crate::pages::error_text(&mut pg.result_fields, &e));
             let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
             render_status(status, &pg)
         }
@@ -308,7 +293,7 @@ pub async fn record(State(s): State<AppState>, p: Principal, Path(din): Path<Str
             let mut pg = page(&s, &p, &din).await?;
             pg.record_fields = record_fields(&pg.d, Some(&form), &pg.layout.display_name);
             pg.correcting = pg.d.record.is_some();
-            pg.record_error = Some(form_message(&e, &mut pg.record_fields));
+            pg.record_error = Some(crate::pages::error_text(&mut pg.record_fields, &e));
             let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
             render_status(status, &pg)
         }
@@ -398,7 +383,7 @@ pub async fn separate(State(s): State<AppState>, p: Principal, Path(din): Path<S
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let mut pg = page(&s, &p, &din).await?;
             pg.separation_fields = separation_fields(Some(&form), &pg.d);
-            pg.separation_error = Some(form_message(&e, &mut pg.separation_fields));
+            pg.separation_error = Some(crate::pages::error_text(&mut pg.separation_fields, &e));
             let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
             render_status(status, &pg)
         }
