@@ -19,6 +19,11 @@ use serde::{Deserialize, Serialize};
 use store::{ComponentRow, NewComponent};
 use uuid::Uuid;
 
+mod batch;
+mod label;
+
+pub use batch::{parse_unit_line, BatchLine};
+
 /// A unit as staff read it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ComponentView {
@@ -467,112 +472,6 @@ impl App {
     }
 }
 
-impl App {
-    /// The label of a unit, from its record alone: DIN, product code, the donor's
-    /// confirmed ABO/RhD, the expiry from the dating rules, the product in words. Only an
-    /// existing unit that has not ended or expired, whose donor's group is confirmed, is
-    /// labelled; the print is recorded with its audit record in the transaction that read
-    /// the unit (locked on PostgreSQL) and the donor's blood group rows.
-    pub async fn component_label(&self, actor: &Actor, din: &str, product_code: &str, format: &str) -> Result<domain::labeling::LabelValues> {
-        use domain::labeling::{parse_blood_group, parse_date, parse_din as din_of, parse_expiry};
-        actor.require(Permission::PrintLabels)?;
-        if !["pdf", "svg", "zpl", "preview"].contains(&format) {
-            return Err(FieldError::new("format", format!("'{format}' is not a label format; use pdf, svg or zpl")).into());
-        }
-        let din = parse_din(din)?;
-        let tz = self.settings.time_zone;
-        let mut tx = self.store.begin_write().await?;
-        let unit = tx
-            .component_for_update(&din, product_code.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no unit {din} {}", product_code.trim())))?;
-        if unit.state.is_ended() {
-            return Err(AppError::Conflict(format!(
-                "unit {din} {} has ended ({}); label the unit made from it",
-                unit.product_code,
-                unit.state.title().to_lowercase()
-            )));
-        }
-        if unit.expires_at <= Utc::now() {
-            return Err(AppError::Conflict(format!(
-                "unit {din} {} expired at {}; an expired unit is not labelled",
-                unit.product_code,
-                self.local_time(unit.expires_at)
-            )));
-        }
-        let donation_id =
-            unit.donation_id.ok_or_else(|| AppError::Conflict("a pool is labelled with its own record; pools come with pooling".into()))?;
-        let donation = tx
-            .donation_by_id(donation_id)
-            .await?
-            .ok_or_else(|| AppError::Store(store::StoreError::Corrupt(format!("unit {din} has no donation"))))?;
-        let locked = tx
-            .lock_donor_family(store::DonorKey::Id(donation.donor_id))
-            .await?
-            .ok_or_else(|| AppError::Store(store::StoreError::Corrupt(format!("donation {din} has no donor"))))?;
-        let dets = tx.determinations_of(&locked.family).await?;
-        let res = tx.resolutions_of(&locked.family).await?;
-        let (group, status) = crate::registry::typing::assessed_group(&locked.donor, &dets, &res);
-        let group = match (group, status) {
-            (Some(g), domain::typing::BloodGroupStatus::Confirmed) => g,
-            (_, s) => {
-                return Err(AppError::Conflict(format!(
-                    "the donor's blood group is not confirmed ({}); a unit is labelled with a confirmed ABO/RhD only",
-                    s.as_str().replace('_', " ")
-                )))
-            }
-        };
-        let clocks = SiteClocks::new(tz, &tx.list_sites().await?);
-        let collected_day = clocks.donation_day(&donation);
-        let code = isbt128::ProductCode::parse_content(&unit.product_code)
-            .map_err(|e| AppError::Store(store::StoreError::Corrupt(format!("unit {din}: product code {}: {e}", unit.product_code))))?;
-        let description: Vec<String> = match self.settings.catalog.get(code.pdc().as_str()) {
-            Some(e) => e.description.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-            None => match ProductSpec::from_starter_code(code.pdc().as_str()) {
-                Some(spec) => spec.description().split('|').map(str::to_string).collect(),
-                None => vec![unit.kind.title().to_uppercase()],
-            },
-        };
-        let mut description = description;
-        if tx.releases_in_tx(unit.id).await?.last().is_some_and(|r| r.emergency) {
-            // 21 CFR 610.40(g), 606.121(h): the label says the unit was not fully tested.
-            description.push(crate::release::EMERGENCY_LABEL.into());
-        }
-        let expires_local = unit.expires_at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
-        let values = domain::labeling::LabelValues {
-            facility: self.settings.facility_name.clone(),
-            din: din_of("din", &din)?,
-            blood_groups: parse_blood_group("blood_group", &group.to_string())?,
-            product: code,
-            expiry: parse_expiry("expires_at", &expires_local)?,
-            collected: Some(parse_date("collected_on", &collected_day.to_string())?),
-            description,
-        };
-        let print = store::LabelPrintRow {
-            id: Uuid::now_v7(),
-            din: din.clone(),
-            product_code: values.product.content(),
-            blood_group: values.blood_groups.encode(),
-            expires_at: expires_local,
-            collected_on: Some(collected_day.to_string()),
-            format: format.to_string(),
-            donor_id: locked.donor.id,
-            printed_by: actor.username.clone(),
-            printed_at: store::now(),
-        };
-        tx.insert_label_print(&print).await?;
-        tx.append_audit(AuditDraft::new(&actor.username, "label.print", "component", unit.id).donor(&locked.donor.donor_number).after(
-            serde_json::json!({
-                "din": values.din.encode(), "blood_group": values.blood_groups.encode(), "product": values.product.encode(),
-                "expiry": values.expiry.encode(), "format": format, "print": print.id, "from": "component record",
-            }),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(values)
-    }
-}
-
 /// The largest volume a single unit can hold, to catch a weight typed for a volume.
 const MAX_UNIT_VOLUME_ML: i64 = 1_000;
 
@@ -588,17 +487,7 @@ impl App {
             Err(_) => return Err(FieldError::new("volume_ml", "must be a whole number of millilitres").into()),
         };
         let mut tx = self.store.begin_write().await?;
-        let unit = tx
-            .component_for_update(&din, product_code.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no unit {din} {}", product_code.trim())))?;
-        if unit.state.is_ended() {
-            return Err(AppError::Conflict(format!(
-                "unit {din} {} has ended ({}); its volume stays as it was",
-                unit.product_code,
-                unit.state.title()
-            )));
-        }
+        let unit = live_unit(&mut tx, &din, product_code, "its volume stays as it was").await?;
         tx.add_component_volume(unit.id, volume, store::now(), &actor.username).await?;
         tx.append_audit(
             AuditDraft::new(&actor.username, "component.volume", "component", unit.id)
@@ -774,6 +663,19 @@ impl App {
     }
 }
 
+/// The unit, locked for the step, refused when it has ended (split, pooled, discarded…):
+/// `instead` says what to do then.
+async fn live_unit(tx: &mut store::WriteTx, din: &str, product_code: &str, instead: &str) -> Result<ComponentRow> {
+    let unit = tx
+        .component_for_update(din, product_code.trim())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no unit {din} {}", product_code.trim())))?;
+    if unit.state.is_ended() {
+        return Err(AppError::Conflict(format!("unit {din} {} has ended ({}); {instead}", unit.product_code, unit.state.title().to_lowercase())));
+    }
+    Ok(unit)
+}
+
 fn unit_facts(unit: &ComponentRow, blood_group: Option<String>) -> domain::component::UnitFacts {
     domain::component::UnitFacts {
         kind: unit.kind,
@@ -806,103 +708,6 @@ fn new_from(unit: &ComponentRow) -> NewComponent {
     }
 }
 
-/// Reads one scanned or typed line naming a unit: its DIN and product code, as ISBT 128
-/// data (`=A99982600063700 =<E0398V00`), as text (`A999826000637 E0398V00`) or with the
-/// DIN's check character.
-pub fn parse_unit_line(line: &str) -> std::result::Result<UnitRef, String> {
-    let tokens: Vec<&str> = line.split_whitespace().collect();
-    let code = tokens
-        .iter()
-        .rev()
-        .find_map(|t| {
-            let c = t.strip_prefix("=<").unwrap_or(t);
-            (c.len() == 8).then(|| isbt128::ProductCode::parse_content(c).ok().map(|p| p.content())).flatten()
-        })
-        .ok_or_else(|| format!("'{}': no product code (e.g. E0398V00 or =<E0398V00)", line.trim()))?;
-    let rest: Vec<&str> = tokens.iter().copied().filter(|t| t.strip_prefix("=<").unwrap_or(t) != code).collect();
-    let din = domain::labeling::parse_din("din", &rest.join(" ")).map_err(|e| format!("'{}': {}", line.trim(), e.message))?;
-    Ok(UnitRef { din: din.din().to_string(), product_code: code })
-}
-
-/// One line of a processing batch and what happened to it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BatchLine {
-    pub line: String,
-    pub unit: Option<UnitRef>,
-    pub ok: bool,
-    /// What was made, or why nothing was.
-    pub outcome: String,
-    pub made: Vec<ComponentView>,
-}
-
-impl App {
-    /// Applies one step to each scanned unit, each in its own transaction: one unit's
-    /// refusal never touches another, and a unit scanned twice is done once. `pool`
-    /// pools all the units into one instead.
-    pub async fn process_batch(&self, actor: &Actor, lines: &str, step: &str, at: &str) -> Result<Vec<BatchLine>> {
-        actor.require(Permission::ManufactureComponents)?;
-        let step = step.trim();
-        if step != "pool" && !step.starts_with("split_") {
-            Modification::parse(step).map_err(|m| AppError::from(FieldError::new("step", m)))?;
-        }
-        let mut out: Vec<BatchLine> = Vec::new();
-        let mut seen: Vec<UnitRef> = Vec::new();
-        for raw in lines.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            let mut line = BatchLine { line: raw.to_string(), unit: None, ok: false, outcome: String::new(), made: vec![] };
-            match parse_unit_line(raw) {
-                Err(m) => line.outcome = m,
-                Ok(u) if seen.contains(&u) => line.outcome = format!("{} {} was scanned twice; it is processed once", u.din, u.product_code),
-                Ok(u) => {
-                    seen.push(u.clone());
-                    line.unit = Some(u);
-                }
-            }
-            out.push(line);
-        }
-        if out.is_empty() {
-            return Err(FieldError::new("units", "scan or type at least one unit").into());
-        }
-        if step == "pool" {
-            let units: Vec<UnitRef> = out.iter().filter_map(|l| l.unit.clone()).collect();
-            let result = self.pool_components(actor, &units).await;
-            for l in out.iter_mut().filter(|l| l.unit.is_some()) {
-                match &result {
-                    Ok(p) => {
-                        l.ok = true;
-                        l.outcome = format!("pooled into {} {}", p.din, p.product_code);
-                        l.made = vec![p.clone()];
-                    }
-                    Err(e) => l.outcome = format!("not pooled: {e}"),
-                }
-            }
-            return Ok(out);
-        }
-        for l in out.iter_mut() {
-            let Some(u) = l.unit.clone() else { continue };
-            let result = match step.strip_prefix("split_") {
-                Some(n) => match n.parse::<usize>() {
-                    Ok(parts) => self.split_component(actor, &u.din, &u.product_code, parts).await,
-                    Err(_) => Err(FieldError::new("step", format!("'{step}' is not a split")).into()),
-                },
-                None => {
-                    self.modify_component(actor, &u.din, &u.product_code, &ModificationInput { step: step.to_string(), at: at.to_string() }).await
-                }
-            };
-            match result {
-                Ok(made) => {
-                    l.ok = true;
-                    l.outcome = format!("made {}", made.iter().map(|m| format!("{} {}", m.product_code, m.product)).collect::<Vec<_>>().join(", "));
-                    l.made = made;
-                }
-                Err(AppError::Invalid(e)) => l.outcome = e.0.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join("; "),
-                Err(e @ (AppError::Conflict(_) | AppError::NotFound(_))) => l.outcome = e.to_string(),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
-    }
-}
-
 impl App {
     /// Units in processing (waiting for testing and release): how many, and the newest `limit`.
     /// Units released before their testing was complete, newest first.
@@ -916,20 +721,5 @@ impl App {
         actor.require(Permission::ViewDonors)?;
         let total = self.store.count_components_in_processing().await?;
         Ok((total, self.store.components_in_processing(limit).await?.iter().map(ComponentView::of).collect()))
-    }
-}
-
-#[cfg(test)]
-mod unit_line_tests {
-    use super::*;
-
-    #[test]
-    fn scanned_and_typed_lines_name_the_same_unit() {
-        let want = UnitRef { din: "A999826000637".into(), product_code: "E0398V00".into() };
-        for line in ["=A99982600063700 =<E0398V00", "A999826000637 E0398V00", "  =<E0398V00   =A99982600063700 "] {
-            assert_eq!(parse_unit_line(line).as_ref(), Ok(&want), "{line}");
-        }
-        assert!(parse_unit_line("A999826000637").unwrap_err().contains("no product code"));
-        assert!(parse_unit_line("A99982600063 E0398V00").is_err());
     }
 }

@@ -323,33 +323,9 @@ impl App {
             physician_meaning: Some(PHYSICIAN_MEANING.into()),
             scanned: input.scan.split_whitespace().collect::<Vec<_>>().join(" "),
         };
-        tx.insert_release(&row).await?;
-        tx.add_component_state(
-            unit.id,
-            ComponentState::Available,
-            row.released_at,
-            &actor.username,
-            Some("EMERGENCY release before testing was complete"),
-        )
-        .await?;
-        tx.append_audit(
-            AuditDraft::new(&actor.username, "component.emergency_release", "component", unit.id)
-                .before(serde_json::json!({"din": din, "product_code": unit.product_code, "state": unit.state.as_str()}))
-                .after(serde_json::json!({"state": "available", "emergency": true, "reason": input.reason.trim(),
-                    "signatures": [{"signer": row.signer, "meaning": EMERGENCY_MEANING}, {"signer": physician, "meaning": PHYSICIAN_MEANING}],
-                    "at": row.released_at, "scanned": row.scanned})),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(ReleaseView {
-            din,
-            product_code: unit.product_code,
-            state: ComponentState::Available,
-            released_at: row.released_at,
-            signer: row.signer,
-            meaning: row.meaning,
-            emergency: true,
-        })
+        let signatures = serde_json::json!({"emergency": true, "reason": input.reason.trim(),
+            "signatures": [{"signer": row.signer, "meaning": EMERGENCY_MEANING}, {"signer": physician, "meaning": PHYSICIAN_MEANING}]});
+        write_release(tx, actor, &unit, row, "EMERGENCY release before testing was complete", signatures).await
     }
 
     /// What stands between a unit and release now (the label scan aside).
@@ -400,24 +376,42 @@ impl App {
             physician_meaning: None,
             scanned: input.scan.split_whitespace().collect::<Vec<_>>().join(" "),
         };
-        tx.insert_release(&row).await?;
-        tx.add_component_state(unit.id, ComponentState::Available, row.released_at, &actor.username, Some("released through the gate, signed"))
-            .await?;
-        tx.append_audit(
-            AuditDraft::new(&actor.username, "component.release", "component", unit.id)
-                .before(serde_json::json!({"din": din, "product_code": unit.product_code, "state": unit.state.as_str()}))
-                .after(serde_json::json!({"state": "available", "signature": {"signer": row.signer, "at": row.released_at, "meaning": row.meaning}, "scanned": row.scanned})),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(ReleaseView {
-            din,
-            product_code: unit.product_code,
-            state: ComponentState::Available,
-            released_at: row.released_at,
-            signer: row.signer,
-            meaning: row.meaning,
-            emergency: false,
-        })
+        let signature = serde_json::json!({"signature": {"signer": row.signer, "at": row.released_at, "meaning": row.meaning}});
+        write_release(tx, actor, &unit, row, "released through the gate, signed", signature).await
     }
+}
+
+/// Writes a release that passed the gate: the signed record, the unit's new state and
+/// the audit record, then commits.
+async fn write_release(
+    mut tx: store::WriteTx,
+    actor: &Actor,
+    unit: &ComponentRow,
+    row: ReleaseRow,
+    note: &str,
+    signatures: serde_json::Value,
+) -> Result<ReleaseView> {
+    tx.insert_release(&row).await?;
+    tx.add_component_state(unit.id, ComponentState::Available, row.released_at, &actor.username, Some(note)).await?;
+    let mut after = serde_json::json!({"state": "available", "at": row.released_at, "scanned": row.scanned});
+    if let (Some(after), serde_json::Value::Object(signed)) = (after.as_object_mut(), signatures) {
+        after.extend(signed);
+    }
+    let action = if row.emergency { "component.emergency_release" } else { "component.release" };
+    tx.append_audit(
+        AuditDraft::new(&actor.username, action, "component", unit.id)
+            .before(serde_json::json!({"din": unit.din, "product_code": unit.product_code, "state": unit.state.as_str()}))
+            .after(after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ReleaseView {
+        din: unit.din.clone(),
+        product_code: unit.product_code.clone(),
+        state: ComponentState::Available,
+        released_at: row.released_at,
+        signer: row.signer,
+        meaning: row.meaning,
+        emergency: row.emergency,
+    })
 }
