@@ -16,6 +16,7 @@ pub mod donors;
 pub mod eligibility;
 mod error;
 pub mod import;
+pub mod inventory;
 pub mod labels;
 pub mod mail;
 pub mod policy;

@@ -306,6 +306,10 @@ impl App {
             return Err(AppError::Invalid(e));
         }
         let label = label.expect("checked");
+        let scanned_group = match &label {
+            LabelScan::Scanned { group, .. } => group.map(|g| g.to_string()),
+            LabelScan::NotScanned => None,
+        };
         let mut tx = self.store.begin_write().await?;
         let unit = self.unit_to_release(&mut tx, &din, product_code).await?;
         let refusals = gate_unit(self, &mut tx, &unit, label, Release::Emergency, false).await?;
@@ -322,6 +326,7 @@ impl App {
             physician: Some(physician.to_string()),
             physician_meaning: Some(PHYSICIAN_MEANING.into()),
             scanned: input.scan.split_whitespace().collect::<Vec<_>>().join(" "),
+            blood_group: scanned_group,
         };
         let signatures = serde_json::json!({"emergency": true, "reason": input.reason.trim(),
             "signatures": [{"signer": row.signer, "meaning": EMERGENCY_MEANING}, {"signer": physician, "meaning": PHYSICIAN_MEANING}]});
@@ -359,6 +364,10 @@ impl App {
             return Err(AppError::Invalid(e));
         }
         let label = label.expect("checked");
+        let scanned_group = match &label {
+            LabelScan::Scanned { group, .. } => group.map(|g| g.to_string()),
+            LabelScan::NotScanned => None,
+        };
         let mut tx = self.store.begin_write().await?;
         let unit = self.unit_to_release(&mut tx, &din, product_code).await?;
         let refusals = gate_unit(self, &mut tx, &unit, label, Release::Standard, false).await?;
@@ -375,6 +384,7 @@ impl App {
             physician: None,
             physician_meaning: None,
             scanned: input.scan.split_whitespace().collect::<Vec<_>>().join(" "),
+            blood_group: scanned_group,
         };
         let signature = serde_json::json!({"signature": {"signer": row.signer, "at": row.released_at, "meaning": row.meaning}});
         write_release(tx, actor, &unit, row, "released through the gate, signed", signature).await

@@ -15,6 +15,7 @@ pub mod donor;
 pub mod eligibility;
 pub mod hospital;
 pub mod import;
+pub mod inventory;
 pub mod labeling;
 pub mod questionnaire;
 pub mod recruitment;

@@ -82,6 +82,16 @@ pub enum Permission {
     ReleaseComponents,
     /// Co-sign, as the physician, the release of a unit before its testing is complete.
     SignEmergencyRelease,
+    /// See stock, storage locations and excursions.
+    ViewInventory,
+    /// Add storage locations (refrigerators, freezers, agitators).
+    ManageStorage,
+    /// Put units away and move them between locations, scanned.
+    MoveUnits,
+    /// Record temperature excursions (the units they touched go on hold).
+    RecordExcursions,
+    /// Discard a unit the centre holds, with the reason.
+    DiscardUnits,
 }
 
 impl Role {
@@ -176,9 +186,15 @@ impl Role {
                 RecordTyping,
                 RecordTestResults,
                 ReleaseComponents,
+                ViewInventory,
+                ManageStorage,
+                MoveUnits,
+                RecordExcursions,
+                DiscardUnits,
             ],
-            Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
-            Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
+            Role::Distribution => &[ViewSites, ViewHospitals, ViewInventory, MoveUnits, RecordExcursions, DiscardUnits],
+            Role::Apheresis => &[ViewSites, ViewHospitals],
+            Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals, ViewInventory],
             Role::Quality => &[
                 ViewSites,
                 ViewHospitals,
@@ -192,8 +208,12 @@ impl Role {
                 RecordTyping,
                 ResolveBloodGroups,
                 ViewRecruitment,
+                ViewInventory,
+                ManageStorage,
+                RecordExcursions,
+                DiscardUnits,
             ],
-            Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease],
+            Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease, ViewInventory],
             Role::Hospital => &[ViewOwnHospital],
         }
     }

@@ -546,6 +546,7 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         });
     }
     recruit::spawn_daily_scores(app.clone());
+    spawn_expiry_job(app.clone());
     let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("hemaflow listening on http://{addr}");
@@ -755,4 +756,21 @@ async fn import(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
         eprintln!("  line {}: {}", r.line, r.reasons.join("; "));
     }
     Ok(ExitCode::FAILURE)
+}
+
+/// Takes expired units out of stock at their expiry minute: wakes at the start of every
+/// minute and discards, as expired, every unit the centre holds whose expiry has come.
+fn spawn_expiry_job(app: app::App) {
+    tokio::spawn(async move {
+        loop {
+            let now = chrono::Utc::now();
+            match app.expire_due_units(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(units = n, "expired units taken out of stock"),
+                Err(e) => tracing::warn!(error = %e, "the expiry job failed; it tries again next minute"),
+            }
+            let into_minute = chrono::Timelike::second(&now) as u64 * 1000 + chrono::Timelike::nanosecond(&now) as u64 / 1_000_000;
+            tokio::time::sleep(std::time::Duration::from_millis(60_000u64.saturating_sub(into_minute).max(1))).await;
+        }
+    });
 }

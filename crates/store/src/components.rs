@@ -68,10 +68,10 @@ pub struct ComponentLink {
     pub source_id: Uuid,
 }
 
-const COLUMNS: &str = "c.id, c.donation_id, c.din, c.product_code, c.kind, c.attributes, c.anticoagulant, c.additive_solution, \
+pub(crate) const COLUMNS: &str = "c.id, c.donation_id, c.din, c.product_code, c.kind, c.attributes, c.anticoagulant, c.additive_solution, \
      COALESCE((SELECT v.volume_ml FROM component_volumes v WHERE v.component_id = c.id ORDER BY v.seq DESC LIMIT 1), c.volume_ml) AS volume_ml, \
      c.expires_at, c.dating_case, c.step, c.why, c.made_at, c.made_by, s.state";
-const LATEST: &str = "JOIN component_states s ON s.component_id = c.id \
+pub(crate) const LATEST: &str = "JOIN component_states s ON s.component_id = c.id \
      AND s.seq = (SELECT MAX(x.seq) FROM component_states x WHERE x.component_id = c.id)";
 
 impl Store {

@@ -15,6 +15,7 @@ mod donors;
 mod error;
 mod family;
 mod interactive;
+mod inventory;
 mod mail;
 mod outbox;
 mod rate_limits;
@@ -39,6 +40,7 @@ pub use donors::{DeferralRow, DonationRow, DonorContact, DonorQuery, DonorRow, D
 pub use error::StoreError;
 pub use family::{DonorKey, LockedDonor};
 pub use interactive::SearchPlan;
+pub use inventory::{DiscardRow, ExcursionRow, IssueRow, MoveLine, MoveRow, StockRow, StorageLocationRow};
 pub use mail::SentEmailRow;
 pub use outbox::{OutboxCounts, OutboxRow};
 pub use rate_limits::RateCounterRow;

@@ -84,10 +84,12 @@ pub struct ReleaseRow {
     pub physician: Option<String>,
     pub physician_meaning: Option<String>,
     pub scanned: String,
+    /// The ABO/RhD of the label scanned at release.
+    pub blood_group: Option<String>,
 }
 
 const RESULT_COLUMNS: &str = "r.id, r.order_id, r.seq, r.phase, r.value, r.status_after, r.entered_at, r.entered_by, r.source, r.import_key";
-const OPEN_HOLDS: &str = "SELECT h.id, h.component_id, h.kind, h.reason, h.source_id, h.opened_at, h.opened_by FROM component_holds h \
+pub(crate) const OPEN_HOLDS: &str = "SELECT h.id, h.component_id, h.kind, h.reason, h.source_id, h.opened_at, h.opened_by FROM component_holds h \
      WHERE NOT EXISTS (SELECT 1 FROM component_hold_lifts l WHERE l.hold_id = h.id)";
 
 impl Store {
@@ -240,10 +242,10 @@ impl WriteTx {
     }
 
     pub async fn insert_release(&mut self, r: &ReleaseRow) -> Result<()> {
-        on_tx!(self, c => sqlx::query("INSERT INTO component_releases (id, component_id, released_at, signer, meaning, emergency, physician, physician_meaning, scanned) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        on_tx!(self, c => sqlx::query("INSERT INTO component_releases (id, component_id, released_at, signer, meaning, emergency, physician, physician_meaning, scanned, blood_group) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(r.id).bind(r.component_id).bind(r.released_at).bind(&r.signer).bind(&r.meaning).bind(r.emergency).bind(&r.physician)
-            .bind(&r.physician_meaning).bind(&r.scanned)
+            .bind(&r.physician_meaning).bind(&r.scanned).bind(&r.blood_group)
             .execute(c).await?.rows_affected());
         Ok(())
     }

@@ -423,9 +423,21 @@ pub struct ComponentPage {
     pub can_release: bool,
     pub release_scan: String,
     pub release_errors: Vec<(String, String)>,
+    /// Where the unit has been stored, and its discard.
+    pub moves: Vec<app::inventory::MoveLine>,
+    pub discarded: Option<app::inventory::DiscardRow>,
+    pub can_discard: bool,
+    pub discard_reasons: Vec<(String, String)>,
+    pub discard_reason: String,
+    pub discard_details: String,
+    pub discard_error: Option<String>,
 }
 
 impl ComponentPage {
+    pub fn may_discard(&self) -> bool {
+        self.can_discard && domain::inventory::may_discard(self.g.unit.state)
+    }
+
     pub fn release_error(&self, field: &str) -> Option<&str> {
         self.release_errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
     }
@@ -443,8 +455,16 @@ impl ComponentPage {
     }
 }
 
-async fn component_page(s: &AppState, p: &Principal, din: &str, code: &str, error: Option<String>) -> Result<ComponentPage, AppError> {
+pub(crate) async fn component_page(s: &AppState, p: &Principal, din: &str, code: &str, error: Option<String>) -> Result<ComponentPage, AppError> {
+    let (moves, discarded) = s.app.unit_storage(&p.actor, din, code).await?;
     Ok(ComponentPage {
+        moves,
+        discarded,
+        can_discard: p.actor.can(Permission::DiscardUnits),
+        discard_reasons: crate::inventory::discard_reasons(),
+        discard_reason: String::new(),
+        discard_details: String::new(),
+        discard_error: None,
         layout: Layout::new(p, "donors"),
         g: s.app.component_genealogy(&p.actor, din, code).await?,
         can_manufacture: p.actor.can(Permission::ManufactureComponents),

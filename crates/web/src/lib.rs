@@ -10,6 +10,7 @@ mod donations;
 mod donors;
 mod error;
 pub mod fmt;
+mod inventory;
 mod labels;
 mod outbox;
 mod pages;

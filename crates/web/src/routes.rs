@@ -3,7 +3,8 @@
 //! matrix test checks it against its own independent expectations.
 
 use crate::{
-    api, appointments, assets, donations, donors, labels, outbox, pages, recruitment as rec, registry, release, rules, screening, worklists, AppState,
+    api, appointments, assets, donations, donors, inventory, labels, outbox, pages, recruitment as rec, registry, release, rules, screening,
+    worklists, AppState,
 };
 use app::Actor;
 use axum::http::Method;
@@ -220,6 +221,45 @@ pub fn table() -> Vec<Entry> {
             get(donations::processing),
         ),
         r(Method::GET, "/lab/units", Perm(ViewDonors), "Units in processing, newest first", get(donations::units)),
+        r(
+            Method::GET,
+            "/inventory",
+            Perm(ViewInventory),
+            "Stock by product and ABO/RhD, days of supply, expiring units, quarantine by reason",
+            get(inventory::inventory),
+        ),
+        r(Method::GET, "/api/v1/inventory", Perm(ViewInventory), "The stock views as JSON", get(inventory::api_inventory)),
+        r(Method::GET, "/inventory/locations", Perm(ViewInventory), "Storage locations and their units", get(inventory::locations)),
+        r(Method::POST, "/inventory/locations", Perm(ManageStorage), "Add a storage location", post(inventory::add_location)),
+        r(Method::GET, "/api/v1/storage-locations", Perm(ViewInventory), "Storage locations", get(inventory::api_locations)),
+        r(Method::POST, "/api/v1/storage-locations", Perm(ManageStorage), "Add a storage location", post(inventory::api_add_location)),
+        r(Method::GET, "/inventory/move", Perm(MoveUnits), "Put units away: scan a location and the units", get(inventory::put_away)),
+        r(Method::POST, "/inventory/move", Perm(MoveUnits), "Move each scanned unit into the location", post(inventory::move_units)),
+        r(Method::POST, "/api/v1/inventory/moves", Perm(MoveUnits), "Move one scanned unit into a location", post(inventory::api_move)),
+        r(Method::GET, "/inventory/excursions", Perm(ViewInventory), "Temperature excursions", get(inventory::excursions)),
+        r(
+            Method::POST,
+            "/inventory/excursions",
+            Perm(RecordExcursions),
+            "Record an excursion; the units it touched go on hold",
+            post(inventory::record_excursion),
+        ),
+        r(Method::GET, "/api/v1/excursions", Perm(ViewInventory), "Temperature excursions", get(inventory::api_excursions)),
+        r(
+            Method::POST,
+            "/api/v1/excursions",
+            Perm(RecordExcursions),
+            "Record an excursion; the units it touched go on hold",
+            post(inventory::api_record_excursion),
+        ),
+        r(Method::POST, "/components/{din}/{code}/discard", Perm(DiscardUnits), "Discard a unit with the reason", post(inventory::discard)),
+        r(
+            Method::POST,
+            "/api/v1/components/{din}/{code}/discard",
+            Perm(DiscardUnits),
+            "Discard a unit with the reason",
+            post(inventory::api_discard),
+        ),
         r(Method::GET, "/lab/results", Perm(RecordTestResults), "Import test results from an instrument export", get(release::results_page)),
         r(Method::POST, "/lab/results", Perm(RecordTestResults), "Apply an instrument export, row by row", post(release::results_import)),
         r(

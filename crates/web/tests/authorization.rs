@@ -38,6 +38,11 @@ const RECRUITMENT_VIEWERS: &[&str] = &["admin", "recruiter", "quality"];
 const RECRUITERS: &[&str] = &["admin", "recruiter"];
 const SCHEDULERS: &[&str] = &["admin", "collector"];
 const BOOKERS: &[&str] = &["admin", "recruiter", "collector"];
+const STOCK_VIEWERS: &[&str] = &["lab", "distribution", "sales", "quality", "physician"];
+const STORAGE_MANAGERS: &[&str] = &["lab", "quality"];
+const MOVERS: &[&str] = &["lab", "distribution"];
+const EXCURSION_RECORDERS: &[&str] = &["lab", "distribution", "quality"];
+const DISCARDERS: &[&str] = &["lab", "distribution", "quality"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -152,6 +157,21 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/lab/results", Some(&["lab"])),
         ("POST", "/api/v1/results/import", Some(&["lab"])),
         ("POST", "/components/{din}/{code}/release", Some(&["lab"])),
+        ("GET", "/inventory", Some(STOCK_VIEWERS)),
+        ("GET", "/api/v1/inventory", Some(STOCK_VIEWERS)),
+        ("GET", "/inventory/locations", Some(STOCK_VIEWERS)),
+        ("POST", "/inventory/locations", Some(STORAGE_MANAGERS)),
+        ("GET", "/api/v1/storage-locations", Some(STOCK_VIEWERS)),
+        ("POST", "/api/v1/storage-locations", Some(STORAGE_MANAGERS)),
+        ("GET", "/inventory/move", Some(MOVERS)),
+        ("POST", "/inventory/move", Some(MOVERS)),
+        ("POST", "/api/v1/inventory/moves", Some(MOVERS)),
+        ("GET", "/inventory/excursions", Some(STOCK_VIEWERS)),
+        ("POST", "/inventory/excursions", Some(EXCURSION_RECORDERS)),
+        ("GET", "/api/v1/excursions", Some(STOCK_VIEWERS)),
+        ("POST", "/api/v1/excursions", Some(EXCURSION_RECORDERS)),
+        ("POST", "/components/{din}/{code}/discard", Some(DISCARDERS)),
+        ("POST", "/api/v1/components/{din}/{code}/discard", Some(DISCARDERS)),
         ("POST", "/api/v1/donations/{din}/separation", Some(MANUFACTURERS)),
         ("GET", "/api/v1/donations/{din}/components", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/components/{din}/{code}", Some(DONOR_VIEWERS)),

@@ -3,44 +3,12 @@
 
 mod common;
 
+use common::units::{clear_tests, scan, separated};
 use common::{problem, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = common::PASSWORD;
-
-/// The label of a unit as a scanner reads it: DIN, product code and ABO/RhD data.
-fn scan(din: &str, code: &str, group: &str) -> String {
-    let din = isbt128::Din::parse_content(&format!("{din}00")).unwrap().encode();
-    // ISBT 128 blood group codes for the groups the tests use.
-    let g = match group {
-        "O-" => "95",
-        "O+" => "51",
-        "A+" => "62",
-        other => panic!("no code for {other}"),
-    };
-    format!("{din} =<{code} =%{g}00")
-}
-
-/// A separated O- whole blood donation: the DIN and its units (red cells, FFP).
-async fn separated(t: &TestApp, name: &str) -> (String, Vec<Value>) {
-    let (din, at) = t.recorded_donation(name).await;
-    let lab = t.api_as("lab").await;
-    let r = lab.post_json(&format!("/api/v1/donations/{din}/separation"), json!({"plasma_frozen_at": at})).await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    (din, r.json().await.unwrap())
-}
-
-/// Every ordered test of the donation non-reactive, and its ABO/RhD typing.
-async fn clear_tests(lab: &common::ApiClient, din: &str, group: &str) {
-    let tests: Value = lab.get(&format!("/api/v1/donations/{din}/tests")).await.json().await.unwrap();
-    for t in tests["tests"].as_array().unwrap().iter().filter(|t| t["status"] == "pending") {
-        let code = t["code"].as_str().unwrap();
-        let value = if code == "ABO_RH" { group } else { "non-reactive" };
-        let r = lab.post_json(&format!("/api/v1/donations/{din}/results"), json!({"test": code, "value": value})).await;
-        assert_eq!(r.status(), StatusCode::CREATED, "{code}: {}", r.text().await.unwrap());
-    }
-}
 
 async fn a_unit_is_released_only_through_the_gate_with_a_signature(t: TestApp) {
     let (din, units) = separated(&t, "Gate").await;

@@ -8,9 +8,14 @@ use serde::Serialize;
 
 /// Reads one scanned or typed line naming a unit: its DIN and product code, as ISBT 128
 /// data (`=A99982600063700 =<E0398V00`), as text (`A999826000637 E0398V00`) or with the
-/// DIN's check character.
+/// DIN's check character. The other barcodes of a label scanned along (ABO/RhD `=%`,
+/// expiry `=>`/`&>`, collection date `=*`/`&*`, special testing `&(`) are passed over.
 pub fn parse_unit_line(line: &str) -> std::result::Result<UnitRef, String> {
-    let tokens: Vec<&str> = line.split_whitespace().collect();
+    let other_label_data = |t: &&str| {
+        let mut c = t.chars();
+        matches!((c.next(), c.next()), (Some('=' | '&'), Some(x)) if !x.is_ascii_alphanumeric() && x != '<')
+    };
+    let tokens: Vec<&str> = line.split_whitespace().filter(|t| !other_label_data(t)).collect();
     let code = tokens
         .iter()
         .rev()
@@ -110,7 +115,12 @@ mod tests {
     #[test]
     fn scanned_and_typed_lines_name_the_same_unit() {
         let want = UnitRef { din: "A999826000637".into(), product_code: "E0398V00".into() };
-        for line in ["=A99982600063700 =<E0398V00", "A999826000637 E0398V00", "  =<E0398V00   =A99982600063700 "] {
+        for line in [
+            "=A99982600063700 =<E0398V00",
+            "A999826000637 E0398V00",
+            "  =<E0398V00   =A99982600063700 ",
+            "=A99982600063700 =<E0398V00 =%9500 &>0263652359",
+        ] {
             assert_eq!(parse_unit_line(line).as_ref(), Ok(&want), "{line}");
         }
         assert!(parse_unit_line("A999826000637").unwrap_err().contains("no product code"));

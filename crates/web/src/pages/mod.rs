@@ -96,6 +96,17 @@ impl Layout {
         if a.can(Permission::RecordTestResults) {
             lab.push(item("results", "Test results", "/lab/results"));
         }
+        let mut inventory = vec![];
+        if a.can(Permission::ViewInventory) {
+            inventory.push(item("stock", "Stock", "/inventory"));
+        }
+        if a.can(Permission::MoveUnits) {
+            inventory.push(item("put_away", "Put away", "/inventory/move"));
+        }
+        if a.can(Permission::ViewInventory) {
+            inventory.push(item("storage", "Storage", "/inventory/locations"));
+            inventory.push(item("excursions", "Excursions", "/inventory/excursions"));
+        }
         let mut quality = vec![];
         if a.can(Permission::EvaluateEligibility) && a.can(Permission::ViewDonors) {
             quality.push(item("rules", "Rules", "/quality/rules"));
@@ -119,6 +130,7 @@ impl Layout {
             ("donors", "Donors", donors),
             ("recruitment", "Recruitment", recruitment),
             ("lab", "Lab", lab),
+            ("inventory", "Inventory", inventory),
             ("quality", "Quality", quality),
             ("organisation", "Organisation", organisation),
         ]
@@ -131,7 +143,8 @@ impl Layout {
             Some(Role::Recruiter) => "recruitment",
             Some(Role::Lab) => "lab",
             Some(Role::Quality) => "quality",
-            Some(Role::Admin) | Some(Role::Sales) | Some(Role::Distribution) | Some(Role::Apheresis) | Some(Role::Hospital) => "organisation",
+            Some(Role::Distribution) => "inventory",
+            Some(Role::Admin) | Some(Role::Sales) | Some(Role::Apheresis) | Some(Role::Hospital) => "organisation",
             _ => "donors",
         };
         if let Some(i) = areas.iter().position(|g| g.key == main) {

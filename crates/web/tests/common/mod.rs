@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod smtp;
+pub mod units;
 
 use app::users::NewUserInput;
 use app::{Actor, App};
