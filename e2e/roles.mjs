@@ -37,12 +37,12 @@ const EXPECTED_NAV = {
   admin: ['dashboard', 'donors', 'recruitment', 'outbox', 'appointments', 'sites', 'hospitals', 'rules', 'audit', 'users'],
   recruiter: ['dashboard', 'donors', 'recruitment', 'outbox', 'appointments', 'sites', 'rules'],
   collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins', 'rules'],
-  lab: ['dashboard', 'donors', 'sites', 'dins', 'labels', 'processing', 'results'],
-  distribution: ['dashboard', 'sites', 'hospitals'],
+  lab: ['dashboard', 'donors', 'sites', 'dins', 'labels', 'processing', 'results', 'stock', 'put_away', 'storage', 'excursions'],
+  distribution: ['dashboard', 'sites', 'hospitals', 'stock', 'put_away', 'storage', 'excursions'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
-  sales: ['dashboard', 'sites', 'hospitals'],
-  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'audit'],
-  physician: ['dashboard', 'donors', 'sites', 'rules'],
+  sales: ['dashboard', 'sites', 'hospitals', 'stock', 'storage', 'excursions'],
+  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'audit', 'stock', 'storage', 'excursions'],
+  physician: ['dashboard', 'donors', 'sites', 'rules', 'stock', 'storage', 'excursions'],
   hospital: ['dashboard', 'hospitals'],
 };
 const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'physician', 'hospital'];

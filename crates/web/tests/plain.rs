@@ -339,6 +339,16 @@ async fn demo_pages_speak_the_staff_language(backend: Backend) {
         assert!(states.get(state).copied().unwrap_or(0) > 0, "demo units {state}: {states:?}");
     }
     assert_eq!(lookbacks, 1, "the repeat-reactive anti-HCV donation opens one lookback case");
+    // The demo's storage: everything put away in its class, a unit near expiry, a broken
+    // bag discarded, a refrigerator's excursion holding its units.
+    let op = app::Actor::operator();
+    let inv = app.inventory(&op, chrono::Utc::now()).await.unwrap();
+    assert_eq!((inv.not_put_away, inv.misplaced.len()), (0, 0), "{inv:?}");
+    assert!(inv.expiring.iter().any(|u| u.hours_left < 24), "a washed unit keeps 24 hours: {:?}", inv.expiring);
+    assert!(inv.quarantine_by_reason.iter().any(|(r, n)| r == "temperature excursion" && *n > 0), "{:?}", inv.quarantine_by_reason);
+    assert!(states.get("discarded").copied().unwrap_or(0) > 0, "a discarded unit: {states:?}");
+    let excursions = app.excursions(&op, 10).await.unwrap();
+    assert_eq!(excursions.len(), 1);
     let state = web::AppState::new(app.clone(), false);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(web::serve(listener, state, async move {

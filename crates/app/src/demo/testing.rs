@@ -16,14 +16,7 @@ impl App {
         let since = chrono::Utc::now() - chrono::Duration::hours(12);
         let mut donations = self.store.donations_with_din_since(since, 50).await?;
         donations.sort_by_key(|d| d.collected_at);
-        let lab = Actor {
-            user_id: None,
-            username: "lab".into(),
-            display_name: "Demo Laboratory".into(),
-            roles: Roles::new([domain::Role::Lab]).expect("a role"),
-            hospital_id: None,
-            via_token: false,
-        };
+        let lab = demo_lab();
         let mut separated = 0;
         for d in &donations {
             let Some(din) = d.din.clone() else { continue };
@@ -58,13 +51,11 @@ impl App {
             if separated == 2 {
                 continue;
             }
-            let bg = domain::labeling::parse_blood_group("blood_group", &group).map_err(|e| crate::AppError::Conflict(e.to_string()))?;
-            let din_data = isbt128::Din::parse_content(&format!("{din}00")).map_err(|e| crate::AppError::Conflict(e.to_string()))?.encode();
             for u in self.store.components_of_donation(d.id).await? {
                 if u.state != ComponentState::InProcessing {
                     continue;
                 }
-                let scan = format!("{din_data} =<{} {}", u.product_code, bg.encode());
+                let scan = label_scan(&din, &u.product_code, &group)?;
                 // A unit the gate refuses (a donor whose group is not confirmed yet) stays
                 // in processing with its reasons on its page.
                 if let Err(e) = self.release_component(&lab, &din, &u.product_code, &ReleaseInput { scan, password: lab_password.into() }).await {
@@ -73,5 +64,24 @@ impl App {
             }
         }
         Ok(())
+    }
+}
+
+/// A unit's label as a scanner reads it: the DIN, product code and ABO/RhD barcodes.
+pub(crate) fn label_scan(din: &str, product_code: &str, group: &str) -> Result<String> {
+    let bg = domain::labeling::parse_blood_group("blood_group", group).map_err(|e| crate::AppError::Conflict(e.to_string()))?;
+    let din_data = isbt128::Din::parse_content(&format!("{din}00")).map_err(|e| crate::AppError::Conflict(e.to_string()))?.encode();
+    Ok(format!("{din_data} =<{product_code} {}", bg.encode()))
+}
+
+/// The demo's laboratory user, acting as staff do.
+pub(crate) fn demo_lab() -> Actor {
+    Actor {
+        user_id: None,
+        username: "lab".into(),
+        display_name: "Demo Laboratory".into(),
+        roles: Roles::new([domain::Role::Lab]).expect("a role"),
+        hospital_id: None,
+        via_token: false,
     }
 }
