@@ -443,6 +443,29 @@ async function checkTestingAndRelease(page, din, unitPath) {
   if (process.env.E2E_GUIDE_SHOTS) {
     await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'lab-release-1280.png'), fullPage: true, timeout: TIMEOUT });
   }
+  await checkPutAway(page, din, code);
+}
+
+// The released unit is put away by scanning: the plasma freezer refuses red cells, the
+// blood refrigerator takes them; the stock page counts it.
+async function checkPutAway(page, din, code) {
+  const putAway = async (location) => {
+    await clickNav(page, 'put_away');
+    await page.fill('#f-location', location);
+    await page.fill('#f-units', `=${din}00 =<${code}`);
+    await navigating(page, () => page.click('form#move-form button[type=submit]'));
+    return page.locator('#move-results').innerText().catch(() => '');
+  };
+  const refused = await putAway('FZ-01');
+  if (!refused.includes('0 of 1 put away') || !refused.includes('wrong storage')) fail(`red cells were not refused by the freezer: ${refused}`);
+  const done = await putAway('FR-01');
+  if (!done.includes('1 of 1 put away')) fail(`the unit was not put away in the refrigerator: ${done}`);
+  await clickNav(page, 'stock');
+  const stock = await page.locator('#stock-table').innerText().catch(() => '');
+  if (!stock.includes('Red cells')) fail(`the stock page lists no red cells: ${stock.slice(0, 300)}`);
+  if (process.env.E2E_GUIDE_SHOTS) {
+    await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'lab-stock-1280.png'), fullPage: true, timeout: TIMEOUT });
+  }
 }
 
 // The lab previews a unit label from a recent donation: "Fill in" copies the record's
