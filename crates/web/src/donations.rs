@@ -423,6 +423,9 @@ pub struct ComponentPage {
     pub can_release: bool,
     pub release_scan: String,
     pub release_errors: Vec<(String, String)>,
+    /// The emergency release form as entered (passwords never echoed), open after a refusal.
+    pub emergency: app::release::EmergencyReleaseInput,
+    pub emergency_open: bool,
     /// Where the unit has been stored, and its discard.
     pub moves: Vec<app::inventory::MoveLine>,
     pub discarded: Option<app::inventory::DiscardRow>,
@@ -434,6 +437,18 @@ pub struct ComponentPage {
 }
 
 impl ComponentPage {
+    /// The emergency release form's inputs: name, label, kind, value, help.
+    pub fn emergency_fields(&self) -> Vec<(&'static str, &'static str, &'static str, String, &'static str)> {
+        let e = &self.emergency;
+        vec![
+            ("emergency_scan", "Label scan", "textarea", e.scan.clone(), "The DIN, product code and ABO/RhD barcodes of the label."),
+            ("emergency_password", "Your password", "password", String::new(), "The laboratory's signature."),
+            ("emergency_physician", "Physician (user name)", "text", e.physician.clone(), "The physician who authorises the release."),
+            ("emergency_physician_password", "Physician's password", "password", String::new(), "The physician signs here, in person."),
+            ("emergency_reason", "The emergency", "textarea", e.reason.clone(), "The hospital, the patient or the request it is for."),
+        ]
+    }
+
     pub fn may_discard(&self) -> bool {
         self.can_discard && domain::inventory::may_discard(self.g.unit.state)
     }
@@ -465,6 +480,8 @@ pub(crate) async fn component_page(s: &AppState, p: &Principal, din: &str, code:
         discard_reason: String::new(),
         discard_details: String::new(),
         discard_error: None,
+        emergency: Default::default(),
+        emergency_open: false,
         layout: Layout::new(p, "donors"),
         g: s.app.component_genealogy(&p.actor, din, code).await?,
         can_manufacture: p.actor.can(Permission::ManufactureComponents),
@@ -502,6 +519,40 @@ pub async fn release(
             render_status(StatusCode::CONFLICT, &page)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /components/{din}/{code}/emergency-release` (form: `scan`, `password`,
+/// `physician`, `physician_password`, `reason`): released before testing completes.
+pub async fn emergency_release(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let input = app::release::EmergencyReleaseInput {
+        scan: value(&form, "scan"),
+        password: value(&form, "password"),
+        physician: value(&form, "physician"),
+        physician_password: value(&form, "physician_password"),
+        reason: value(&form, "reason"),
+    };
+    match s.app.emergency_release(&p.actor, &din, &code, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/components/{din}/{code}#release")).into_response()),
+        Err(e) => {
+            let (status, errors, message) = match e {
+                AppError::Invalid(errs) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, errs.0.iter().map(|e| (format!("emergency_{}", e.field), e.message.clone())).collect(), None)
+                }
+                e @ (AppError::Conflict(_) | AppError::NotReleasable { .. }) => (StatusCode::CONFLICT, vec![], Some(e.to_string())),
+                e => return Err(e.into()),
+            };
+            let mut page = component_page(&s, &p, &din, &code, message).await?;
+            page.release_errors = errors;
+            page.emergency = input;
+            page.emergency_open = true;
+            render_status(status, &page)
+        }
     }
 }
 

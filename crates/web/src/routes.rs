@@ -252,6 +252,13 @@ pub fn table() -> Vec<Entry> {
             "Record an excursion; the units it touched go on hold",
             post(inventory::api_record_excursion),
         ),
+        r(
+            Method::POST,
+            "/components/{din}/{code}/emergency-release",
+            Perm(ReleaseComponents),
+            "Release before testing completes, co-signed by a physician",
+            post(donations::emergency_release),
+        ),
         r(Method::POST, "/components/{din}/{code}/discard", Perm(DiscardUnits), "Discard a unit with the reason", post(inventory::discard)),
         r(
             Method::POST,

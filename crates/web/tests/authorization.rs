@@ -157,6 +157,7 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/lab/results", Some(&["lab"])),
         ("POST", "/api/v1/results/import", Some(&["lab"])),
         ("POST", "/components/{din}/{code}/release", Some(&["lab"])),
+        ("POST", "/components/{din}/{code}/emergency-release", Some(&["lab"])),
         ("GET", "/inventory", Some(STOCK_VIEWERS)),
         ("GET", "/api/v1/inventory", Some(STOCK_VIEWERS)),
         ("GET", "/inventory/locations", Some(STOCK_VIEWERS)),

@@ -225,6 +225,35 @@ async fn the_lab_tests_and_releases_on_the_pages(t: TestApp) {
     let other = units[1]["product_code"].as_str().unwrap();
     let html = s.client.get(t.url(&format!("/components/{din}/{other}"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Every release condition holds"), "the FFP too, once tested");
+
+    // An emergency release on the page, before another donation's testing is complete:
+    // each refusal next to its field, the passwords never echoed; then signed.
+    let (din, units) = separated(&t, "Emergency Page").await;
+    let red = units[0]["product_code"].as_str().unwrap().to_string();
+    let page = format!("/components/{din}/{red}");
+    let form = |physician_password: &str| {
+        vec![
+            ("scan", scan(&din, &red, "O-")),
+            ("password", PASSWORD.to_string()),
+            ("physician", "physician".to_string()),
+            ("physician_password", physician_password.to_string()),
+            ("reason", "ruptured aortic aneurysm, St Mary's OR 3".to_string()),
+        ]
+    };
+    let head = t.audit_head().await;
+    let r = post(format!("{page}/emergency-release"), form("not-it")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"e-emergency_physician_password\"") && html.contains("<details id=\"emergency\" open>"),
+        "the error next to the field"
+    );
+    assert!(html.contains("St Mary&#39;s OR 3") && !html.contains("not-it"), "the reason kept, no password echoed");
+    assert_eq!(t.audit_head().await, head);
+    let r = post(format!("{page}/emergency-release"), form(PASSWORD)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = s.client.get(t.url(&page)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("available stock") && html.contains("EMERGENCY"), "released in an emergency: {html}");
 }
 
 /// An instrument export: rows that match no order are reported, the rest applied; the
