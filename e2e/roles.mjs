@@ -37,12 +37,12 @@ const EXPECTED_NAV = {
   admin: ['dashboard', 'donors', 'recruitment', 'outbox', 'appointments', 'sites', 'hospitals', 'rules', 'audit', 'users'],
   recruiter: ['dashboard', 'donors', 'recruitment', 'outbox', 'appointments', 'sites', 'rules'],
   collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins', 'rules'],
-  lab: ['dashboard', 'donors', 'sites', 'dins', 'labels', 'processing', 'results', 'stock', 'put_away', 'storage', 'excursions'],
+  lab: ['dashboard', 'donors', 'sites', 'dins', 'labels', 'processing', 'results', 'stock', 'put_away', 'storage', 'excursions', 'notifications', 'lookback'],
   distribution: ['dashboard', 'sites', 'hospitals', 'stock', 'put_away', 'storage', 'excursions'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
   sales: ['dashboard', 'sites', 'hospitals', 'stock', 'storage', 'excursions'],
-  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'audit', 'stock', 'storage', 'excursions'],
-  physician: ['dashboard', 'donors', 'sites', 'rules', 'stock', 'storage', 'excursions'],
+  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
+  physician: ['dashboard', 'donors', 'sites', 'rules', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
   hospital: ['dashboard', 'hospitals'],
 };
 const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'physician', 'hospital'];

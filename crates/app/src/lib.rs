@@ -15,6 +15,7 @@ mod donor_facts;
 pub mod donors;
 pub mod eligibility;
 mod error;
+pub mod follow_up;
 pub mod import;
 pub mod inventory;
 pub mod labels;

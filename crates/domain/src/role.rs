@@ -92,6 +92,8 @@ pub enum Permission {
     RecordExcursions,
     /// Discard a unit the centre holds, with the reason.
     DiscardUnits,
+    /// Record that a donor was told of a result that defers them.
+    NotifyDonors,
 }
 
 impl Role {
@@ -212,8 +214,9 @@ impl Role {
                 ManageStorage,
                 RecordExcursions,
                 DiscardUnits,
+                NotifyDonors,
             ],
-            Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease, ViewInventory],
+            Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease, ViewInventory, NotifyDonors],
             Role::Hospital => &[ViewOwnHospital],
         }
     }

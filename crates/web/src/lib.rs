@@ -10,6 +10,7 @@ mod donations;
 mod donors;
 mod error;
 pub mod fmt;
+mod follow_up;
 mod inventory;
 mod labels;
 mod outbox;

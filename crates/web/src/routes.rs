@@ -3,8 +3,8 @@
 //! matrix test checks it against its own independent expectations.
 
 use crate::{
-    api, appointments, assets, donations, donors, inventory, labels, outbox, pages, recruitment as rec, registry, release, rules, screening,
-    worklists, AppState,
+    api, appointments, assets, donations, donors, follow_up, inventory, labels, outbox, pages, recruitment as rec, registry, release, rules,
+    screening, worklists, AppState,
 };
 use app::Actor;
 use axum::http::Method;
@@ -221,6 +221,12 @@ pub fn table() -> Vec<Entry> {
             get(donations::processing),
         ),
         r(Method::GET, "/lab/units", Perm(ViewDonors), "Units in processing, newest first", get(donations::units)),
+        r(Method::GET, "/quality/notifications", Perm(ViewDonors), "Donors to tell of a result that defers them", get(follow_up::notifications)),
+        r(Method::POST, "/quality/notifications/{id}", Perm(NotifyDonors), "Record that the donor was told", post(follow_up::notify)),
+        r(Method::GET, "/api/v1/donor-notifications", Perm(ViewDonors), "Donor notification tasks", get(follow_up::api_notifications)),
+        r(Method::POST, "/api/v1/donor-notifications/{id}", Perm(NotifyDonors), "Record that the donor was told", post(follow_up::api_notify)),
+        r(Method::GET, "/quality/lookback", Perm(ViewDonors), "Lookback cases with the earlier donations' units", get(follow_up::lookback)),
+        r(Method::GET, "/api/v1/lookback-cases", Perm(ViewDonors), "Lookback cases", get(follow_up::api_lookback)),
         r(
             Method::GET,
             "/inventory",

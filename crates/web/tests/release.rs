@@ -153,6 +153,47 @@ async fn a_repeat_reactive_result_quarantines_defers_and_looks_back(t: TestApp) 
     let g: Value = lab.get(&format!("/api/v1/components/{din}/{red}")).await.json().await.unwrap();
     assert_eq!(g["unit"]["state"], "quarantine", "a deferral reaching back takes the unit out of stock: {g}");
     assert!(g["history"].to_string().contains("post-donation information"), "{g}");
+
+    // The follow-up: the donor's notification task and the lookback case, listed.
+    let tasks: Value = quality.get("/api/v1/donor-notifications").await.json().await.unwrap();
+    let task = tasks.as_array().unwrap().iter().find(|x| x["din"] == din2.as_str()).unwrap_or_else(|| panic!("{tasks}")).clone();
+    assert!(task["done"].is_null() && task["overdue"] == false, "{task}");
+    let cases: Value = lab.get("/api/v1/lookback-cases").await.json().await.unwrap();
+    assert_eq!(cases[0]["din"], din2.as_str(), "{cases}");
+    assert!(cases[0]["test"].as_str().unwrap().contains("HCV"), "the test in words: {cases}");
+    let path = format!("/api/v1/donor-notifications/{}", task["id"].as_str().unwrap());
+    let physician = t.api_as("physician").await;
+    let s = t.login_as("quality").await;
+    let head = t.audit_head().await;
+    let r = quality.post_json(&path, json!({"method": "pigeon"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "method");
+    let r = quality.post_json(&path, json!({"method": "phone"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "note");
+    assert_eq!(lab.post_json(&path, json!({"method": "letter"})).await.status(), StatusCode::FORBIDDEN);
+    let r = quality.post_json("/api/v1/donor-notifications/01939d6e-0000-7000-8000-000000000000", json!({"method": "letter"})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = s
+        .client
+        .post(t.url(&format!("/quality/notifications/{}", task["id"].as_str().unwrap())))
+        .form(&[("_csrf", s.csrf.as_str()), ("method", "in_person"), ("note", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("say who spoke with the donor"), "the error next to the note");
+    assert_eq!(t.audit_head().await, head, "refusals change nothing");
+    // Two people recording the same notification at once: one does, the other is told.
+    let (ra, rb) = tokio::join!(
+        quality.post_json(&path, json!({"method": "certified_letter", "note": "letter N-17"})),
+        physician.post_json(&path, json!({"method": "phone", "note": "explained the result and the deferral"}))
+    );
+    let mut statuses = [ra.status(), rb.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let html = s.client.get(t.url("/quality/notifications")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Certified letter") || html.contains("Telephone call"), "the outcome in words");
+    let html = s.client.get(t.url("/quality/lookback")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("/donations/{din2}")), "the case on its page");
 }
 
 async fn compatibility_answers_over_the_api(t: TestApp) {

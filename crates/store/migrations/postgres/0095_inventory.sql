@@ -51,3 +51,13 @@ CREATE INDEX components_expires_at ON components(expires_at);
 
 -- The ABO/RhD on the label scanned at release (it matched the record, or the release was refused).
 ALTER TABLE component_releases ADD COLUMN blood_group TEXT;
+
+-- A donor notification task done: how the donor was told, by whom (21 CFR 630.40).
+CREATE TABLE donor_notification_outcomes (
+    notification_id UUID PRIMARY KEY REFERENCES donor_notifications(id),
+    method TEXT NOT NULL,
+    note TEXT NOT NULL,
+    done_at TIMESTAMPTZ NOT NULL,
+    done_by TEXT NOT NULL
+);
+SELECT hemaflow_protect_append_only('donor_notification_outcomes');

@@ -60,3 +60,16 @@ CREATE INDEX components_expires_at ON components(expires_at);
 
 -- The ABO/RhD on the label scanned at release (it matched the record, or the release was refused).
 ALTER TABLE component_releases ADD COLUMN blood_group TEXT;
+
+-- A donor notification task done: how the donor was told, by whom (21 CFR 630.40).
+CREATE TABLE donor_notification_outcomes (
+    notification_id BLOB PRIMARY KEY REFERENCES donor_notifications(id),
+    method TEXT NOT NULL,
+    note TEXT NOT NULL,
+    done_at TEXT NOT NULL,
+    done_by TEXT NOT NULL
+);
+CREATE TRIGGER donor_notification_outcomes_no_update BEFORE UPDATE ON donor_notification_outcomes
+BEGIN SELECT RAISE(ABORT, 'notifications are append-only'); END;
+CREATE TRIGGER donor_notification_outcomes_no_delete BEFORE DELETE ON donor_notification_outcomes
+BEGIN SELECT RAISE(ABORT, 'notifications are append-only'); END;

@@ -114,6 +114,11 @@ impl Layout {
         if a.can(Permission::ViewAudit) {
             quality.push(item("audit", "Audit trail", "/quality/audit"));
         }
+        // The follow-up of reactive results, for those who act on it.
+        if a.can(Permission::ViewDonors) && (a.can(Permission::NotifyDonors) || a.can(Permission::RecordTestResults)) {
+            quality.push(item("notifications", "Donor notifications", "/quality/notifications"));
+            quality.push(item("lookback", "Lookback", "/quality/lookback"));
+        }
         let mut organisation = vec![];
         if a.can(Permission::ViewSites) {
             organisation.push(item("sites", "Sites", "/sites"));
