@@ -16,6 +16,9 @@ use axum::{Form, Json};
 use domain::Permission;
 use uuid::Uuid;
 
+/// A refused "donor told" form: the task, what was entered, each field's error.
+pub type RefusedNotification = (Uuid, NotificationInput, Vec<(String, String)>);
+
 #[derive(Template)]
 #[template(path = "notifications.html")]
 pub struct NotificationsPage {
@@ -24,7 +27,7 @@ pub struct NotificationsPage {
     pub can_notify: bool,
     pub methods: Vec<(String, String)>,
     /// The task whose form was refused, with the entry and the error per field.
-    pub failed: Option<(Uuid, NotificationInput, Vec<(String, String)>)>,
+    pub failed: Option<RefusedNotification>,
     pub error: Option<String>,
 }
 
