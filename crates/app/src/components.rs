@@ -111,6 +111,8 @@ pub struct Genealogy {
     /// The donor's ABO/RhD as the registry has it ("O-"), and whether it is confirmed.
     pub blood_group: Option<String>,
     pub group_confirmed: bool,
+    /// Special testing of the donation ("CMV-negative", "HbS-negative").
+    pub special_attributes: Vec<String>,
     pub parents: Vec<ComponentView>,
     pub children: Vec<ComponentView>,
     /// Other units made in the same step from the same source (or donation).
@@ -457,7 +459,12 @@ impl App {
                 reason: s.reason,
             })
             .collect();
+        let special_attributes = match unit.donation_id {
+            Some(_) => self.donation_testing(actor, &din).await?.special_attributes,
+            None => vec![],
+        };
         Ok(Genealogy {
+            special_attributes,
             unit: ComponentView::of(unit),
             donation_din: unit.donation_id.map(|_| din.clone()),
             donor_number,

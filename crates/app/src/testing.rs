@@ -97,6 +97,10 @@ pub struct DonationTesting {
     /// The ABO/RhD determined on this donation.
     pub blood_group: Option<String>,
     pub lookback_cases: Vec<LookbackView>,
+    /// Attributes a negative special test gives the donation's units ("CMV-negative").
+    pub special_attributes: Vec<String>,
+    /// Special tests that may still be ordered on request: (code, title).
+    pub orderable: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -513,8 +517,93 @@ fn testing_view(din: &str, orders: &[TestOrderRow], results: &[TestResultRow], l
         complete: !tests.is_empty() && tests.iter().filter(|t| blocking(&t.code)).all(|t| t.status.is_final()),
         reactive: tests.iter().filter(|t| t.status == Status::Reactive).map(|t| t.title.clone()).collect(),
         blood_group: typed_group(orders, results).map(|g| g.to_string()),
+        special_attributes: special_attributes(orders, &tests),
+        orderable: day
+            .and_then(|d| testing_book().in_force(d))
+            .map(|v| {
+                v.tests
+                    .iter()
+                    .filter(|t| t.kind == domain::testing::TestKind::Special && !orders.iter().any(|o| o.test_code == t.code))
+                    .map(|t| (t.code.clone(), t.title.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
         tests,
         lookback_cases,
+    }
+}
+
+/// The attributes final non-reactive (negative) special tests give the units, in words.
+fn special_attributes(orders: &[TestOrderRow], tests: &[TestLine]) -> Vec<String> {
+    let day = orders.first().map(|o| o.ordered_at.date_naive());
+    tests
+        .iter()
+        .filter(|t| t.status == Status::Nonreactive)
+        .filter_map(|t| day.and_then(|d| rule_of(&t.code, d)).and_then(|r| r.attribute_when_negative.as_deref()))
+        .map(attribute_words)
+        .collect()
+}
+
+/// A special attribute as staff read it: `cmv_negative` → "CMV-negative".
+pub fn attribute_words(code: &str) -> String {
+    match code {
+        "cmv_negative" => "CMV-negative".into(),
+        "hbs_negative" => "HbS-negative".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// A special test asked for on a donation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecialTestInput {
+    pub test: String,
+}
+
+impl App {
+    /// Orders a special test (CMV antibody, HbS) on request: only a special test of the
+    /// rules in force on the collection day, once per donation.
+    pub async fn order_special_test(&self, actor: &Actor, din: &str, input: &SpecialTestInput) -> Result<DonationTesting> {
+        actor.require(Permission::RecordTestResults)?;
+        let din = crate::components::parse_din(din)?;
+        let mut tx = self.store.begin_write().await?;
+        let d = tx.donation_with_din_for_update(&din).await?.ok_or_else(|| AppError::NotFound(format!("no donation has the DIN {din}")))?;
+        let clocks = SiteClocks::new(self.settings.time_zone, &tx.list_sites().await?);
+        let day = clocks.day_at(d.site_id, d.collected_at);
+        let version = testing_book().in_force(day).ok_or_else(|| AppError::Conflict(format!("no testing rules in force on {day}")))?;
+        let wanted = input.test.trim();
+        let specials: Vec<&domain::testing::TestRule> = version.tests.iter().filter(|t| t.kind == domain::testing::TestKind::Special).collect();
+        let rule = specials.iter().find(|t| t.code.eq_ignore_ascii_case(wanted) || t.title.eq_ignore_ascii_case(wanted)).ok_or_else(|| {
+            AppError::from(FieldError::new(
+                "test",
+                format!(
+                    "'{wanted}' is not a test ordered on request; these are: {}",
+                    specials.iter().map(|t| t.title.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ))
+        })?;
+        let orders = tx.test_orders_in_tx(d.id).await?;
+        if orders.iter().any(|o| o.test_code == rule.code) {
+            return Err(AppError::Conflict(format!("{} is ordered already for donation {din}", rule.title)));
+        }
+        let order = TestOrderRow {
+            id: Uuid::now_v7(),
+            donation_id: d.id,
+            test_code: rule.code.clone(),
+            title: rule.title.clone(),
+            rules_version: version.version.clone(),
+            why: format!("on request ({})", rule.source),
+            ordered_at: store::now(),
+            ordered_by: actor.username.clone(),
+        };
+        tx.insert_test_order(&order).await?;
+        tx.append_audit(
+            AuditDraft::new(&actor.username, "test.ordered", "donation", d.id)
+                .after(serde_json::json!({"din": din, "test": rule.code, "why": order.why})),
+        )
+        .await?;
+        tx.commit().await?;
+        self.donation_testing(actor, &din).await
     }
 }
 

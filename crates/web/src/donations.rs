@@ -258,6 +258,24 @@ pub async fn result(State(s): State<AppState>, p: Principal, Path(din): Path<Str
     }
 }
 
+/// `POST /donations/{din}/tests` (form: `test`): a special test ordered on request.
+pub async fn order_test(State(s): State<AppState>, p: Principal, Path(din): Path<String>, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+    let input = app::testing::SpecialTestInput { test: value(&form, "test") };
+    match s.app.order_special_test(&p.actor, &din, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/donations/{}#tests", din.trim())).into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let mut pg = page(&s, &p, &din).await?;
+            pg.result_error = Some(match &e {
+                AppError::Invalid(errs) => errs.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "),
+                other => other.to_string(),
+            });
+            let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            render_status(status, &pg)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn show(State(s): State<AppState>, p: Principal, Path(din): Path<String>) -> PageResult {
     render_page(&page(&s, &p, &din).await?)
 }

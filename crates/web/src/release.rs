@@ -25,6 +25,17 @@ pub async fn api_result(
     Ok((StatusCode::CREATED, Json(s.app.record_test_result(&p.actor, &din, &input).await?)))
 }
 
+/// `POST /api/v1/donations/{din}/tests` `{"test": "CMV"}`: a special test ordered on
+/// request; 201 with the donation's tests.
+pub async fn api_order_test(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(din): Path<String>,
+    ApiJson(input): ApiJson<app::testing::SpecialTestInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.order_special_test(&p.actor, &din, &input).await?)))
+}
+
 #[derive(serde::Serialize)]
 struct ReleaseCheck {
     releasable: bool,

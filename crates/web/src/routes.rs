@@ -176,6 +176,8 @@ pub fn table() -> Vec<Entry> {
         ),
         r(Method::GET, "/components/{din}/{code}", Perm(ViewDonors), "A unit with its genealogy", get(donations::component)),
         r(Method::POST, "/donations/{din}/results", Perm(RecordTestResults), "Enter a test result", post(donations::result)),
+        r(Method::POST, "/donations/{din}/tests", Perm(RecordTestResults), "Order a special test on request", post(donations::order_test)),
+        r(Method::POST, "/api/v1/donations/{din}/tests", Perm(RecordTestResults), "Order a special test on request", post(release::api_order_test)),
         r(
             Method::POST,
             "/components/{din}/{code}/release",

@@ -153,6 +153,8 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/components/{din}/{code}/modifications", Some(MANUFACTURERS)),
         ("POST", "/components/{din}/{code}/volume", Some(MANUFACTURERS)),
         ("POST", "/donations/{din}/results", Some(&["lab"])),
+        ("POST", "/donations/{din}/tests", Some(&["lab"])),
+        ("POST", "/api/v1/donations/{din}/tests", Some(&["lab"])),
         ("GET", "/lab/results", Some(&["lab"])),
         ("POST", "/lab/results", Some(&["lab"])),
         ("POST", "/api/v1/results/import", Some(&["lab"])),

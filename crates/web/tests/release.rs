@@ -389,6 +389,44 @@ async fn an_emergency_release_needs_a_physicians_signature_and_follows_the_unit(
     assert!(problem(r).await["reasons"].to_string().contains("reactive"));
 }
 
+/// A special test on request: ordered once, a negative result marks the donation's units;
+/// a pending special test never holds a release.
+async fn a_negative_special_test_marks_the_units(t: TestApp) {
+    let (din, units) = separated(&t, "Special").await;
+    let lab = t.api_as("lab").await;
+    let path = format!("/api/v1/donations/{din}/tests");
+    let collector = t.api_as("collector").await;
+    let head = t.audit_head().await;
+    let r = lab.post_json(&path, json!({"test": "HIV_AB"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "test", "a screening test is no special test");
+    let r = lab.post_json("/api/v1/donations/A999926999999/tests", json!({"test": "CMV"})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(collector.post_json(&path, json!({"test": "CMV"})).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(t.audit_head().await, head);
+    let r = lab.post_json(&path, json!({"test": "CMV"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let tests: Value = r.json().await.unwrap();
+    assert!(tests["orderable"].to_string().contains("HBS") && !tests["orderable"].to_string().contains("CMV"), "{tests}");
+    assert_eq!(lab.post_json(&path, json!({"test": "cmv antibody"})).await.status(), StatusCode::CONFLICT, "once per donation");
+    assert_eq!(lab.post_json(&path, json!({"test": "HBS"})).await.status(), StatusCode::CREATED);
+    // Every required test cleared; the special ones: CMV negative, HbS still pending.
+    let required: Value = lab.get(&format!("/api/v1/donations/{din}/tests")).await.json().await.unwrap();
+    for x in required["tests"].as_array().unwrap().iter().filter(|x| x["code"] != "HBS") {
+        let code = x["code"].as_str().unwrap();
+        let value = if code == "ABO_RH" { "O-" } else { "non-reactive" };
+        let r = lab.post_json(&format!("/api/v1/donations/{din}/results"), json!({"test": code, "value": value})).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{code}");
+    }
+    let red = units[0]["product_code"].as_str().unwrap();
+    let g: Value = lab.get(&format!("/api/v1/components/{din}/{red}")).await.json().await.unwrap();
+    assert_eq!(g["special_attributes"], json!(["CMV-negative"]), "{g}");
+    let check: Value = lab.get(&format!("/api/v1/components/{din}/{red}/release")).await.json().await.unwrap();
+    assert_eq!(check["releasable"], true, "a pending HbS test holds nothing: {check}");
+    let s = t.login_as("lab").await;
+    let html = s.client.get(t.url(&format!("/components/{din}/{red}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"unit-special\">CMV-negative"), "on the unit page");
+}
+
 both_backends!(
     an_emergency_release_needs_a_physicians_signature_and_follows_the_unit,
     an_instrument_file_applies_row_by_row_and_only_once,
@@ -397,4 +435,5 @@ both_backends!(
     a_unit_is_released_only_through_the_gate_with_a_signature,
     two_releases_of_one_unit_at_once_make_one,
     a_repeat_reactive_result_quarantines_defers_and_looks_back,
+    a_negative_special_test_marks_the_units,
 );
