@@ -427,6 +427,23 @@ async fn a_negative_special_test_marks_the_units(t: TestApp) {
     assert!(html.contains("id=\"unit-special\">CMV-negative"), "on the unit page");
 }
 
+/// Two people entering the same result at once: one is recorded, the other is told the
+/// test is final (the donation's row is locked).
+async fn two_entries_of_one_result_at_once_make_one(t: TestApp) {
+    let (din, _) = separated(&t, "Race Result").await;
+    let (a, b) = (t.api_as("lab").await, t.api_as("lab").await);
+    let path = format!("/api/v1/donations/{din}/results");
+    let body = json!({"test": "HIV_AB", "value": "non-reactive"});
+    let (ra, rb) = tokio::join!(a.post_json(&path, body.clone()), b.post_json(&path, body.clone()));
+    let (won, lost) = if ra.status() == StatusCode::CREATED { (ra, rb) } else { (rb, ra) };
+    assert_eq!(won.status(), StatusCode::CREATED);
+    assert_eq!(lost.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(problem(lost).await.to_string().contains("final"), "the second is told the test is final");
+    let tests: Value = a.get(&format!("/api/v1/donations/{din}/tests")).await.json().await.unwrap();
+    let hiv = tests["tests"].as_array().unwrap().iter().find(|x| x["code"] == "HIV_AB").unwrap().clone();
+    assert_eq!(hiv["results"].as_array().unwrap().len(), 1, "{hiv}");
+}
+
 both_backends!(
     an_emergency_release_needs_a_physicians_signature_and_follows_the_unit,
     an_instrument_file_applies_row_by_row_and_only_once,
@@ -436,4 +453,5 @@ both_backends!(
     two_releases_of_one_unit_at_once_make_one,
     a_repeat_reactive_result_quarantines_defers_and_looks_back,
     a_negative_special_test_marks_the_units,
+    two_entries_of_one_result_at_once_make_one,
 );
