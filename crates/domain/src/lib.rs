@@ -16,6 +16,7 @@ pub mod eligibility;
 pub mod hospital;
 pub mod import;
 pub mod labeling;
+pub mod quality;
 pub mod questionnaire;
 pub mod recruitment;
 pub mod release;

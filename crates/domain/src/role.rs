@@ -82,6 +82,12 @@ pub enum Permission {
     ReleaseComponents,
     /// Co-sign, as the physician, the release of a unit before its testing is complete.
     SignEmergencyRelease,
+    /// Record, investigate, report and close biological product deviations.
+    ManageDeviations,
+    /// Enter quality control results of a unit (pH, platelet content, residual white cells).
+    RecordQc,
+    /// Lift a hold on a unit after review, with an electronic signature.
+    LiftHolds,
 }
 
 impl Role {
@@ -176,6 +182,7 @@ impl Role {
                 RecordTyping,
                 RecordTestResults,
                 ReleaseComponents,
+                RecordQc,
             ],
             Role::Distribution | Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals],
@@ -192,6 +199,9 @@ impl Role {
                 RecordTyping,
                 ResolveBloodGroups,
                 ViewRecruitment,
+                ManageDeviations,
+                RecordQc,
+                LiftHolds,
             ],
             Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease],
             Role::Hospital => &[ViewOwnHospital],
