@@ -19,6 +19,7 @@ pub mod import;
 pub mod labels;
 pub mod mail;
 pub mod policy;
+pub mod quality;
 pub mod recruitment;
 pub mod recruitment_scores;
 pub mod reference;

@@ -198,6 +198,12 @@ pub fn is_overdue(reportable: bool, acquired_on: NaiveDate, reported_on: Option<
     reportable && reported_on.is_none() && today > report_deadline(acquired_on)
 }
 
+/// A deviation is reportable only when it involves distributed product: 21 CFR 606.171
+/// (reference §4.4 [V]). The refusal in words, or `None`.
+pub fn reportable_refusal(distributed: bool, reportable: bool) -> Option<&'static str> {
+    (reportable && !distributed).then_some("a deviation is reportable to FDA only when it involves distributed product (21 CFR 606.171)")
+}
+
 /// The facts closing a deviation depends on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClosingFacts<'a> {
@@ -289,6 +295,13 @@ mod tests {
         assert!(is_overdue(true, acquired, None, deadline + Duration::days(1)));
         assert!(!is_overdue(true, acquired, Some(deadline), deadline + Duration::days(10)), "reported");
         assert!(!is_overdue(false, acquired, None, deadline + Duration::days(10)), "not reportable");
+    }
+
+    #[test]
+    fn only_deviations_involving_distributed_product_are_reportable() {
+        assert!(reportable_refusal(false, true).is_some());
+        assert!(reportable_refusal(true, true).is_none());
+        assert!(reportable_refusal(false, false).is_none());
     }
 
     #[test]
