@@ -423,6 +423,8 @@ pub struct ComponentPage {
     pub can_release: bool,
     pub release_scan: String,
     pub release_errors: Vec<(String, String)>,
+    /// QC results and holds, with their forms.
+    pub quality: crate::quality::UnitQualitySection,
 }
 
 impl ComponentPage {
@@ -443,7 +445,7 @@ impl ComponentPage {
     }
 }
 
-async fn component_page(s: &AppState, p: &Principal, din: &str, code: &str, error: Option<String>) -> Result<ComponentPage, AppError> {
+pub(crate) async fn component_page(s: &AppState, p: &Principal, din: &str, code: &str, error: Option<String>) -> Result<ComponentPage, AppError> {
     Ok(ComponentPage {
         layout: Layout::new(p, "donors"),
         g: s.app.component_genealogy(&p.actor, din, code).await?,
@@ -457,6 +459,7 @@ async fn component_page(s: &AppState, p: &Principal, din: &str, code: &str, erro
         can_release: p.actor.can(Permission::ReleaseComponents),
         release_scan: String::new(),
         release_errors: vec![],
+        quality: crate::quality::section(s, p, din, code).await?,
     })
 }
 

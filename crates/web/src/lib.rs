@@ -13,6 +13,7 @@ pub mod fmt;
 mod labels;
 mod outbox;
 mod pages;
+mod quality;
 mod recruitment;
 mod registry;
 mod release;
