@@ -8,6 +8,7 @@
 
 mod appointments;
 mod manufacture;
+mod quality;
 mod screening;
 mod testing;
 
@@ -414,6 +415,7 @@ impl App {
             self.demo_manufacture(&actor).await?;
             let lab = demo_logins().into_iter().find(|l| l.role == Role::Lab).expect("a lab login");
             self.demo_testing(&actor, &lab.password).await?;
+            self.demo_quality().await?;
         }
         // Stored return propensity scores, so segments and campaigns have them at once.
         self.score_pool(&actor, opts.as_of).await?;

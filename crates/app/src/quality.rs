@@ -96,6 +96,7 @@ pub struct DeviationUnit {
 pub struct DeviationChange {
     pub version: i64,
     pub status: String,
+    pub status_title: String,
     pub at: DateTime<Utc>,
     pub by: String,
     pub change: String,
@@ -335,7 +336,14 @@ impl App {
             units: units.into_iter().map(|(din, product_code)| DeviationUnit { din, product_code }).collect(),
             history: versions
                 .iter()
-                .map(|x| DeviationChange { version: x.version, status: x.status.clone(), at: x.recorded_at, by: x.recorded_by.clone(), change: x.change.clone() })
+                .map(|x| DeviationChange {
+                    version: x.version,
+                    status: x.status.clone(),
+                    status_title: DeviationStatus::parse(&x.status).map_or(x.status.clone(), |s| s.title().to_string()),
+                    at: x.recorded_at,
+                    by: x.recorded_by.clone(),
+                    change: x.change.clone(),
+                })
                 .collect(),
         }
     }
@@ -344,8 +352,10 @@ impl App {
     pub async fn deviations(&self, actor: &Actor, filter: DeviationFilter) -> Result<Vec<DeviationView>> {
         actor.require(Permission::ManageDeviations)?;
         let mut out = Vec::new();
+        let units = self.store.all_deviation_units().await?;
         for d in self.store.deviations().await? {
-            let v = self.deviation_view(&d, vec![], &[]);
+            let mine = units.iter().filter(|u| u.0 == d.deviation.id).map(|u| (u.1.clone(), u.2.clone())).collect();
+            let v = self.deviation_view(&d, mine, &[]);
             let keep = match filter {
                 DeviationFilter::Open => v.status != DeviationStatus::Closed,
                 DeviationFilter::Overdue => v.overdue,

@@ -105,6 +105,13 @@ impl Store {
             .bind(id).fetch_all(p).await?))
     }
 
+    /// The units of every deviation, as (deviation id, DIN, product code).
+    pub async fn all_deviation_units(&self) -> Result<Vec<(Uuid, String, String)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT u.deviation_id, c.din, c.product_code FROM deviation_units u JOIN components c ON c.id = u.component_id ORDER BY c.din, c.product_code")
+            .fetch_all(p).await?))
+    }
+
     /// A unit's QC results, oldest first.
     pub async fn qc_results_of(&self, component_id: Uuid) -> Result<Vec<QcResultRow>> {
         Ok(on_pool!(self, p => sqlx::query_as("SELECT * FROM component_qc_results WHERE component_id = $1 ORDER BY recorded_at, id")

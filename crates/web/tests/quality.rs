@@ -368,3 +368,40 @@ both_backends!(
     two_lifts_of_one_hold_at_once_make_one,
     quality_staff_work_deviations_qc_and_holds_on_the_pages,
 );
+
+/// The demo centre has an open deviation with units on hold, an overdue reportable one,
+/// a closed one, and a platelet unit that failed QC.
+async fn the_demo_has_quality_records(backend: store::Backend) {
+    let Some(db) = store::test_support::fresh(backend).await else { return };
+    let settings = app::Settings { fin: Some("A9998".into()), time_zone: chrono_tz::America::Chicago, ..Default::default() };
+    let app = app::App::new(db.store.clone(), settings);
+    app.generate_demo(app::demo::DemoOptions { donors: 150, ..Default::default() }, |_, _| {}).await.unwrap();
+    let quality = app::Actor { username: "quality".into(), ..app::Actor::operator() };
+    let quality = app::Actor { roles: domain::Roles::new([domain::Role::Quality]).unwrap(), ..quality };
+    let all = app.deviations(&quality, app::quality::DeviationFilter::All).await.unwrap();
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(all.iter().filter(|d| d.overdue).count(), 1);
+    assert_eq!(all.iter().filter(|d| d.status == domain::quality::DeviationStatus::Closed).count(), 1);
+    let open = all.iter().find(|d| !d.units.is_empty()).expect("a deviation with units");
+    let mut failed_qc = 0;
+    for d in app.store.donations_with_din_since(chrono::Utc::now() - chrono::Duration::hours(12), 50).await.unwrap() {
+        for u in app.store.components_of_donation(d.id).await.unwrap() {
+            failed_qc += app.store.qc_results_of(u.id).await.unwrap().iter().filter(|r| !r.passed).count();
+            if open.units.iter().any(|x| x.din == u.din && x.product_code == u.product_code) {
+                assert_eq!(app.store.open_holds_of(u.id).await.unwrap().len(), 1, "held by the deviation");
+                assert_eq!(u.state, domain::component::ComponentState::Quarantine);
+            }
+        }
+    }
+    assert_eq!(failed_qc, 1, "one platelet unit failed QC");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_has_quality_records_sqlite() {
+    the_demo_has_quality_records(store::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_has_quality_records_postgres() {
+    the_demo_has_quality_records(store::Backend::Postgres).await;
+}
