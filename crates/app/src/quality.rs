@@ -388,8 +388,7 @@ impl App {
         let what = long_text("what_happened", &input.what_happened, true, &mut e);
         let investigation = long_text("investigation", &input.investigation, false, &mut e);
         let discovered = past_day("discovered_on", &input.discovered_on, today, &mut e);
-        let acquired =
-            if input.acquired_on.trim().is_empty() { discovered } else { past_day("acquired_on", &input.acquired_on, today, &mut e) };
+        let acquired = if input.acquired_on.trim().is_empty() { discovered } else { past_day("acquired_on", &input.acquired_on, today, &mut e) };
         if let (Some(d), Some(a)) = (discovered, acquired) {
             if a < d {
                 e.0.push(FieldError::new("acquired_on", "the information cannot have come before the deviation was discovered"));
@@ -427,7 +426,8 @@ impl App {
         let year = i64::from(chrono::Datelike::year(&today));
         let seq = tx.next_deviation_seq(year).await?;
         let now = store::now();
-        let row = DeviationRow { id: Uuid::now_v7(), number: format!("DEV-{year}-{seq:04}"), year, seq, opened_at: now, opened_by: actor.username.clone() };
+        let row =
+            DeviationRow { id: Uuid::now_v7(), number: format!("DEV-{year}-{seq:04}"), year, seq, opened_at: now, opened_by: actor.username.clone() };
         tx.insert_deviation(&row).await?;
         let version = DeviationVersionRow {
             deviation_id: row.id,
@@ -571,7 +571,10 @@ impl App {
             return Err(AppError::Conflict(format!("deviation {n} is not marked reportable to FDA; assess it as reportable first")));
         }
         if let Some(r) = d.current.reported_on {
-            return Err(AppError::Conflict(format!("deviation {n} was reported on {r} ({})", d.current.report_reference.clone().unwrap_or_default())));
+            return Err(AppError::Conflict(format!(
+                "deviation {n} was reported on {r} ({})",
+                d.current.report_reference.clone().unwrap_or_default()
+            )));
         }
         if on < d.current.discovered_on {
             return Err(FieldError::new("reported_on", format!("{on} is before the deviation was discovered ({})", d.current.discovered_on)).into());
@@ -644,7 +647,10 @@ impl App {
         let mut e = FieldErrors::default();
         let spec = match QcCheck::parse(&input.check) {
             None => {
-                e.0.push(FieldError::new("check", format!("'{}' is not a QC check: platelet_ph, platelet_content or residual_wbc", input.check.trim())));
+                e.0.push(FieldError::new(
+                    "check",
+                    format!("'{}' is not a QC check: platelet_ph, platelet_content or residual_wbc", input.check.trim()),
+                ));
                 None
             }
             Some(c) => match specs.iter().find(|s| s.check == c) {
@@ -687,12 +693,10 @@ impl App {
             recorded_by: actor.username.clone(),
         };
         tx.insert_qc_result(&row).await?;
-        tx.append_audit(
-            AuditDraft::new(&actor.username, "component.qc", "component", unit.id).after(serde_json::json!({
-                "din": unit.din, "product_code": unit.product_code, "check": row.check_code, "value": value, "entered": row.entered,
-                "passed": row.passed, "specification": row.spec, "source": spec.source,
-            })),
-        )
+        tx.append_audit(AuditDraft::new(&actor.username, "component.qc", "component", unit.id).after(serde_json::json!({
+            "din": unit.din, "product_code": unit.product_code, "check": row.check_code, "value": value, "entered": row.entered,
+            "passed": row.passed, "specification": row.spec, "source": spec.source,
+        })))
         .await?;
         let left = regate_unit(self, &mut tx, actor, &unit, &format!("{} QC", spec.check.title())).await?;
         tx.commit().await?;
@@ -725,9 +729,11 @@ impl App {
             .component_for_update(&din, product_code.trim())
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no unit {din} {}", product_code.trim())))?;
-        let h = tx.hold_in_tx(hold_id).await?.filter(|h| h.component_id == unit.id).ok_or_else(|| {
-            AppError::NotFound(format!("unit {din} {} has no hold {hold_id}", unit.product_code))
-        })?;
+        let h = tx
+            .hold_in_tx(hold_id)
+            .await?
+            .filter(|h| h.component_id == unit.id)
+            .ok_or_else(|| AppError::NotFound(format!("unit {din} {} has no hold {hold_id}", unit.product_code)))?;
         if let (Some(at), Some(by)) = (h.lifted_at, &h.lifted_by) {
             return Err(AppError::Conflict(format!("this hold was lifted already, by {by} at {}", self.local_time(at))));
         }

@@ -128,7 +128,7 @@ pub fn parse_value(check: QcCheck, s: &str) -> Result<f64, String> {
     if t.is_empty() {
         return Err(format!("enter the measured value ({})", check.unit_hint()));
     }
-    let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('×', "x").replace('*', "x");
+    let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace(['×', '*'], "x");
     let v = match compact.split_once("x10^") {
         Some((m, e)) => match (m.parse::<f64>(), e.parse::<i32>()) {
             (Ok(m), Ok(e)) if (-30..=30).contains(&e) => Some(m * 10f64.powi(e)),

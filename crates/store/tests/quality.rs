@@ -51,7 +51,8 @@ fn version(id: Uuid, n: i64, status: &str) -> DeviationVersionRow {
 async fn open(s: &Store, year: i64) -> (Uuid, String) {
     let mut tx = s.begin_write().await.unwrap();
     let seq = tx.next_deviation_seq(year).await.unwrap();
-    let d = DeviationRow { id: Uuid::now_v7(), number: format!("DEV-{year}-{seq:04}"), year, seq, opened_at: store::now(), opened_by: "quality".into() };
+    let d =
+        DeviationRow { id: Uuid::now_v7(), number: format!("DEV-{year}-{seq:04}"), year, seq, opened_at: store::now(), opened_by: "quality".into() };
     tx.insert_deviation(&d).await.unwrap();
     tx.insert_deviation_version(&version(d.id, 1, "open")).await.unwrap();
     tx.commit().await.unwrap();

@@ -79,7 +79,12 @@ pub async fn section(s: &AppState, p: &Principal, din: &str, code: &str) -> Resu
 }
 
 /// `POST /components/{din}/{code}/qc` (form: `check`, `value`).
-pub async fn qc(State(s): State<AppState>, p: Principal, Path((din, code)): Path<(String, String)>, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+pub async fn qc(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
     let input = QcInput { check: value(&form, "check"), value: value(&form, "value") };
     match s.app.record_qc(&p.actor, &din, &code, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/components/{din}/{code}#quality")).into_response()),
@@ -374,7 +379,11 @@ pub async fn api_close(State(s): State<AppState>, p: Principal, Path(number): Pa
 }
 
 /// `GET /api/v1/components/{din}/{code}/quality`: QC checks, results and holds.
-pub async fn api_unit_quality(State(s): State<AppState>, p: Principal, Path((din, code)): Path<(String, String)>) -> Result<impl IntoResponse, ApiError> {
+pub async fn api_unit_quality(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((din, code)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(s.app.unit_quality(&p.actor, &din, &code).await?))
 }
 

@@ -144,7 +144,8 @@ async fn a_deviation_holds_its_units_and_is_reported_before_it_closes(t: TestApp
     assert_eq!(q.get("/api/v1/deviations/DEV-1999-0042").await.status(), StatusCode::NOT_FOUND);
     assert_eq!(t.audit_head().await, head);
 
-    let r = q.post_json(&format!("{path}/investigation"), json!({"investigation": "Alarm ignored overnight", "root_cause": "alarm not escalated"})).await;
+    let r =
+        q.post_json(&format!("{path}/investigation"), json!({"investigation": "Alarm ignored overnight", "root_cause": "alarm not escalated"})).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     let d: Value = r.json().await.unwrap();
     assert_eq!((d["status"].as_str(), d["version"].as_i64()), (Some("investigating"), Some(2)));
@@ -239,7 +240,10 @@ async fn a_hold_is_lifted_once_with_a_reason_and_a_signature(t: TestApp) {
     let q = t.api_as("quality").await;
     let (v, lab) = (t.api_as("lab").await, t.api_as("lab").await);
     let r = q
-        .post_json("/api/v1/deviations", json!({"what_happened": "Freezer door ajar", "discovered_on": day(0), "units": format!("{din} {ffp}"), "hold_units": true}))
+        .post_json(
+            "/api/v1/deviations",
+            json!({"what_happened": "Freezer door ajar", "discovered_on": day(0), "units": format!("{din} {ffp}"), "hold_units": true}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let uq: Value = q.get(&format!("/api/v1/components/{din}/{ffp}/quality")).await.json().await.unwrap();
@@ -275,7 +279,12 @@ async fn two_lifts_of_one_hold_at_once_make_one(t: TestApp) {
     let (din, units) = tested(&t, "Race Lift").await;
     let ffp = code_of(&units, "ffp");
     let q = t.api_as("quality").await;
-    let r = q.post_json("/api/v1/deviations", json!({"what_happened": "Seal broken", "discovered_on": day(0), "units": format!("{din} {ffp}"), "hold_units": true})).await;
+    let r = q
+        .post_json(
+            "/api/v1/deviations",
+            json!({"what_happened": "Seal broken", "discovered_on": day(0), "units": format!("{din} {ffp}"), "hold_units": true}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let uq: Value = q.get(&format!("/api/v1/components/{din}/{ffp}/quality")).await.json().await.unwrap();
     let id = uq["holds"][0]["id"].as_str().unwrap().to_string();
@@ -302,7 +311,9 @@ async fn quality_staff_work_deviations_qc_and_holds_on_the_pages(t: TestApp) {
     };
     let html = s.client.get(t.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("href=\"/quality/deviations\""), "the Quality menu has Deviations");
-    let r = post("/quality/deviations".into(), vec![("what_happened", "".into()), ("discovered_on", day(0)), ("units", "nonsense".into())]).await.unwrap();
+    let r = post("/quality/deviations".into(), vec![("what_happened", "".into()), ("discovered_on", day(0)), ("units", "nonsense".into())])
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"e-what_happened\"") && html.contains("id=\"e-units\""), "errors next to their fields");
@@ -342,7 +353,8 @@ async fn quality_staff_work_deviations_qc_and_holds_on_the_pages(t: TestApp) {
     let r = post(format!("{page}/holds/{id}/lift"), vec![("reason", "reviewed".into()), ("password", "wrong".into())]).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("the password is not right"));
-    let r = post(format!("{page}/holds/{id}/lift"), vec![("reason", "reviewed: agitator log fine".into()), ("password", PASSWORD.into())]).await.unwrap();
+    let r =
+        post(format!("{page}/holds/{id}/lift"), vec![("reason", "reviewed: agitator log fine".into()), ("password", PASSWORD.into())]).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let html = s.client.get(t.url(&page)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("reviewed: agitator log fine") && html.contains("by quality"));
