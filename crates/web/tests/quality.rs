@@ -135,6 +135,8 @@ async fn a_deviation_holds_its_units_and_is_reported_before_it_closes(t: TestApp
     assert_eq!(fields(&problem(r).await), ["root_cause", "corrective_action", "reported_on"]);
     let r = q.post_json(&format!("{path}/report"), json!({"reported_on": day(2), "reference": ""})).await;
     assert_eq!(fields(&problem(r).await), ["reported_on", "reference"]);
+    let r = q.post_json(&format!("{path}/report"), json!({"reported_on": day(-61), "reference": "BPDR-0"})).await;
+    assert_eq!(fields(&problem(r).await), ["reported_on"], "reported before it was discovered");
     let r = q.post_json(&format!("/api/v1/deviations/{n2}/report"), json!({"reported_on": day(0), "reference": "BPDR-1"})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let r = q.post_json(&format!("{path}/investigation"), json!({})).await;
