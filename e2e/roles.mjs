@@ -41,7 +41,7 @@ const EXPECTED_NAV = {
   distribution: ['dashboard', 'sites', 'hospitals', 'stock', 'put_away', 'storage', 'excursions'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
   sales: ['dashboard', 'sites', 'hospitals', 'stock', 'storage', 'excursions'],
-  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
+  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'deviations', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
   physician: ['dashboard', 'donors', 'sites', 'rules', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
   hospital: ['dashboard', 'hospitals'],
 };
@@ -329,6 +329,19 @@ async function checkQualityAudit(page) {
     const shown = bad.slice(0, 10).map((a) => (a === null ? '(row without td.actor)' : JSON.stringify(a)));
     fail(`after filtering by actor=admin, ${bad.length} of ${actors.length} rows have another actor: ${shown.join(', ')}`);
   }
+}
+
+// Quality opens Deviations: the demo's reportable deviation whose report to FDA is late
+// is listed among the overdue ones, said in words.
+async function checkDeviations(page) {
+  await clickNav(page, 'deviations');
+  await visible(page.locator('table#deviations-table'), 'table#deviations-table');
+  await navigating(page, () => page.locator('#deviation-filters a', { hasText: 'Overdue reports' }).first().click());
+  const rows = page.locator('table#deviations-table tbody tr.overdue');
+  await visible(rows, 'an overdue deviation row');
+  const text = await rows.first().innerText();
+  if (!text.includes('OVERDUE')) fail(`the overdue deviation does not say so in words: ${text.slice(0, 200)}`);
+  return (await rows.first().getAttribute('data-number')) || '?';
 }
 
 // Quality changes the tattoo deferral on its rule's form: a title still naming the old
@@ -648,6 +661,7 @@ async function runRole(browser, role) {
         notes.push('audit filter');
         await checkRuleChange(page);
         notes.push('rule change checked');
+        notes.push(`overdue deviation ${await checkDeviations(page)}`);
         break;
       case 'recruiter':
         notes.push(`email campaign captured in the Outbox (${await checkCampaignOutbox(page)} shown)`);

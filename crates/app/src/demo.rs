@@ -9,6 +9,7 @@
 mod appointments;
 mod inventory;
 mod manufacture;
+mod quality;
 mod screening;
 mod testing;
 
@@ -416,6 +417,7 @@ impl App {
             let lab = demo_logins().into_iter().find(|l| l.role == Role::Lab).expect("a lab login");
             self.demo_testing(&actor, &lab.password).await?;
             self.demo_inventory(&actor, &lab.password).await?;
+            self.demo_quality().await?;
         }
         // Stored return propensity scores, so segments and campaigns have them at once.
         self.score_pool(&actor, opts.as_of).await?;

@@ -21,6 +21,7 @@ pub mod inventory;
 pub mod labels;
 pub mod mail;
 pub mod policy;
+pub mod quality;
 pub mod recruitment;
 pub mod recruitment_scores;
 pub mod reference;

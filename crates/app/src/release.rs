@@ -178,7 +178,7 @@ async fn donation_facts(app: &App, tx: &mut WriteTx, unit: &ComponentRow, source
             open_discrepancy: status == BloodGroupStatus::Discrepancy,
         },
         processing_fault: None,
-        qc: vec![],
+        qc: crate::quality::qc_facts(tx, unit).await?,
         holds,
         label,
     })

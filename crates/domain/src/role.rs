@@ -94,6 +94,12 @@ pub enum Permission {
     DiscardUnits,
     /// Record that a donor was told of a result that defers them.
     NotifyDonors,
+    /// Record, investigate, report and close biological product deviations.
+    ManageDeviations,
+    /// Enter quality control results of a unit (pH, platelet content, residual white cells).
+    RecordQc,
+    /// Lift a hold on a unit after review, with an electronic signature.
+    LiftHolds,
 }
 
 impl Role {
@@ -193,6 +199,7 @@ impl Role {
                 MoveUnits,
                 RecordExcursions,
                 DiscardUnits,
+                RecordQc,
             ],
             Role::Distribution => &[ViewSites, ViewHospitals, ViewInventory, MoveUnits, RecordExcursions, DiscardUnits],
             Role::Apheresis => &[ViewSites, ViewHospitals],
@@ -215,6 +222,9 @@ impl Role {
                 RecordExcursions,
                 DiscardUnits,
                 NotifyDonors,
+                ManageDeviations,
+                RecordQc,
+                LiftHolds,
             ],
             Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease, ViewInventory, NotifyDonors],
             Role::Hospital => &[ViewOwnHospital],

@@ -452,6 +452,8 @@ pub struct ComponentPage {
     pub discard_reason: String,
     pub discard_details: String,
     pub discard_error: Option<String>,
+    /// QC results and holds, with their forms.
+    pub quality: crate::quality::UnitQualitySection,
 }
 
 impl ComponentPage {
@@ -512,6 +514,7 @@ pub(crate) async fn component_page(s: &AppState, p: &Principal, din: &str, code:
         can_release: p.actor.can(Permission::ReleaseComponents),
         release_scan: String::new(),
         release_errors: vec![],
+        quality: crate::quality::section(s, p, din, code).await?,
     })
 }
 

@@ -15,6 +15,7 @@ mod inventory;
 mod labels;
 mod outbox;
 mod pages;
+mod quality;
 mod recruitment;
 mod registry;
 mod release;

@@ -3,7 +3,7 @@
 //! matrix test checks it against its own independent expectations.
 
 use crate::{
-    api, appointments, assets, donations, donors, follow_up, inventory, labels, outbox, pages, recruitment as rec, registry, release, rules,
+    api, appointments, assets, donations, donors, follow_up, inventory, labels, outbox, pages, quality, recruitment as rec, registry, release, rules,
     screening, worklists, AppState,
 };
 use app::Actor;
@@ -321,6 +321,66 @@ pub fn table() -> Vec<Entry> {
             "Release a unit before testing is complete, co-signed by a physician (201)",
             post(release::api_emergency_release),
         ),
+        r(Method::GET, "/quality/deviations", Perm(ManageDeviations), "Deviations (?show=open|overdue|all)", get(quality::list)),
+        r(Method::GET, "/quality/deviations/new", Perm(ManageDeviations), "New deviation form", get(quality::new_form)),
+        r(Method::POST, "/quality/deviations", Perm(ManageDeviations), "Open a deviation", post(quality::create)),
+        r(Method::GET, "/quality/deviations/{number}", Perm(ManageDeviations), "One deviation with its units and history", get(quality::show)),
+        r(
+            Method::POST,
+            "/quality/deviations/{number}/investigation",
+            Perm(ManageDeviations),
+            "Record a deviation's investigation",
+            post(quality::update),
+        ),
+        r(Method::POST, "/quality/deviations/{number}/report", Perm(ManageDeviations), "Record a deviation's report to FDA", post(quality::report)),
+        r(Method::POST, "/quality/deviations/{number}/close", Perm(ManageDeviations), "Close a deviation", post(quality::close)),
+        r(Method::GET, "/api/v1/deviations", Perm(ManageDeviations), "Deviations (?show=open|overdue|all)", get(quality::api_list)),
+        r(
+            Method::POST,
+            "/api/v1/deviations",
+            Perm(ManageDeviations),
+            "Open a deviation (201), optionally holding its units",
+            post(quality::api_create),
+        ),
+        r(Method::GET, "/api/v1/deviations/{number}", Perm(ManageDeviations), "One deviation with its units and history", get(quality::api_show)),
+        r(
+            Method::POST,
+            "/api/v1/deviations/{number}/investigation",
+            Perm(ManageDeviations),
+            "Record a deviation's investigation, root cause, corrective action or assessment",
+            post(quality::api_update),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/deviations/{number}/report",
+            Perm(ManageDeviations),
+            "Record the report to FDA (Form FDA 3486)",
+            post(quality::api_report),
+        ),
+        r(Method::POST, "/api/v1/deviations/{number}/close", Perm(ManageDeviations), "Close a deviation", post(quality::api_close)),
+        r(
+            Method::GET,
+            "/api/v1/components/{din}/{code}/quality",
+            Perm(ViewDonors),
+            "A unit's QC checks, results and holds",
+            get(quality::api_unit_quality),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/components/{din}/{code}/qc",
+            Perm(RecordQc),
+            "Record a QC result of a unit (201 with its judgement)",
+            post(quality::api_qc),
+        ),
+        r(Method::POST, "/components/{din}/{code}/qc", Perm(RecordQc), "Record a QC result of a unit", post(quality::qc)),
+        r(
+            Method::POST,
+            "/api/v1/components/{din}/{code}/holds/{id}/lift",
+            Perm(LiftHolds),
+            "Lift a hold on a unit after review, signed with the password",
+            post(quality::api_lift),
+        ),
+        r(Method::POST, "/components/{din}/{code}/holds/{id}/lift", Perm(LiftHolds), "Lift a hold on a unit, signed", post(quality::lift)),
         r(Method::GET, "/api/v1/donations/{din}/components", Perm(ViewDonors), "The units made from a donation", get(donations::api_components)),
         r(
             Method::GET,

@@ -43,6 +43,9 @@ const STORAGE_MANAGERS: &[&str] = &["lab", "quality"];
 const MOVERS: &[&str] = &["lab", "distribution"];
 const EXCURSION_RECORDERS: &[&str] = &["lab", "distribution", "quality"];
 const DISCARDERS: &[&str] = &["lab", "distribution", "quality"];
+const DEVIATION_MANAGERS: &[&str] = &["quality"];
+const QC_RECORDERS: &[&str] = &["lab", "quality"];
+const HOLD_LIFTERS: &[&str] = &["quality"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -97,6 +100,24 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/donations/{din}/results", Some(&["lab"])),
         ("GET", "/api/v1/components/{din}/{code}/release", Some(DONOR_VIEWERS)),
         ("POST", "/api/v1/components/{din}/{code}/release", Some(&["lab"])),
+        ("GET", "/quality/deviations", Some(DEVIATION_MANAGERS)),
+        ("GET", "/quality/deviations/new", Some(DEVIATION_MANAGERS)),
+        ("POST", "/quality/deviations", Some(DEVIATION_MANAGERS)),
+        ("GET", "/quality/deviations/{number}", Some(DEVIATION_MANAGERS)),
+        ("POST", "/quality/deviations/{number}/investigation", Some(DEVIATION_MANAGERS)),
+        ("POST", "/quality/deviations/{number}/report", Some(DEVIATION_MANAGERS)),
+        ("POST", "/quality/deviations/{number}/close", Some(DEVIATION_MANAGERS)),
+        ("GET", "/api/v1/deviations", Some(DEVIATION_MANAGERS)),
+        ("POST", "/api/v1/deviations", Some(DEVIATION_MANAGERS)),
+        ("GET", "/api/v1/deviations/{number}", Some(DEVIATION_MANAGERS)),
+        ("POST", "/api/v1/deviations/{number}/investigation", Some(DEVIATION_MANAGERS)),
+        ("POST", "/api/v1/deviations/{number}/report", Some(DEVIATION_MANAGERS)),
+        ("POST", "/api/v1/deviations/{number}/close", Some(DEVIATION_MANAGERS)),
+        ("GET", "/api/v1/components/{din}/{code}/quality", Some(DONOR_VIEWERS)),
+        ("POST", "/api/v1/components/{din}/{code}/qc", Some(QC_RECORDERS)),
+        ("POST", "/components/{din}/{code}/qc", Some(QC_RECORDERS)),
+        ("POST", "/api/v1/components/{din}/{code}/holds/{id}/lift", Some(HOLD_LIFTERS)),
+        ("POST", "/components/{din}/{code}/holds/{id}/lift", Some(HOLD_LIFTERS)),
         ("POST", "/api/v1/components/{din}/{code}/emergency-release", Some(&["lab"])),
         ("GET", "/donors", Some(DONOR_VIEWERS)),
         ("GET", "/donors/new", Some(REGISTRARS)),

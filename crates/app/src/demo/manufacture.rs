@@ -55,7 +55,9 @@ impl App {
             if incomplete {
                 continue;
             }
-            let units = self.separate_donation(actor, &din, &SeparationInput { plasma_frozen_at: at, platelets_separated_at: String::new() }).await?;
+            // One donation also gives whole-blood platelets (the quality demo checks their pH).
+            let platelets_separated_at = if i == 3 { at.clone() } else { String::new() };
+            let units = self.separate_donation(actor, &din, &SeparationInput { plasma_frozen_at: at, platelets_separated_at }).await?;
             let donor = self.store.donor_by_id(d.donor_id).await?;
             let group = match &donor {
                 Some(x) => self.blood_group_view(&self.resolve_donor(&x.donor_number).await?).await?.group.unwrap_or_default(),

@@ -111,6 +111,9 @@ impl Layout {
         if a.can(Permission::EvaluateEligibility) && a.can(Permission::ViewDonors) {
             quality.push(item("rules", "Rules", "/quality/rules"));
         }
+        if a.can(Permission::ManageDeviations) {
+            quality.push(item("deviations", "Deviations", "/quality/deviations"));
+        }
         if a.can(Permission::ViewAudit) {
             quality.push(item("audit", "Audit trail", "/quality/audit"));
         }
