@@ -34,10 +34,12 @@ impl App {
             let input = QcInput { check: "platelet_ph".into(), value: "6.0".into() };
             self.record_qc(&lab, &p.din, &p.product_code, &input).await?;
         }
-        // An open deviation: two released red cell units held.
+        // An open deviation: two red cell units held (released, or held already by the excursion).
         let held: Vec<String> = units
             .iter()
-            .filter(|u| u.kind == ComponentKind::RedCells && u.state == ComponentState::Available)
+            // Not the unit near expiry the stock page shows (washed: 24 hours).
+            .filter(|u| u.kind == ComponentKind::RedCells && matches!(u.state, ComponentState::Available | ComponentState::Quarantine))
+            .filter(|u| u.expires_at - chrono::Utc::now() > chrono::Duration::days(2))
             .take(2)
             .map(|u| format!("{} {}", u.din, u.product_code))
             .collect();
