@@ -8,7 +8,6 @@ use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::component::{parse_attributes, ComponentState};
 use domain::quality::{closing_refusals, is_overdue, report_deadline, ClosingFacts, DeviationStatus, QcCheck};
-use domain::release::{LabelScan, Release};
 use domain::{AuditDraft, FieldError, FieldErrors, Permission};
 use serde::{Deserialize, Serialize};
 use store::{ComponentRow, DeviationCurrent, DeviationRow, DeviationVersionRow, HoldWithLift, QcResultRow, WriteTx};
@@ -276,28 +275,6 @@ pub(crate) async fn qc_facts(tx: &mut WriteTx, unit: &ComponentRow) -> Result<Ve
         .collect())
 }
 
-/// After an event on one unit: if it is available and no longer passes the gate, it goes
-/// back to quarantine with the reasons. Returns whether it left stock.
-async fn regate_unit(app: &App, tx: &mut WriteTx, actor: &Actor, unit: &ComponentRow, why: &str) -> Result<bool> {
-    if unit.state != ComponentState::Available {
-        return Ok(false);
-    }
-    let how = if tx.releases_in_tx(unit.id).await?.last().is_some_and(|r| r.emergency) { Release::Emergency } else { Release::Standard };
-    let reasons = crate::release::gate_unit(app, tx, unit, LabelScan::NotScanned, how, true).await?;
-    if reasons.is_empty() {
-        return Ok(false);
-    }
-    let text = format!("{why}: {}", reasons.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>().join("; "));
-    tx.add_component_state(unit.id, ComponentState::Quarantine, store::now(), &actor.username, Some(&text)).await?;
-    tx.append_audit(
-        AuditDraft::new(&actor.username, "component.quarantine", "component", unit.id)
-            .before(serde_json::json!({"din": unit.din, "product_code": unit.product_code, "state": "available"}))
-            .after(serde_json::json!({"state": "quarantine", "reasons": reasons})),
-    )
-    .await?;
-    Ok(true)
-}
-
 fn version_json(v: &DeviationVersionRow) -> serde_json::Value {
     serde_json::json!({
         "version": v.version, "status": v.status, "what_happened": v.what_happened, "discovered_on": v.discovered_on,
@@ -455,7 +432,7 @@ impl App {
             tx.insert_deviation_unit(row.id, u.id).await?;
             if input.hold_units && !u.state.is_ended() && u.state != ComponentState::Shipped {
                 crate::testing::hold(&mut tx, u, DEVIATION_HOLD, &reason, Some(row.id), &actor.username).await?;
-                regate_unit(self, &mut tx, actor, u, &format!("deviation {}", row.number)).await?;
+                crate::release::regate_unit(self, &mut tx, actor, u, &format!("deviation {}", row.number)).await?;
                 held.push(format!("{} {}", u.din, u.product_code));
             }
         }
@@ -698,7 +675,7 @@ impl App {
             "passed": row.passed, "specification": row.spec, "source": spec.source,
         })))
         .await?;
-        let left = regate_unit(self, &mut tx, actor, &unit, &format!("{} QC", spec.check.title())).await?;
+        let left = crate::release::regate_unit(self, &mut tx, actor, &unit, &format!("{} QC", spec.check.title())).await?;
         tx.commit().await?;
         Ok(QcOutcome { result: qc_view(&row), state: if left { ComponentState::Quarantine } else { unit.state }, left_stock: left })
     }

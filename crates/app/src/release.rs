@@ -237,20 +237,7 @@ pub(crate) async fn gate_unit(
 pub(crate) async fn regate_donation(app: &App, tx: &mut WriteTx, actor: &Actor, donation_id: Uuid, why: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for u in tx.components_of_donation_for_update(donation_id).await? {
-        if u.state != ComponentState::Available {
-            continue;
-        }
-        let how = if tx.releases_in_tx(u.id).await?.last().is_some_and(|r| r.emergency) { Release::Emergency } else { Release::Standard };
-        let reasons = gate_unit(app, tx, &u, LabelScan::NotScanned, how, true).await?;
-        if !reasons.is_empty() {
-            let text = format!("{why}: {}", reasons.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>().join("; "));
-            tx.add_component_state(u.id, ComponentState::Quarantine, store::now(), &actor.username, Some(&text)).await?;
-            tx.append_audit(
-                AuditDraft::new(&actor.username, "component.quarantine", "component", u.id)
-                    .before(serde_json::json!({"din": u.din, "product_code": u.product_code, "state": "available"}))
-                    .after(serde_json::json!({"state": "quarantine", "reasons": reasons})),
-            )
-            .await?;
+        if regate_unit(app, tx, actor, &u, why).await? {
             out.push(format!("{} {}", u.din, u.product_code));
         }
     }
@@ -424,4 +411,26 @@ async fn write_release(
         meaning: row.meaning,
         emergency: row.emergency,
     })
+}
+
+/// After an event on a unit: an available unit that no longer passes the gate goes
+/// back to quarantine with the reasons. Returns whether it left stock.
+pub(crate) async fn regate_unit(app: &App, tx: &mut WriteTx, actor: &Actor, unit: &ComponentRow, why: &str) -> Result<bool> {
+    if unit.state != ComponentState::Available {
+        return Ok(false);
+    }
+    let how = if tx.releases_in_tx(unit.id).await?.last().is_some_and(|r| r.emergency) { Release::Emergency } else { Release::Standard };
+    let reasons = gate_unit(app, tx, unit, LabelScan::NotScanned, how, true).await?;
+    if reasons.is_empty() {
+        return Ok(false);
+    }
+    let text = format!("{why}: {}", reasons.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>().join("; "));
+    tx.add_component_state(unit.id, ComponentState::Quarantine, store::now(), &actor.username, Some(&text)).await?;
+    tx.append_audit(
+        AuditDraft::new(&actor.username, "component.quarantine", "component", unit.id)
+            .before(serde_json::json!({"din": unit.din, "product_code": unit.product_code, "state": "available"}))
+            .after(serde_json::json!({"state": "quarantine", "reasons": reasons})),
+    )
+    .await?;
+    Ok(true)
 }
