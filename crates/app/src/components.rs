@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use store::{ComponentRow, NewComponent};
 use uuid::Uuid;
 
-mod batch;
+pub(crate) mod batch;
 mod label;
 
 pub use batch::{parse_unit_line, BatchLine};

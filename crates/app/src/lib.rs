@@ -28,6 +28,7 @@ pub mod reference;
 pub mod register;
 pub mod registry;
 pub mod release;
+pub mod sales;
 pub mod screening;
 pub mod testing;
 pub mod users;
@@ -79,6 +80,8 @@ pub struct Settings {
     pub booking_link_days: i64,
     /// Delivery of campaign messages (see `recruitment::outbox`).
     pub outbox: recruitment::OutboxSettings,
+    /// How units are proposed for hospital orders (O-negative reserve, short-dated window).
+    pub allocation: domain::order::AllocationPolicy,
 }
 
 impl Default for Settings {
@@ -98,6 +101,7 @@ impl Default for Settings {
             mail_from: "hemaflow <no-reply@localhost>".into(),
             public_url: "http://localhost:8080".into(),
             booking_link_days: 14,
+            allocation: domain::order::AllocationPolicy::default(),
             outbox: Default::default(),
         }
     }

@@ -100,6 +100,17 @@ pub enum Permission {
     RecordQc,
     /// Lift a hold on a unit after review, with an electronic signature.
     LiftHolds,
+    /// Place orders: a hospital user for their own hospital, distribution staff for any
+    /// hospital (a phone call).
+    PlaceOrders,
+    /// See every hospital's orders and shipments (staff).
+    ViewOrders,
+    /// Reserve units for orders, proposed or picked by hand; cancel orders.
+    AllocateOrders,
+    /// Pack reserved units by scan and ship them.
+    ShipOrders,
+    /// Confirm that a shipment arrived (the hospital).
+    ReceiveShipments,
 }
 
 impl Role {
@@ -201,9 +212,20 @@ impl Role {
                 DiscardUnits,
                 RecordQc,
             ],
-            Role::Distribution => &[ViewSites, ViewHospitals, ViewInventory, MoveUnits, RecordExcursions, DiscardUnits],
+            Role::Distribution => &[
+                ViewSites,
+                ViewHospitals,
+                ViewInventory,
+                MoveUnits,
+                RecordExcursions,
+                DiscardUnits,
+                PlaceOrders,
+                ViewOrders,
+                AllocateOrders,
+                ShipOrders,
+            ],
             Role::Apheresis => &[ViewSites, ViewHospitals],
-            Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals, ViewInventory],
+            Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals, ViewInventory, ViewOrders],
             Role::Quality => &[
                 ViewSites,
                 ViewHospitals,
@@ -227,7 +249,7 @@ impl Role {
                 LiftHolds,
             ],
             Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease, ViewInventory, NotifyDonors],
-            Role::Hospital => &[ViewOwnHospital],
+            Role::Hospital => &[ViewOwnHospital, PlaceOrders, ReceiveShipments],
         }
     }
 }

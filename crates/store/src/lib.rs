@@ -24,6 +24,7 @@ mod rate_limits;
 mod recruitment;
 mod reference;
 mod registry;
+mod sales;
 mod scores;
 mod screening;
 pub mod test_support;
@@ -51,6 +52,10 @@ pub use rate_limits::RateCounterRow;
 pub use recruitment::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow, DonorCampaignContact, PoolDonation, PoolRow, SegmentRow, TargetRow};
 pub use reference::{VersionInfo, VersionStamp};
 pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
+pub use sales::{
+    AllocatedUnit, AllocationRow, CandidateRow, ConsigneeRow, ContainerRow, OrderCurrent, OrderLineRow, OrderRow, OrderStateRow, PackedUnit,
+    ShipmentItemRow, ShipmentRow, ShortfallRow,
+};
 pub use scores::{RunClaim, ScoreRunRow};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};
 pub use testing::{HoldRow, LookbackCaseRow, NotificationRow, PriorTestRow, ReleaseRow, TestOrderRow, TestResultRow};
