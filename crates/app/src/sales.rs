@@ -357,9 +357,9 @@ impl App {
         let lines_view = lines
             .iter()
             .map(|l| {
-                let mine = allocations.iter().filter(|a| a.allocation.order_line_id == l.id);
-                let reserved = mine.clone().filter(|a| a.allocation.ended_at.is_none()).count() as i64;
-                let shipped = mine.filter(|a| a.allocation.end_reason.as_deref() == Some("shipped")).count() as i64;
+                let mine = allocations.iter().filter(|a| a.order_line_id == l.id);
+                let reserved = mine.clone().filter(|a| a.ended_at.is_none()).count() as i64;
+                let shipped = mine.filter(|a| a.end_reason.as_deref() == Some("shipped")).count() as i64;
                 let short_reason = shortfalls
                     .iter()
                     .find(|f| f.order_line_id == l.id && f.missing > 0)
@@ -402,20 +402,17 @@ impl App {
             allocations: allocations
                 .iter()
                 .map(|a| AllocationView {
-                    id: a.allocation.id,
-                    line_no: line_no(a.allocation.order_line_id),
+                    id: a.allocation_id,
+                    line_no: line_no(a.order_line_id),
                     din: a.unit.din.clone(),
                     product_code: a.unit.product_code.clone(),
                     product: ComponentView::of(&a.unit).product,
                     blood_group: a.blood_group.clone(),
                     expires_at: a.unit.expires_at,
                     expires_local: self.local_time(a.unit.expires_at),
-                    warning: a.allocation.warning.clone().filter(|_| a.allocation.ended_at.is_none()),
+                    warning: a.warning.clone().filter(|_| a.ended_at.is_none()),
                     state: a.unit.state.title().to_string(),
-                    ended: a
-                        .allocation
-                        .ended_at
-                        .map(|at| format!("{} {}", a.allocation.end_reason.clone().unwrap_or_default().replace('_', " "), self.local_time(at))),
+                    ended: a.ended_at.map(|at| format!("{} {}", a.end_reason.clone().unwrap_or_default().replace('_', " "), self.local_time(at))),
                 })
                 .collect(),
             shipments: shipments.iter().map(|s| self.shipment_summary(s)).collect(),
@@ -703,10 +700,10 @@ impl App {
         let open = tx.open_allocations_in_tx(o.order.id).await?;
         let a = open
             .iter()
-            .find(|a| a.allocation.id == allocation)
+            .find(|a| a.allocation_id == allocation)
             .ok_or_else(|| AppError::NotFound(format!("order {} has no open reservation {allocation}", o.order.number)))?;
         if let Some(s) = tx.open_shipment_in_tx(o.order.id).await? {
-            if tx.packed_units_in_tx(s.id).await?.iter().any(|p| p.item.allocation_id == a.allocation.id) {
+            if tx.packed_units_in_tx(s.id).await?.iter().any(|p| p.allocation_id == a.allocation_id) {
                 return Err(AppError::Conflict(format!("unit {} {} is packed in shipment {}", a.unit.din, a.unit.product_code, s.number)));
             }
         }
@@ -723,7 +720,7 @@ impl App {
     }
 
     async fn end_reservation(&self, tx: &mut store::WriteTx, actor: &Actor, a: &AllocatedUnit, reason: &str, at: DateTime<Utc>) -> Result<()> {
-        tx.end_allocation(a.allocation.id, at, &actor.username, reason).await?;
+        tx.end_allocation(a.allocation_id, at, &actor.username, reason).await?;
         if a.unit.state == ComponentState::Reserved {
             tx.add_component_state(a.unit.id, ComponentState::Available, at, &actor.username, Some("reservation ended; back in stock")).await?;
         }
@@ -834,7 +831,7 @@ impl App {
         if let Some(p) = packed.iter().find(|p| p.unit.id == unit.id) {
             return Err(AppError::Conflict(format!("unit {unit_words} is already packed in container {}", p.container_seq)));
         }
-        if let Some(w) = a.allocation.warning.as_ref().filter(|_| !input.short_dated_confirmed) {
+        if let Some(w) = a.warning.as_ref().filter(|_| !input.short_dated_confirmed) {
             return Err(FieldError::new("short_dated_confirmed", w.clone()).into());
         }
         let class = ShippingClass::of(unit.kind);
@@ -874,11 +871,11 @@ impl App {
             shipment_id: shipment.id,
             container_id: container.id,
             component_id: unit.id,
-            allocation_id: a.allocation.id,
+            allocation_id: a.allocation_id,
             scanned: input.scan.split_whitespace().collect::<Vec<_>>().join(" "),
             packed_at: now,
             packed_by: actor.username.clone(),
-            short_dated_confirmed: input.short_dated_confirmed && a.allocation.warning.is_some(),
+            short_dated_confirmed: input.short_dated_confirmed && a.warning.is_some(),
         })
         .await?;
         tx.append_audit(AuditDraft::new(&actor.username, "shipment.pack", "shipment", shipment.id).after(serde_json::json!({
@@ -943,8 +940,8 @@ impl App {
                 Some(&format!("shipped in {} to {}", s.number, order.hospital_code)),
             )
             .await?;
-            if let Some(a) = open.iter().find(|a| a.allocation.id == p.item.allocation_id) {
-                tx.end_allocation(a.allocation.id, now, &actor.username, "shipped").await?;
+            if let Some(a) = open.iter().find(|a| a.allocation_id == p.allocation_id) {
+                tx.end_allocation(a.allocation_id, now, &actor.username, "shipped").await?;
             }
         }
         tx.mark_shipped(s.id, now, &actor.username, input.courier.trim()).await?;
@@ -1019,7 +1016,7 @@ impl App {
                     number: k.seq,
                     shipping_class: k.shipping_class,
                     title: k.shipping_class.title(),
-                    units: packed.iter().filter(|p| p.item.container_id == k.id).count(),
+                    units: packed.iter().filter(|p| p.container_id == k.id).count(),
                 })
                 .collect(),
             units: packed
@@ -1031,7 +1028,7 @@ impl App {
                     product: ComponentView::of(&p.unit).product,
                     blood_group: p.blood_group.clone(),
                     expires_local: self.local_time(p.unit.expires_at),
-                    packed_by: p.item.packed_by.clone(),
+                    packed_by: p.packed_by.clone(),
                 })
                 .collect(),
         })

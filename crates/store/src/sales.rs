@@ -86,13 +86,19 @@ pub struct AllocationRow {
     pub end_reason: Option<String>,
 }
 
-/// A reservation with its unit.
+/// A reservation with its unit (the reservation's columns prefixed, as both have an id).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AllocatedUnit {
     #[sqlx(flatten)]
-    pub allocation: AllocationRow,
-    #[sqlx(flatten)]
     pub unit: ComponentRow,
+    pub allocation_id: Uuid,
+    pub order_line_id: Uuid,
+    pub allocated_at: DateTime<Utc>,
+    pub allocated_by: String,
+    pub warning: Option<String>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub ended_by: Option<String>,
+    pub end_reason: Option<String>,
     pub blood_group: Option<String>,
 }
 
@@ -138,9 +144,12 @@ pub struct ShipmentItemRow {
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PackedUnit {
     #[sqlx(flatten)]
-    pub item: ShipmentItemRow,
-    #[sqlx(flatten)]
     pub unit: ComponentRow,
+    pub container_id: Uuid,
+    pub allocation_id: Uuid,
+    pub packed_at: DateTime<Utc>,
+    pub packed_by: String,
+    pub short_dated_confirmed: bool,
     pub container_seq: i64,
     pub blood_group: Option<String>,
 }
@@ -176,8 +185,9 @@ const RELEASED_GROUP: &str =
     "(SELECT r.blood_group FROM component_releases r WHERE r.component_id = c.id ORDER BY r.released_at DESC LIMIT 1) AS blood_group";
 const ALLOCATION_COLUMNS: &str =
     "a.id, a.order_line_id, a.component_id, a.allocated_at, a.allocated_by, a.warning, a.ended_at, a.ended_by, a.end_reason";
-const ITEM_COLUMNS: &str =
-    "i.id AS id, i.shipment_id, i.container_id, i.component_id, i.allocation_id, i.scanned, i.packed_at, i.packed_by, i.short_dated_confirmed";
+const ALLOCATED_UNIT: &str =
+    "a.id AS allocation_id, a.order_line_id, a.allocated_at, a.allocated_by, a.warning, a.ended_at, a.ended_by, a.end_reason";
+const PACKED_UNIT: &str = "i.container_id, i.allocation_id, i.packed_at, i.packed_by, i.short_dated_confirmed";
 
 impl Store {
     /// Orders, newest first; only one hospital's when `hospital` is given.
@@ -215,7 +225,7 @@ impl Store {
     /// Every reservation of the order (open and ended) with its unit.
     pub async fn allocations_of_order(&self, order_id: Uuid) -> Result<Vec<AllocatedUnit>> {
         let sql = format!(
-            "SELECT {ALLOCATION_COLUMNS}, {COLUMNS}, {RELEASED_GROUP} FROM allocations a JOIN order_lines l ON l.id = a.order_line_id \
+            "SELECT {COLUMNS}, {ALLOCATED_UNIT}, {RELEASED_GROUP} FROM allocations a JOIN order_lines l ON l.id = a.order_line_id \
              JOIN components c ON c.id = a.component_id {LATEST} WHERE l.order_id = $1 ORDER BY l.line_no, a.allocated_at, c.din"
         );
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(order_id).fetch_all(p).await?))
@@ -247,7 +257,7 @@ impl Store {
 
     pub async fn packed_units(&self, shipment_id: Uuid) -> Result<Vec<PackedUnit>> {
         let sql = format!(
-            "SELECT {ITEM_COLUMNS}, {COLUMNS}, k.seq AS container_seq, {RELEASED_GROUP} FROM shipment_items i \
+            "SELECT {COLUMNS}, {PACKED_UNIT}, k.seq AS container_seq, {RELEASED_GROUP} FROM shipment_items i \
              JOIN shipment_containers k ON k.id = i.container_id JOIN components c ON c.id = i.component_id {LATEST} \
              WHERE i.shipment_id = $1 ORDER BY k.seq, i.packed_at, c.din"
         );
@@ -335,7 +345,7 @@ impl WriteTx {
     /// The order's reservations that are still open, with their units.
     pub async fn open_allocations_in_tx(&mut self, order_id: Uuid) -> Result<Vec<AllocatedUnit>> {
         let sql = format!(
-            "SELECT {ALLOCATION_COLUMNS}, {COLUMNS}, {RELEASED_GROUP} FROM allocations a JOIN order_lines l ON l.id = a.order_line_id \
+            "SELECT {COLUMNS}, {ALLOCATED_UNIT}, {RELEASED_GROUP} FROM allocations a JOIN order_lines l ON l.id = a.order_line_id \
              JOIN components c ON c.id = a.component_id {LATEST} WHERE l.order_id = $1 AND a.ended_at IS NULL ORDER BY l.line_no, c.din"
         );
         Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(order_id).fetch_all(c).await?))
@@ -463,7 +473,7 @@ impl WriteTx {
 
     pub async fn packed_units_in_tx(&mut self, shipment_id: Uuid) -> Result<Vec<PackedUnit>> {
         let sql = format!(
-            "SELECT {ITEM_COLUMNS}, {COLUMNS}, k.seq AS container_seq, {RELEASED_GROUP} FROM shipment_items i \
+            "SELECT {COLUMNS}, {PACKED_UNIT}, k.seq AS container_seq, {RELEASED_GROUP} FROM shipment_items i \
              JOIN shipment_containers k ON k.id = i.container_id JOIN components c ON c.id = i.component_id {LATEST} \
              WHERE i.shipment_id = $1 ORDER BY k.seq, c.din"
         );

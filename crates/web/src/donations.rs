@@ -96,13 +96,7 @@ fn local(at: chrono::DateTime<chrono::Utc>, tz: &str) -> String {
     at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
 }
 
-fn value(form: &[(String, String)], k: &str) -> String {
-    form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
-}
-
-fn values(form: &[(String, String)], k: &str) -> Vec<String> {
-    form.iter().filter(|(n, _)| n == k).map(|(_, v)| v.clone()).collect()
-}
+use crate::pages::{form_value as value, form_values as values};
 
 fn record_fields(d: &DonationRecord, form: Option<&[(String, String)]>, phlebotomist: &str) -> Vec<FieldView> {
     // Start from the latest version (a correction changes what was wrong) or sensible defaults.

@@ -61,7 +61,7 @@ pub async fn notifications(State(s): State<AppState>, p: Principal) -> PageResul
 
 /// `POST /quality/notifications/{id}` (form: method, note): the donor was told.
 pub async fn notify(State(s): State<AppState>, p: Principal, Path(id): Path<Uuid>, Form(form): Form<Vec<(String, String)>>) -> PageResult {
-    let get = |k: &str| form.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| crate::pages::form_value(&form, k);
     let input = NotificationInput { method: get("method"), note: get("note") };
     match s.app.record_notification(&p.actor, id, &input).await {
         Ok(_) => Ok(Redirect::to("/quality/notifications").into_response()),

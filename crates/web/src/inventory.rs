@@ -22,9 +22,7 @@ fn capitalised(s: &str) -> String {
     c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
 
-fn value(form: &[(String, String)], key: &str) -> String {
-    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
-}
+use crate::pages::form_value as value;
 
 #[derive(Template)]
 #[template(path = "inventory.html")]

@@ -21,6 +21,7 @@ mod registry;
 mod release;
 pub mod routes;
 mod rules;
+mod sales;
 mod screening;
 pub mod words;
 mod worklists;

@@ -16,9 +16,7 @@ use axum::{Form, Json};
 use domain::Permission;
 use uuid::Uuid;
 
-fn value(form: &[(String, String)], k: &str) -> String {
-    form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
-}
+use crate::pages::form_value as value;
 
 fn field_errors(e: &AppError) -> Vec<(String, String)> {
     match e {

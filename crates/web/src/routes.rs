@@ -4,7 +4,7 @@
 
 use crate::{
     api, appointments, assets, donations, donors, follow_up, inventory, labels, outbox, pages, quality, recruitment as rec, registry, release, rules,
-    screening, worklists, AppState,
+    sales, screening, worklists, AppState,
 };
 use app::Actor;
 use axum::http::Method;
@@ -50,6 +50,8 @@ pub fn table() -> Vec<Entry> {
     use Access::*;
     use Permission::*;
     let any_hospital = Either(ViewHospitals, ViewOwnHospital);
+    let see_orders = Either(ViewOrders, PlaceOrders);
+    let cancel_orders = Either(AllocateOrders, PlaceOrders);
     vec![
         r(Method::GET, "/healthz", Public, "Liveness and database status", get(api::healthz)),
         r(Method::GET, "/static/{file}", Public, "Vendored assets", get(assets::serve)),
@@ -237,6 +239,42 @@ pub fn table() -> Vec<Entry> {
             get(inventory::inventory),
         ),
         r(Method::GET, "/api/v1/inventory", Perm(ViewInventory), "The stock views as JSON", get(inventory::api_inventory)),
+        r(Method::GET, "/orders", see_orders, "Hospital orders and shipments", get(sales::list)),
+        r(Method::GET, "/orders/new", Perm(PlaceOrders), "Order form (portal, or a phone call)", get(sales::new_form)),
+        r(Method::POST, "/orders", Perm(PlaceOrders), "Place an order", post(sales::create)),
+        r(Method::GET, "/orders/{number}", see_orders, "An order: lines, units, shipments, history", get(sales::show)),
+        r(
+            Method::POST,
+            "/orders/{number}/allocate",
+            Perm(AllocateOrders),
+            "Propose and reserve units for the lines still short",
+            post(sales::allocate),
+        ),
+        r(Method::POST, "/orders/{number}/pick", Perm(AllocateOrders), "Reserve a unit picked by hand", post(sales::pick)),
+        r(Method::POST, "/orders/{number}/unreserve/{id}", Perm(AllocateOrders), "Give a reserved unit back to stock", post(sales::unreserve)),
+        r(Method::POST, "/orders/{number}/pack", Perm(ShipOrders), "Pack a scanned unit", post(sales::pack)),
+        r(Method::POST, "/orders/{number}/cancel", cancel_orders, "Cancel an order not yet shipped", post(sales::cancel)),
+        r(Method::GET, "/shipments/{number}", see_orders, "A shipment (on its order's page)", get(sales::shipment_page)),
+        r(Method::POST, "/shipments/{number}/ship", Perm(ShipOrders), "Ship a packed shipment", post(sales::ship)),
+        r(Method::POST, "/shipments/{number}/receipt", Perm(ReceiveShipments), "Confirm a shipment arrived", post(sales::receive)),
+        r(Method::GET, "/api/v1/orders", see_orders, "Orders (a hospital user: their own)", get(sales::api_list)),
+        r(Method::POST, "/api/v1/orders", Perm(PlaceOrders), "Place an order", post(sales::api_place)),
+        r(Method::GET, "/api/v1/orders/{number}", see_orders, "An order with its lines, units, shipments and history", get(sales::api_show)),
+        r(Method::POST, "/api/v1/orders/{number}/allocate", Perm(AllocateOrders), "Propose and reserve units", post(sales::api_allocate)),
+        r(Method::POST, "/api/v1/orders/{number}/picks", Perm(AllocateOrders), "Reserve a unit picked by hand", post(sales::api_pick)),
+        r(
+            Method::POST,
+            "/api/v1/orders/{number}/allocations/{id}/release",
+            Perm(AllocateOrders),
+            "Give a reserved unit back to stock",
+            post(sales::api_unreserve),
+        ),
+        r(Method::POST, "/api/v1/orders/{number}/cancel", cancel_orders, "Cancel an order not yet shipped", post(sales::api_cancel)),
+        r(Method::POST, "/api/v1/orders/{number}/pack", Perm(ShipOrders), "Pack a scanned unit", post(sales::api_pack)),
+        r(Method::GET, "/api/v1/shipments", see_orders, "Shipments (a hospital user: their own)", get(sales::api_shipments)),
+        r(Method::GET, "/api/v1/shipments/{number}", see_orders, "A shipment with its containers and units", get(sales::api_shipment)),
+        r(Method::POST, "/api/v1/shipments/{number}/ship", Perm(ShipOrders), "Ship a packed shipment", post(sales::api_ship)),
+        r(Method::POST, "/api/v1/shipments/{number}/receipt", Perm(ReceiveShipments), "Confirm a shipment arrived", post(sales::api_receive)),
         r(Method::GET, "/inventory/locations", Perm(ViewInventory), "Storage locations and their units", get(inventory::locations)),
         r(Method::POST, "/inventory/locations", Perm(ManageStorage), "Add a storage location", post(inventory::add_location)),
         r(Method::GET, "/api/v1/storage-locations", Perm(ViewInventory), "Storage locations", get(inventory::api_locations)),

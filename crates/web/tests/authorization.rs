@@ -46,6 +46,11 @@ const DISCARDERS: &[&str] = &["lab", "distribution", "quality"];
 const DEVIATION_MANAGERS: &[&str] = &["quality"];
 const QC_RECORDERS: &[&str] = &["lab", "quality"];
 const HOLD_LIFTERS: &[&str] = &["quality"];
+const ORDER_VIEWERS: &[&str] = &["distribution", "sales", "hospital"];
+const ORDERERS: &[&str] = &["distribution", "hospital"];
+const ALLOCATORS: &[&str] = &["distribution"];
+const SHIPPERS: &[&str] = &["distribution"];
+const RECEIVERS: &[&str] = &["hospital"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -187,6 +192,30 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/donor-notifications/{id}", Some(&["quality", "physician"])),
         ("GET", "/quality/lookback", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/lookback-cases", Some(DONOR_VIEWERS)),
+        ("GET", "/orders", Some(ORDER_VIEWERS)),
+        ("GET", "/orders/new", Some(ORDERERS)),
+        ("POST", "/orders", Some(ORDERERS)),
+        ("GET", "/orders/{number}", Some(ORDER_VIEWERS)),
+        ("POST", "/orders/{number}/allocate", Some(ALLOCATORS)),
+        ("POST", "/orders/{number}/pick", Some(ALLOCATORS)),
+        ("POST", "/orders/{number}/unreserve/{id}", Some(ALLOCATORS)),
+        ("POST", "/orders/{number}/pack", Some(SHIPPERS)),
+        ("POST", "/orders/{number}/cancel", Some(ORDERERS)),
+        ("GET", "/shipments/{number}", Some(ORDER_VIEWERS)),
+        ("POST", "/shipments/{number}/ship", Some(SHIPPERS)),
+        ("POST", "/shipments/{number}/receipt", Some(RECEIVERS)),
+        ("GET", "/api/v1/orders", Some(ORDER_VIEWERS)),
+        ("POST", "/api/v1/orders", Some(ORDERERS)),
+        ("GET", "/api/v1/orders/{number}", Some(ORDER_VIEWERS)),
+        ("POST", "/api/v1/orders/{number}/allocate", Some(ALLOCATORS)),
+        ("POST", "/api/v1/orders/{number}/picks", Some(ALLOCATORS)),
+        ("POST", "/api/v1/orders/{number}/allocations/{id}/release", Some(ALLOCATORS)),
+        ("POST", "/api/v1/orders/{number}/cancel", Some(ORDERERS)),
+        ("POST", "/api/v1/orders/{number}/pack", Some(SHIPPERS)),
+        ("GET", "/api/v1/shipments", Some(ORDER_VIEWERS)),
+        ("GET", "/api/v1/shipments/{number}", Some(ORDER_VIEWERS)),
+        ("POST", "/api/v1/shipments/{number}/ship", Some(SHIPPERS)),
+        ("POST", "/api/v1/shipments/{number}/receipt", Some(RECEIVERS)),
         ("GET", "/inventory", Some(STOCK_VIEWERS)),
         ("GET", "/api/v1/inventory", Some(STOCK_VIEWERS)),
         ("GET", "/inventory/locations", Some(STOCK_VIEWERS)),

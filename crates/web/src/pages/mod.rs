@@ -96,6 +96,13 @@ impl Layout {
         if a.can(Permission::RecordTestResults) {
             lab.push(item("results", "Test results", "/lab/results"));
         }
+        let mut orders = vec![];
+        if a.can(Permission::ViewOrders) || a.can(Permission::PlaceOrders) {
+            orders.push(item("orders", "Orders", "/orders"));
+        }
+        if a.can(Permission::PlaceOrders) {
+            orders.push(item("new_order", "New order", "/orders/new"));
+        }
         let mut inventory = vec![];
         if a.can(Permission::ViewInventory) {
             inventory.push(item("stock", "Stock", "/inventory"));
@@ -138,6 +145,7 @@ impl Layout {
             ("donors", "Donors", donors),
             ("recruitment", "Recruitment", recruitment),
             ("lab", "Lab", lab),
+            ("orders", "Orders", orders),
             ("inventory", "Inventory", inventory),
             ("quality", "Quality", quality),
             ("organisation", "Organisation", organisation),
@@ -151,8 +159,8 @@ impl Layout {
             Some(Role::Recruiter) => "recruitment",
             Some(Role::Lab) => "lab",
             Some(Role::Quality) => "quality",
-            Some(Role::Distribution) => "inventory",
-            Some(Role::Admin) | Some(Role::Sales) | Some(Role::Apheresis) | Some(Role::Hospital) => "organisation",
+            Some(Role::Distribution) | Some(Role::Hospital) => "orders",
+            Some(Role::Admin) | Some(Role::Sales) | Some(Role::Apheresis) => "organisation",
             _ => "donors",
         };
         if let Some(i) = areas.iter().position(|g| g.key == main) {
@@ -249,6 +257,16 @@ pub fn add_message(slot: &mut Option<String>, message: &str) {
 }
 
 /// The message above a form after a refusal; field errors also land on their fields.
+/// The first value of a form field ("" when absent).
+pub fn form_value(form: &[(String, String)], key: &str) -> String {
+    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+/// Every value of a repeated form field (checkbox groups).
+pub fn form_values(form: &[(String, String)], key: &str) -> Vec<String> {
+    form.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+}
+
 pub fn error_text(fields: &mut [FieldView], e: &AppError) -> String {
     match e {
         AppError::Invalid(errs) => {

@@ -187,7 +187,12 @@ impl TestApp {
     /// A whole blood donation with its complete collection record (CPD, AS-1): the DIN and
     /// the collection time.
     pub async fn recorded_donation(&self, name: &str) -> (String, String) {
-        let din = self.collected_unit(name, "O", "neg", 2).await;
+        self.recorded_donation_of(name, "O", "neg").await
+    }
+
+    /// The same from a donor of the group given (`"A"`, `"pos"`).
+    pub async fn recorded_donation_of(&self, name: &str, abo: &str, rhd: &str) -> (String, String) {
+        let din = self.collected_unit(name, abo, rhd, 2).await;
         let api = self.api_as("collector").await;
         let d: serde_json::Value = api.get(&format!("/api/v1/donations/{din}")).await.json().await.unwrap();
         let at = d["collected_at"].as_str().unwrap().to_string();

@@ -20,7 +20,13 @@ pub fn scan(din: &str, code: &str, group: &str) -> String {
 
 /// A separated O- whole blood donation: the DIN and its units (red cells, FFP).
 pub async fn separated(t: &TestApp, name: &str) -> (String, Vec<Value>) {
-    let (din, at) = t.recorded_donation(name).await;
+    separated_of(t, name, "O-").await
+}
+
+/// A separated whole blood donation of the group given ("O-", "A+"): the DIN and its units.
+pub async fn separated_of(t: &TestApp, name: &str, group: &str) -> (String, Vec<Value>) {
+    let (abo, rhd) = group.split_at(group.len() - 1);
+    let (din, at) = t.recorded_donation_of(name, abo, if rhd == "+" { "pos" } else { "neg" }).await;
     let lab = t.api_as("lab").await;
     let r = lab.post_json(&format!("/api/v1/donations/{din}/separation"), json!({"plasma_frozen_at": at})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -40,12 +46,17 @@ pub async fn clear_tests(lab: &ApiClient, din: &str, group: &str) {
 
 /// A released O- red cell unit and its FFP (still in processing): the DIN and both product codes.
 pub async fn released_red_cells(t: &TestApp, name: &str) -> (String, String, String) {
-    let (din, units) = separated(t, name).await;
+    released_red_cells_of(t, name, "O-").await
+}
+
+/// A released red cell unit of the group given and its FFP (still in processing).
+pub async fn released_red_cells_of(t: &TestApp, name: &str, group: &str) -> (String, String, String) {
+    let (din, units) = separated_of(t, name, group).await;
     let lab = t.api_as("lab").await;
-    clear_tests(&lab, &din, "O-").await;
+    clear_tests(&lab, &din, group).await;
     let red = units[0]["product_code"].as_str().unwrap().to_string();
     let ffp = units[1]["product_code"].as_str().unwrap().to_string();
-    let r = lab.post_json(&format!("/api/v1/components/{din}/{red}/release"), json!({"scan": scan(&din, &red, "O-"), "password": PASSWORD})).await;
+    let r = lab.post_json(&format!("/api/v1/components/{din}/{red}/release"), json!({"scan": scan(&din, &red, group), "password": PASSWORD})).await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
     (din, red, ffp)
 }

@@ -1,0 +1,266 @@
+//! Hospital orders through the API, on both back ends: the portal order through
+//! allocation, scanned packing, shipment and receipt; every refusal; and the races
+//! (two orders for the last unit, two picks of one unit, two shipments of one box).
+
+mod common;
+
+use common::units::{released_red_cells, released_red_cells_of, scan};
+use common::{problem, ApiClient, TestApp, PASSWORD};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn place(api: &ApiClient, body: Value) -> Value {
+    let r = api.post_json("/api/v1/orders", body).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+fn red_cells(group: &str, quantity: i64) -> Value {
+    json!({"product": "red_cells", "blood_group": group, "quantity": quantity})
+}
+
+async fn state_of(api: &ApiClient, din: &str, code: &str) -> String {
+    let g: Value = api.get(&format!("/api/v1/components/{din}/{code}")).await.json().await.unwrap();
+    g["unit"]["state"].as_str().unwrap().to_string()
+}
+
+async fn an_order_goes_from_the_portal_to_receipt(t: TestApp) {
+    let (din, red, ffp) = released_red_cells(&t, "Portal").await;
+    let hospital = t.api_as("hospital").await;
+    let dist = t.api_as("distribution").await;
+    let lab = t.api_as("lab").await;
+
+    let o = place(&hospital, json!({"priority": "asap", "reference": "PO-77", "lines": [red_cells("O-", 1)]})).await;
+    let number = o["number"].as_str().unwrap().to_string();
+    assert!(number.starts_with("ORD-") && number.ends_with("000001"), "{number}");
+    assert_eq!(
+        (o["state"].as_str(), o["hospital_code"].as_str(), o["channel"].as_str()),
+        (Some("received"), Some("H-OWN"), Some("Hospital system (API)"))
+    );
+    assert_eq!(o["lines"][0]["words"], "1 × O- red cells");
+
+    let o: Value = dist.post_json(&format!("/api/v1/orders/{number}/allocate"), json!(null)).await.json().await.unwrap();
+    assert_eq!(o["state"], "allocated", "{o}");
+    assert_eq!((o["lines"][0]["reserved"].as_i64(), o["allocations"][0]["din"].as_str()), (Some(1), Some(din.as_str())));
+    assert_eq!(state_of(&lab, &din, &red).await, "reserved");
+
+    // Packing: the FFP is not reserved for this order; the red cells go in a refrigerated box.
+    let pack = format!("/api/v1/orders/{number}/pack");
+    let head = t.audit_head().await;
+    let r = dist.post_json(&pack, json!({"scan": scan(&din, &ffp, "O-")})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("is not reserved for order"));
+    let r = dist.post_json(&pack, json!({"scan": "W1234"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "scan");
+    assert_eq!(t.audit_head().await, head, "refusals change nothing");
+    let r = dist.post_json(&pack, json!({"scan": scan(&din, &red, "O-")})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let s: Value = r.json().await.unwrap();
+    let shipment = s["number"].as_str().unwrap().to_string();
+    assert_eq!((s["state"].as_str(), s["containers"][0]["shipping_class"].as_str()), (Some("packing"), Some("refrigerated")));
+    let r = dist.post_json(&pack, json!({"scan": scan(&din, &red, "O-")})).await;
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("already packed"));
+
+    // Shipping needs a courier; then the unit is the hospital's and cannot ship again.
+    let ship = format!("/api/v1/shipments/{shipment}/ship");
+    assert_eq!(problem(dist.post_json(&ship, json!({"courier": " "})).await).await["errors"][0]["field"], "courier");
+    assert_eq!(hospital.post_json(&ship, json!({"courier": "Me"})).await.status(), StatusCode::FORBIDDEN);
+    let r = dist.post_json(&ship, json!({"courier": "MedExpress van 3"})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(state_of(&lab, &din, &red).await, "shipped");
+    let r = dist.post_json(&ship, json!({"courier": "again"})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("already shipped"));
+    let o: Value = hospital.get(&format!("/api/v1/orders/{number}")).await.json().await.unwrap();
+    assert_eq!((o["state"].as_str(), o["lines"][0]["shipped"].as_i64()), (Some("shipped"), Some(1)));
+
+    // The hospital confirms receipt, once; the order is delivered.
+    let receipt = format!("/api/v1/shipments/{shipment}/receipt");
+    assert_eq!(dist.post_json(&receipt, json!({})).await.status(), StatusCode::FORBIDDEN);
+    let r = hospital.post_json(&receipt, json!({"note": "all in range"})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(hospital.post_json(&receipt, json!({})).await.status(), StatusCode::CONFLICT);
+    let o: Value = hospital.get(&format!("/api/v1/orders/{number}")).await.json().await.unwrap();
+    assert_eq!(o["state"], "delivered");
+    let states: Vec<&str> = o["history"].as_array().unwrap().iter().map(|h| h["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["received", "allocated", "shipped", "delivered"]);
+    let list: Value = hospital.get("/api/v1/shipments").await.json().await.unwrap();
+    assert_eq!(list[0]["state"], "received");
+}
+
+async fn orders_are_refused_with_their_reason(t: TestApp) {
+    let hospital = t.api_as("hospital").await;
+    let dist = t.api_as("distribution").await;
+    let admin = t.api_as("admin").await;
+    let head = t.audit_head().await;
+
+    // A bad order names its fields.
+    let r = hospital.post_json("/api/v1/orders", json!({"priority": "whenever", "lines": [{"product": "red_cells", "quantity": 0}]})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = problem(r).await["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
+    for f in ["priority", "lines[0].blood_group", "lines[0].quantity"] {
+        assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
+    }
+    // A hospital user orders for their own hospital only, and never sees another's orders.
+    let r = hospital.post_json("/api/v1/orders", json!({"hospital": "H-OTHER", "priority": "stat", "lines": [red_cells("O-", 1)]})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Staff taking a phone call name the hospital.
+    let r = dist.post_json("/api/v1/orders", json!({"priority": "stat", "lines": [red_cells("O-", 1)]})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "hospital");
+    assert_eq!(t.audit_head().await, head, "refusals change nothing");
+    let other = place(&dist, json!({"hospital": "H-OTHER", "priority": "routine", "lines": [red_cells("A+", 2)]})).await;
+    let number = other["number"].as_str().unwrap();
+    assert_eq!(other["channel"], "Phone, entered by distribution");
+    assert_eq!(hospital.get(&format!("/api/v1/orders/{number}")).await.status(), StatusCode::NOT_FOUND);
+    let mine: Value = hospital.get("/api/v1/orders").await.json().await.unwrap();
+    assert!(mine.as_array().unwrap().iter().all(|o| o["hospital_code"] == "H-OWN"), "{mine}");
+    assert_eq!(hospital.post_json(&format!("/api/v1/orders/{number}/cancel"), json!({"reason": "x"})).await.status(), StatusCode::NOT_FOUND);
+
+    // An account on credit hold takes no orders.
+    let body = json!({"reason": "invoices unpaid", "hospital": {"code": "H-OTHER", "name": "Other Hospital", "status": "on_hold"}});
+    let r = admin.put_json(&format!("/api/v1/hospitals/{}", t.other_hospital), body).await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let head = t.audit_head().await;
+    let before: Value = dist.get("/api/v1/orders").await.json().await.unwrap();
+    let r = dist.post_json("/api/v1/orders", json!({"hospital": "H-OTHER", "priority": "stat", "lines": [red_cells("O-", 1)]})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("credit hold"));
+    let after: Value = dist.get("/api/v1/orders").await.json().await.unwrap();
+    assert_eq!(before.as_array().unwrap().len(), after.as_array().unwrap().len());
+    assert_eq!(t.audit_head().await, head);
+}
+
+async fn only_released_compatible_units_are_allocated(t: TestApp) {
+    let (din, red, ffp) = released_red_cells(&t, "Oneg").await;
+    let (a_din, a_red, _) = released_red_cells_of(&t, "Apos", "A+").await;
+    let hospital = t.api_as("hospital").await;
+    let dist = t.api_as("distribution").await;
+    let lab = t.api_as("lab").await;
+    let o =
+        place(&hospital, json!({"priority": "routine", "lines": [red_cells("O-", 1), {"product": "plasma", "blood_group": "O-", "quantity": 1}]}))
+            .await;
+    let number = o["number"].as_str().unwrap().to_string();
+    let pick = format!("/api/v1/orders/{number}/picks");
+    let head = t.audit_head().await;
+    // The FFP is still in processing: not released stock.
+    let r = dist.post_json(&pick, json!({"line": 2, "scan": scan(&din, &ffp, "O-")})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("not released stock"));
+    // A+ red cells for an O- line: incompatible.
+    let r = dist.post_json(&pick, json!({"line": 1, "scan": scan(&a_din, &a_red, "A+")})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("red cells carry antigens"));
+    // O- red cells for the plasma line: the wrong product.
+    let r = dist.post_json(&pick, json!({"line": 2, "scan": scan(&din, &red, "O-")})).await;
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("the line asks for plasma"));
+    let r = dist.post_json(&pick, json!({"line": 9, "scan": scan(&din, &red, "O-")})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "line");
+    assert_eq!(t.audit_head().await, head, "refusals change nothing");
+
+    // Proposal: the O- unit for line 1; line 2 waits with its reason.
+    let o: Value = dist.post_json(&format!("/api/v1/orders/{number}/allocate"), json!(null)).await.json().await.unwrap();
+    assert_eq!(o["state"], "partly_allocated", "{o}");
+    assert_eq!(o["allocations"][0]["din"], din);
+    let reason = o["lines"][1]["short_reason"].as_str().unwrap();
+    assert!(reason.contains("1 of 1 O- plasma not in stock"), "{reason}");
+
+    // Release the FFP; it then goes to line 2. A unit picked twice is refused.
+    let r = lab.post_json(&format!("/api/v1/components/{din}/{ffp}/release"), json!({"scan": scan(&din, &ffp, "O-"), "password": PASSWORD})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let r = dist.post_json(&pick, json!({"line": 1, "scan": scan(&din, &red, "O-")})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "line 1 has its unit");
+    let r = dist.post_json(&pick, json!({"line": 2, "scan": scan(&din, &ffp, "O-")})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let o: Value = r.json().await.unwrap();
+    assert_eq!(o["state"], "allocated");
+    assert!(o["lines"][1]["short_reason"].is_null());
+
+    // Frozen plasma and refrigerated red cells never share a container.
+    let pack = format!("/api/v1/orders/{number}/pack");
+    let r = dist.post_json(&pack, json!({"scan": scan(&din, &red, "O-")})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = dist.post_json(&pack, json!({"scan": scan(&din, &ffp, "O-"), "container": 1})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p = problem(r).await;
+    assert_eq!(p["errors"][0]["field"], "container");
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("never mixed"), "{p}");
+    let s: Value = dist.post_json(&pack, json!({"scan": scan(&din, &ffp, "O-")})).await.json().await.unwrap();
+    let classes: Vec<&str> = s["containers"].as_array().unwrap().iter().map(|k| k["shipping_class"].as_str().unwrap()).collect();
+    assert_eq!(classes, ["refrigerated", "frozen"]);
+
+    // A reserved unit given back returns to stock; a cancelled order frees its units.
+    let o2 = place(&hospital, json!({"priority": "routine", "lines": [red_cells("A+", 1)]})).await;
+    let n2 = o2["number"].as_str().unwrap();
+    let o2: Value = dist.post_json(&format!("/api/v1/orders/{n2}/allocate"), json!(null)).await.json().await.unwrap();
+    assert_eq!(o2["allocations"][0]["din"], a_din);
+    assert_eq!(state_of(&lab, &a_din, &a_red).await, "reserved");
+    let r = hospital.post_json(&format!("/api/v1/orders/{n2}/cancel"), json!({"reason": " "})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "reason");
+    let r = hospital.post_json(&format!("/api/v1/orders/{n2}/cancel"), json!({"reason": "patient transferred"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(state_of(&lab, &a_din, &a_red).await, "available");
+    let r = dist.post_json(&format!("/api/v1/orders/{n2}/allocate"), json!(null)).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "a cancelled order takes no units");
+}
+
+async fn two_orders_racing_for_the_last_unit_never_both_get_it(t: TestApp) {
+    let (din, red, _) = released_red_cells(&t, "Last").await;
+    let hospital = t.api_as("hospital").await;
+    let a = t.api_as("distribution").await;
+    let b = t.api_as("distribution").await;
+    let first = place(&hospital, json!({"priority": "stat", "lines": [red_cells("O-", 1)]})).await;
+    let second = place(&hospital, json!({"priority": "stat", "lines": [red_cells("O-", 1)]})).await;
+    let (n1, n2) = (first["number"].as_str().unwrap(), second["number"].as_str().unwrap());
+    let (p1, p2) = (format!("/api/v1/orders/{n1}/allocate"), format!("/api/v1/orders/{n2}/allocate"));
+    let (r1, r2) = tokio::join!(a.post_json(&p1, json!(null)), b.post_json(&p2, json!(null)));
+    assert_eq!((r1.status(), r2.status()), (StatusCode::OK, StatusCode::OK));
+    let (o1, o2): (Value, Value) = (r1.json().await.unwrap(), r2.json().await.unwrap());
+    let got: Vec<&Value> = [&o1, &o2].into_iter().filter(|o| !o["allocations"].as_array().unwrap().is_empty()).collect();
+    assert_eq!(got.len(), 1, "exactly one order gets the unit: {o1} {o2}");
+    assert_eq!(got[0]["allocations"][0]["din"], din);
+    let loser = if o1["allocations"].as_array().unwrap().is_empty() { &o1 } else { &o2 };
+    assert!(loser["lines"][0]["short_reason"].as_str().unwrap().contains("not in stock"), "{loser}");
+    let winner = got[0]["number"].as_str().unwrap().to_string();
+    let loser = loser["number"].as_str().unwrap().to_string();
+
+    // Two picks of one unit for two orders: the unit is reserved already for one.
+    let r = a.post_json(&format!("/api/v1/orders/{loser}/picks"), json!({"line": 1, "scan": scan(&din, &red, "O-")})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // Two shipments of the same box at once: one leaves, the other is refused.
+    let r = a.post_json(&format!("/api/v1/orders/{winner}/pack"), json!({"scan": scan(&din, &red, "O-")})).await;
+    let s: Value = r.json().await.unwrap();
+    let ship = format!("/api/v1/shipments/{}/ship", s["number"].as_str().unwrap());
+    let (r1, r2) = tokio::join!(a.post_json(&ship, json!({"courier": "A"})), b.post_json(&ship, json!({"courier": "B"})));
+    let mut codes = [r1.status(), r2.status()];
+    codes.sort();
+    assert_eq!(codes, [StatusCode::OK, StatusCode::CONFLICT]);
+    let consignees: Value = t.api_as("lab").await.get(&format!("/api/v1/components/{din}/{red}")).await.json().await.unwrap();
+    assert_eq!(consignees["unit"]["state"], "shipped");
+}
+
+async fn two_parallel_picks_of_the_last_unit_reserve_it_once(t: TestApp) {
+    let (din, red, _) = released_red_cells(&t, "Pick").await;
+    let hospital = t.api_as("hospital").await;
+    let a = t.api_as("distribution").await;
+    let b = t.api_as("distribution").await;
+    let n1 = place(&hospital, json!({"priority": "stat", "lines": [red_cells("O-", 1)]})).await["number"].as_str().unwrap().to_string();
+    let n2 = place(&hospital, json!({"priority": "stat", "lines": [red_cells("O-", 1)]})).await["number"].as_str().unwrap().to_string();
+    let body = json!({"line": 1, "scan": scan(&din, &red, "O-")});
+    let (p1, p2) = (format!("/api/v1/orders/{n1}/picks"), format!("/api/v1/orders/{n2}/picks"));
+    let (r1, r2) = tokio::join!(a.post_json(&p1, body.clone()), b.post_json(&p2, body.clone()));
+    let mut codes = [r1.status(), r2.status()];
+    codes.sort();
+    assert_eq!(codes, [StatusCode::OK, StatusCode::CONFLICT]);
+    let o1: Value = a.get(&format!("/api/v1/orders/{n1}")).await.json().await.unwrap();
+    let o2: Value = a.get(&format!("/api/v1/orders/{n2}")).await.json().await.unwrap();
+    assert_eq!(o1["allocations"].as_array().unwrap().len() + o2["allocations"].as_array().unwrap().len(), 1);
+}
+
+both_backends!(
+    an_order_goes_from_the_portal_to_receipt,
+    orders_are_refused_with_their_reason,
+    only_released_compatible_units_are_allocated,
+    two_orders_racing_for_the_last_unit_never_both_get_it,
+    two_parallel_picks_of_the_last_unit_reserve_it_once,
+);
