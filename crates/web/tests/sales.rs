@@ -257,7 +257,84 @@ async fn two_parallel_picks_of_the_last_unit_reserve_it_once(t: TestApp) {
     assert_eq!(o1["allocations"].as_array().unwrap().len() + o2["allocations"].as_array().unwrap().len(), 1);
 }
 
+async fn the_order_pages_take_an_order_through_to_receipt(t: TestApp) {
+    let (din, red, ffp) = released_red_cells(&t, "Pages").await;
+    let h = t.login_as("hospital").await;
+    let html = h.client.get(t.url("/orders/new")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("order-form") && !html.contains("f-hospital"), "a hospital user does not choose the hospital");
+    // Errors appear next to their fields, in the row they belong to; nothing is placed.
+    let bad = [("_csrf", h.csrf.as_str()), ("priority", "stat"), ("product_2", "red_cells"), ("quantity_2", "two"), ("antigens_2", "Q")];
+    let r = h.client.post(t.url("/orders")).form(&bad).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("give the number of units") && html.contains("order-error"), "{html}");
+    let bad = [("_csrf", h.csrf.as_str()), ("priority", "stat"), ("product_3", "red_cells"), ("quantity_3", "2")];
+    let html = h.client.post(t.url("/orders")).form(&bad).send().await.unwrap().text().await.unwrap();
+    let line3 = &html[html.find("id=\"line-3\"").unwrap()..];
+    assert!(line3[..line3.find("</fieldset>").unwrap()].contains("say which ABO/RhD group"), "the error sits in line 3");
+    let form = [
+        ("_csrf", h.csrf.as_str()),
+        ("priority", "asap"),
+        ("reference", "WARD 7"),
+        ("product_1", "red_cells"),
+        ("group_1", "O-"),
+        ("quantity_1", "1"),
+        ("substitution_1", "on"),
+    ];
+    let r = h.client.post(t.url("/orders")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let url = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(url.starts_with("/orders/ORD-"), "{url}");
+    let number = url.rsplit('/').next().unwrap().to_string();
+    let html = h.client.get(t.url(&url)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("1 × O- red cells (compatible groups accepted)") && html.contains("Received"), "{html}");
+    assert!(!html.contains("allocate-form") && !html.contains("pack-form"), "the hospital does not allocate");
+
+    // Distribution: propose, pack (a wrong unit refused beside the scan field), ship.
+    let d = t.login_as("distribution").await;
+    let order_page = format!("/orders/{number}");
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let c = d.client.clone();
+        let mut f = form;
+        f.push(("_csrf", d.csrf.clone()));
+        let url = t.url(&path);
+        async move { c.post(url).form(&f).send().await.unwrap() }
+    };
+    let get = |client: reqwest::Client, path: String| {
+        let url = t.url(&path);
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert_eq!(post(format!("/orders/{number}/allocate"), vec![]).await.status(), StatusCode::SEE_OTHER);
+    let html = get(d.client.clone(), order_page.clone()).await;
+    assert!(html.contains(&din) && html.contains("pack-form"), "{html}");
+    let r = post(format!("/orders/{number}/pack"), vec![("scan", scan(&din, &ffp, "O-"))]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"e-pack\"") && html.contains("is not reserved for order"), "{html}");
+    assert_eq!(post(format!("/orders/{number}/pack"), vec![("scan", scan(&din, &red, "O-"))]).await.status(), StatusCode::SEE_OTHER);
+    let html = get(d.client.clone(), order_page.clone()).await;
+    assert!(html.contains("Container 1: Refrigerated") && html.contains("ship-form"), "{html}");
+    let shipment = html[html.find("Shipment SH-").unwrap() + 9..].split_whitespace().next().unwrap().to_string();
+    let r = post(format!("/shipments/{shipment}/ship"), vec![("courier", String::new())]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("say who carries it"));
+    assert_eq!(post(format!("/shipments/{shipment}/ship"), vec![("courier", "Van 2".into())]).await.status(), StatusCode::SEE_OTHER);
+    let html = get(d.client.clone(), order_page.clone()).await;
+    assert!(html.contains("on its way") && html.contains("with Van 2"), "{html}");
+
+    // The hospital sees the shipment and confirms receipt.
+    let html = get(h.client.clone(), "/orders".into()).await;
+    assert!(html.contains(&number) && html.contains(&shipment), "{html}");
+    let html = get(h.client.clone(), order_page.clone()).await;
+    assert!(html.contains("receive-form"));
+    let r = h.client.post(t.url(&format!("/shipments/{shipment}/receipt"))).form(&[("_csrf", h.csrf.as_str()), ("note", "")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = get(h.client.clone(), order_page).await;
+    assert!(html.contains("Delivered") && !html.contains("receive-form"), "{html}");
+}
+
 both_backends!(
+    the_order_pages_take_an_order_through_to_receipt,
     an_order_goes_from_the_portal_to_receipt,
     orders_are_refused_with_their_reason,
     only_released_compatible_units_are_allocated,
