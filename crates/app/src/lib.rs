@@ -28,6 +28,7 @@ pub mod reference;
 pub mod register;
 pub mod registry;
 pub mod release;
+pub mod returns;
 pub mod sales;
 pub mod screening;
 pub mod testing;
@@ -82,6 +83,8 @@ pub struct Settings {
     pub outbox: recruitment::OutboxSettings,
     /// How units are proposed for hospital orders (O-negative reserve, short-dated window).
     pub allocation: domain::order::AllocationPolicy,
+    /// How long after shipment a unit may come back for inspection.
+    pub returns: domain::order::ReturnPolicy,
 }
 
 impl Default for Settings {
@@ -102,6 +105,7 @@ impl Default for Settings {
             public_url: "http://localhost:8080".into(),
             booking_link_days: 14,
             allocation: domain::order::AllocationPolicy::default(),
+            returns: domain::order::ReturnPolicy::default(),
             outbox: Default::default(),
         }
     }

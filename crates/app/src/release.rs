@@ -415,12 +415,18 @@ async fn write_release(
 
 /// After an event on a unit: an available unit that no longer passes the gate goes
 /// back to quarantine with the reasons. Returns whether it left stock.
+/// Why a released unit may not stay in stock or leave it now (the gate without the
+/// checks made only at the moment of release); empty when it may.
+pub(crate) async fn leaving_refusals(app: &App, tx: &mut WriteTx, unit: &ComponentRow) -> Result<Vec<Refusal>> {
+    let how = if tx.releases_in_tx(unit.id).await?.last().is_some_and(|r| r.emergency) { Release::Emergency } else { Release::Standard };
+    gate_unit(app, tx, unit, LabelScan::NotScanned, how, true).await
+}
+
 pub(crate) async fn regate_unit(app: &App, tx: &mut WriteTx, actor: &Actor, unit: &ComponentRow, why: &str) -> Result<bool> {
     if unit.state != ComponentState::Available {
         return Ok(false);
     }
-    let how = if tx.releases_in_tx(unit.id).await?.last().is_some_and(|r| r.emergency) { Release::Emergency } else { Release::Standard };
-    let reasons = gate_unit(app, tx, unit, LabelScan::NotScanned, how, true).await?;
+    let reasons = leaving_refusals(app, tx, unit).await?;
     if reasons.is_empty() {
         return Ok(false);
     }

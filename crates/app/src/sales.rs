@@ -916,11 +916,12 @@ impl App {
             let words = format!("{} {}", p.unit.din, p.unit.product_code);
             match locked.iter().find(|u| u.id == p.unit.id) {
                 Some(u) if u.state == ComponentState::Reserved => {
-                    if u.expires_at <= now {
-                        refusals.push(format!("unit {words} has expired"));
-                    }
                     if holds.iter().any(|(id, _)| *id == u.id) {
                         refusals.push(format!("unit {words} is on hold"));
+                    }
+                    // Shipping goes through the release gate: expiry, results, holds, deferrals.
+                    for r in crate::release::leaving_refusals(self, &mut tx, u).await? {
+                        refusals.push(format!("unit {words}: {}", r.reason));
                     }
                 }
                 Some(u) => refusals.push(format!("unit {words} is {}", u.state.title().to_lowercase())),

@@ -111,6 +111,10 @@ pub enum Permission {
     ShipOrders,
     /// Confirm that a shipment arrived (the hospital).
     ReceiveShipments,
+    /// Take units back from a hospital and inspect them.
+    HandleReturns,
+    /// Report what became of a unit received: transfused, wasted, expired (the hospital).
+    ReportDispositions,
 }
 
 impl Role {
@@ -223,6 +227,7 @@ impl Role {
                 ViewOrders,
                 AllocateOrders,
                 ShipOrders,
+                HandleReturns,
             ],
             Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals, ViewInventory, ViewOrders],
@@ -249,7 +254,7 @@ impl Role {
                 LiftHolds,
             ],
             Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease, ViewInventory, NotifyDonors],
-            Role::Hospital => &[ViewOwnHospital, PlaceOrders, ReceiveShipments],
+            Role::Hospital => &[ViewOwnHospital, PlaceOrders, ReceiveShipments, ReportDispositions],
         }
     }
 }

@@ -53,8 +53,8 @@ pub use recruitment::{CallOutcomeRow, CampaignRow, ContactListRow, ContactRow, D
 pub use reference::{VersionInfo, VersionStamp};
 pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
 pub use sales::{
-    AllocatedUnit, AllocationRow, CandidateRow, ConsigneeRow, ContainerRow, OrderCurrent, OrderLineRow, OrderRow, OrderStateRow, PackedUnit,
-    ShipmentItemRow, ShipmentRow, ShortfallRow,
+    AllocatedUnit, AllocationRow, CandidateRow, ConsigneeRow, ContainerRow, DispositionLine, DispositionRow, InspectionRow, OrderCurrent,
+    OrderLineRow, OrderRow, OrderStateRow, PackedUnit, ReturnLine, ReturnRow, ShipmentItemRow, ShipmentRow, ShortfallRow,
 };
 pub use scores::{RunClaim, ScoreRunRow};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};

@@ -508,3 +508,129 @@ impl WriteTx {
         Ok(n)
     }
 }
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ReturnRow {
+    pub id: Uuid,
+    pub component_id: Uuid,
+    pub hospital_id: Uuid,
+    pub shipment_id: Uuid,
+    pub returned_at: DateTime<Utc>,
+    pub recorded_by: String,
+    pub temperature_kept: bool,
+    pub note: String,
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct InspectionRow {
+    pub return_id: Uuid,
+    pub inspected_at: DateTime<Utc>,
+    pub inspected_by: String,
+    pub passed: bool,
+    pub note: String,
+}
+
+/// A return with its unit, hospital and inspection, for the lists.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ReturnLine {
+    #[sqlx(flatten)]
+    pub ret: ReturnRow,
+    pub din: String,
+    pub product_code: String,
+    pub hospital_code: String,
+    pub shipment_number: String,
+    pub inspected_at: Option<DateTime<Utc>>,
+    pub inspected_by: Option<String>,
+    pub passed: Option<bool>,
+    pub inspection_note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DispositionRow {
+    pub component_id: Uuid,
+    pub hospital_id: Uuid,
+    pub disposition: String,
+    pub occurred_at: DateTime<Utc>,
+    pub reported_at: DateTime<Utc>,
+    pub reported_by: String,
+    pub note: String,
+}
+
+/// A disposition with its unit, for the lists.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DispositionLine {
+    #[sqlx(flatten)]
+    pub row: DispositionRow,
+    pub din: String,
+    pub product_code: String,
+    pub hospital_code: String,
+}
+
+impl Store {
+    /// Returns, newest first; one hospital's when given.
+    pub async fn returns(&self, hospital: Option<Uuid>, limit: i64) -> Result<Vec<ReturnLine>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT r.*, c.din, c.product_code, h.code AS hospital_code, s.number AS shipment_number, \
+             i.inspected_at, i.inspected_by, i.passed, i.note AS inspection_note \
+             FROM unit_returns r JOIN components c ON c.id = r.component_id JOIN hospitals h ON h.id = r.hospital_id \
+             JOIN shipments s ON s.id = r.shipment_id LEFT JOIN return_inspections i ON i.return_id = r.id \
+             WHERE ($1 IS NULL OR r.hospital_id = $1) ORDER BY r.returned_at DESC LIMIT $2")
+            .bind(hospital).bind(limit).fetch_all(p).await?))
+    }
+
+    /// Dispositions reported, newest first; one hospital's when given.
+    pub async fn dispositions(&self, hospital: Option<Uuid>, limit: i64) -> Result<Vec<DispositionLine>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT d.*, c.din, c.product_code, h.code AS hospital_code FROM unit_dispositions d \
+             JOIN components c ON c.id = d.component_id JOIN hospitals h ON h.id = d.hospital_id \
+             WHERE ($1 IS NULL OR d.hospital_id = $1) ORDER BY d.reported_at DESC LIMIT $2")
+            .bind(hospital).bind(limit).fetch_all(p).await?))
+    }
+
+    pub async fn disposition_of(&self, component_id: Uuid) -> Result<Option<DispositionRow>> {
+        Ok(on_pool!(self, p => sqlx::query_as("SELECT * FROM unit_dispositions WHERE component_id = $1").bind(component_id).fetch_optional(p).await?))
+    }
+}
+
+impl WriteTx {
+    /// The latest shipment that carried the unit out, if it has shipped.
+    pub async fn last_shipment_of_unit_in_tx(&mut self, component_id: Uuid) -> Result<Option<ShipmentRow>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT s.* FROM shipments s JOIN shipment_items i ON i.shipment_id = s.id \
+             WHERE i.component_id = $1 AND s.shipped_at IS NOT NULL ORDER BY s.shipped_at DESC LIMIT 1")
+            .bind(component_id).fetch_optional(c).await?))
+    }
+
+    pub async fn insert_return(&mut self, r: &ReturnRow) -> Result<()> {
+        on_tx!(self, c => sqlx::query("INSERT INTO unit_returns (id, component_id, hospital_id, shipment_id, returned_at, recorded_by, temperature_kept, note, outcome) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(r.id).bind(r.component_id).bind(r.hospital_id).bind(r.shipment_id).bind(r.returned_at).bind(&r.recorded_by)
+            .bind(r.temperature_kept).bind(&r.note).bind(&r.outcome)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    /// The unit's latest return still waiting for its inspection.
+    pub async fn uninspected_return_in_tx(&mut self, component_id: Uuid) -> Result<Option<ReturnRow>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT r.* FROM unit_returns r WHERE r.component_id = $1 AND r.outcome = 'awaiting_inspection' \
+             AND NOT EXISTS (SELECT 1 FROM return_inspections i WHERE i.return_id = r.id) ORDER BY r.returned_at DESC LIMIT 1")
+            .bind(component_id).fetch_optional(c).await?))
+    }
+
+    pub async fn insert_inspection(&mut self, i: &InspectionRow) -> Result<()> {
+        on_tx!(self, c => sqlx::query("INSERT INTO return_inspections (return_id, inspected_at, inspected_by, passed, note) VALUES ($1, $2, $3, $4, $5)")
+            .bind(i.return_id).bind(i.inspected_at).bind(&i.inspected_by).bind(i.passed).bind(&i.note)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn insert_disposition(&mut self, d: &DispositionRow) -> Result<()> {
+        on_tx!(self, c => sqlx::query("INSERT INTO unit_dispositions (component_id, hospital_id, disposition, occurred_at, reported_at, reported_by, note) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(d.component_id).bind(d.hospital_id).bind(&d.disposition).bind(d.occurred_at).bind(d.reported_at).bind(&d.reported_by).bind(&d.note)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+}

@@ -52,6 +52,7 @@ pub fn table() -> Vec<Entry> {
     let any_hospital = Either(ViewHospitals, ViewOwnHospital);
     let see_orders = Either(ViewOrders, PlaceOrders);
     let cancel_orders = Either(AllocateOrders, PlaceOrders);
+    let see_returns = Either(ViewOrders, ReportDispositions);
     vec![
         r(Method::GET, "/healthz", Public, "Liveness and database status", get(api::healthz)),
         r(Method::GET, "/static/{file}", Public, "Vendored assets", get(assets::serve)),
@@ -257,6 +258,15 @@ pub fn table() -> Vec<Entry> {
         r(Method::GET, "/shipments/{number}", see_orders, "A shipment (on its order's page)", get(sales::shipment_page)),
         r(Method::POST, "/shipments/{number}/ship", Perm(ShipOrders), "Ship a packed shipment", post(sales::ship)),
         r(Method::POST, "/shipments/{number}/receipt", Perm(ReceiveShipments), "Confirm a shipment arrived", post(sales::receive)),
+        r(Method::GET, "/returns", see_returns, "Returns and dispositions", get(sales::returns)),
+        r(Method::POST, "/returns", Perm(HandleReturns), "Take a unit back from a hospital", post(sales::record_return)),
+        r(Method::POST, "/returns/inspection", Perm(HandleReturns), "Inspect a returned unit", post(sales::inspect_return)),
+        r(Method::POST, "/dispositions", Perm(ReportDispositions), "Report what became of a unit", post(sales::report_disposition)),
+        r(Method::GET, "/api/v1/returns", see_orders, "Returns", get(sales::api_returns)),
+        r(Method::POST, "/api/v1/returns", Perm(HandleReturns), "Take a unit back from a hospital", post(sales::api_record_return)),
+        r(Method::POST, "/api/v1/returns/inspections", Perm(HandleReturns), "Inspect a returned unit", post(sales::api_inspect_return)),
+        r(Method::GET, "/api/v1/dispositions", see_orders, "Dispositions reported by hospitals", get(sales::api_dispositions)),
+        r(Method::POST, "/api/v1/dispositions", Perm(ReportDispositions), "Report what became of a unit", post(sales::api_report_disposition)),
         r(Method::GET, "/api/v1/orders", see_orders, "Orders (a hospital user: their own)", get(sales::api_list)),
         r(Method::POST, "/api/v1/orders", Perm(PlaceOrders), "Place an order", post(sales::api_place)),
         r(Method::GET, "/api/v1/orders/{number}", see_orders, "An order with its lines, units, shipments and history", get(sales::api_show)),

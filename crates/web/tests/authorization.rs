@@ -51,6 +51,7 @@ const ORDERERS: &[&str] = &["distribution", "hospital"];
 const ALLOCATORS: &[&str] = &["distribution"];
 const SHIPPERS: &[&str] = &["distribution"];
 const RECEIVERS: &[&str] = &["hospital"];
+const RETURN_HANDLERS: &[&str] = &["distribution"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -204,6 +205,15 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("GET", "/shipments/{number}", Some(ORDER_VIEWERS)),
         ("POST", "/shipments/{number}/ship", Some(SHIPPERS)),
         ("POST", "/shipments/{number}/receipt", Some(RECEIVERS)),
+        ("GET", "/returns", Some(ORDER_VIEWERS)),
+        ("POST", "/returns", Some(RETURN_HANDLERS)),
+        ("POST", "/returns/inspection", Some(RETURN_HANDLERS)),
+        ("POST", "/dispositions", Some(RECEIVERS)),
+        ("GET", "/api/v1/returns", Some(ORDER_VIEWERS)),
+        ("POST", "/api/v1/returns", Some(RETURN_HANDLERS)),
+        ("POST", "/api/v1/returns/inspections", Some(RETURN_HANDLERS)),
+        ("GET", "/api/v1/dispositions", Some(ORDER_VIEWERS)),
+        ("POST", "/api/v1/dispositions", Some(RECEIVERS)),
         ("GET", "/api/v1/orders", Some(ORDER_VIEWERS)),
         ("POST", "/api/v1/orders", Some(ORDERERS)),
         ("GET", "/api/v1/orders/{number}", Some(ORDER_VIEWERS)),

@@ -333,7 +333,133 @@ async fn the_order_pages_take_an_order_through_to_receipt(t: TestApp) {
     assert!(html.contains("Delivered") && !html.contains("receive-form"), "{html}");
 }
 
+/// A released O- red cell unit shipped to H-OWN (and received): the DIN, its red cell and FFP codes.
+async fn shipped_unit(t: &TestApp, name: &str) -> (String, String, String) {
+    let (din, red, ffp) = released_red_cells(t, name).await;
+    let hospital = t.api_as("hospital").await;
+    let dist = t.api_as("distribution").await;
+    let o = place(&hospital, json!({"priority": "routine", "lines": [red_cells("O-", 1)]})).await;
+    let number = o["number"].as_str().unwrap();
+    let o: Value = dist.post_json(&format!("/api/v1/orders/{number}/allocate"), json!(null)).await.json().await.unwrap();
+    assert_eq!(o["allocations"][0]["din"], din, "{o}");
+    let s: Value = dist.post_json(&format!("/api/v1/orders/{number}/pack"), json!({"scan": scan(&din, &red, "O-")})).await.json().await.unwrap();
+    let shipment = s["number"].as_str().unwrap();
+    assert_eq!(dist.post_json(&format!("/api/v1/shipments/{shipment}/ship"), json!({"courier": "Van"})).await.status(), StatusCode::OK);
+    (din, red, ffp)
+}
+
+async fn returns_go_back_through_inspection_and_the_gate(t: TestApp) {
+    let (din, red, ffp) = shipped_unit(&t, "Back").await;
+    let dist = t.api_as("distribution").await;
+    let lab = t.api_as("lab").await;
+    let hospital = t.api_as("hospital").await;
+    let head = t.audit_head().await;
+    // Only a shipped unit comes back; the hospital does not record returns itself.
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &ffp, "O-"), "temperature_kept": true})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("only a unit shipped"));
+    assert_eq!(
+        hospital.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_kept": true})).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = dist.post_json("/api/v1/returns/inspections", json!({"scan": scan(&din, &red, "O-"), "passed": true})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "nothing to inspect yet");
+    assert_eq!(t.audit_head().await, head);
+
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_kept": true, "note": "surgery cancelled"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let v: Value = r.json().await.unwrap();
+    assert_eq!((v["hospital_code"].as_str(), v["outcome"].as_str()), (Some("H-OWN"), Some("waiting for inspection")));
+    assert_eq!(state_of(&lab, &din, &red).await, "returned");
+    // A failed inspection needs its finding; a pass sends the unit to quarantine, and the
+    // laboratory releases it again through the gate.
+    let r = dist.post_json("/api/v1/returns/inspections", json!({"scan": scan(&din, &red, "O-"), "passed": false})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "note");
+    let r = dist.post_json("/api/v1/returns/inspections", json!({"scan": scan(&din, &red, "O-"), "passed": true})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(state_of(&lab, &din, &red).await, "quarantine");
+    let r = lab.post_json(&format!("/api/v1/components/{din}/{red}/release"), json!({"scan": scan(&din, &red, "O-"), "password": PASSWORD})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(state_of(&lab, &din, &red).await, "available");
+    let list: Value = hospital.get("/api/v1/returns").await.json().await.unwrap();
+    assert!(list[0]["outcome"].as_str().unwrap().contains("passed inspection"), "{list}");
+
+    // Shipped again and returned out of temperature: discarded at once.
+    let o = place(&hospital, json!({"priority": "routine", "lines": [red_cells("O-", 1)]})).await;
+    let number = o["number"].as_str().unwrap();
+    dist.post_json(&format!("/api/v1/orders/{number}/allocate"), json!(null)).await;
+    let s: Value = dist.post_json(&format!("/api/v1/orders/{number}/pack"), json!({"scan": scan(&din, &red, "O-")})).await.json().await.unwrap();
+    dist.post_json(&format!("/api/v1/shipments/{}/ship", s["number"].as_str().unwrap()), json!({"courier": "Van"})).await;
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_kept": false})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(state_of(&lab, &din, &red).await, "discarded");
+}
+
+async fn hospitals_report_the_fate_of_their_units(t: TestApp) {
+    let (din, red, ffp) = shipped_unit(&t, "Fate").await;
+    let hospital = t.api_as("hospital").await;
+    let dist = t.api_as("distribution").await;
+    let lab = t.api_as("lab").await;
+    let head = t.audit_head().await;
+    // A unit the hospital never received, a wrong word, a future time: refused, nothing changed.
+    let r = hospital.post_json("/api/v1/dispositions", json!({"scan": scan(&din, &ffp, "O-"), "disposition": "transfused"})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("never received"));
+    let r = hospital.post_json("/api/v1/dispositions", json!({"scan": scan(&din, &red, "O-"), "disposition": "lost"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "disposition");
+    let r = hospital
+        .post_json(
+            "/api/v1/dispositions",
+            json!({"scan": scan(&din, &red, "O-"), "disposition": "transfused", "occurred_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "occurred_at");
+    assert_eq!(
+        dist.post_json("/api/v1/dispositions", json!({"scan": scan(&din, &red, "O-"), "disposition": "transfused"})).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(t.audit_head().await, head);
+
+    let r = hospital.post_json("/api/v1/dispositions", json!({"scan": scan(&din, &red, "O-"), "disposition": "transfused", "note": "bed 12"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(state_of(&lab, &din, &red).await, "transfused");
+    let r = hospital.post_json("/api/v1/dispositions", json!({"scan": scan(&din, &red, "O-"), "disposition": "wasted"})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "once");
+    let list: Value = dist.get("/api/v1/dispositions").await.json().await.unwrap();
+    assert_eq!((list[0]["din"].as_str(), list[0]["disposition"].as_str()), (Some(din.as_str()), Some("transfused")));
+    // A transfused unit does not come back.
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_kept": true})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+}
+
+async fn a_return_past_its_time_limit_is_refused(t: TestApp) {
+    let (din, red, _) = shipped_unit(&t, "Late").await;
+    let dist = t.api_as("distribution").await;
+    let head = t.audit_head().await;
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_kept": true})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("returns are accepted within 0 hours"));
+    assert_eq!(t.audit_head().await, head);
+    assert_eq!(state_of(&t.api_as("lab").await, &din, &red).await, "shipped");
+}
+
+mod a_return_past_its_time_limit {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let t = crate::common::spawn_app_with(store::Backend::Sqlite, |s| s.returns.window_hours = 0).await.unwrap();
+        super::a_return_past_its_time_limit_is_refused(t).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(t) = crate::common::spawn_app_with(store::Backend::Postgres, |s| s.returns.window_hours = 0).await {
+            super::a_return_past_its_time_limit_is_refused(t).await;
+        }
+    }
+}
+
 both_backends!(
+    returns_go_back_through_inspection_and_the_gate,
+    hospitals_report_the_fate_of_their_units,
     the_order_pages_take_an_order_through_to_receipt,
     an_order_goes_from_the_portal_to_receipt,
     orders_are_refused_with_their_reason,

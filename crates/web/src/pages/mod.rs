@@ -103,6 +103,9 @@ impl Layout {
         if a.can(Permission::PlaceOrders) {
             orders.push(item("new_order", "New order", "/orders/new"));
         }
+        if a.can(Permission::ViewOrders) || a.can(Permission::ReportDispositions) {
+            orders.push(item("returns", "Returns", "/returns"));
+        }
         let mut inventory = vec![];
         if a.can(Permission::ViewInventory) {
             inventory.push(item("stock", "Stock", "/inventory"));
