@@ -5,7 +5,7 @@
 //! (`shared/reference/domain-rules.md` §2.1).
 
 use crate::component::{ComponentKind, ComponentState};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The class of a storage location: the range its equipment holds.
@@ -223,7 +223,7 @@ pub fn in_storage(state: ComponentState) -> bool {
 }
 
 /// The product classes stock is counted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductClass {
     RedCells,
@@ -234,6 +234,26 @@ pub enum ProductClass {
 }
 
 impl ProductClass {
+    pub const ALL: [Self; 5] = [Self::RedCells, Self::WholeBlood, Self::Platelets, Self::Plasma, Self::Cryo];
+
+    /// The name in JSON, URLs and files (`red_cells`, `whole_blood`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RedCells => "red_cells",
+            Self::WholeBlood => "whole_blood",
+            Self::Platelets => "platelets",
+            Self::Plasma => "plasma",
+            Self::Cryo => "cryo",
+        }
+    }
+
+    /// Reads the name [`as_str`](Self::as_str) writes.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s.trim()).ok_or_else(|| {
+            format!("'{}' is not a product class; use {}", s.trim(), Self::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "))
+        })
+    }
+
     pub fn of(kind: ComponentKind) -> Self {
         use ComponentKind::*;
         match kind {

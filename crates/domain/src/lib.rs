@@ -17,6 +17,7 @@ pub mod hospital;
 pub mod import;
 pub mod inventory;
 pub mod labeling;
+pub mod pricing;
 pub mod quality;
 pub mod questionnaire;
 pub mod recruitment;
