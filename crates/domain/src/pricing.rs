@@ -679,6 +679,19 @@ impl fmt::Display for InvoiceNumber {
     }
 }
 
+impl Serialize for InvoiceNumber {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for InvoiceNumber {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -999,6 +1012,53 @@ mod tests {
             assert!(e.to_string().contains("is not an invoice number"), "{bad}");
         }
         assert_eq!(InvoiceNumber::new(DocumentKind::Invoice, 2026, 0), None);
+    }
+
+    #[test]
+    fn pricing_invoice_numbers_are_strings_in_json() {
+        let n = InvoiceNumber::new(DocumentKind::CreditNote, 2026, 42).unwrap();
+        assert_eq!(serde_json::to_value(n).unwrap(), serde_json::json!("CN-2026-000042"));
+        assert_eq!(serde_json::from_str::<InvoiceNumber>("\"CN-2026-000042\"").unwrap(), n);
+        let e = serde_json::from_str::<InvoiceNumber>("\"CN-42\"").unwrap_err();
+        assert!(e.to_string().contains("is not an invoice number"), "{e}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pricing_a_full_credit_note_cancels_the_invoice_to_the_cent(
+            amounts in proptest::collection::vec((1i64..5, 1i64..1_000_000, 0u32..=10_000), 1..12)
+        ) {
+            let invoice: Vec<InvoiceLine> = amounts
+                .iter()
+                .map(|&(q, u, t)| InvoiceLine::new(InvoiceLineKind::Product, "p", "r", q, u, Percent::from_hundredths(t).unwrap()).unwrap())
+                .collect();
+            let all: Vec<usize> = (0..invoice.len()).collect();
+            let credit = credit_note_lines(&invoice, &[], &all).unwrap();
+            let (a, b) = (totals(&invoice), totals(&credit));
+            proptest::prop_assert_eq!((a.net_cents, a.tax_cents, a.total_cents), (-b.net_cents, -b.tax_cents, -b.total_cents));
+            proptest::prop_assert!(credit_note_lines(&invoice, &credit, &[0]).is_err());
+        }
+
+        #[test]
+        fn pricing_percent_of_is_within_half_a_cent(amount in -10_000_000_000i64..10_000_000_000, h in 0u32..=10_000) {
+            let got = percent_of(amount, Percent::from_hundredths(h).unwrap());
+            let exact = amount as f64 * f64::from(h) / 10_000.0;
+            proptest::prop_assert!((got as f64 - exact).abs() <= 0.5 + 1e-6, "{} vs {}", got, exact);
+            proptest::prop_assert_eq!(percent_of(-amount, Percent::from_hundredths(h).unwrap()), -got);
+        }
+
+        #[test]
+        fn pricing_unit_total_is_base_less_discount_plus_surcharges(units in 0i64..2_000, irradiated: bool, cmv: bool) {
+            let l = list();
+            let mut attrs = Vec::new();
+            if irradiated { attrs.push("irradiated"); }
+            if cmv { attrs.push("CMV-negative"); }
+            let p = price_unit(&l, RedCells, &attrs, units).unwrap();
+            let discount = if units >= 500 { 1575 } else if units >= 100 { 1050 } else { 0 };
+            let extra = if irradiated { 2500 } else { 0 } + if cmv { 1250 } else { 0 };
+            proptest::prop_assert_eq!(p.total_cents, 21000 - discount + extra);
+            proptest::prop_assert_eq!(totals(&unit_lines(&l, RedCells, &p, "x")).net_cents, p.total_cents);
+        }
     }
 
     #[test]

@@ -201,6 +201,8 @@ impl<'a> Layout<'a> {
         self.page_top = self.y;
         if self.table.is_some() {
             self.table_headings();
+            // Headings alone never make a page: what follows them stays on this page.
+            self.page_top = self.y;
         }
     }
 
@@ -944,6 +946,28 @@ mod tests {
         for want in ["Übersicht", "Genève", "Keep at 2–6 °C; “handle with care” … ??", "€ 1,00"] {
             assert!(text.contains(want), "{want:?} missing from:\n{text}");
         }
+    }
+
+    #[test]
+    fn document_a_table_row_taller_than_a_page_is_split_not_lost() {
+        let huge = (1..=700).map(|i| format!("note{i}")).collect::<Vec<_>>().join(" ");
+        let doc = Document {
+            title: "Remarks".into(),
+            issuer: vec![],
+            recipient: vec![],
+            meta: vec![("Case".into(), "LB-1".into())],
+            sections: vec![Section::Table {
+                columns: vec![("Unit".into(), 1.0, Align::Left), ("Remark".into(), 1.0, Align::Left)],
+                rows: vec![vec!["A9999 26 000001 00".into(), huge], vec!["A9999 26 000002 00".into(), "short".into()]],
+                totals: vec![],
+            }],
+        };
+        let pdf = doc.to_pdf();
+        let pages = pages_of(&pdf);
+        assert!(pages >= 2, "{pages}");
+        let text = text_of(&pdf);
+        assert!(text.contains("note700") && text.contains("A9999 26 000002 00") && text.contains("Remarks LB-1 (continued)"));
+        assert!(text.matches("Remark").count() > pages, "headings repeated on each page");
     }
 
     #[test]
