@@ -158,6 +158,21 @@ pub struct DeliveryFees {
 /// Longest payment term a price list may give.
 pub const MAX_PAYMENT_TERMS_DAYS: u32 = 365;
 
+/// The largest price, surcharge or fee a list may hold: 1,000,000.00 (a typing slip
+/// above it, such as a DIN pasted into a price, is refused rather than invoiced).
+pub const MAX_PRICE_CENTS: i64 = 100_000_000;
+
+/// Why a price, surcharge or fee is refused, if it is.
+fn price_problem(cents: i64, what: &str) -> Option<String> {
+    if cents < 0 {
+        Some(format!("{cents} is negative; a {what} is 0 or more"))
+    } else if cents > MAX_PRICE_CENTS {
+        Some(format!("{cents} cents is more than {} (amounts are in cents: 21000 is 210.00)", format_cents(MAX_PRICE_CENTS)))
+    } else {
+        None
+    }
+}
+
 fn same_attribute(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
@@ -186,8 +201,8 @@ impl PriceList {
             err("products".into(), "lists no product; a price list needs at least one".into());
         }
         for (i, p) in self.products.iter().enumerate() {
-            if p.unit_cents < 0 {
-                err(format!("products[{i}].unit_cents"), format!("{} is negative; a price is 0 or more", p.unit_cents));
+            if let Some(m) = price_problem(p.unit_cents, "price") {
+                err(format!("products[{i}].unit_cents"), m);
             }
             if let Some(j) = self.products[..i].iter().position(|q| q.product == p.product) {
                 err(format!("products[{i}].product"), format!("{} is already priced at products[{j}]", p.product.title()));
@@ -199,8 +214,8 @@ impl PriceList {
             } else if let Some(j) = self.surcharges[..i].iter().position(|t| same_attribute(&t.attribute, &s.attribute)) {
                 err(format!("surcharges[{i}].attribute"), format!("'{}' already has a surcharge at surcharges[{j}]", s.attribute.trim()));
             }
-            if s.unit_cents < 0 {
-                err(format!("surcharges[{i}].unit_cents"), format!("{} is negative; a surcharge is 0 or more", s.unit_cents));
+            if let Some(m) = price_problem(s.unit_cents, "surcharge") {
+                err(format!("surcharges[{i}].unit_cents"), m);
             }
         }
         for (i, t) in self.volume_tiers.iter().enumerate() {
@@ -229,8 +244,8 @@ impl PriceList {
             }
         }
         for (name, v) in [("routine", self.delivery_fee_cents.routine), ("urgent", self.delivery_fee_cents.urgent)] {
-            if v < 0 {
-                err(format!("delivery_fee_cents.{name}"), format!("{v} is negative; a fee is 0 or more"));
+            if let Some(m) = price_problem(v, "fee") {
+                err(format!("delivery_fee_cents.{name}"), m);
             }
         }
         if self.payment_terms_days > MAX_PAYMENT_TERMS_DAYS {
@@ -352,8 +367,9 @@ pub fn price_unit(list: &PriceList, product: ProductClass, attributes: &[&str], 
             None => explanation.push(format!("{}: no surcharge on this price list", capitalised(a))),
         }
     }
-    let surcharge_cents: i64 = surcharges.iter().map(|s| s.unit_cents).sum();
-    let total = base - discount + surcharge_cents;
+    // Saturating, so a list that was never validated cannot overflow here.
+    let surcharge_cents = surcharges.iter().fold(0i64, |a, s| a.saturating_add(s.unit_cents));
+    let total = (base - discount).saturating_add(surcharge_cents);
     explanation.push(format!("Unit price: {} {cur}", format_cents(total)));
     Ok(UnitPrice { base_cents: base, discount_cents: discount, discount_percent, surcharge_cents, surcharges, total_cents: total, explanation })
 }
@@ -819,6 +835,11 @@ mod tests {
         assert!(e.message_for("volume_tiers[0].min_units").is_some(), "{e}");
         let e = errors_of(&with(|v| v["surcharges"][0]["attribute"] = " ".into()));
         assert!(e.message_for("surcharges[0].attribute").is_some(), "{e}");
+        let e = errors_of(&with(|v| v["products"][0]["unit_cents"] = serde_json::json!(100_000_001)));
+        assert!(e.message_for("products[0].unit_cents").unwrap().contains("more than 1,000,000.00"), "{e}");
+        assert!(PriceList::from_json(&with(|v| v["products"][0]["unit_cents"] = serde_json::json!(100_000_000))).is_ok());
+        let e = errors_of(&with(|v| v["delivery_fee_cents"]["routine"] = serde_json::json!(i64::MAX)));
+        assert!(e.message_for("delivery_fee_cents.routine").is_some(), "{e}");
         let e = errors_of(&with(|v| v["currency"] = "EURO".into()));
         assert!(e.message_for("currency").is_some(), "{e}");
     }
