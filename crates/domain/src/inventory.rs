@@ -314,6 +314,16 @@ mod tests {
     }
 
     #[test]
+    fn product_classes_read_back_their_names() {
+        for c in ProductClass::ALL {
+            assert_eq!(ProductClass::parse(c.as_str()), Ok(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(c.as_str()));
+            assert_eq!(serde_json::from_value::<ProductClass>(serde_json::json!(c.as_str())).unwrap(), c);
+        }
+        assert!(ProductClass::parse("blood").unwrap_err().contains("red_cells, whole_blood, platelets, plasma, cryo"));
+    }
+
+    #[test]
     fn the_wrong_class_is_named_in_words() {
         let m = wrong_storage(Platelets, Freezer, "Freezer 2").unwrap();
         assert_eq!(m, "Platelets is stored at 20 to 24 °C with gentle agitation; Freezer 2 is a freezer (−20 °C or colder)");
