@@ -236,6 +236,7 @@ pub enum ProductClass {
 impl ProductClass {
     pub const ALL: [Self; 5] = [Self::RedCells, Self::WholeBlood, Self::Platelets, Self::Plasma, Self::Cryo];
 
+    /// The name in JSON, URLs and files (`red_cells`, `whole_blood`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::RedCells => "red_cells",
@@ -246,11 +247,11 @@ impl ProductClass {
         }
     }
 
+    /// Reads the name [`as_str`](Self::as_str) writes.
     pub fn parse(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s.trim())
-            .ok_or_else(|| format!("'{}' is not a product; use {}", s.trim(), Self::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")))
+        Self::ALL.into_iter().find(|c| c.as_str() == s.trim()).ok_or_else(|| {
+            format!("'{}' is not a product class; use {}", s.trim(), Self::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "))
+        })
     }
 
     pub fn of(kind: ComponentKind) -> Self {
@@ -317,6 +318,16 @@ mod tests {
             }
         }
         assert_eq!(want.len(), ComponentKind::ALL.len());
+    }
+
+    #[test]
+    fn product_classes_read_back_their_names() {
+        for c in ProductClass::ALL {
+            assert_eq!(ProductClass::parse(c.as_str()), Ok(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(c.as_str()));
+            assert_eq!(serde_json::from_value::<ProductClass>(serde_json::json!(c.as_str())).unwrap(), c);
+        }
+        assert!(ProductClass::parse("blood").unwrap_err().contains("red_cells, whole_blood, platelets, plasma, cryo"));
     }
 
     #[test]

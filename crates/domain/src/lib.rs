@@ -18,6 +18,7 @@ pub mod import;
 pub mod inventory;
 pub mod labeling;
 pub mod order;
+pub mod pricing;
 pub mod quality;
 pub mod questionnaire;
 pub mod recruitment;

@@ -1,8 +1,10 @@
-//! A page of simple marks in millimetres (origin top left), drawn to SVG or PDF.
-//! Barcodes are filled rectangles, so both outputs scan the same.
+//! A page of simple marks in millimetres (origin top left), drawn to SVG or PDF
+//! (one page, or several with [`pages_to_pdf`]). Barcodes are filled rectangles, so
+//! both outputs scan the same.
 
 use crate::barcode::{Code128, DataMatrix};
-use pdf_writer::{Content, Name, Pdf, Rect as PdfRect, Ref, Str};
+use crate::font::winansi;
+use pdf_writer::{Content, Name, Pdf, Rect as PdfRect, Ref, Str, TextStr};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -11,6 +13,8 @@ pub enum Mark {
     Fill { x: f64, y: f64, w: f64, h: f64 },
     /// An outlined rectangle.
     Frame { x: f64, y: f64, w: f64, h: f64, line: f64 },
+    /// A straight line from (x1, y1) to (x2, y2).
+    Line { x1: f64, y1: f64, x2: f64, y2: f64, line: f64 },
     /// Left-aligned text; `y` is the baseline, `size` the font size in millimetres.
     Text { x: f64, y: f64, size: f64, bold: bool, text: String },
 }
@@ -39,6 +43,10 @@ impl Drawing {
 
     pub fn frame(&mut self, x: f64, y: f64, w: f64, h: f64, line: f64) {
         self.marks.push(Mark::Frame { x, y, w, h, line });
+    }
+
+    pub fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, line: f64) {
+        self.marks.push(Mark::Line { x1, y1, x2, y2, line });
     }
 
     pub fn text(&mut self, x: f64, y: f64, size: f64, bold: bool, text: impl Into<String>) {
@@ -81,6 +89,9 @@ impl Drawing {
                         r#"<rect x="{x:.3}" y="{y:.3}" width="{w:.3}" height="{h:.3}" fill="none" stroke="black" stroke-width="{line:.3}"/>"#
                     );
                 }
+                Mark::Line { x1, y1, x2, y2, line } => {
+                    let _ = write!(s, r#"<line x1="{x1:.3}" y1="{y1:.3}" x2="{x2:.3}" y2="{y2:.3}" stroke="black" stroke-width="{line:.3}"/>"#);
+                }
                 Mark::Text { x, y, size, bold, text } => {
                     let weight = if *bold { "bold" } else { "normal" };
                     let _ = write!(
@@ -98,27 +109,15 @@ impl Drawing {
     /// One-page PDF at the drawing's size, with the PDF standard Helvetica fonts
     /// (nothing embedded).
     pub fn to_pdf(&self) -> Vec<u8> {
-        let (catalog, tree, page, content_id, regular, bold) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5), Ref::new(6));
-        let mut pdf = Pdf::new();
-        pdf.catalog(catalog).pages(tree);
-        pdf.pages(tree).kids([page]).count(1);
-        let (w, h) = (self.width * PT_PER_MM, self.height * PT_PER_MM);
-        let mut p = pdf.page(page);
-        p.media_box(PdfRect::new(0.0, 0.0, w as f32, h as f32)).parent(tree).contents(content_id);
-        {
-            let mut res = p.resources();
-            let mut fonts = res.fonts();
-            fonts.pair(Name(b"F1"), regular);
-            fonts.pair(Name(b"F2"), bold);
-        }
-        drop(p);
-        pdf.type1_font(regular).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
-        pdf.type1_font(bold).base_font(Name(b"Helvetica-Bold")).encoding_predefined(Name(b"WinAnsiEncoding"));
+        pages_to_pdf(std::slice::from_ref(self), None)
+    }
 
+    fn content(&self) -> Vec<u8> {
         let pt = |v: f64| (v * PT_PER_MM) as f32;
         let flip = |y: f64| ((self.height - y) * PT_PER_MM) as f32;
         let mut c = Content::new();
         c.set_fill_gray(0.0);
+        c.set_stroke_gray(0.0);
         for m in &self.marks {
             match m {
                 Mark::Fill { x, y, w, h } => {
@@ -130,21 +129,56 @@ impl Drawing {
                     c.rect(pt(*x), flip(y + h), pt(*w), pt(*h));
                     c.stroke();
                 }
+                Mark::Line { x1, y1, x2, y2, line } => {
+                    c.set_line_width(pt(*line));
+                    c.move_to(pt(*x1), flip(*y1));
+                    c.line_to(pt(*x2), flip(*y2));
+                    c.stroke();
+                }
                 Mark::Text { x, y, size, bold, text } => {
-                    // WinAnsi matches Latin-1 from 0xA0 up; other characters become '?'.
-                    let bytes: Vec<u8> =
-                        text.chars().map(|ch| if (ch as u32) < 0x80 || (0xA0..0x100).contains(&(ch as u32)) { ch as u8 } else { b'?' }).collect();
                     c.begin_text();
                     c.set_font(Name(if *bold { b"F2" } else { b"F1" }), pt(*size));
                     c.next_line(pt(*x), flip(*y));
-                    c.show(Str(&bytes));
+                    c.show(Str(&winansi(text)));
                     c.end_text();
                 }
             }
         }
-        pdf.stream(content_id, &c.finish());
-        pdf.finish()
+        c.finish().into_vec()
     }
+}
+
+/// A PDF with one page per drawing (each at its own size) and the standard Helvetica
+/// fonts in WinAnsi encoding (nothing embedded); `title` goes in the document
+/// information that viewers show.
+pub fn pages_to_pdf(pages: &[Drawing], title: Option<&str>) -> Vec<u8> {
+    let (catalog, tree, regular, bold, info) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5));
+    let page_ref = |i: usize| Ref::new(6 + 2 * i as i32);
+    let content_ref = |i: usize| Ref::new(7 + 2 * i as i32);
+    let mut pdf = Pdf::new();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree).kids((0..pages.len()).map(page_ref)).count(pages.len() as i32);
+    for (i, d) in pages.iter().enumerate() {
+        let mut p = pdf.page(page_ref(i));
+        p.media_box(PdfRect::new(0.0, 0.0, (d.width * PT_PER_MM) as f32, (d.height * PT_PER_MM) as f32)).parent(tree).contents(content_ref(i));
+        {
+            let mut res = p.resources();
+            let mut fonts = res.fonts();
+            fonts.pair(Name(b"F1"), regular);
+            fonts.pair(Name(b"F2"), bold);
+        }
+        drop(p);
+        pdf.stream(content_ref(i), &d.content());
+    }
+    pdf.type1_font(regular).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
+    pdf.type1_font(bold).base_font(Name(b"Helvetica-Bold")).encoding_predefined(Name(b"WinAnsiEncoding"));
+    let mut doc = pdf.document_info(info);
+    doc.producer(TextStr("hemaflow"));
+    if let Some(t) = title {
+        doc.title(TextStr(t));
+    }
+    drop(doc);
+    pdf.finish()
 }
 
 #[cfg(test)]
@@ -164,5 +198,15 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(pdf.windows(9).any(|w| w == b"Helvetica"));
         assert!(pdf.windows(15).any(|w| w == b"WinAnsiEncoding"), "Latin-1 text prints as written");
+    }
+
+    #[test]
+    fn several_pages_make_one_pdf() {
+        let mut a = Drawing::new(210.0, 297.0);
+        a.line(10.0, 10.0, 100.0, 10.0, 0.2);
+        let b = Drawing::new(100.0, 100.0);
+        let pdf = pages_to_pdf(&[a.clone(), b], Some("Packing list"));
+        assert_eq!(pdf.windows(10).filter(|w| w == b"/Type /Pag").count(), 3, "a page tree and two pages");
+        assert!(a.to_svg().contains("<line x1=\"10.000\""));
     }
 }

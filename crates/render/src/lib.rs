@@ -3,6 +3,8 @@
 
 pub mod barcode;
 pub mod chart;
+pub mod document;
 pub mod drawing;
+pub mod font;
 pub mod label;
 pub mod number;
