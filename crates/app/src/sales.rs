@@ -143,6 +143,7 @@ pub struct ContainerView {
 pub struct ShipmentView {
     pub number: String,
     pub order_number: String,
+    pub hospital_id: Uuid,
     pub hospital_code: String,
     pub hospital_name: String,
     pub state: &'static str,
@@ -999,6 +1000,7 @@ impl App {
         Ok(ShipmentView {
             number: s.number.clone(),
             order_number: order.order.number.clone(),
+            hospital_id: s.hospital_id,
             hospital_code: order.hospital_code.clone(),
             hospital_name: order.hospital_name.clone(),
             state: shipment_state(&s),

@@ -256,6 +256,8 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/orders/{number}/pack", Perm(ShipOrders), "Pack a scanned unit", post(sales::pack)),
         r(Method::POST, "/orders/{number}/cancel", cancel_orders, "Cancel an order not yet shipped", post(sales::cancel)),
         r(Method::GET, "/shipments/{number}", see_orders, "A shipment (on its order's page)", get(sales::shipment_page)),
+        r(Method::GET, "/shipments/{number}/packing-list.pdf", see_orders, "Packing list of a shipment (PDF)", get(sales::packing_list_pdf)),
+        r(Method::GET, "/shipments/{number}/manifest.pdf", see_orders, "Courier manifest of a shipment (PDF)", get(sales::manifest_pdf)),
         r(Method::POST, "/shipments/{number}/ship", Perm(ShipOrders), "Ship a packed shipment", post(sales::ship)),
         r(Method::POST, "/shipments/{number}/receipt", Perm(ReceiveShipments), "Confirm a shipment arrived", post(sales::receive)),
         r(Method::GET, "/returns", see_returns, "Returns and dispositions", get(sales::returns)),

@@ -633,3 +633,59 @@ pub async fn api_report_disposition(
 ) -> Result<impl IntoResponse, ApiError> {
     Ok((StatusCode::CREATED, Json(s.app.report_disposition(&p.actor, &input).await?)))
 }
+
+/// The packing list and the manifest of a shipment, from its page's data.
+async fn shipment_papers(s: &AppState, p: &Principal, number: &str) -> Result<(ShipmentView, render::document::ShipmentPapers), AppError> {
+    let sh = s.app.shipment(&p.actor, number).await?;
+    let (h, _) = s.app.hospital(&p.actor, sh.hospital_id).await?;
+    let recipient: Vec<String> = [Some(h.fields.name.clone()), h.fields.address.clone(), h.fields.city.clone()].into_iter().flatten().collect();
+    let containers = sh
+        .containers
+        .iter()
+        .map(|k| render::document::ShippingContainer {
+            number: k.number.to_string(),
+            temperature: k.title.to_string(),
+            units: sh
+                .units
+                .iter()
+                .filter(|u| u.container == k.number)
+                .map(|u| render::document::ShippedUnit {
+                    din: u.din.clone(),
+                    product_code: u.product_code.clone(),
+                    product: u.product.clone(),
+                    group: u.blood_group.clone().unwrap_or_else(|| "–".into()),
+                    expiry: u.expires_local.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let papers = render::document::ShipmentPapers {
+        issuer: vec![s.app.settings.facility_name.clone()],
+        recipient,
+        shipment: sh.number.clone(),
+        order: sh.order_number.clone(),
+        shipped: sh.shipped_local.clone().unwrap_or_else(|| "not yet shipped (draft)".into()),
+        courier: sh.courier.clone().unwrap_or_else(|| "–".into()),
+        containers,
+        notes: vec![],
+    };
+    Ok((sh, papers))
+}
+
+fn pdf(name: &str, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    ([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.pdf\""))], bytes)
+        .into_response()
+}
+
+/// `GET /shipments/{number}/packing-list.pdf`: every unit with its container, to travel with the boxes.
+pub async fn packing_list_pdf(State(s): State<AppState>, p: Principal, Path(number): Path<String>) -> PageResult {
+    let (sh, papers) = shipment_papers(&s, &p, &number).await?;
+    Ok(pdf(&format!("{}-packing-list", sh.number), render::document::packing_list(&papers).to_pdf()))
+}
+
+/// `GET /shipments/{number}/manifest.pdf`: the courier's manifest, one part per container.
+pub async fn manifest_pdf(State(s): State<AppState>, p: Principal, Path(number): Path<String>) -> PageResult {
+    let (sh, papers) = shipment_papers(&s, &p, &number).await?;
+    Ok(pdf(&format!("{}-manifest", sh.number), render::document::manifest(&papers).to_pdf()))
+}

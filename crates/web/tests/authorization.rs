@@ -203,6 +203,8 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/orders/{number}/pack", Some(SHIPPERS)),
         ("POST", "/orders/{number}/cancel", Some(ORDERERS)),
         ("GET", "/shipments/{number}", Some(ORDER_VIEWERS)),
+        ("GET", "/shipments/{number}/packing-list.pdf", Some(ORDER_VIEWERS)),
+        ("GET", "/shipments/{number}/manifest.pdf", Some(ORDER_VIEWERS)),
         ("POST", "/shipments/{number}/ship", Some(SHIPPERS)),
         ("POST", "/shipments/{number}/receipt", Some(RECEIVERS)),
         ("GET", "/returns", Some(ORDER_VIEWERS)),

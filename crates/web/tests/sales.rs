@@ -9,6 +9,19 @@ use common::{problem, ApiClient, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+/// The text of a PDF as poppler's pdftotext reads it.
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) reads the PDFs; install poppler-utils");
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 async fn place(api: &ApiClient, body: Value) -> Value {
     let r = api.post_json("/api/v1/orders", body).await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
@@ -321,6 +334,15 @@ async fn the_order_pages_take_an_order_through_to_receipt(t: TestApp) {
     assert_eq!(post(format!("/shipments/{shipment}/ship"), vec![("courier", "Van 2".into())]).await.status(), StatusCode::SEE_OTHER);
     let html = get(d.client.clone(), order_page.clone()).await;
     assert!(html.contains("on its way") && html.contains("with Van 2"), "{html}");
+
+    // The papers travel with the boxes: an independent reader finds the unit on them.
+    let r = h.client.get(t.url(&format!("/shipments/{shipment}/packing-list.pdf"))).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let text = pdf_text(&r.bytes().await.unwrap());
+    assert!(text.contains(&din) && text.contains(&shipment) && text.contains("Own Hospital"), "{text}");
+    let r = d.client.get(t.url(&format!("/shipments/{shipment}/manifest.pdf"))).send().await.unwrap();
+    let text = pdf_text(&r.bytes().await.unwrap());
+    assert!(text.contains(&din) && text.contains("Van 2"), "{text}");
 
     // The hospital sees the shipment and confirms receipt.
     let html = get(h.client.clone(), "/orders".into()).await;
