@@ -306,6 +306,10 @@ struct DistributionArgs {
     /// Hours after shipment within which a unit comes back for inspection.
     #[arg(long, env = "HEMAFLOW_RETURN_WINDOW_HOURS", default_value_t = 72)]
     return_window_hours: i64,
+    /// Days of supply below which a product and group is critical (recruit first,
+    /// send a shortage notice).
+    #[arg(long, env = "HEMAFLOW_CRITICAL_DAYS_OF_SUPPLY", default_value_t = 2.0)]
+    critical_days_of_supply: f64,
 }
 
 impl DistributionArgs {
@@ -320,6 +324,9 @@ impl DistributionArgs {
                 bail!("{name} {v}: give a number from 0 to 10000");
             }
         }
+        if !(self.critical_days_of_supply.is_finite() && (0.0..=60.0).contains(&self.critical_days_of_supply)) {
+            bail!("--critical-days-of-supply {}: give a number of days from 0 to 60", self.critical_days_of_supply);
+        }
         Ok(Settings {
             allocation: domain::order::AllocationPolicy {
                 o_negative_reserve: self.o_negative_reserve,
@@ -327,6 +334,7 @@ impl DistributionArgs {
                 short_dated_hours_platelets: self.short_dated_hours_platelets,
             },
             returns: domain::order::ReturnPolicy { window_hours: self.return_window_hours },
+            critical_days_of_supply: self.critical_days_of_supply,
             ..base
         })
     }
