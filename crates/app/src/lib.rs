@@ -31,6 +31,7 @@ pub mod release;
 pub mod returns;
 pub mod sales;
 pub mod screening;
+pub mod standing;
 pub mod supply;
 pub mod testing;
 pub mod users;

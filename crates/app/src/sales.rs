@@ -287,6 +287,22 @@ impl App {
                 return Err(AppError::Conflict(format!("the account {} is closed: it takes no orders", hospital.fields.code.as_str())))
             }
         }
+        let order = self.write_order(&mut tx, &actor.username, &hospital, &fields, channel, now).await?;
+        tx.commit().await?;
+        self.order(actor, &order.number).await
+    }
+
+    /// Stores a checked order for the hospital with its lines, its first state and its
+    /// audit record, in the caller's transaction (the number is taken in it).
+    pub(crate) async fn write_order(
+        &self,
+        tx: &mut store::WriteTx,
+        by: &str,
+        hospital: &HospitalAccount,
+        fields: &domain::order::OrderFields,
+        channel: Channel,
+        now: DateTime<Utc>,
+    ) -> Result<OrderRow> {
         let year = now.year();
         let seq = tx.next_document_number("ORD", year).await?;
         let order = OrderRow {
@@ -299,7 +315,7 @@ impl App {
             reference: fields.reference.clone(),
             note: fields.note.clone(),
             placed_at: now,
-            placed_by: actor.username.clone(),
+            placed_by: by.to_string(),
         };
         tx.insert_order(&order).await?;
         for (i, l) in fields.lines.iter().enumerate() {
@@ -317,15 +333,14 @@ impl App {
             })
             .await?;
         }
-        tx.add_order_state(order.id, OrderState::Received, now, &actor.username, channel.title()).await?;
-        tx.append_audit(AuditDraft::new(&actor.username, "order.place", "order", order.id).after(serde_json::json!({
+        tx.add_order_state(order.id, OrderState::Received, now, by, channel.title()).await?;
+        tx.append_audit(AuditDraft::new(by, "order.place", "order", order.id).after(serde_json::json!({
             "number": order.number, "hospital": hospital.fields.code.as_str(), "priority": fields.priority.as_str(),
             "due_at": fields.due_at, "channel": channel.as_str(),
             "lines": fields.lines.iter().map(line_words).collect::<Vec<_>>(),
         })))
         .await?;
-        tx.commit().await?;
-        self.order(actor, &order.number).await
+        Ok(order)
     }
 
     /// The order, if the actor may see it: staff every order, a hospital user only their

@@ -117,6 +117,8 @@ pub enum Permission {
     ReportDispositions,
     /// Send a shortage notice to every hospital.
     SendShortageNotices,
+    /// Set up and end hospitals' standing orders (par levels on a schedule).
+    ManageStandingOrders,
 }
 
 impl Role {
@@ -231,9 +233,10 @@ impl Role {
                 ShipOrders,
                 HandleReturns,
                 SendShortageNotices,
+                ManageStandingOrders,
             ],
             Role::Apheresis => &[ViewSites, ViewHospitals],
-            Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals, ViewInventory, ViewOrders],
+            Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals, ViewInventory, ViewOrders, ManageStandingOrders],
             Role::Quality => &[
                 ViewSites,
                 ViewHospitals,

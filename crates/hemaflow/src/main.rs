@@ -811,7 +811,8 @@ async fn import(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
 }
 
 /// Takes expired units out of stock at their expiry minute: wakes at the start of every
-/// minute and discards, as expired, every unit the centre holds whose expiry has come.
+/// minute and discards, as expired, every unit the centre holds whose expiry has come,
+/// then places the standing orders that are due.
 fn spawn_expiry_job(app: app::App) {
     tokio::spawn(async move {
         loop {
@@ -820,6 +821,10 @@ fn spawn_expiry_job(app: app::App) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(units = n, "expired units taken out of stock"),
                 Err(e) => tracing::warn!(error = %e, "the expiry job failed; it tries again next minute"),
+            }
+            // Standing orders due by now (each placed once, whatever the number of servers).
+            if let Err(e) = app.run_standing_orders(now).await {
+                tracing::warn!(error = %e, "the standing order job failed; it tries again next minute");
             }
             let into_minute = chrono::Timelike::second(&now) as u64 * 1000 + chrono::Timelike::nanosecond(&now) as u64 / 1_000_000;
             tokio::time::sleep(std::time::Duration::from_millis(60_000u64.saturating_sub(into_minute).max(1))).await;

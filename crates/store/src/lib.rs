@@ -55,7 +55,8 @@ pub use reference::{VersionInfo, VersionStamp};
 pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
 pub use sales::{
     AllocatedUnit, AllocationRow, CandidateRow, ConsigneeRow, ContainerRow, DispositionLine, DispositionRow, InspectionRow, OrderCurrent,
-    OrderLineRow, OrderRow, OrderStateRow, PackedUnit, ReturnLine, ReturnRow, ShipmentItemRow, ShipmentRow, ShortfallRow,
+    OrderLineRow, OrderRow, OrderStateRow, PackedUnit, ReturnLine, ReturnRow, ShipmentItemRow, ShipmentRow, ShortfallRow, StandingOrderLine,
+    StandingOrderRow,
 };
 pub use scores::{RunClaim, ScoreRunRow};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};

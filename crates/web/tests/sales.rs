@@ -539,7 +539,54 @@ async fn supply_views_count_the_service_and_feed_recruitment(t: TestApp) {
     assert_eq!(s.client.get(t.url("/sales/supply/secrets.csv")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 }
 
+async fn standing_orders_top_the_shelf_up_once_a_day(t: TestApp) {
+    let sales = t.api_as("sales").await;
+    let hospital = t.api_as("hospital").await;
+    let head = t.audit_head().await;
+    let every_day = json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+    let r = sales
+        .post_json(
+            "/api/v1/standing-orders",
+            json!({"hospital": "H-OWN", "product": "red_cells", "par_level": 0, "weekdays": [], "time_of_day": "7am"}),
+        )
+        .await;
+    let p = problem(r).await;
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["blood_group", "par_level", "weekdays", "time_of_day"], "{p}");
+    let body =
+        json!({"hospital": "H-OWN", "product": "red_cells", "blood_group": "O-", "par_level": 3, "weekdays": every_day, "time_of_day": "00:00"});
+    assert_eq!(hospital.post_json("/api/v1/standing-orders", body.clone()).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(t.audit_head().await, head);
+    let r = sales.post_json("/api/v1/standing-orders", body.clone()).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let so: Value = r.json().await.unwrap();
+    assert_eq!(sales.post_json("/api/v1/standing-orders", body).await.status(), StatusCode::CONFLICT, "one per product and group");
+
+    // One unit already on the hospital's shelf: the job orders two, once, even when two
+    // servers run it at the same moment.
+    shipped_unit(&t, "Shelf").await;
+    let now = chrono::Utc::now();
+    let (a, b) = tokio::join!(t.app.run_standing_orders(now), t.app.run_standing_orders(now));
+    let placed: Vec<String> = a.unwrap().into_iter().chain(b.unwrap()).collect();
+    assert_eq!(placed.len(), 1, "{placed:?}");
+    assert!(t.app.run_standing_orders(now).await.unwrap().is_empty(), "once a day");
+    let o: Value = hospital.get(&format!("/api/v1/orders/{}", placed[0])).await.json().await.unwrap();
+    assert_eq!((o["priority"].as_str(), o["channel"].as_str()), (Some("standing"), Some("Standing order")));
+    assert_eq!(o["lines"][0]["words"], "2 × O- red cells (compatible groups accepted)");
+    let list: Value = hospital.get("/api/v1/standing-orders").await.json().await.unwrap();
+    assert!(list[0]["last_note"].as_str().unwrap().contains("1 on the shelf, par 3, 2 ordered"), "{list}");
+
+    // Ended, it orders no more.
+    let id = so["id"].as_str().unwrap();
+    let r = sales.post_json(&format!("/api/v1/standing-orders/{id}/end"), json!({"reason": ""})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "reason");
+    let r = sales.post_json(&format!("/api/v1/standing-orders/{id}/end"), json!({"reason": "contract ended"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(sales.post_json(&format!("/api/v1/standing-orders/{id}/end"), json!({"reason": "again"})).await.status(), StatusCode::CONFLICT);
+}
+
 both_backends!(
+    standing_orders_top_the_shelf_up_once_a_day,
     supply_views_count_the_service_and_feed_recruitment,
     returns_go_back_through_inspection_and_the_gate,
     hospitals_report_the_fate_of_their_units,

@@ -59,7 +59,7 @@ fn distribution_actor() -> Actor {
         user_id: None,
         username: "distribution".into(),
         display_name: "Demo distribution".into(),
-        roles: Roles::new([domain::Role::Distribution]).expect("a role"),
+        roles: Roles::new([domain::Role::Distribution, domain::Role::Sales]).expect("roles"),
         hospital_id: None,
         via_token: false,
     }
@@ -621,6 +621,16 @@ impl App {
         };
         let o = self.place_order(&portal, &special).await?;
         self.allocate_order(&dist, &o.number).await?;
+        // St Mary's keeps six O+ red cells on its shelf, topped up three mornings a week.
+        let standing = domain::order::StandingInput {
+            hospital: own.fields.code.as_str().into(),
+            product: "red_cells".into(),
+            blood_group: "O+".into(),
+            par_level: 6,
+            weekdays: ["mon", "wed", "fri"].into_iter().map(String::from).collect(),
+            time_of_day: "06:00".into(),
+        };
+        self.add_standing_order(&dist, &standing).await?;
         Ok(())
     }
 }
