@@ -191,15 +191,7 @@ impl App {
         .await?;
         if !input.temperature_kept {
             let details = format!("returned by {hospital}; its temperature was not kept");
-            tx.add_component_state(unit.id, ComponentState::Discarded, now, &actor.username, Some(&details)).await?;
-            tx.insert_discard(&store::DiscardRow {
-                component_id: unit.id,
-                reason: DiscardReason::TemperatureExcursion,
-                details,
-                discarded_at: now,
-                discarded_by: actor.username.clone(),
-            })
-            .await?;
+            self.write_discard(&mut tx, &actor.username, &unit, DiscardReason::TemperatureExcursion, &details).await?;
         }
         tx.append_audit(
             AuditDraft::new(&actor.username, "component.return", "component", unit.id)
@@ -252,15 +244,7 @@ impl App {
             .await?;
         } else {
             let details = format!("return failed inspection: {}", input.note.trim());
-            tx.add_component_state(unit.id, ComponentState::Discarded, now, &actor.username, Some(&details)).await?;
-            tx.insert_discard(&store::DiscardRow {
-                component_id: unit.id,
-                reason: DiscardReason::FailedInspection,
-                details,
-                discarded_at: now,
-                discarded_by: actor.username.clone(),
-            })
-            .await?;
+            self.write_discard(&mut tx, &actor.username, &unit, DiscardReason::FailedInspection, &details).await?;
         }
         tx.append_audit(
             AuditDraft::new(&actor.username, "component.inspect_return", "component", unit.id)
