@@ -166,6 +166,14 @@ impl Store {
             .bind(notification_id).fetch_all(p).await?))
     }
 
+    /// The ABO/RhD a unit was last released with.
+    pub async fn released_group_of(&self, component_id: Uuid) -> Result<Option<String>> {
+        let g: Option<(Option<String>,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT r.blood_group FROM component_releases r WHERE r.component_id = $1 ORDER BY r.released_at DESC LIMIT 1")
+            .bind(component_id).fetch_optional(p).await?);
+        Ok(g.and_then(|(g,)| g))
+    }
+
     pub async fn lookback_result(&self, case_id: Uuid) -> Result<Option<LookbackResultRow>> {
         Ok(on_pool!(self, p => sqlx::query_as("SELECT * FROM lookback_results WHERE case_id = $1").bind(case_id).fetch_optional(p).await?))
     }
