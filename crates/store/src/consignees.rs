@@ -166,6 +166,15 @@ impl Store {
             .bind(notification_id).fetch_all(p).await?))
     }
 
+    /// A unit with its storage location and reported disposition.
+    pub async fn unit_place(&self, component_id: Uuid) -> Result<Option<CaseUnitRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS}, loc.code AS location_code, loc.name AS location_name, ud.disposition, ud.occurred_at AS disposition_at \
+             FROM components c {LATEST} {LOCATION_OF_UNIT} LEFT JOIN unit_dispositions ud ON ud.component_id = c.id WHERE c.id = $1"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(component_id).fetch_optional(p).await?))
+    }
+
     /// The ABO/RhD a unit was last released with.
     pub async fn released_group_of(&self, component_id: Uuid) -> Result<Option<String>> {
         let g: Option<(Option<String>,)> = on_pool!(self, p => sqlx::query_as(
