@@ -5,6 +5,7 @@
 mod api;
 mod appointments;
 mod assets;
+mod consignees;
 pub mod auth;
 mod donations;
 mod donors;

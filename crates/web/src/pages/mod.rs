@@ -106,6 +106,9 @@ impl Layout {
         if a.can(Permission::ViewOrders) || a.can(Permission::ReportDispositions) {
             orders.push(item("returns", "Returns", "/returns"));
         }
+        if a.can(Permission::ViewOwnHospital) {
+            orders.push(item("notices", "Notices", "/portal/notices"));
+        }
         let mut inventory = vec![];
         if a.can(Permission::ViewInventory) {
             inventory.push(item("stock", "Stock", "/inventory"));
@@ -131,6 +134,9 @@ impl Layout {
         if a.can(Permission::ViewDonors) && (a.can(Permission::NotifyDonors) || a.can(Permission::RecordTestResults)) {
             quality.push(item("notifications", "Donor notifications", "/quality/notifications"));
             quality.push(item("lookback", "Lookback", "/quality/lookback"));
+        }
+        if a.can(Permission::ManageDeviations) {
+            quality.push(item("recalls", "Recalls", "/quality/recalls"));
         }
         let mut organisation = vec![];
         if a.can(Permission::ViewSites) {
