@@ -244,6 +244,7 @@ async fn a_recall_quarantines_stock_and_stays_with_its_hospital(t: TestApp) {
     assert_eq!(n["email"]["status"], "captured", "no mail server here: kept for the outbox");
     let nid = n["notice"]["id"].as_str().unwrap();
     // Another hospital neither reads nor acknowledges it, nor gets its letter.
+    let hs = t.login_as("hospital").await;
     let head = t.audit_head().await;
     assert_eq!(hospital.get(&format!("/api/v1/consignee-notifications/{nid}")).await.status(), StatusCode::NOT_FOUND);
     let r = hospital
@@ -252,7 +253,6 @@ async fn a_recall_quarantines_stock_and_stays_with_its_hospital(t: TestApp) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let list: Value = hospital.get("/api/v1/consignee-notifications").await.json().await.unwrap();
     assert!(list.as_array().unwrap().is_empty(), "{list}");
-    let hs = t.login_as("hospital").await;
     assert_eq!(hs.client.get(t.url(&format!("/quality/lookback/{id}/letters/H-OTHER.pdf"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(t.audit_head().await, head);
     let s = t.login_as("quality").await;
