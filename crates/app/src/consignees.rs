@@ -426,7 +426,10 @@ impl App {
         }
         let case = tx.lookback_case_in_tx(case_id).await?.ok_or_else(|| AppError::NotFound("no such lookback case".into()))?;
         if let Some(r) = tx.lookback_result_in_tx(case_id).await? {
-            return Err(AppError::Conflict(format!("the supplemental result was recorded already: {} on {}, by {}", r.result, r.tested_on, r.recorded_by)));
+            return Err(AppError::Conflict(format!(
+                "the supplemental result was recorded already: {} on {}, by {}",
+                r.result, r.tested_on, r.recorded_by
+            )));
         }
         let row = store::LookbackResultRow {
             case_id,
@@ -511,10 +514,7 @@ impl App {
         .await?;
         tx.commit().await?;
         let result = if kind == "supplemental" { self.store.lookback_result(case_id).await? } else { None };
-        let mut text = format!(
-            "{}\n\nCase {}: {}\n\n{}\n\nUnits you received:\n",
-            hospital.fields.name, facts.number, facts.title, facts.reason
-        );
+        let mut text = format!("{}\n\nCase {}: {}\n\n{}\n\nUnits you received:\n", hospital.fields.name, facts.number, facts.title, facts.reason);
         for s in &shipped {
             text.push_str(&format!("  {} {} (shipment {}, shipped {})\n", s.din, s.product_code, s.shipment_number, self.local_time(s.shipped_at)));
         }
@@ -531,7 +531,12 @@ impl App {
         ));
         let email = OutgoingEmail {
             to: email_to,
-            subject: format!("{} {}: {} — units shipped to {code}", if kind == "notice" { "Notice" } else { "Supplemental result" }, facts.number, facts.title),
+            subject: format!(
+                "{} {}: {} — units shipped to {code}",
+                if kind == "notice" { "Notice" } else { "Supplemental result" },
+                facts.number,
+                facts.title
+            ),
             text,
             kind: format!("consignee.{kind}"),
             related: Some(row.id.to_string()),
@@ -598,7 +603,12 @@ impl App {
                 supplemental_status: None,
                 overdue: false,
             });
-            c.units.push(ShippedUnit { din: s.din.clone(), product_code: s.product_code.clone(), shipment: s.shipment_number.clone(), shipped_at: s.shipped_at });
+            c.units.push(ShippedUnit {
+                din: s.din.clone(),
+                product_code: s.product_code.clone(),
+                shipment: s.shipment_number.clone(),
+                shipped_at: s.shipped_at,
+            });
         }
         let mut actions: BTreeMap<(String, String), String> = BTreeMap::new();
         for n in notices {

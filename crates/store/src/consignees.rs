@@ -262,7 +262,14 @@ impl WriteTx {
     }
 
     /// The hospital's answer: a note and, per unit, what it did.
-    pub async fn insert_acknowledgement(&mut self, notification_id: Uuid, note: &str, at: DateTime<Utc>, by: &str, units: &[(Uuid, String)]) -> Result<()> {
+    pub async fn insert_acknowledgement(
+        &mut self,
+        notification_id: Uuid,
+        note: &str,
+        at: DateTime<Utc>,
+        by: &str,
+        units: &[(Uuid, String)],
+    ) -> Result<()> {
         on_tx!(self, c => sqlx::query("INSERT INTO consignee_acknowledgements (notification_id, note, acknowledged_at, acknowledged_by) VALUES ($1, $2, $3, $4)")
             .bind(notification_id).bind(note).bind(at).bind(by).execute(c).await?.rows_affected());
         for (u, action) in units {

@@ -44,7 +44,9 @@ impl Refusal {
         }
     }
     pub fn error(&self, form: &str, field: &str) -> Option<&str> {
-        (self.form == form).then(|| self.fields.iter().find(|(f, _)| f == field || f.starts_with(&format!("{field}["))).map(|(_, m)| m.as_str())).flatten()
+        (self.form == form)
+            .then(|| self.fields.iter().find(|(f, _)| f == field || f.starts_with(&format!("{field}["))).map(|(_, m)| m.as_str()))
+            .flatten()
     }
     pub fn message(&self, form: &str) -> Option<&str> {
         (self.form == form).then_some(self.message.as_deref()).flatten()
@@ -135,7 +137,10 @@ pub async fn letter(State(s): State<AppState>, p: Principal, Path((id, file)): P
     };
     let l = s.app.consignee_letter(&p.actor, id, code).await?;
     let name = format!("{}-{}.pdf", l.case, code.to_uppercase());
-    Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\""))], letter_pdf(l))
+    Ok((
+        [(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\""))],
+        letter_pdf(l),
+    )
         .into_response())
 }
 
@@ -261,12 +266,22 @@ pub async fn api_case(State(s): State<AppState>, p: Principal, Path(id): Path<Uu
 }
 
 /// `POST /api/v1/consignee-cases/{case}/notices` `{"hospital", "kind"?}`.
-pub async fn api_send(State(s): State<AppState>, p: Principal, Path(id): Path<Uuid>, ApiJson(input): ApiJson<NoticeInput>) -> Result<Response, ApiError> {
+pub async fn api_send(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<NoticeInput>,
+) -> Result<Response, ApiError> {
     Ok((StatusCode::CREATED, Json(s.app.send_consignee_notice(&p.actor, id, &input).await?)).into_response())
 }
 
 /// `POST /api/v1/consignee-cases/{case}/supplemental-result` `{"result", "tested_on"}`.
-pub async fn api_result(State(s): State<AppState>, p: Principal, Path(id): Path<Uuid>, ApiJson(input): ApiJson<ResultInput>) -> Result<Response, ApiError> {
+pub async fn api_result(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<ResultInput>,
+) -> Result<Response, ApiError> {
     Ok((StatusCode::CREATED, Json(s.app.record_supplemental_result(&p.actor, id, &input).await?)).into_response())
 }
 
@@ -281,7 +296,12 @@ pub async fn api_notice(State(s): State<AppState>, p: Principal, Path(id): Path<
 }
 
 /// `POST /api/v1/consignee-notifications/{id}/acknowledgement` `{"units": [{"din", "product_code", "action"}], "note"?}`.
-pub async fn api_acknowledge(State(s): State<AppState>, p: Principal, Path(id): Path<Uuid>, ApiJson(input): ApiJson<AckInput>) -> Result<Response, ApiError> {
+pub async fn api_acknowledge(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<AckInput>,
+) -> Result<Response, ApiError> {
     Ok(Json(s.app.acknowledge_notice(&p.actor, id, &input).await?).into_response())
 }
 

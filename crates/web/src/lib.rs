@@ -5,8 +5,8 @@
 mod api;
 mod appointments;
 mod assets;
-mod consignees;
 pub mod auth;
+mod consignees;
 mod donations;
 mod donors;
 mod error;

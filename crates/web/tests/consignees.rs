@@ -25,7 +25,10 @@ async fn set_contact(t: &TestApp, id: uuid::Uuid, code: &str, name: &str, email:
 async fn ship(t: &TestApp, hospital: &str, din: &str, red: &str) -> String {
     let dist = t.api_as("distribution").await;
     let r = dist
-        .post_json("/api/v1/orders", json!({"hospital": hospital, "priority": "routine", "lines": [{"product": "red_cells", "blood_group": "O-", "quantity": 1}]}))
+        .post_json(
+            "/api/v1/orders",
+            json!({"hospital": hospital, "priority": "routine", "lines": [{"product": "red_cells", "blood_group": "O-", "quantity": 1}]}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
     let o: Value = r.json().await.unwrap();
@@ -112,7 +115,8 @@ async fn a_lookback_reaches_every_consignee(backend: Backend) {
     assert!(sink.messages().is_empty());
 
     // Two people send the notice at once: one is recorded and emailed, the other refused.
-    let (ra, rb) = tokio::join!(quality.post_json(&notices, json!({"hospital": "H-OWN"})), quality2.post_json(&notices, json!({"hospital": "h-own"})));
+    let (ra, rb) =
+        tokio::join!(quality.post_json(&notices, json!({"hospital": "H-OWN"})), quality2.post_json(&notices, json!({"hospital": "h-own"})));
     let mut statuses = [ra.status(), rb.status()];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
@@ -154,7 +158,8 @@ async fn a_lookback_reaches_every_consignee(backend: Backend) {
     assert_eq!(problem(r).await["errors"][0]["field"], "units");
     assert_eq!(quality.post_json(&ack, json!({"units": []})).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(t.audit_head().await, head, "refusals change nothing");
-    let r = hospital.post_json(&ack, json!({"units": [{"din": din1, "product_code": red1, "action": "quarantined"}], "note": "in our fridge 2"})).await;
+    let r =
+        hospital.post_json(&ack, json!({"units": [{"din": din1, "product_code": red1, "action": "quarantined"}], "note": "in our fridge 2"})).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     let n: Value = r.json().await.unwrap();
     assert_eq!(n["units"][0]["action_title"], "Quarantined");
@@ -225,7 +230,9 @@ async fn a_recall_quarantines_stock_and_stays_with_its_hospital(t: TestApp) {
     assert_eq!(hospital.post_json("/api/v1/recalls", json!({"kind": "recall", "reason": "x", "units": [din]})).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(t.audit_head().await, head, "refusals change nothing");
 
-    let r = quality.post_json("/api/v1/recalls", json!({"kind": "withdrawal", "reason": "bag lot 7731 defect", "units": [din, format!("{din2} {red2}")]})).await;
+    let r = quality
+        .post_json("/api/v1/recalls", json!({"kind": "withdrawal", "reason": "bag lot 7731 defect", "units": [din, format!("{din2} {red2}")]}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
     let c: Value = r.json().await.unwrap();
     assert!(c["number"].as_str().unwrap().starts_with("RC-"), "{c}");
@@ -248,7 +255,10 @@ async fn a_recall_quarantines_stock_and_stays_with_its_hospital(t: TestApp) {
     let head = t.audit_head().await;
     assert_eq!(hospital.get(&format!("/api/v1/consignee-notifications/{nid}")).await.status(), StatusCode::NOT_FOUND);
     let r = hospital
-        .post_json(&format!("/api/v1/consignee-notifications/{nid}/acknowledgement"), json!({"units": [{"din": din, "product_code": red, "action": "transfused"}]}))
+        .post_json(
+            &format!("/api/v1/consignee-notifications/{nid}/acknowledgement"),
+            json!({"units": [{"din": din, "product_code": red, "action": "transfused"}]}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let list: Value = hospital.get("/api/v1/consignee-notifications").await.json().await.unwrap();
