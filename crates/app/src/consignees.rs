@@ -542,7 +542,13 @@ impl App {
             related: Some(row.id.to_string()),
             ..Default::default()
         };
-        let sent = self.send_email(&email).await?;
+        // The notice is recorded; a mail server that cannot be reached is reported with
+        // it (and kept in the sent-email log), not as a failure of the notice.
+        let sent = match self.send_email(&email).await {
+            Ok(sent) => sent,
+            Err(AppError::Unavailable(e)) => SentEmail { id: Uuid::nil(), status: crate::mail::EmailStatus::Failed, error: Some(e) },
+            Err(e) => return Err(e),
+        };
         let notice = self.notice_view(self.store.notice(row.id).await?.expect("just written"), self.today()).await?;
         Ok(SentNotice { notice, email: sent })
     }
