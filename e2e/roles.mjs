@@ -41,9 +41,9 @@ const EXPECTED_NAV = {
   distribution: ['dashboard', 'sites', 'hospitals', 'stock', 'put_away', 'storage', 'excursions'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
   sales: ['dashboard', 'sites', 'hospitals', 'stock', 'storage', 'excursions'],
-  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'deviations', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
+  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'deviations', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback', 'recalls'],
   physician: ['dashboard', 'donors', 'sites', 'rules', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
-  hospital: ['dashboard', 'hospitals'],
+  hospital: ['dashboard', 'hospitals', 'notices'],
 };
 const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'physician', 'hospital'];
 
