@@ -63,6 +63,7 @@ async fn a_lookback_reaches_every_consignee(backend: Backend) {
     let quality = t.api_as("quality").await;
     let quality2 = t.api_as("quality").await;
     let hospital = t.api_as("hospital").await;
+    let hospital2 = t.api_as("hospital").await;
 
     // An earlier donation: its red cells shipped to H-OWN. A later donation of the same
     // person (a duplicate record, merged) turns repeat reactive for anti-HCV.
@@ -121,18 +122,27 @@ async fn a_lookback_reaches_every_consignee(backend: Backend) {
     statuses.sort();
     assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
     let got = sink.wait_for(1, Duration::from_secs(10)).await;
+    let s = t.login_as("quality").await;
     assert_eq!(got[0].to, vec!["bloodbank@own.example".to_string()]);
     assert!(got[0].body.contains(&din1) && got[0].body.contains(&red1), "{:?}", got[0].body);
     let head = t.audit_head().await;
     let r = quality.post_json(&notices, json!({"hospital": "H-OWN"})).await;
     assert!(problem(r).await["detail"].as_str().unwrap().contains("sent to H-OWN already"));
+    let r = s
+        .client
+        .post(t.url(&format!("/quality/lookback/{id}/notices")))
+        .form(&[("_csrf", s.csrf.as_str()), ("hospital", "H-OWN"), ("kind", "notice")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("sent to H-OWN already"), "the refusal on the case page");
     assert_eq!(t.audit_head().await, head);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(sink.messages().len(), 1, "one email only");
 
     // The letter names the unit, for quality and for the hospital; not for another.
     let letter = format!("/quality/lookback/{id}/letters/H-OWN.pdf");
-    let s = t.login_as("quality").await;
     let r = s.client.get(t.url(&letter)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/pdf");
@@ -157,12 +167,25 @@ async fn a_lookback_reaches_every_consignee(backend: Backend) {
     let r = hospital.post_json(&ack, json!({"units": []})).await;
     assert_eq!(problem(r).await["errors"][0]["field"], "units");
     assert_eq!(quality.post_json(&ack, json!({"units": []})).await.status(), StatusCode::FORBIDDEN);
+    // The portal form: a unit left without an answer is named next to the units.
+    let r = hs
+        .client
+        .post(t.url(&format!("/portal/notices/{nid}/acknowledgement")))
+        .form(&[("_csrf", hs.csrf.as_str()), (format!("action-{din1}-{red1}").as_str(), ""), ("note", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("say what you did with the unit"), "the error on the portal page");
     assert_eq!(t.audit_head().await, head, "refusals change nothing");
-    let r =
-        hospital.post_json(&ack, json!({"units": [{"din": din1, "product_code": red1, "action": "quarantined"}], "note": "in our fridge 2"})).await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let n: Value = r.json().await.unwrap();
-    assert_eq!(n["units"][0]["action_title"], "Quarantined");
+    // Two answers at once (two of the hospital's systems): one is recorded, the other told.
+    let body = json!({"units": [{"din": din1, "product_code": red1, "action": "quarantined"}], "note": "in our fridge 2"});
+    let (ra, rb) = tokio::join!(hospital.post_json(&ack, body.clone()), hospital2.post_json(&ack, body.clone()));
+    let mut statuses = [ra.status(), rb.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let n: Value = hospital.get(&format!("/api/v1/consignee-notifications/{nid}")).await.json().await.unwrap();
+    assert_eq!(n["units"][0]["action_title"], "Quarantined", "{n}");
     let head = t.audit_head().await;
     let r = hospital.post_json(&ack, json!({"units": [{"din": din1, "product_code": red1, "action": "destroyed"}]})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
