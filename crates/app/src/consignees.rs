@@ -950,9 +950,11 @@ impl App {
     /// place, consignees and dispositions. Staff who may see donors only.
     pub async fn trace(&self, actor: &Actor, donor_number: &str) -> Result<Trace> {
         actor.require(Permission::ViewDonors)?;
-        let number = donor_number.trim().to_uppercase();
-        let donor = self.store.donor_by_number(&number).await?.ok_or_else(|| AppError::NotFound(format!("no donor {number}")))?;
-        let donations = self.store.donations_of(donor.id).await?;
+        // A merged-away number resolves to the survivor; the donations are the whole family's.
+        let resolved = self.resolve_donor(donor_number.trim()).await?;
+        let donor = resolved.donor.clone();
+        let mut donations = self.store.donations_of_all(&resolved.family).await?;
+        donations.sort_by_key(|d| d.collected_at);
         let dins: Vec<String> = donations.iter().filter_map(|d| d.din.clone()).collect();
         let (rows, links) = self.store.genealogy(&dins).await?;
         let mut hospitals: Vec<String> = Vec::new();

@@ -220,6 +220,7 @@ async fn a_lookback_reaches_every_consignee(backend: Backend) {
     // The trace: from the donor to the hospital, and the unit back to its donor.
     let tr: Value = quality.get(&format!("/api/v1/donors/{donor}/trace")).await.json().await.unwrap();
     assert_eq!(tr["hospitals"], json!(["H-OWN"]), "{tr}");
+    assert!(tr["donations"].as_array().unwrap().iter().any(|d| d["din"] == din2.as_str()), "the merged record's donation too: {tr}");
     let d = tr["donations"].as_array().unwrap().iter().find(|d| d["din"] == din1.as_str()).unwrap_or_else(|| panic!("{tr}"));
     let u = d["units"].as_array().unwrap().iter().find(|u| u["product_code"] == red1.as_str()).unwrap();
     assert_eq!(u["consignees"][0]["hospital_code"], "H-OWN");
