@@ -143,6 +143,7 @@ pub struct ContainerView {
 pub struct ShipmentView {
     pub number: String,
     pub order_number: String,
+    pub hospital_id: Uuid,
     pub hospital_code: String,
     pub hospital_name: String,
     pub state: &'static str,
@@ -606,6 +607,7 @@ impl App {
         kinds.sort_unstable();
         kinds.dedup();
         let rows = tx.candidates_for_update(&kinds).await?;
+        let units: BTreeMap<Uuid, store::ComponentRow> = rows.iter().map(|r| (r.unit.id, r.unit.clone())).collect();
         let candidates = self.candidates(&mut tx, rows).await?;
         let mut o_negative = candidates
             .iter()
@@ -621,7 +623,25 @@ impl App {
                 continue;
             }
             let line = line_of(l);
-            let p = propose(&line, needed, &candidates, &taken, &mut o_negative, &policy, now);
+            // Every pick goes through the release gate once more; a unit it refuses is
+            // passed over and the line proposed again without it.
+            let p = loop {
+                let mut counter = o_negative;
+                let p = propose(&line, needed, &candidates, &taken, &mut counter, &policy, now);
+                let mut refused = false;
+                for pick in &p.picks {
+                    if let Some(u) = units.get(&pick.unit) {
+                        if !crate::release::leaving_refusals(self, &mut tx, u).await?.is_empty() {
+                            taken.insert(pick.unit);
+                            refused = true;
+                        }
+                    }
+                }
+                if !refused {
+                    o_negative = counter;
+                    break p;
+                }
+            };
             for pick in &p.picks {
                 taken.insert(pick.unit);
                 self.reserve(&mut tx, actor, l.id, pick.unit, pick.warning.clone(), now).await?;
@@ -999,6 +1019,7 @@ impl App {
         Ok(ShipmentView {
             number: s.number.clone(),
             order_number: order.order.number.clone(),
+            hospital_id: s.hospital_id,
             hospital_code: order.hospital_code.clone(),
             hospital_name: order.hospital_name.clone(),
             state: shipment_state(&s),

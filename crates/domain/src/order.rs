@@ -683,7 +683,24 @@ pub fn propose(
                 _ => example.clone(),
             });
         }
-        let head = format!("{missing} of {} {} {} not in stock", needed, group_words(line), line.product.title().to_lowercase());
+        let needs: String = line
+            .requirements
+            .iter()
+            .map(|r| {
+                format!(
+                    " {}",
+                    if *r == Requirement::AntigenNegative { format!("{}-negative", line.antigens.join(", ")) } else { r.title().to_string() }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        let head = format!(
+            "{missing} of {} {} {}{} not in stock",
+            needed,
+            group_words(line),
+            line.product.title().to_lowercase(),
+            if needs.is_empty() { String::new() } else { format!(",{needs}") }
+        );
         (missing, if why.is_empty() { head } else { format!("{head}: {}", why.join("; ")) })
     });
     LineProposal { picks, short }

@@ -115,6 +115,8 @@ pub enum Permission {
     HandleReturns,
     /// Report what became of a unit received: transfused, wasted, expired (the hospital).
     ReportDispositions,
+    /// Send a shortage notice to every hospital.
+    SendShortageNotices,
 }
 
 impl Role {
@@ -228,6 +230,7 @@ impl Role {
                 AllocateOrders,
                 ShipOrders,
                 HandleReturns,
+                SendShortageNotices,
             ],
             Role::Apheresis => &[ViewSites, ViewHospitals],
             Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals, ViewInventory, ViewOrders],

@@ -28,6 +28,7 @@ mod registry;
 mod sales;
 mod scores;
 mod screening;
+mod supply;
 pub mod test_support;
 mod testing;
 mod typed;
@@ -60,6 +61,7 @@ pub use sales::{
 };
 pub use scores::{RunClaim, ScoreRunRow};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};
+pub use supply::{HospitalOrders, ShortageNoticeRow, SupplyEvent};
 pub use testing::{HoldRow, LookbackCaseRow, NotificationRow, PriorTestRow, ReleaseRow, TestOrderRow, TestResultRow};
 pub use typed::{Group, GroupOnRecord};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};

@@ -106,6 +106,9 @@ impl Layout {
         if a.can(Permission::ViewOrders) || a.can(Permission::ReportDispositions) {
             orders.push(item("returns", "Returns", "/returns"));
         }
+        if a.can(Permission::ViewOrders) {
+            orders.push(item("supply", "Sales and supply", "/sales/supply"));
+        }
         if a.can(Permission::ViewOwnHospital) {
             orders.push(item("notices", "Notices", "/portal/notices"));
         }
