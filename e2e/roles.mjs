@@ -41,9 +41,9 @@ const EXPECTED_NAV = {
   distribution: ['dashboard', 'sites', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'supply', 'stock', 'put_away', 'storage', 'excursions'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
   sales: ['dashboard', 'sites', 'hospitals', 'orders', 'returns', 'standing', 'supply', 'stock', 'storage', 'excursions'],
-  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'deviations', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
+  quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'deviations', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback', 'recalls'],
   physician: ['dashboard', 'donors', 'sites', 'rules', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
-  hospital: ['dashboard', 'hospitals', 'orders', 'new_order', 'returns', 'standing'],
+  hospital: ['dashboard', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'notices'],
 };
 const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'physician', 'hospital'];
 

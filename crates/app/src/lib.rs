@@ -8,6 +8,7 @@ pub mod auth;
 pub mod collection;
 pub mod collection_record;
 pub mod components;
+pub mod consignees;
 pub mod dashboard;
 pub mod demo;
 pub mod dins;

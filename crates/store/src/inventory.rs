@@ -85,7 +85,7 @@ pub struct IssueRow {
     pub at: DateTime<Utc>,
 }
 
-const LOCATION_OF_UNIT: &str = "LEFT JOIN component_moves m ON m.component_id = c.id \
+pub(crate) const LOCATION_OF_UNIT: &str = "LEFT JOIN component_moves m ON m.component_id = c.id \
      AND m.seq = (SELECT MAX(y.seq) FROM component_moves y WHERE y.component_id = c.id) \
      LEFT JOIN storage_locations loc ON loc.id = m.location_id";
 const RELEASED_GROUP: &str =

@@ -6,6 +6,7 @@ mod api;
 mod appointments;
 mod assets;
 pub mod auth;
+mod consignees;
 mod donations;
 mod donors;
 mod error;

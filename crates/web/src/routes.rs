@@ -3,8 +3,8 @@
 //! matrix test checks it against its own independent expectations.
 
 use crate::{
-    api, appointments, assets, donations, donors, follow_up, inventory, labels, outbox, pages, quality, recruitment as rec, registry, release, rules,
-    sales, screening, worklists, AppState,
+    api, appointments, assets, consignees, donations, donors, follow_up, inventory, labels, outbox, pages, quality, recruitment as rec, registry,
+    release, rules, sales, screening, worklists, AppState,
 };
 use app::Actor;
 use axum::http::Method;
@@ -232,6 +232,78 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/api/v1/donor-notifications/{id}", Perm(NotifyDonors), "Record that the donor was told", post(follow_up::api_notify)),
         r(Method::GET, "/quality/lookback", Perm(ViewDonors), "Lookback cases with the earlier donations' units", get(follow_up::lookback)),
         r(Method::GET, "/api/v1/lookback-cases", Perm(ViewDonors), "Lookback cases", get(follow_up::api_lookback)),
+        // Lookback and recall to the consignee (consignees.rs).
+        r(
+            Method::GET,
+            "/quality/lookback/{case}",
+            Perm(ViewDonors),
+            "A lookback or recall case with its units and consignees",
+            get(consignees::case),
+        ),
+        r(Method::POST, "/quality/lookback/{case}/notices", Perm(ManageDeviations), "Send a notice to a consignee", post(consignees::send)),
+        r(Method::POST, "/quality/lookback/{case}/result", Perm(ManageDeviations), "Record the supplemental test result", post(consignees::result)),
+        r(
+            Method::GET,
+            "/quality/lookback/{case}/letters/{file}",
+            Either(ViewDonors, ViewOwnHospital),
+            "The letter to a consignee (PDF)",
+            get(consignees::letter),
+        ),
+        r(Method::GET, "/quality/recalls", Perm(ViewDonors), "Product recalls and market withdrawals", get(consignees::recalls)),
+        r(Method::POST, "/quality/recalls", Perm(ManageDeviations), "Open a recall or market withdrawal", post(consignees::open_recall)),
+        r(Method::GET, "/quality/trace/{number}", Perm(ViewDonors), "From a donor to every hospital that received a unit", get(consignees::trace)),
+        r(
+            Method::GET,
+            "/portal/notices",
+            Either(ViewDonors, ViewOwnHospital),
+            "Lookback and recall notices (a hospital: its own)",
+            get(consignees::notices),
+        ),
+        r(Method::POST, "/portal/notices/{id}/acknowledgement", Perm(ReportDispositions), "Acknowledge a notice", post(consignees::acknowledge)),
+        r(Method::POST, "/api/v1/recalls", Perm(ManageDeviations), "Open a recall or market withdrawal", post(consignees::api_open_recall)),
+        r(
+            Method::GET,
+            "/api/v1/consignee-cases/{case}",
+            Perm(ViewDonors),
+            "A lookback or recall case with its consignees",
+            get(consignees::api_case),
+        ),
+        r(Method::POST, "/api/v1/consignee-cases/{case}/notices", Perm(ManageDeviations), "Send a notice to a consignee", post(consignees::api_send)),
+        r(
+            Method::POST,
+            "/api/v1/consignee-cases/{case}/supplemental-result",
+            Perm(ManageDeviations),
+            "Record the supplemental test result",
+            post(consignees::api_result),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/consignee-notifications",
+            Either(ViewDonors, ViewOwnHospital),
+            "Consignee notices (a hospital: its own)",
+            get(consignees::api_notices),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/consignee-notifications/{id}",
+            Either(ViewDonors, ViewOwnHospital),
+            "One consignee notice",
+            get(consignees::api_notice),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/consignee-notifications/{id}/acknowledgement",
+            Perm(ReportDispositions),
+            "Acknowledge a notice, per unit",
+            post(consignees::api_acknowledge),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/donors/{number}/trace",
+            Perm(ViewDonors),
+            "From a donor to every hospital that received a unit",
+            get(consignees::api_trace),
+        ),
         r(
             Method::GET,
             "/inventory",

@@ -53,6 +53,7 @@ const ALLOCATORS: &[&str] = &["distribution"];
 const SHIPPERS: &[&str] = &["distribution"];
 const RECEIVERS: &[&str] = &["hospital"];
 const RETURN_HANDLERS: &[&str] = &["distribution"];
+const NOTICE_READERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality", "physician", "hospital"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -194,6 +195,23 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/donor-notifications/{id}", Some(&["quality", "physician"])),
         ("GET", "/quality/lookback", Some(DONOR_VIEWERS)),
         ("GET", "/api/v1/lookback-cases", Some(DONOR_VIEWERS)),
+        ("GET", "/quality/lookback/{case}", Some(DONOR_VIEWERS)),
+        ("POST", "/quality/lookback/{case}/notices", Some(DEVIATION_MANAGERS)),
+        ("POST", "/quality/lookback/{case}/result", Some(DEVIATION_MANAGERS)),
+        ("GET", "/quality/lookback/{case}/letters/{file}", Some(NOTICE_READERS)),
+        ("GET", "/quality/recalls", Some(DONOR_VIEWERS)),
+        ("POST", "/quality/recalls", Some(DEVIATION_MANAGERS)),
+        ("GET", "/quality/trace/{number}", Some(DONOR_VIEWERS)),
+        ("GET", "/portal/notices", Some(NOTICE_READERS)),
+        ("POST", "/portal/notices/{id}/acknowledgement", Some(RECEIVERS)),
+        ("POST", "/api/v1/recalls", Some(DEVIATION_MANAGERS)),
+        ("GET", "/api/v1/consignee-cases/{case}", Some(DONOR_VIEWERS)),
+        ("POST", "/api/v1/consignee-cases/{case}/notices", Some(DEVIATION_MANAGERS)),
+        ("POST", "/api/v1/consignee-cases/{case}/supplemental-result", Some(DEVIATION_MANAGERS)),
+        ("GET", "/api/v1/consignee-notifications", Some(NOTICE_READERS)),
+        ("GET", "/api/v1/consignee-notifications/{id}", Some(NOTICE_READERS)),
+        ("POST", "/api/v1/consignee-notifications/{id}/acknowledgement", Some(RECEIVERS)),
+        ("GET", "/api/v1/donors/{number}/trace", Some(DONOR_VIEWERS)),
         ("GET", "/orders", Some(ORDER_VIEWERS)),
         ("GET", "/orders/new", Some(ORDERERS)),
         ("POST", "/orders", Some(ORDERERS)),
@@ -354,6 +372,7 @@ fn concrete(t: &TestApp, path: &str) -> String {
         .replace("{token}", "hfb_unknown")
         .replace("{code}", "TEMPERATURE")
         .replace("{din}", "A999926123456")
+        .replace("{case}", &t.site_id.to_string())
 }
 
 /// Bodies that pass authorization but change nothing (they fail validation), so the

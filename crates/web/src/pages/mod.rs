@@ -112,6 +112,9 @@ impl Layout {
         if a.can(Permission::ViewOrders) {
             orders.push(item("supply", "Sales and supply", "/sales/supply"));
         }
+        if a.can(Permission::ViewOwnHospital) {
+            orders.push(item("notices", "Notices", "/portal/notices"));
+        }
         let mut inventory = vec![];
         if a.can(Permission::ViewInventory) {
             inventory.push(item("stock", "Stock", "/inventory"));
@@ -137,6 +140,9 @@ impl Layout {
         if a.can(Permission::ViewDonors) && (a.can(Permission::NotifyDonors) || a.can(Permission::RecordTestResults)) {
             quality.push(item("notifications", "Donor notifications", "/quality/notifications"));
             quality.push(item("lookback", "Lookback", "/quality/lookback"));
+        }
+        if a.can(Permission::ManageDeviations) {
+            quality.push(item("recalls", "Recalls", "/quality/recalls"));
         }
         let mut organisation = vec![];
         if a.can(Permission::ViewSites) {
