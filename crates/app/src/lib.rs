@@ -18,6 +18,7 @@ mod error;
 pub mod follow_up;
 pub mod import;
 pub mod inventory;
+pub mod invoices;
 pub mod labels;
 pub mod mail;
 pub mod policy;

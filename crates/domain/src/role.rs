@@ -115,6 +115,14 @@ pub enum Permission {
     HandleReturns,
     /// Report what became of a unit received: transfused, wasted, expired (the hospital).
     ReportDispositions,
+    /// Add hospital contracts with their price lists.
+    ManageContracts,
+    /// See every hospital's contracts (staff).
+    ViewContracts,
+    /// Issue invoices and credit notes, record payments.
+    ManageInvoices,
+    /// See every hospital's invoices (staff).
+    ViewInvoices,
 }
 
 impl Role {
@@ -228,9 +236,20 @@ impl Role {
                 AllocateOrders,
                 ShipOrders,
                 HandleReturns,
+                ViewContracts,
             ],
             Role::Apheresis => &[ViewSites, ViewHospitals],
-            Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals, ViewInventory, ViewOrders],
+            Role::Sales => &[
+                ViewSites,
+                ViewHospitals,
+                ManageHospitals,
+                ViewInventory,
+                ViewOrders,
+                ManageContracts,
+                ViewContracts,
+                ManageInvoices,
+                ViewInvoices,
+            ],
             Role::Quality => &[
                 ViewSites,
                 ViewHospitals,
