@@ -106,6 +106,12 @@ impl Layout {
         if a.can(Permission::ViewOrders) || a.can(Permission::ReportDispositions) {
             orders.push(item("returns", "Returns", "/returns"));
         }
+        if a.can(Permission::ViewContracts) || a.hospital_id.is_some() {
+            orders.push(item("contracts", "Contracts", "/sales/contracts"));
+        }
+        if a.can(Permission::ViewInvoices) || a.hospital_id.is_some() {
+            orders.push(item("invoices", "Invoices", "/sales/invoices"));
+        }
         let mut inventory = vec![];
         if a.can(Permission::ViewInventory) {
             inventory.push(item("stock", "Stock", "/inventory"));
