@@ -156,11 +156,7 @@ fn parse_day(field: &'static str, s: &str) -> std::result::Result<NaiveDate, Fie
 /// The contract in force on `day`: the latest one started on or before it, unless that
 /// one ended before the day.
 pub fn contract_in_force(contracts: &[ContractRow], day: NaiveDate) -> Option<&ContractRow> {
-    contracts
-        .iter()
-        .filter(|c| c.effective_from <= day)
-        .max_by_key(|c| c.effective_from)
-        .filter(|c| c.effective_to.is_none_or(|to| to >= day))
+    contracts.iter().filter(|c| c.effective_from <= day).max_by_key(|c| c.effective_from).filter(|c| c.effective_to.is_none_or(|to| to >= day))
 }
 
 /// Why a new contract's period is refused: two contracts in force on one day. An
@@ -240,7 +236,9 @@ struct Draft {
 
 fn pricing_conflict(e: PricingError) -> AppError {
     match e {
-        PricingError::NoSuchLine(..) | PricingError::LineChosenTwice(_) | PricingError::NoLinesChosen => FieldError::new("lines", e.to_string()).into(),
+        PricingError::NoSuchLine(..) | PricingError::LineChosenTwice(_) | PricingError::NoLinesChosen => {
+            FieldError::new("lines", e.to_string()).into()
+        }
         other => AppError::Conflict(other.to_string()),
     }
 }
@@ -334,7 +332,11 @@ impl App {
                 Ok(l) => Some(l),
                 Err(e) => {
                     errors.extend(e.0.into_iter().map(|x| {
-                        let field = if x.field == "price_list" || x.field.starts_with("price_list.") { x.field.to_string() } else { format!("price_list.{}", x.field) };
+                        let field = if x.field == "price_list" || x.field.starts_with("price_list.") {
+                            x.field.to_string()
+                        } else {
+                            format!("price_list.{}", x.field)
+                        };
                         FieldError::new(field, x.message)
                     }));
                     None
@@ -395,12 +397,15 @@ impl App {
         }
         let mut out = Vec::new();
         for i in items {
-            let shipped = i.shipped_at.ok_or_else(|| AppError::Conflict(format!("invoicing an unshipped order: shipment {} has not shipped", i.shipment_number)))?;
+            let shipped = i
+                .shipped_at
+                .ok_or_else(|| AppError::Conflict(format!("invoicing an unshipped order: shipment {} has not shipped", i.shipment_number)))?;
             let day = self.local_day(shipped);
             let c = contract_in_force(contracts, day).ok_or_else(|| no_contract(code, day))?;
             used.insert(c.id);
             let list = PriceList::from_json(&c.price_list)?;
-            let kind = domain::component::ComponentKind::parse(&i.kind).map_err(|e| AppError::Conflict(format!("unit {} {}: {e}", i.din, i.product_code)))?;
+            let kind = domain::component::ComponentKind::parse(&i.kind)
+                .map_err(|e| AppError::Conflict(format!("unit {} {}: {e}", i.din, i.product_code)))?;
             let mut attrs: Vec<String> = i.attributes.split(',').map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
             if let Some(s) = i.donation_id.and_then(|d| special.get(&d)) {
                 attrs.extend(s.iter().cloned());
@@ -418,7 +423,8 @@ impl App {
     }
 
     fn delivery_draft(&self, code: &str, contracts: &[ContractRow], s: &store::BillableShipment, used: &mut BTreeSet<Uuid>) -> Result<Draft> {
-        let shipped = s.shipped_at.ok_or_else(|| AppError::Conflict(format!("invoicing an unshipped order: shipment {} has not shipped", s.number)))?;
+        let shipped =
+            s.shipped_at.ok_or_else(|| AppError::Conflict(format!("invoicing an unshipped order: shipment {} has not shipped", s.number)))?;
         let day = self.local_day(shipped);
         let c = contract_in_force(contracts, day).ok_or_else(|| no_contract(code, day))?;
         used.insert(c.id);
@@ -493,7 +499,9 @@ impl App {
         let s = tx.shipment_for_update(&number).await?.ok_or_else(|| AppError::NotFound(format!("no shipment {number}")))?;
         tx.lock_hospital(s.hospital_id).await?;
         let Some(shipped_at) = s.shipped_at else {
-            return Err(AppError::Conflict(format!("invoicing an unshipped order: shipment {number} has not shipped yet; invoice it once it has left")));
+            return Err(AppError::Conflict(format!(
+                "invoicing an unshipped order: shipment {number} has not shipped yet; invoice it once it has left"
+            )));
         };
         let h = tx.hospital(s.hospital_id).await?.ok_or_else(|| AppError::NotFound(format!("no hospital for shipment {number}")))?;
         let code = format!("{} ({})", h.fields.code.as_str(), h.fields.name);
@@ -545,7 +553,9 @@ impl App {
         for r in &returns {
             let here: i64 = drafts
                 .iter()
-                .filter(|d| d.source == Some(("shipment_item", r.item_id)) && matches!(d.line.kind, InvoiceLineKind::Product | InvoiceLineKind::Surcharge))
+                .filter(|d| {
+                    d.source == Some(("shipment_item", r.item_id)) && matches!(d.line.kind, InvoiceLineKind::Product | InvoiceLineKind::Surcharge)
+                })
                 .map(|d| d.line.amount_cents)
                 .sum();
             let charged = tx.charged_for_item(r.item_id).await? + here;
@@ -557,7 +567,10 @@ impl App {
             let c = contract_in_force(&contracts, day).ok_or_else(|| no_contract(&code, day))?;
             used.insert(c.id);
             let list = PriceList::from_json(&c.price_list)?;
-            drafts.push(Draft { line: return_credit_line(&list, charged, &format!("{} {}", r.din, r.product_code)), source: Some(("return", r.return_id)) });
+            drafts.push(Draft {
+                line: return_credit_line(&list, charged, &format!("{} {}", r.din, r.product_code)),
+                source: Some(("return", r.return_id)),
+            });
         }
         if drafts.is_empty() {
             return Err(AppError::Conflict(format!(
@@ -665,7 +678,10 @@ impl App {
             return Err(AppError::Conflict(format!("{number} is a credit note; there is nothing to pay on it")));
         }
         if let Some(p) = tx.payment_of_in_tx(inv.id).await? {
-            return Err(AppError::Conflict(format!("{number} was already paid on {} (reference {}); a payment is recorded once", p.paid_on, p.reference)));
+            return Err(AppError::Conflict(format!(
+                "{number} was already paid on {} (reference {}); a payment is recorded once",
+                p.paid_on, p.reference
+            )));
         }
         if paid_on < inv.issued_on {
             return Err(FieldError::new("paid_on", format!("{paid_on} is before the invoice date {}", inv.issued_on)).into());

@@ -239,17 +239,9 @@ impl Role {
                 ViewContracts,
             ],
             Role::Apheresis => &[ViewSites, ViewHospitals],
-            Role::Sales => &[
-                ViewSites,
-                ViewHospitals,
-                ManageHospitals,
-                ViewInventory,
-                ViewOrders,
-                ManageContracts,
-                ViewContracts,
-                ManageInvoices,
-                ViewInvoices,
-            ],
+            Role::Sales => {
+                &[ViewSites, ViewHospitals, ManageHospitals, ViewInventory, ViewOrders, ManageContracts, ViewContracts, ManageInvoices, ViewInvoices]
+            }
             Role::Quality => &[
                 ViewSites,
                 ViewHospitals,

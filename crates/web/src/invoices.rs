@@ -14,8 +14,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
 use axum::Form;
+use axum::Json;
 use domain::Permission;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -204,7 +204,12 @@ async fn invoices_page(s: &AppState, p: &Principal, status: Option<String>) -> R
     let invoices = s.app.invoices(&p.actor, status.as_deref(), 500).await?;
     let can_issue = p.actor.can(Permission::ManageInvoices);
     let hospitals = if can_issue {
-        s.app.list_hospitals(&p.actor).await?.into_iter().map(|h| (h.id.to_string(), format!("{} – {}", h.fields.code.as_str(), h.fields.name))).collect()
+        s.app
+            .list_hospitals(&p.actor)
+            .await?
+            .into_iter()
+            .map(|h| (h.id.to_string(), format!("{} – {}", h.fields.code.as_str(), h.fields.name)))
+            .collect()
     } else {
         Vec::new()
     };
@@ -289,7 +294,13 @@ fn paper(s: &AppState, v: &InvoiceView) -> render::document::InvoicePaper {
     let credit_note = v.summary.kind == "credit_note";
     let mut notes = Vec::new();
     if !credit_note {
-        notes.push(format!("Please pay {} {} by {}, quoting {}.", v.summary.total, v.summary.currency, v.summary.due_on.map(|d| d.to_string()).unwrap_or_default(), v.summary.number));
+        notes.push(format!(
+            "Please pay {} {} by {}, quoting {}.",
+            v.summary.total,
+            v.summary.currency,
+            v.summary.due_on.map(|d| d.to_string()).unwrap_or_default(),
+            v.summary.number
+        ));
     }
     if !v.reason.is_empty() {
         notes.push(format!("Reason: {}", v.reason));
@@ -370,7 +381,22 @@ pub async fn export_csv(State(s): State<AppState>, p: Principal, Query(q): Query
 pub fn invoices_csv(rows: &[InvoiceSummary]) -> Result<Vec<u8>, csv::Error> {
     let money = |c: i64| format!("{}{}.{:02}", if c < 0 { "-" } else { "" }, c.unsigned_abs() / 100, c.unsigned_abs() % 100);
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["number", "type", "date", "account", "account_name", "covers", "currency", "net", "tax", "total", "status", "due", "paid_on", "credits"])?;
+    w.write_record([
+        "number",
+        "type",
+        "date",
+        "account",
+        "account_name",
+        "covers",
+        "currency",
+        "net",
+        "tax",
+        "total",
+        "status",
+        "due",
+        "paid_on",
+        "credits",
+    ])?;
     for r in rows {
         w.write_record([
             r.number.as_str(),

@@ -3,8 +3,8 @@
 //! matrix test checks it against its own independent expectations.
 
 use crate::{
-    api, appointments, assets, donations, donors, follow_up, inventory, invoices, labels, outbox, pages, quality, recruitment as rec, registry, release, rules,
-    sales, screening, worklists, AppState,
+    api, appointments, assets, donations, donors, follow_up, inventory, invoices, labels, outbox, pages, quality, recruitment as rec, registry,
+    release, rules, sales, screening, worklists, AppState,
 };
 use app::Actor;
 use axum::http::Method;
@@ -276,7 +276,13 @@ pub fn table() -> Vec<Entry> {
         r(Method::GET, "/api/v1/hospitals/{id}/contracts", see_contracts, "A hospital's contracts", get(invoices::api_contracts)),
         r(Method::POST, "/api/v1/hospitals/{id}/contracts", Perm(ManageContracts), "Add a hospital contract", post(invoices::api_add_contract)),
         r(Method::POST, "/api/v1/hospitals/{id}/invoices", Perm(ManageInvoices), "Invoice a hospital's month", post(invoices::api_invoice_month)),
-        r(Method::POST, "/api/v1/shipments/{number}/invoice", Perm(ManageInvoices), "Invoice a shipped shipment", post(invoices::api_invoice_shipment)),
+        r(
+            Method::POST,
+            "/api/v1/shipments/{number}/invoice",
+            Perm(ManageInvoices),
+            "Invoice a shipped shipment",
+            post(invoices::api_invoice_shipment),
+        ),
         r(Method::GET, "/api/v1/invoices", see_invoices, "Invoices and credit notes (a hospital user: their own)", get(invoices::api_list)),
         r(Method::GET, "/api/v1/invoices/{number}", see_invoices, "An invoice or credit note with its lines", get(invoices::api_show)),
         r(Method::POST, "/api/v1/invoices/{number}/credit-notes", Perm(ManageInvoices), "Issue a credit note", post(invoices::api_credit)),

@@ -28,7 +28,9 @@ fn year() -> i32 {
 
 async fn add_contract(t: &TestApp, hospital: uuid::Uuid) -> Value {
     let sales = t.api_as("sales").await;
-    let r = sales.post_json(&format!("/api/v1/hospitals/{hospital}/contracts"), json!({"effective_from": "2020-01-01", "price_list": price_list()})).await;
+    let r = sales
+        .post_json(&format!("/api/v1/hospitals/{hospital}/contracts"), json!({"effective_from": "2020-01-01", "price_list": price_list()}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
     r.json().await.unwrap()
 }
@@ -254,7 +256,9 @@ async fn a_month_is_invoiced_with_its_return_credits(t: TestApp) {
     assert_eq!(after["outstanding_cents"].as_i64(), Some(21000 + 4500 * 2 - 16800));
     // The payment is of what is left after the credit note.
     let today = chrono::Utc::now().date_naive().to_string();
-    let r = sales.post_json(&format!("/api/v1/invoices/{number}/payments"), json!({"paid_on": today, "amount_cents": inv["total_cents"], "reference": "B"})).await;
+    let r = sales
+        .post_json(&format!("/api/v1/invoices/{number}/payments"), json!({"paid_on": today, "amount_cents": inv["total_cents"], "reference": "B"}))
+        .await;
     assert_eq!(problem(r).await["errors"][0]["field"], "amount_cents");
 }
 
@@ -289,7 +293,12 @@ async fn contracts_and_invoices_are_refused_with_their_reason(t: TestApp) {
     assert!(detail.contains("no contract is in force for H-OWN") && detail.contains(&today), "{detail}");
 
     // Contracts in force on one day twice are refused; a later start supersedes.
-    let first: Value = sales.post_json(&url, json!({"effective_from": "2020-01-01", "effective_to": "2030-12-31", "price_list": price_list()})).await.json().await.unwrap();
+    let first: Value = sales
+        .post_json(&url, json!({"effective_from": "2020-01-01", "effective_to": "2030-12-31", "price_list": price_list()}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["number"], "C-H-OWN-2020-1");
     let r = sales.post_json(&url, json!({"effective_from": "2025-01-01", "price_list": price_list()})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
@@ -337,7 +346,9 @@ async fn two_invoices_of_one_shipment_racing_give_one_invoice(t: TestApp) {
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["number"], format!("INV-{}-000001", year()));
     // The month run finds the shipment already invoiced.
-    let r = a.post_json(&format!("/api/v1/hospitals/{}/invoices", t.own_hospital), json!({"month": chrono::Utc::now().format("%Y-%m").to_string()})).await;
+    let r = a
+        .post_json(&format!("/api/v1/hospitals/{}/invoices", t.own_hospital), json!({"month": chrono::Utc::now().format("%Y-%m").to_string()}))
+        .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 }
 
