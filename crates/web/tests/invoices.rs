@@ -352,9 +352,65 @@ async fn two_invoices_of_one_shipment_racing_give_one_invoice(t: TestApp) {
     assert_eq!(r.status(), StatusCode::CONFLICT);
 }
 
+async fn the_invoice_pages_issue_credit_and_take_payments(t: TestApp) {
+    add_contract(&t, t.own_hospital).await;
+    let (shipment, din, _) = shipped(&t, "Pages", None, "asap").await;
+    let s = t.login_as("sales").await;
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let mut f = form;
+        f.push(("_csrf", s.csrf.clone()));
+        s.client.post(t.url(&path)).form(&f).send()
+    };
+    // A shipment typed wrong is refused on the list page, in words.
+    let r = post("/sales/invoices/shipment".into(), vec![("shipment", "SH-2000-000001".into())]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("no shipment SH-2000-000001"));
+    let r = post("/sales/invoices/shipment".into(), vec![("shipment", shipment.to_lowercase())]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let number = to.trim_start_matches("/invoices/").to_string();
+    let page = s.client.get(t.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&din) && page.contains("Urgent delivery") && page.contains("Issued, due"), "invoice page");
+    assert!(!page.contains("shipment_item") && !page.contains("unit_cents"), "no internal codes on the page");
+
+    // The payment form: the reference is needed; a credit note first lowers what is due.
+    let r = post(format!("/invoices/{number}/payments"), vec![("paid_on", chrono::Utc::now().date_naive().to_string()), ("reference", "".into())])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Reference: is required"));
+    let r = post(format!("/invoices/{number}/credit-notes"), vec![("reason", "delivery was late".into())]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("choose at least one invoice line"));
+    let inv: Value = t.api_as("sales").await.get(&format!("/api/v1/invoices/{number}")).await.json().await.unwrap();
+    let delivery = inv["lines"].as_array().unwrap().iter().position(|l| l["kind"] == "delivery").unwrap();
+    let r =
+        post(format!("/invoices/{number}/credit-notes"), vec![("line", delivery.to_string()), ("reason", "delivery was late".into())]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cn_page = s.client.get(t.url(r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
+    assert!(cn_page.contains("Credit note CN-") && cn_page.contains("delivery was late") && cn_page.contains("-150.00"), "credit note page");
+    let r =
+        post(format!("/invoices/{number}/payments"), vec![("paid_on", chrono::Utc::now().date_naive().to_string()), ("reference", "BANK-7".into())])
+            .await
+            .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = s.client.get(t.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Paid on") && page.contains("BANK-7") && page.contains("credited by"), "paid invoice page");
+    let after: Value = t.api_as("sales").await.get(&format!("/api/v1/invoices/{number}")).await.json().await.unwrap();
+    assert_eq!(after["status"], "paid");
+
+    // The hospital user has no forms, only its invoice and the PDF link.
+    let h = t.login_as("hospital").await;
+    let page = h.client.get(t.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Printable invoice (PDF)") && !page.contains("Record the payment") && !page.contains("Issue a credit note"));
+    let list = h.client.get(t.url("/sales/invoices")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains(&number) && !list.contains("Invoice a month"));
+}
+
 both_backends!(
     a_shipment_goes_from_contract_to_paid_invoice,
     a_month_is_invoiced_with_its_return_credits,
     contracts_and_invoices_are_refused_with_their_reason,
     two_invoices_of_one_shipment_racing_give_one_invoice,
+    the_invoice_pages_issue_credit_and_take_payments,
 );
