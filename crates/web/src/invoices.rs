@@ -49,7 +49,15 @@ fn refusal(e: &AppError) -> Option<(StatusCode, String)> {
         _ => return None,
     };
     let message = match e {
-        AppError::Invalid(errs) => errs.0.iter().map(|x| format!("{}: {}", field_words(&x.field), x.message)).collect::<Vec<_>>().join("; "),
+        AppError::Invalid(errs) => errs
+            .0
+            .iter()
+            .map(|x| match field_words(&x.field) {
+                w if w.is_empty() => x.message.to_string(),
+                w => format!("{w}: {}", x.message),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
         other => other.to_string(),
     };
     Some((status, message))
@@ -66,6 +74,11 @@ fn field_words(field: &str) -> String {
         "reason" => "Reason".into(),
         "lines" => "Lines".into(),
         "month" => "Month".into(),
+        "hospital" => "Hospital".into(),
+        "price_list.currency" => "Currency".into(),
+        "price_list.products" => "Prices".into(),
+        // The simple contract form's messages name their field themselves.
+        f if !f.starts_with("price_list") => String::new(),
         other => other.strip_prefix("price_list.").map(|f| format!("Price list, {f}")).unwrap_or_else(|| "Price list".into()),
     }
 }
@@ -88,9 +101,120 @@ pub struct ContractsPage {
     pub form_hospital: String,
     pub form_from: String,
     pub form_to: String,
-    pub form_prices: String,
+    /// The price fields as entered (`price_red_cells`, `surcharge_irradiated`, …).
+    pub form: Vec<(String, String)>,
     pub refused: Option<String>,
     pub done: Option<String>,
+}
+
+/// Attributes the simple contract form offers a surcharge for.
+pub const SURCHARGE_ATTRIBUTES: [&str; 5] = ["irradiated", "leukoreduced", "washed", "CMV-negative", "HbS-negative"];
+
+impl ContractsPage {
+    pub fn v(&self, key: &str) -> String {
+        value(&self.form, key)
+    }
+    pub fn products(&self) -> Vec<(&'static str, &'static str)> {
+        domain::inventory::ProductClass::ALL.iter().map(|p| (p.as_str(), p.title())).collect()
+    }
+    pub fn attributes(&self) -> Vec<(String, String)> {
+        SURCHARGE_ATTRIBUTES
+            .iter()
+            .map(|a| {
+                let mut c = a.chars();
+                let title = c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default();
+                (a.to_string(), title)
+            })
+            .collect()
+    }
+    pub fn example(&self) -> &'static str {
+        EXAMPLE_PRICE_LIST
+    }
+}
+
+/// An amount typed as money (`210`, `210.50`, `1,250.00`) in cents; empty: none.
+fn money(field: &str, label: &str, s: &str) -> Result<Option<i64>, domain::FieldError> {
+    let t = s.trim().replace(',', "");
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let bad = || domain::FieldError::new(field.to_string(), format!("{label}: '{}' is not an amount like 210.00", s.trim()));
+    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 2
+    {
+        return Err(bad());
+    }
+    let w: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    let f: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
+    w.checked_mul(100).and_then(|x| x.checked_add(f)).map(Some).ok_or_else(bad)
+}
+
+/// A number typed in the form (days, units, percent); empty: `default`.
+fn number(field: &str, label: &str, s: &str, default: Option<f64>) -> Result<Option<f64>, domain::FieldError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(default);
+    }
+    t.parse::<f64>().map(Some).map_err(|_| domain::FieldError::new(field.to_string(), format!("{label}: '{t}' is not a number")))
+}
+
+/// The price list from the simple form's fields, as JSON text for the use case to check.
+fn price_list_from_form(form: &[(String, String)]) -> Result<String, AppError> {
+    let mut errors = Vec::new();
+    let mut take_money = |field: String, label: String| match money(&field, &label, &value(form, &field)) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let products: Vec<serde_json::Value> = domain::inventory::ProductClass::ALL
+        .iter()
+        .filter_map(|p| {
+            take_money(format!("price_{}", p.as_str()), format!("{} price", p.title()))
+                .map(|c| serde_json::json!({"product": p.as_str(), "unit_cents": c}))
+        })
+        .collect();
+    let surcharges: Vec<serde_json::Value> = SURCHARGE_ATTRIBUTES
+        .iter()
+        .filter_map(|a| take_money(format!("surcharge_{a}"), format!("{a} surcharge")).map(|c| serde_json::json!({"attribute": a, "unit_cents": c})))
+        .collect();
+    let routine = take_money("fee_routine".into(), "Routine delivery".into()).unwrap_or(0);
+    let urgent = take_money("fee_urgent".into(), "Urgent delivery".into()).unwrap_or(0);
+    let mut num = |field: &str, label: &str, default: Option<f64>| match number(field, label, &value(form, field), default) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let terms = num("terms_days", "Payment terms", Some(30.0));
+    let tax = num("tax_percent", "Tax", Some(0.0));
+    let ret = num("return_percent", "Return credit", Some(0.0));
+    let tier_units = num("tier_units", "Volume discount from", None);
+    let tier_percent = num("tier_percent", "Volume discount", None);
+    if !errors.is_empty() {
+        return Err(domain::FieldErrors(errors).into());
+    }
+    let tiers = match (tier_units, tier_percent) {
+        (Some(u), Some(p)) => vec![serde_json::json!({"min_units": u as i64, "discount_percent": p})],
+        _ => vec![],
+    };
+    let currency = value(form, "currency").trim().to_ascii_uppercase();
+    Ok(serde_json::json!({
+        "currency": currency,
+        "products": products,
+        "surcharges": surcharges,
+        "volume_tiers": tiers,
+        "delivery_fee_cents": {"routine": routine, "urgent": urgent},
+        "return_credit_percent": ret,
+        "payment_terms_days": terms.map(|d| d as i64),
+        "tax_percent": tax,
+    })
+    .to_string())
 }
 
 async fn contracts_page(s: &AppState, p: &Principal) -> Result<ContractsPage, AppError> {
@@ -109,7 +233,12 @@ async fn contracts_page(s: &AppState, p: &Principal) -> Result<ContractsPage, Ap
         form_hospital: String::new(),
         form_from: String::new(),
         form_to: String::new(),
-        form_prices: EXAMPLE_PRICE_LIST.to_string(),
+        form: vec![
+            ("currency".into(), "USD".into()),
+            ("terms_days".into(), "30".into()),
+            ("tax_percent".into(), "0".into()),
+            ("return_percent".into(), "0".into()),
+        ],
         refused: None,
         done: None,
     })
@@ -123,14 +252,18 @@ pub async fn contracts(State(s): State<AppState>, p: Principal) -> PageResult {
 /// `POST /sales/contracts` (form: hospital, effective_from, effective_to, price_list).
 pub async fn add_contract(State(s): State<AppState>, p: Principal, Form(form): Form<Vec<(String, String)>>) -> PageResult {
     let hospital = value(&form, "hospital");
+    // The advanced text, when filled in, is the whole price list; otherwise the simple fields make it.
+    let advanced = value(&form, "price_list");
+    let prices = if advanced.trim().is_empty() { price_list_from_form(&form) } else { Ok(advanced) };
     let input = ContractInput {
         effective_from: value(&form, "effective_from"),
         effective_to: Some(value(&form, "effective_to")),
-        price_list: serde_json::Value::String(value(&form, "price_list")),
+        price_list: serde_json::Value::String(prices.as_ref().cloned().unwrap_or_default()),
     };
-    let result = match Uuid::parse_str(hospital.trim()) {
-        Ok(id) => s.app.add_contract(&p.actor, id, &input).await,
-        Err(_) => Err(domain::FieldError::new("hospital", "choose the hospital").into()),
+    let result = match (Uuid::parse_str(hospital.trim()), prices) {
+        (_, Err(e)) => Err(e),
+        (Ok(id), Ok(_)) => s.app.add_contract(&p.actor, id, &input).await,
+        (Err(_), Ok(_)) => Err(domain::FieldError::new("hospital", "choose the hospital").into()),
     };
     let mut page = contracts_page(&s, &p).await?;
     match result {
@@ -144,7 +277,7 @@ pub async fn add_contract(State(s): State<AppState>, p: Principal, Form(form): F
             page.form_hospital = hospital;
             page.form_from = input.effective_from;
             page.form_to = input.effective_to.unwrap_or_default();
-            page.form_prices = value(&form, "price_list");
+            page.form = form;
             render_status(status, &page)
         }
     }

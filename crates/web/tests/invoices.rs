@@ -330,6 +330,41 @@ async fn contracts_and_invoices_are_refused_with_their_reason(t: TestApp) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("Price list"), "the refusal is shown next to the form");
+    // The simple form: prices typed as money, no JSON.
+    let simple = |red: &'static str| {
+        vec![
+            ("_csrf", s.csrf.clone()),
+            ("hospital", t.own_hospital.to_string()),
+            ("effective_from", "2032-01-01".to_string()),
+            ("currency", "usd".to_string()),
+            ("price_red_cells", red.to_string()),
+            ("price_plasma", "60".to_string()),
+            ("surcharge_irradiated", "25.00".to_string()),
+            ("fee_routine", "45.00".to_string()),
+            ("fee_urgent", "150".to_string()),
+            ("tier_units", "100".to_string()),
+            ("tier_percent", "7.5".to_string()),
+            ("return_percent", "80".to_string()),
+            ("terms_days", "45".to_string()),
+            ("tax_percent", "0".to_string()),
+            ("price_list", String::new()),
+        ]
+    };
+    let r = s.client.post(t.url("/sales/contracts")).form(&simple("21O.00")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Red cells price: &#39;21O.00&#39; is not an amount like 210.00"), "{html}");
+    assert!(html.contains("value=\"21O.00\""), "what was typed is kept");
+    let r = s.client.post(t.url("/sales/contracts")).form(&simple("1,210.5")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Contract C-H-OWN-2032-1 added"));
+    let all: Value = sales.get(&url).await.json().await.unwrap();
+    let c = &all[0];
+    assert_eq!(c["number"], "C-H-OWN-2032-1");
+    assert_eq!(c["price_list"]["currency"], "USD");
+    assert_eq!(c["price_list"]["products"], json!([{"product": "red_cells", "unit_cents": 121050}, {"product": "plasma", "unit_cents": 6000}]));
+    assert_eq!(c["price_list"]["volume_tiers"], json!([{"min_units": 100, "discount_percent": 7.5}]));
+    assert_eq!((c["price_list"]["payment_terms_days"].as_i64(), c["price_list"]["delivery_fee_cents"]["urgent"].as_i64()), (Some(45), Some(15000)));
 }
 
 async fn two_invoices_of_one_shipment_racing_give_one_invoice(t: TestApp) {
