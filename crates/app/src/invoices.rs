@@ -192,7 +192,9 @@ fn price_list_words(l: &PriceList) -> Vec<String> {
     let cur = &l.currency;
     let mut w: Vec<String> = l.products.iter().map(|p| format!("{}: {} {cur} a unit", p.product.title(), format_cents(p.unit_cents))).collect();
     for s in &l.surcharges {
-        w.push(format!("{} surcharge: {} {cur}", s.attribute, format_cents(s.unit_cents)));
+        let mut a = s.attribute.trim().chars();
+        let name: String = a.next().map(|f| f.to_uppercase().chain(a).collect()).unwrap_or_default();
+        w.push(format!("{name} surcharge: {} {cur}", format_cents(s.unit_cents)));
     }
     for t in &l.volume_tiers {
         w.push(format!("From {} units a month: {} off product prices", t.min_units, t.discount_percent));
