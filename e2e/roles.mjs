@@ -38,12 +38,12 @@ const EXPECTED_NAV = {
   recruiter: ['dashboard', 'donors', 'recruitment', 'outbox', 'appointments', 'sites', 'rules'],
   collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins', 'rules'],
   lab: ['dashboard', 'donors', 'sites', 'dins', 'labels', 'processing', 'results', 'stock', 'put_away', 'storage', 'excursions', 'notifications', 'lookback'],
-  distribution: ['dashboard', 'sites', 'hospitals', 'stock', 'put_away', 'storage', 'excursions'],
+  distribution: ['dashboard', 'sites', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'supply', 'contracts', 'stock', 'put_away', 'storage', 'excursions'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
-  sales: ['dashboard', 'sites', 'hospitals', 'stock', 'storage', 'excursions'],
+  sales: ['dashboard', 'sites', 'hospitals', 'orders', 'returns', 'standing', 'supply', 'contracts', 'invoices', 'stock', 'storage', 'excursions'],
   quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'deviations', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
   physician: ['dashboard', 'donors', 'sites', 'rules', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
-  hospital: ['dashboard', 'hospitals'],
+  hospital: ['dashboard', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'contracts', 'invoices'],
 };
 const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'physician', 'hospital'];
 
@@ -481,6 +481,70 @@ async function checkPutAway(page, din, code) {
   }
 }
 
+// Distribution fills the hospital's STAT order of the demo: a unit not reserved for it is
+// refused beside the scan field, the reserved units are scanned into their box, and the
+// shipment leaves with its courier. Returns the order number.
+async function checkDistribution(page) {
+  await clickNav(page, 'orders');
+  const stat = page.locator('table#orders tbody tr', { hasText: 'STAT' }).first();
+  await visible(stat, 'the STAT order in the order list');
+  const number = (await stat.getAttribute('data-number')) || '';
+  await navigating(page, () => stat.locator('a').first().click());
+  const reserved = page.locator('table#order-units tbody tr');
+  await visible(reserved.first(), 'the units reserved for the STAT order');
+  await page.fill('#f-pack-scan', 'W0000 26 000000 E0000V00');
+  await navigating(page, () => page.click('form#pack-form button[type=submit]'));
+  await visible(page.locator('#e-pack'), 'the refusal next to the scan field');
+  const units = await reserved.count();
+  for (let i = 0; i < units; i += 1) {
+    const cell = (await page.locator('table#order-units tbody tr').nth(i).locator('td').nth(1).innerText()).trim();
+    if (!page.url().includes(number)) await goto(page, `/orders/${number}`);
+    await page.fill('#f-pack-scan', cell);
+    await navigating(page, () => page.click('form#pack-form button[type=submit]'));
+    if (await page.locator('#e-pack').count()) fail(`packing ${cell} was refused: ${await page.locator('#e-pack').innerText()}`);
+  }
+  const ship = page.locator('form.ship-form').first();
+  await visible(ship, 'the ship form of the packed shipment');
+  await ship.locator('input[name=courier]').fill('Riverside van 2');
+  await navigating(page, () => ship.locator('button[type=submit]').click());
+  const text = await page.locator('section.shipment').first().innerText();
+  if (!text.includes('on its way')) fail(`the shipment did not leave: ${text.slice(0, 300)}`);
+  if (process.env.E2E_GUIDE_SHOTS) {
+    await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'distribution-order-1280.png'), fullPage: true, timeout: TIMEOUT });
+  }
+  return number;
+}
+
+// The hospital user orders from the portal (a missing group is refused beside its field,
+// in its line), then confirms receipt of the STAT shipment distribution sent.
+async function checkHospitalOrders(page) {
+  await clickNav(page, 'new_order');
+  await page.selectOption('#f-priority', 'asap');
+  await page.selectOption('#f-product_1', 'red_cells');
+  await page.fill('#f-quantity_1', '2');
+  await navigating(page, () => page.click('form#order-form button[type=submit]'));
+  const lineError = await page.locator('#line-1 .field-error').innerText().catch(() => '');
+  if (!lineError.includes('ABO/RhD')) fail(`no error next to the group of line 1: ${lineError}`);
+  await page.selectOption('#f-group_1', 'A+');
+  await page.check('#f-substitution_1');
+  await navigating(page, () => page.click('form#order-form button[type=submit]'));
+  const state = await page.locator('#order-state').innerText().catch(() => '');
+  if (!state.includes('Received')) fail(`the new order does not show as received: ${state}`);
+  const placed = pathOf(page).split('/').pop();
+  if (process.env.E2E_GUIDE_SHOTS) {
+    await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'hospital-order-1280.png'), fullPage: true, timeout: TIMEOUT });
+  }
+  await clickNav(page, 'orders');
+  const stat = page.locator('table#orders tbody tr', { hasText: 'STAT' }).first();
+  await navigating(page, () => stat.locator('a').first().click());
+  const receive = page.locator('form.receive-form').first();
+  await visible(receive, 'the receipt form of the shipment on its way');
+  await navigating(page, () => receive.locator('button[type=submit]').click());
+  const after = await page.locator('#order-state').innerText();
+  if (!after.includes('Delivered')) fail(`the STAT order is not delivered after the receipt: ${after}`);
+  return placed;
+}
+
 // The lab previews a unit label from a recent donation: "Fill in" copies the record's
 // DIN, group and collection day; the server checks them and draws the label as SVG.
 async function checkLabelPreview(page) {
@@ -669,6 +733,10 @@ async function runRole(browser, role) {
       case 'hospital':
         await checkHospitalsCount(page, 1, HOSPITAL_USER_HOSPITAL);
         notes.push('own hospital only');
+        notes.push(`ordered ${await checkHospitalOrders(page)} from the portal, confirmed the STAT shipment`);
+        break;
+      case 'distribution':
+        notes.push(`packed and shipped ${await checkDistribution(page)}`);
         break;
       case 'sales':
         await checkHospitalsCount(page, DEMO_HOSPITAL_COUNT);

@@ -161,7 +161,7 @@ pub(crate) fn parse_din(din: &str) -> Result<String> {
 }
 
 impl App {
-    fn product_code(&self, spec: &ProductSpec, procedure: Option<DonationProcedure>, division: &str) -> Result<(String, String)> {
+    pub(crate) fn product_code(&self, spec: &ProductSpec, procedure: Option<DonationProcedure>, division: &str) -> Result<(String, String)> {
         let (pdc, description) = self
             .settings
             .catalog

@@ -10,6 +10,7 @@ mod appointments;
 mod inventory;
 mod manufacture;
 mod quality;
+mod sales;
 mod screening;
 mod testing;
 
@@ -418,6 +419,7 @@ impl App {
             self.demo_testing(&actor, &lab.password).await?;
             self.demo_inventory(&actor, &lab.password).await?;
             self.demo_quality().await?;
+            self.demo_sales(&actor, opts.seed, opts.as_of).await?;
         }
         // Stored return propensity scores, so segments and campaigns have them at once.
         self.score_pool(&actor, opts.as_of).await?;

@@ -32,6 +32,8 @@ pub mod release;
 pub mod returns;
 pub mod sales;
 pub mod screening;
+pub mod standing;
+pub mod supply;
 pub mod testing;
 pub mod users;
 
@@ -86,6 +88,9 @@ pub struct Settings {
     pub allocation: domain::order::AllocationPolicy,
     /// How long after shipment a unit may come back for inspection.
     pub returns: domain::order::ReturnPolicy,
+    /// Days of supply below which a product and group is short (shown as critical,
+    /// first on the recruitment needs, and a reason for a shortage notice).
+    pub critical_days_of_supply: f64,
 }
 
 impl Default for Settings {
@@ -107,6 +112,7 @@ impl Default for Settings {
             booking_link_days: 14,
             allocation: domain::order::AllocationPolicy::default(),
             returns: domain::order::ReturnPolicy::default(),
+            critical_days_of_supply: 2.0,
             outbox: Default::default(),
         }
     }

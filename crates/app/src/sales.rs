@@ -143,6 +143,7 @@ pub struct ContainerView {
 pub struct ShipmentView {
     pub number: String,
     pub order_number: String,
+    pub hospital_id: Uuid,
     pub hospital_code: String,
     pub hospital_name: String,
     pub state: &'static str,
@@ -286,6 +287,22 @@ impl App {
                 return Err(AppError::Conflict(format!("the account {} is closed: it takes no orders", hospital.fields.code.as_str())))
             }
         }
+        let order = self.write_order(&mut tx, &actor.username, &hospital, &fields, channel, now).await?;
+        tx.commit().await?;
+        self.order(actor, &order.number).await
+    }
+
+    /// Stores a checked order for the hospital with its lines, its first state and its
+    /// audit record, in the caller's transaction (the number is taken in it).
+    pub(crate) async fn write_order(
+        &self,
+        tx: &mut store::WriteTx,
+        by: &str,
+        hospital: &HospitalAccount,
+        fields: &domain::order::OrderFields,
+        channel: Channel,
+        now: DateTime<Utc>,
+    ) -> Result<OrderRow> {
         let year = now.year();
         let seq = tx.next_document_number("ORD", year).await?;
         let order = OrderRow {
@@ -298,7 +315,7 @@ impl App {
             reference: fields.reference.clone(),
             note: fields.note.clone(),
             placed_at: now,
-            placed_by: actor.username.clone(),
+            placed_by: by.to_string(),
         };
         tx.insert_order(&order).await?;
         for (i, l) in fields.lines.iter().enumerate() {
@@ -316,15 +333,14 @@ impl App {
             })
             .await?;
         }
-        tx.add_order_state(order.id, OrderState::Received, now, &actor.username, channel.title()).await?;
-        tx.append_audit(AuditDraft::new(&actor.username, "order.place", "order", order.id).after(serde_json::json!({
+        tx.add_order_state(order.id, OrderState::Received, now, by, channel.title()).await?;
+        tx.append_audit(AuditDraft::new(by, "order.place", "order", order.id).after(serde_json::json!({
             "number": order.number, "hospital": hospital.fields.code.as_str(), "priority": fields.priority.as_str(),
             "due_at": fields.due_at, "channel": channel.as_str(),
             "lines": fields.lines.iter().map(line_words).collect::<Vec<_>>(),
         })))
         .await?;
-        tx.commit().await?;
-        self.order(actor, &order.number).await
+        Ok(order)
     }
 
     /// The order, if the actor may see it: staff every order, a hospital user only their
@@ -606,6 +622,7 @@ impl App {
         kinds.sort_unstable();
         kinds.dedup();
         let rows = tx.candidates_for_update(&kinds).await?;
+        let units: BTreeMap<Uuid, store::ComponentRow> = rows.iter().map(|r| (r.unit.id, r.unit.clone())).collect();
         let candidates = self.candidates(&mut tx, rows).await?;
         let mut o_negative = candidates
             .iter()
@@ -621,7 +638,25 @@ impl App {
                 continue;
             }
             let line = line_of(l);
-            let p = propose(&line, needed, &candidates, &taken, &mut o_negative, &policy, now);
+            // Every pick goes through the release gate once more; a unit it refuses is
+            // passed over and the line proposed again without it.
+            let p = loop {
+                let mut counter = o_negative;
+                let p = propose(&line, needed, &candidates, &taken, &mut counter, &policy, now);
+                let mut refused = false;
+                for pick in &p.picks {
+                    if let Some(u) = units.get(&pick.unit) {
+                        if !crate::release::leaving_refusals(self, &mut tx, u).await?.is_empty() {
+                            taken.insert(pick.unit);
+                            refused = true;
+                        }
+                    }
+                }
+                if !refused {
+                    o_negative = counter;
+                    break p;
+                }
+            };
             for pick in &p.picks {
                 taken.insert(pick.unit);
                 self.reserve(&mut tx, actor, l.id, pick.unit, pick.warning.clone(), now).await?;
@@ -999,6 +1034,7 @@ impl App {
         Ok(ShipmentView {
             number: s.number.clone(),
             order_number: order.order.number.clone(),
+            hospital_id: s.hospital_id,
             hospital_code: order.hospital_code.clone(),
             hospital_name: order.hospital_name.clone(),
             state: shipment_state(&s),

@@ -115,6 +115,10 @@ pub enum Permission {
     HandleReturns,
     /// Report what became of a unit received: transfused, wasted, expired (the hospital).
     ReportDispositions,
+    /// Send a shortage notice to every hospital.
+    SendShortageNotices,
+    /// Set up and end hospitals' standing orders (par levels on a schedule).
+    ManageStandingOrders,
     /// Add hospital contracts with their price lists.
     ManageContracts,
     /// See every hospital's contracts (staff).
@@ -236,12 +240,23 @@ impl Role {
                 AllocateOrders,
                 ShipOrders,
                 HandleReturns,
+                SendShortageNotices,
+                ManageStandingOrders,
                 ViewContracts,
             ],
             Role::Apheresis => &[ViewSites, ViewHospitals],
-            Role::Sales => {
-                &[ViewSites, ViewHospitals, ManageHospitals, ViewInventory, ViewOrders, ManageContracts, ViewContracts, ManageInvoices, ViewInvoices]
-            }
+            Role::Sales => &[
+                ViewSites,
+                ViewHospitals,
+                ManageHospitals,
+                ViewInventory,
+                ViewOrders,
+                ManageStandingOrders,
+                ManageContracts,
+                ViewContracts,
+                ManageInvoices,
+                ViewInvoices,
+            ],
             Role::Quality => &[
                 ViewSites,
                 ViewHospitals,

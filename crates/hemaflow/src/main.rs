@@ -199,6 +199,8 @@ struct ServeArgs {
     send_reminders: bool,
     #[command(flatten)]
     outbox: OutboxArgs,
+    #[command(flatten)]
+    distribution: DistributionArgs,
     /// Milliseconds a donor search may run before it is stopped and the person is
     /// asked to narrow it (keeps slow searches from holding database connections).
     #[arg(long, env = "HEMAFLOW_SEARCH_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
@@ -283,6 +285,56 @@ impl MailArgs {
             mail_from: self.mail_from.clone(),
             public_url: self.public_url.clone(),
             booking_link_days: self.booking_link_days,
+            ..base
+        })
+    }
+}
+
+/// How hospital orders are filled and returns taken back (see docs/sales.md).
+#[derive(clap::Args, Debug, Clone)]
+struct DistributionArgs {
+    /// O-negative red cells kept in stock for O-negative patients: given to a line of
+    /// another group only above this many.
+    #[arg(long, env = "HEMAFLOW_O_NEGATIVE_RESERVE", default_value_t = 10)]
+    o_negative_reserve: i64,
+    /// A unit expiring within this many hours is short-dated (sent only when confirmed).
+    #[arg(long, env = "HEMAFLOW_SHORT_DATED_HOURS", default_value_t = 72)]
+    short_dated_hours: i64,
+    /// The same for platelets.
+    #[arg(long, env = "HEMAFLOW_SHORT_DATED_HOURS_PLATELETS", default_value_t = 24)]
+    short_dated_hours_platelets: i64,
+    /// Hours after shipment within which a unit comes back for inspection.
+    #[arg(long, env = "HEMAFLOW_RETURN_WINDOW_HOURS", default_value_t = 72)]
+    return_window_hours: i64,
+    /// Days of supply below which a product and group is critical (recruit first,
+    /// send a shortage notice).
+    #[arg(long, env = "HEMAFLOW_CRITICAL_DAYS_OF_SUPPLY", default_value_t = 2.0)]
+    critical_days_of_supply: f64,
+}
+
+impl DistributionArgs {
+    fn settings(&self, base: Settings) -> anyhow::Result<Settings> {
+        for (name, v) in [
+            ("--o-negative-reserve", self.o_negative_reserve),
+            ("--short-dated-hours", self.short_dated_hours),
+            ("--short-dated-hours-platelets", self.short_dated_hours_platelets),
+            ("--return-window-hours", self.return_window_hours),
+        ] {
+            if !(0..=10_000).contains(&v) {
+                bail!("{name} {v}: give a number from 0 to 10000");
+            }
+        }
+        if !(self.critical_days_of_supply.is_finite() && (0.0..=60.0).contains(&self.critical_days_of_supply)) {
+            bail!("--critical-days-of-supply {}: give a number of days from 0 to 60", self.critical_days_of_supply);
+        }
+        Ok(Settings {
+            allocation: domain::order::AllocationPolicy {
+                o_negative_reserve: self.o_negative_reserve,
+                short_dated_hours: self.short_dated_hours,
+                short_dated_hours_platelets: self.short_dated_hours_platelets,
+            },
+            returns: domain::order::ReturnPolicy { window_hours: self.return_window_hours },
+            critical_days_of_supply: self.critical_days_of_supply,
             ..base
         })
     }
@@ -516,7 +568,7 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         sms_webhook_url: args.sms_webhook_url.clone(),
         ..Settings::default()
     })?;
-    let mut settings = args.mail.settings(settings)?;
+    let mut settings = args.distribution.settings(args.mail.settings(settings)?)?;
     settings.outbox = args.outbox.settings()?;
     let app = App::new(store, settings);
     if args.demo {
@@ -759,7 +811,8 @@ async fn import(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
 }
 
 /// Takes expired units out of stock at their expiry minute: wakes at the start of every
-/// minute and discards, as expired, every unit the centre holds whose expiry has come.
+/// minute and discards, as expired, every unit the centre holds whose expiry has come,
+/// then places the standing orders that are due.
 fn spawn_expiry_job(app: app::App) {
     tokio::spawn(async move {
         loop {
@@ -768,6 +821,10 @@ fn spawn_expiry_job(app: app::App) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(units = n, "expired units taken out of stock"),
                 Err(e) => tracing::warn!(error = %e, "the expiry job failed; it tries again next minute"),
+            }
+            // Standing orders due by now (each placed once, whatever the number of servers).
+            if let Err(e) = app.run_standing_orders(now).await {
+                tracing::warn!(error = %e, "the standing order job failed; it tries again next minute");
             }
             let into_minute = chrono::Timelike::second(&now) as u64 * 1000 + chrono::Timelike::nanosecond(&now) as u64 / 1_000_000;
             tokio::time::sleep(std::time::Duration::from_millis(60_000u64.saturating_sub(into_minute).max(1))).await;

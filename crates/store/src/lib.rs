@@ -28,6 +28,7 @@ mod registry;
 mod sales;
 mod scores;
 mod screening;
+mod supply;
 pub mod test_support;
 mod testing;
 mod typed;
@@ -56,10 +57,12 @@ pub use reference::{VersionInfo, VersionStamp};
 pub use registry::{AttributeResultRow, DeterminationRow, DonorVersionRow, MergeRow, RareQuery, ResolutionRow};
 pub use sales::{
     AllocatedUnit, AllocationRow, CandidateRow, ConsigneeRow, ContainerRow, DispositionLine, DispositionRow, InspectionRow, OrderCurrent,
-    OrderLineRow, OrderRow, OrderStateRow, PackedUnit, ReturnLine, ReturnRow, ShipmentItemRow, ShipmentRow, ShortfallRow,
+    OrderLineRow, OrderRow, OrderStateRow, PackedUnit, ReturnLine, ReturnRow, ShipmentItemRow, ShipmentRow, ShortfallRow, StandingOrderLine,
+    StandingOrderRow,
 };
 pub use scores::{RunClaim, ScoreRunRow};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};
+pub use supply::{HospitalOrders, ShortageNoticeRow, SupplyEvent};
 pub use testing::{HoldRow, LookbackCaseRow, NotificationRow, PriorTestRow, ReleaseRow, TestOrderRow, TestResultRow};
 pub use typed::{Group, GroupOnRecord};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};

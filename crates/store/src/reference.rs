@@ -188,6 +188,13 @@ impl WriteTx {
         row.map(HospitalRow::into_hospital).transpose()
     }
 
+    /// Every hospital account, read in the transaction.
+    pub async fn hospitals_in_tx(&mut self) -> Result<Vec<HospitalAccount>> {
+        let sql = format!("{HOSPITAL_SELECT} ORDER BY v.name");
+        let rows: Vec<HospitalRow> = on_tx!(self, c => sqlx::query_as(&sql).fetch_all(c).await?);
+        rows.into_iter().map(HospitalRow::into_hospital).collect()
+    }
+
     pub async fn hospital_by_code(&mut self, code: &str) -> Result<Option<HospitalAccount>> {
         let sql = format!("{HOSPITAL_SELECT} AND h.code = $1");
         let row: Option<HospitalRow> = on_tx!(self, c => sqlx::query_as(&sql).bind(code).fetch_optional(c).await?);

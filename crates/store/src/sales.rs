@@ -634,3 +634,99 @@ impl WriteTx {
         Ok(())
     }
 }
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StandingOrderRow {
+    pub id: Uuid,
+    pub hospital_id: Uuid,
+    #[sqlx(try_from = "String")]
+    pub product: ProductClass,
+    pub blood_group: Option<String>,
+    pub par_level: i64,
+    pub weekdays: String,
+    pub time_of_day: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// A standing order with its hospital and whether it has ended.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StandingOrderLine {
+    #[sqlx(flatten)]
+    pub row: StandingOrderRow,
+    pub hospital_code: String,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub last_run_on: Option<chrono::NaiveDate>,
+    pub last_note: Option<String>,
+}
+
+const STANDING: &str = "SELECT so.*, h.code AS hospital_code, e.ended_at, \
+     (SELECT MAX(r.run_on) FROM standing_order_runs r WHERE r.standing_order_id = so.id) AS last_run_on, \
+     (SELECT r.note FROM standing_order_runs r WHERE r.standing_order_id = so.id ORDER BY r.run_on DESC LIMIT 1) AS last_note \
+     FROM standing_orders so JOIN hospitals h ON h.id = so.hospital_id LEFT JOIN standing_order_ends e ON e.standing_order_id = so.id";
+
+impl Store {
+    /// Standing orders, open ones first; one hospital's when given.
+    pub async fn standing_orders(&self, hospital: Option<Uuid>) -> Result<Vec<StandingOrderLine>> {
+        let sql = format!("{STANDING} WHERE ($1 IS NULL OR so.hospital_id = $1) ORDER BY e.ended_at IS NOT NULL, h.code, so.product, so.blood_group");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(hospital).fetch_all(p).await?))
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_standing_order(&mut self, s: &StandingOrderRow) -> Result<()> {
+        on_tx!(self, c => sqlx::query("INSERT INTO standing_orders (id, hospital_id, product, blood_group, par_level, weekdays, time_of_day, created_at, created_by) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(s.id).bind(s.hospital_id).bind(s.product.as_str()).bind(&s.blood_group).bind(s.par_level).bind(&s.weekdays).bind(&s.time_of_day)
+            .bind(s.created_at).bind(&s.created_by)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Open standing orders, read in the transaction.
+    pub async fn open_standing_orders_in_tx(&mut self) -> Result<Vec<StandingOrderLine>> {
+        let sql = format!("{STANDING} WHERE e.ended_at IS NULL ORDER BY so.hospital_id, so.created_at");
+        Ok(on_tx!(self, c => sqlx::query_as(&sql).fetch_all(c).await?))
+    }
+
+    pub async fn standing_order_in_tx(&mut self, id: Uuid) -> Result<Option<StandingOrderLine>> {
+        let sql = format!("{STANDING} WHERE so.id = $1");
+        Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await?))
+    }
+
+    pub async fn end_standing_order(&mut self, id: Uuid, at: DateTime<Utc>, by: &str, reason: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query("INSERT INTO standing_order_ends (standing_order_id, ended_at, ended_by, reason) VALUES ($1, $2, $3, $4)")
+            .bind(id).bind(at).bind(by).bind(reason).execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Claims the run of a standing order for a day: false when it ran already (here or
+    /// on another server).
+    pub async fn claim_standing_run(
+        &mut self,
+        id: Uuid,
+        run_on: chrono::NaiveDate,
+        at: DateTime<Utc>,
+        order: Option<Uuid>,
+        note: &str,
+    ) -> Result<bool> {
+        let n = on_tx!(self, c => sqlx::query("INSERT INTO standing_order_runs (standing_order_id, run_on, ran_at, order_id, note) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+            .bind(id).bind(run_on).bind(at).bind(order).bind(note).execute(c).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Units of a product class and group the hospital holds: shipped to it, with no
+    /// disposition reported and not returned.
+    pub async fn units_on_hospital_shelf(&mut self, hospital: Uuid, kinds: &[&str], group: Option<&str>) -> Result<i64> {
+        let kinds_sql = kinds.iter().map(|k| format!("'{}'", k.replace('\'', ""))).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT COUNT(*) FROM components c {LATEST} WHERE s.state = 'shipped' AND c.kind IN ({kinds_sql}) \
+             AND ($2 IS NULL OR {RELEASED} = $2) \
+             AND (SELECT sh.hospital_id FROM shipment_items i JOIN shipments sh ON sh.id = i.shipment_id WHERE i.component_id = c.id \
+                  ORDER BY sh.shipped_at DESC LIMIT 1) = $1",
+            RELEASED = "(SELECT r.blood_group FROM component_releases r WHERE r.component_id = c.id ORDER BY r.released_at DESC LIMIT 1)"
+        );
+        let (n,): (i64,) = on_tx!(self, c => sqlx::query_as(&sql).bind(hospital).bind(group).fetch_one(c).await?);
+        Ok(n)
+    }
+}

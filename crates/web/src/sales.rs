@@ -30,6 +30,7 @@ pub struct OrdersPage {
     pub shipments: Vec<ShipmentSummary>,
     pub hospital_user: bool,
     pub can_order: bool,
+    pub notices: Vec<app::supply::NoticeView>,
 }
 
 /// `GET /orders`: orders, newest first (a hospital user sees their own).
@@ -42,6 +43,7 @@ pub async fn list(State(s): State<AppState>, p: Principal) -> PageResult {
         shipments,
         hospital_user: p.actor.hospital_id.is_some(),
         can_order: p.actor.can(Permission::PlaceOrders),
+        notices: s.app.shortage_notices(&p.actor).await?.into_iter().take(3).collect(),
     })
 }
 
@@ -632,4 +634,385 @@ pub async fn api_report_disposition(
     ApiJson(input): ApiJson<app::returns::DispositionInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok((StatusCode::CREATED, Json(s.app.report_disposition(&p.actor, &input).await?)))
+}
+
+/// The packing list and the manifest of a shipment, from its page's data.
+async fn shipment_papers(s: &AppState, p: &Principal, number: &str) -> Result<(ShipmentView, render::document::ShipmentPapers), AppError> {
+    let sh = s.app.shipment(&p.actor, number).await?;
+    let (h, _) = s.app.hospital(&p.actor, sh.hospital_id).await?;
+    let recipient: Vec<String> = [Some(h.fields.name.clone()), h.fields.address.clone(), h.fields.city.clone()].into_iter().flatten().collect();
+    let containers = sh
+        .containers
+        .iter()
+        .map(|k| render::document::ShippingContainer {
+            number: k.number.to_string(),
+            temperature: k.title.to_string(),
+            units: sh
+                .units
+                .iter()
+                .filter(|u| u.container == k.number)
+                .map(|u| render::document::ShippedUnit {
+                    din: u.din.clone(),
+                    product_code: u.product_code.clone(),
+                    product: u.product.clone(),
+                    group: u.blood_group.clone().unwrap_or_else(|| "–".into()),
+                    expiry: u.expires_local.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let papers = render::document::ShipmentPapers {
+        issuer: vec![s.app.settings.facility_name.clone()],
+        recipient,
+        shipment: sh.number.clone(),
+        order: sh.order_number.clone(),
+        shipped: sh.shipped_local.clone().unwrap_or_else(|| "not yet shipped (draft)".into()),
+        courier: sh.courier.clone().unwrap_or_else(|| "–".into()),
+        containers,
+        notes: vec![],
+    };
+    Ok((sh, papers))
+}
+
+fn pdf(name: &str, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    ([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.pdf\""))], bytes)
+        .into_response()
+}
+
+/// `GET /shipments/{number}/packing-list.pdf`: every unit with its container, to travel with the boxes.
+pub async fn packing_list_pdf(State(s): State<AppState>, p: Principal, Path(number): Path<String>) -> PageResult {
+    let (sh, papers) = shipment_papers(&s, &p, &number).await?;
+    Ok(pdf(&format!("{}-packing-list", sh.number), render::document::packing_list(&papers).to_pdf()))
+}
+
+/// `GET /shipments/{number}/manifest.pdf`: the courier's manifest, one part per container.
+pub async fn manifest_pdf(State(s): State<AppState>, p: Principal, Path(number): Path<String>) -> PageResult {
+    let (sh, papers) = shipment_papers(&s, &p, &number).await?;
+    Ok(pdf(&format!("{}-manifest", sh.number), render::document::manifest(&papers).to_pdf()))
+}
+
+#[derive(Template)]
+#[template(path = "supply.html")]
+pub struct SupplyPage {
+    pub layout: Layout,
+    pub v: app::supply::SupplyView,
+    pub can_notify: bool,
+    pub fill_chart: String,
+    pub months_chart: String,
+    pub supply_chart: String,
+    pub notice_error: Option<String>,
+    pub notice_sent: Option<app::supply::NoticeView>,
+    pub notice_product: String,
+    pub notice_group: String,
+    pub notice_message: String,
+}
+
+impl SupplyPage {
+    pub fn pct(&self, v: &Option<f64>) -> String {
+        v.map_or_else(|| "–".into(), |v| format!("{v:.1}%"))
+    }
+    pub fn days(&self, v: &Option<f64>) -> String {
+        v.map_or_else(|| "–".into(), |v| format!("{v:.1}"))
+    }
+    pub fn products(&self) -> Vec<(&'static str, &'static str)> {
+        ProductClass::ALL.iter().map(|p| (p.as_str(), p.title())).collect()
+    }
+    pub fn groups(&self) -> Vec<String> {
+        BloodGroup::ALL.iter().map(|g| g.to_string()).collect()
+    }
+}
+
+async fn supply_page(s: &AppState, p: &Principal) -> Result<SupplyPage, AppError> {
+    use render::chart::{Bar, BarChart};
+    let v = s.app.supply(&p.actor, chrono::Utc::now()).await?;
+    let fill_chart = BarChart {
+        title: format!("Fill rate by hospital, last {} days (%)", v.window_days),
+        bars: v.hospitals.iter().filter_map(|h| h.fill_rate.map(|r| Bar { label: h.code.clone(), value: r.round() as i64 })).collect(),
+    }
+    .to_svg();
+    let months_chart = BarChart {
+        title: "Units shipped per month".into(),
+        bars: v.months.iter().map(|m| Bar { label: m.month.clone(), value: m.shipped }).collect(),
+    }
+    .to_svg();
+    let supply_chart = BarChart {
+        title: "Days of supply by product and ABO/RhD".into(),
+        bars: v
+            .supply
+            .iter()
+            .filter_map(|l| l.days_of_supply.map(|d| Bar { label: format!("{} {}", l.product_title, l.group), value: d.round() as i64 }))
+            .collect(),
+    }
+    .to_svg();
+    Ok(SupplyPage {
+        layout: Layout::new(p, "supply"),
+        can_notify: p.actor.can(Permission::SendShortageNotices),
+        fill_chart,
+        months_chart,
+        supply_chart,
+        notice_error: None,
+        notice_sent: None,
+        notice_product: "red_cells".into(),
+        notice_group: v.supply.iter().find(|l| l.critical).map(|l| l.group.clone()).unwrap_or_default(),
+        notice_message: String::new(),
+        v,
+    })
+}
+
+/// `GET /sales/supply`: customer base, service per hospital, months, days of supply.
+pub async fn supply(State(s): State<AppState>, p: Principal) -> PageResult {
+    render(&supply_page(&s, &p).await?)
+}
+
+/// `POST /sales/shortage-notices` (form: product, blood_group, message).
+pub async fn shortage_notice(State(s): State<AppState>, p: Principal, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+    let input =
+        app::supply::ShortageInput { product: value(&form, "product"), blood_group: value(&form, "blood_group"), message: value(&form, "message") };
+    let result = s.app.send_shortage_notice(&p.actor, &input).await;
+    let mut page = supply_page(&s, &p).await?;
+    page.notice_product = input.product;
+    page.notice_group = input.blood_group;
+    match result {
+        Ok(n) => {
+            page.notice_sent = Some(n);
+            render(&page)
+        }
+        Err(AppError::Invalid(errs)) => {
+            page.notice_message = input.message;
+            page.notice_error = Some(errs.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "));
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /sales/supply/{table}.csv`: one table of the supply page (hospitals, months, stock).
+pub async fn supply_csv(State(s): State<AppState>, p: Principal, Path(file): Path<String>) -> PageResult {
+    use axum::http::header;
+    let v = s.app.supply(&p.actor, chrono::Utc::now()).await?;
+    let f = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_default();
+    let (name, text) = match file.as_str() {
+        "hospitals.csv" => (
+            "hospital-service",
+            interop::csv_export::table_to_string(
+                [
+                    "hospital",
+                    "name",
+                    "orders",
+                    "units_ordered",
+                    "units_shipped",
+                    "fill_rate_percent",
+                    "orders_shipped",
+                    "orders_on_time",
+                    "on_time_percent",
+                    "last_order",
+                ],
+                v.hospitals.iter().map(|h| {
+                    vec![
+                        h.code.clone(),
+                        h.name.clone(),
+                        h.orders.to_string(),
+                        h.units_ordered.to_string(),
+                        h.units_shipped.to_string(),
+                        f(h.fill_rate),
+                        h.orders_shipped.to_string(),
+                        h.orders_on_time.to_string(),
+                        f(h.on_time_rate),
+                        h.last_order.clone().unwrap_or_default(),
+                    ]
+                }),
+            ),
+        ),
+        "months.csv" => (
+            "supply-months",
+            interop::csv_export::table_to_string(
+                ["month", "shipped", "outdated", "wasted_at_hospitals", "returned", "outdate_rate_percent"],
+                v.months.iter().map(|m| {
+                    vec![
+                        m.month.clone(),
+                        m.shipped.to_string(),
+                        m.outdated.to_string(),
+                        m.wasted_at_hospitals.to_string(),
+                        m.returned.to_string(),
+                        f(m.outdate_rate),
+                    ]
+                }),
+            ),
+        ),
+        "stock.csv" => (
+            "days-of-supply",
+            interop::csv_export::table_to_string(
+                ["product", "blood_group", "available", "daily_demand", "days_of_supply", "critical"],
+                v.supply.iter().map(|l| {
+                    vec![
+                        l.product.as_str().to_string(),
+                        l.group.clone(),
+                        l.available.to_string(),
+                        format!("{:.2}", l.daily_demand),
+                        f(l.days_of_supply),
+                        if l.critical { "yes" } else { "no" }.to_string(),
+                    ]
+                }),
+            ),
+        ),
+        other => return Err(AppError::NotFound(format!("no table {other}; use hospitals.csv, months.csv or stock.csv")).into()),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/supply`.
+pub async fn api_supply(State(s): State<AppState>, p: Principal) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.app.supply(&p.actor, chrono::Utc::now()).await?))
+}
+
+/// `POST /api/v1/shortage-notices` `{"product", "blood_group"?, "message"}`: 201.
+pub async fn api_shortage_notice(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiJson(input): ApiJson<app::supply::ShortageInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.send_shortage_notice(&p.actor, &input).await?)))
+}
+
+/// `GET /api/v1/shortage-notices`: for staff and hospitals.
+pub async fn api_shortage_notices(State(s): State<AppState>, p: Principal) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.app.shortage_notices(&p.actor).await?))
+}
+
+#[derive(Template)]
+#[template(path = "standing.html")]
+pub struct StandingPage {
+    pub layout: Layout,
+    pub standing: Vec<app::standing::StandingView>,
+    pub can_manage: bool,
+    pub hospitals: Vec<(String, String)>,
+    pub form: Vec<(String, String)>,
+    pub errors: Vec<(String, String)>,
+    pub form_error: Option<String>,
+}
+
+impl StandingPage {
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+    }
+    pub fn value(&self, field: &str) -> String {
+        value(&self.form, field)
+    }
+    pub fn day_checked(&self, day: &str) -> bool {
+        values(&self.form, "weekdays").iter().any(|d| d == day)
+    }
+    pub fn products(&self) -> Vec<(&'static str, &'static str)> {
+        ProductClass::ALL.iter().map(|p| (p.as_str(), p.title())).collect()
+    }
+    pub fn groups(&self) -> Vec<String> {
+        BloodGroup::ALL.iter().map(|g| g.to_string()).collect()
+    }
+    pub fn days(&self) -> Vec<(&'static str, &'static str)> {
+        vec![("mon", "Mon"), ("tue", "Tue"), ("wed", "Wed"), ("thu", "Thu"), ("fri", "Fri"), ("sat", "Sat"), ("sun", "Sun")]
+    }
+}
+
+async fn standing_page(s: &AppState, p: &Principal) -> Result<StandingPage, AppError> {
+    let can_manage = p.actor.can(Permission::ManageStandingOrders);
+    let hospitals = if can_manage {
+        s.app
+            .list_hospitals(&p.actor)
+            .await?
+            .into_iter()
+            .filter(|h| h.fields.status != domain::AccountStatus::Closed)
+            .map(|h| (h.fields.code.as_str().to_string(), h.fields.name.clone()))
+            .collect()
+    } else {
+        vec![]
+    };
+    Ok(StandingPage {
+        layout: Layout::new(p, "standing"),
+        standing: s.app.standing_orders(&p.actor).await?,
+        can_manage,
+        hospitals,
+        form: vec![("time_of_day".into(), "06:00".into())],
+        errors: vec![],
+        form_error: None,
+    })
+}
+
+/// `GET /orders/standing`: standing orders (par levels on a schedule).
+pub async fn standing(State(s): State<AppState>, p: Principal) -> PageResult {
+    render(&standing_page(&s, &p).await?)
+}
+
+/// `POST /orders/standing` (form: hospital, product, blood_group, par_level, weekdays, time_of_day).
+pub async fn add_standing(State(s): State<AppState>, p: Principal, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+    let input = domain::order::StandingInput {
+        hospital: value(&form, "hospital"),
+        product: value(&form, "product"),
+        blood_group: value(&form, "blood_group"),
+        par_level: value(&form, "par_level").trim().parse().unwrap_or(0),
+        weekdays: values(&form, "weekdays"),
+        time_of_day: value(&form, "time_of_day"),
+    };
+    match s.app.add_standing_order(&p.actor, &input).await {
+        Ok(_) => Ok(Redirect::to("/orders/standing").into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let mut page = standing_page(&s, &p).await?;
+            page.form = form;
+            match e {
+                AppError::Invalid(errs) => {
+                    page.errors = errs.0.into_iter().map(|x| (x.field.to_string(), x.message)).collect();
+                    page.form_error = Some("The standing order was not saved: please correct the fields marked below.".into());
+                }
+                other => page.form_error = Some(other.to_string()),
+            }
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /orders/standing/{id}/end` (form: reason).
+pub async fn end_standing(State(s): State<AppState>, p: Principal, Path(id): Path<Uuid>, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+    match s.app.end_standing_order(&p.actor, id, &app::standing::EndStandingInput { reason: value(&form, "reason") }).await {
+        Ok(_) => Ok(Redirect::to("/orders/standing").into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let mut page = standing_page(&s, &p).await?;
+            page.form_error = Some(match e {
+                AppError::Invalid(errs) => errs.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "),
+                other => other.to_string(),
+            });
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /api/v1/standing-orders`.
+pub async fn api_standing(State(s): State<AppState>, p: Principal) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.app.standing_orders(&p.actor).await?))
+}
+
+/// `POST /api/v1/standing-orders` `{"hospital", "product", "blood_group", "par_level", "weekdays", "time_of_day"}`: 201.
+pub async fn api_add_standing(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiJson(input): ApiJson<domain::order::StandingInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((StatusCode::CREATED, Json(s.app.add_standing_order(&p.actor, &input).await?)))
+}
+
+/// `POST /api/v1/standing-orders/{id}/end` `{"reason"}`.
+pub async fn api_end_standing(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<app::standing::EndStandingInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.app.end_standing_order(&p.actor, id, &input).await?))
 }

@@ -48,6 +48,7 @@ const QC_RECORDERS: &[&str] = &["lab", "quality"];
 const HOLD_LIFTERS: &[&str] = &["quality"];
 const ORDER_VIEWERS: &[&str] = &["distribution", "sales", "hospital"];
 const ORDERERS: &[&str] = &["distribution", "hospital"];
+const STAFF_ORDER_VIEWERS: &[&str] = &["distribution", "sales"];
 const ALLOCATORS: &[&str] = &["distribution"];
 const SHIPPERS: &[&str] = &["distribution"];
 const RECEIVERS: &[&str] = &["hospital"];
@@ -207,8 +208,22 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/orders/{number}/pack", Some(SHIPPERS)),
         ("POST", "/orders/{number}/cancel", Some(ORDERERS)),
         ("GET", "/shipments/{number}", Some(ORDER_VIEWERS)),
+        ("GET", "/shipments/{number}/packing-list.pdf", Some(ORDER_VIEWERS)),
+        ("GET", "/shipments/{number}/manifest.pdf", Some(ORDER_VIEWERS)),
         ("POST", "/shipments/{number}/ship", Some(SHIPPERS)),
         ("POST", "/shipments/{number}/receipt", Some(RECEIVERS)),
+        ("GET", "/sales/supply", Some(STAFF_ORDER_VIEWERS)),
+        ("GET", "/sales/supply/{file}", Some(STAFF_ORDER_VIEWERS)),
+        ("POST", "/sales/shortage-notices", Some(ALLOCATORS)),
+        ("GET", "/api/v1/supply", Some(STAFF_ORDER_VIEWERS)),
+        ("GET", "/api/v1/shortage-notices", Some(ORDER_VIEWERS)),
+        ("POST", "/api/v1/shortage-notices", Some(ALLOCATORS)),
+        ("GET", "/orders/standing", Some(ORDER_VIEWERS)),
+        ("POST", "/orders/standing", Some(STAFF_ORDER_VIEWERS)),
+        ("POST", "/orders/standing/{id}/end", Some(STAFF_ORDER_VIEWERS)),
+        ("GET", "/api/v1/standing-orders", Some(ORDER_VIEWERS)),
+        ("POST", "/api/v1/standing-orders", Some(STAFF_ORDER_VIEWERS)),
+        ("POST", "/api/v1/standing-orders/{id}/end", Some(STAFF_ORDER_VIEWERS)),
         ("GET", "/returns", Some(ORDER_VIEWERS)),
         ("POST", "/returns", Some(RETURN_HANDLERS)),
         ("POST", "/returns/inspection", Some(RETURN_HANDLERS)),

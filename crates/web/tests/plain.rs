@@ -320,7 +320,7 @@ async fn demo_pages_speak_the_staff_language(backend: Backend) {
     let settings =
         app::Settings { fin: Some("A9998".into()), public_url: addr.clone(), time_zone: chrono_tz::America::Chicago, ..Default::default() };
     let app = app::App::new(db.store.clone(), settings);
-    let opts = app::demo::DemoOptions { donors: 150, ..Default::default() };
+    let opts = app::demo::DemoOptions { donors: 800, ..Default::default() };
     let summary = app.generate_demo(opts, |_, _| {}).await.unwrap();
     // The demo's units stand in every state of testing and release.
     let today = app.store.donations_with_din_since(chrono::Utc::now() - chrono::Duration::hours(12), 50).await.unwrap();
@@ -349,6 +349,15 @@ async fn demo_pages_speak_the_staff_language(backend: Backend) {
     assert!(states.get("discarded").copied().unwrap_or(0) > 0, "a discarded unit: {states:?}");
     let excursions = app.excursions(&op, 10).await.unwrap();
     assert_eq!(excursions.len(), 1);
+    // Thirteen weeks of orders: most delivered, some short; today's STAT order reserved and
+    // an irradiated AB- line back-ordered with its reason; days of supply from the demand.
+    let orders = app.orders(&op, 100_000).await.unwrap();
+    let count = |s: domain::order::OrderState| orders.iter().filter(|o| o.state == s).count();
+    assert!(count(domain::order::OrderState::Delivered) >= 3, "{} orders", orders.len());
+    let special = app.order(&op, &orders[0].number).await.unwrap();
+    assert!(special.lines[0].short_reason.as_deref().is_some_and(|r| r.contains("irradiated")), "{special:?}");
+    assert!(inv.stock.iter().any(|l| l.days_of_supply.is_some()), "days of supply from the shipments: {:?}", inv.stock);
+    assert!(!app.dispositions(&op, 10).await.unwrap().is_empty() && !app.returns(&op, 10).await.unwrap().is_empty());
     let state = web::AppState::new(app.clone(), false);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(web::serve(listener, state, async move {
@@ -371,7 +380,7 @@ async fn demo_pages_speak_the_staff_language(backend: Backend) {
         let mut deeper = Vec::new();
         for p in &pages {
             let html = c.get(format!("{addr}{p}")).send().await.unwrap().text().await.unwrap();
-            for prefix in ["/donors/D", "/recruitment/campaigns/", "/sites/", "/hospitals/"] {
+            for prefix in ["/donors/D", "/recruitment/campaigns/", "/sites/", "/hospitals/", "/orders/ORD-"] {
                 if let Some(at) = html.find(&format!("href=\"{prefix}")) {
                     let link = &html[at + 6..];
                     let link = &link[..link.find('"').unwrap()];

@@ -9,6 +9,19 @@ use common::{problem, ApiClient, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+/// The text of a PDF as poppler's pdftotext reads it.
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) reads the PDFs; install poppler-utils");
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 async fn place(api: &ApiClient, body: Value) -> Value {
     let r = api.post_json("/api/v1/orders", body).await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
@@ -322,6 +335,15 @@ async fn the_order_pages_take_an_order_through_to_receipt(t: TestApp) {
     let html = get(d.client.clone(), order_page.clone()).await;
     assert!(html.contains("on its way") && html.contains("with Van 2"), "{html}");
 
+    // The papers travel with the boxes: an independent reader finds the unit on them.
+    let r = h.client.get(t.url(&format!("/shipments/{shipment}/packing-list.pdf"))).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let text = pdf_text(&r.bytes().await.unwrap());
+    assert!(text.contains(&din) && text.contains(&shipment) && text.contains("Own Hospital"), "{text}");
+    let r = d.client.get(t.url(&format!("/shipments/{shipment}/manifest.pdf"))).send().await.unwrap();
+    let text = pdf_text(&r.bytes().await.unwrap());
+    assert!(text.contains(&din) && text.contains("Van 2"), "{text}");
+
     // The hospital sees the shipment and confirms receipt.
     let html = get(h.client.clone(), "/orders".into()).await;
     assert!(html.contains(&number) && html.contains(&shipment), "{html}");
@@ -457,7 +479,115 @@ mod a_return_past_its_time_limit {
     }
 }
 
+async fn supply_views_count_the_service_and_feed_recruitment(t: TestApp) {
+    let admin = t.api_as("admin").await;
+    let body =
+        json!({"reason": "blood bank contact", "hospital": {"code": "H-OWN", "name": "Own Hospital", "contact_email": "bloodbank@own.example.org"}});
+    assert!(admin.put_json(&format!("/api/v1/hospitals/{}", t.own_hospital), body).await.status().is_success());
+    let (_din, _red, _) = shipped_unit(&t, "Supply").await;
+    let sales = t.api_as("sales").await;
+    let dist = t.api_as("distribution").await;
+    let hospital = t.api_as("hospital").await;
+    let v: Value = sales.get("/api/v1/supply").await.json().await.unwrap();
+    assert_eq!(
+        (v["customers"]["active"].as_i64(), v["customers"]["new"].as_i64(), v["customers"]["lost"].as_i64()),
+        (Some(1), Some(1), Some(0)),
+        "{v}"
+    );
+    let own = v["hospitals"].as_array().unwrap().iter().find(|h| h["code"] == "H-OWN").unwrap();
+    assert_eq!((own["units_ordered"].as_i64(), own["units_shipped"].as_i64(), own["fill_rate"].as_f64()), (Some(1), Some(1), Some(100.0)), "{own}");
+    assert_eq!((own["orders_shipped"].as_i64(), own["on_time_rate"].as_f64()), (Some(1), Some(100.0)));
+    assert_eq!(v["months"][0]["shipped"], 1);
+    // The only O- red cell unit left: no stock against demand, so O- red cells are critical.
+    let line = v["supply"].as_array().unwrap().iter().find(|l| l["product"] == "red_cells" && l["group"] == "O-").unwrap();
+    assert_eq!((line["days_of_supply"].as_f64(), line["critical"].as_bool()), (Some(0.0), Some(true)), "{line}");
+    // The recruitment needs put the short group first.
+    let r = admin.put_json("/api/v1/recruitment/targets", json!({"blood_group": "A+", "procedure": "whole_blood", "units_per_week": 50})).await;
+    assert!(r.status().is_success());
+    let r = admin.put_json("/api/v1/recruitment/targets", json!({"blood_group": "O-", "procedure": "whole_blood", "units_per_week": 1})).await;
+    assert!(r.status().is_success());
+    let needs: Value = admin.get("/api/v1/recruitment/needs").await.json().await.unwrap();
+    assert_eq!((needs[0]["blood_group"].as_str(), needs[0]["short"].as_bool()), (Some("O-"), Some(true)), "{needs}");
+
+    // A shortage notice: refused without a message or from a hospital; then sent to each hospital with a contact.
+    let head = t.audit_head().await;
+    let r = dist.post_json("/api/v1/shortage-notices", json!({"product": "red_cells", "blood_group": "O-", "message": " "})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "message");
+    let r = dist.post_json("/api/v1/shortage-notices", json!({"product": "blood", "message": "x"})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "product");
+    let r = hospital.post_json("/api/v1/shortage-notices", json!({"product": "red_cells", "message": "x"})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(t.audit_head().await, head);
+    let r = dist
+        .post_json(
+            "/api/v1/shortage-notices",
+            json!({"product": "red_cells", "blood_group": "O-", "message": "Order O- only for O- patients today."}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let n: Value = r.json().await.unwrap();
+    assert_eq!((n["recipients"].as_i64(), n["days_of_supply"].as_f64()), (Some(1), Some(0.0)), "{n}");
+    let seen: Value = hospital.get("/api/v1/shortage-notices").await.json().await.unwrap();
+    assert!(seen[0]["message"].as_str().unwrap().contains("O- only"), "{seen}");
+
+    // Each table as CSV.
+    let s = t.login_as("sales").await;
+    let csv = s.client.get(t.url("/sales/supply/hospitals.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(csv.starts_with("hospital,name,orders") && csv.contains("H-OWN,Own Hospital,1,1,1,100.0"), "{csv}");
+    let html = s.client.get(t.url("/sales/supply")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("CRITICAL") && html.contains("<svg") && html.contains("Order O- only"), "the page shows it");
+    assert_eq!(s.client.get(t.url("/sales/supply/secrets.csv")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+async fn standing_orders_top_the_shelf_up_once_a_day(t: TestApp) {
+    let sales = t.api_as("sales").await;
+    let hospital = t.api_as("hospital").await;
+    let head = t.audit_head().await;
+    let every_day = json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+    let r = sales
+        .post_json(
+            "/api/v1/standing-orders",
+            json!({"hospital": "H-OWN", "product": "red_cells", "par_level": 0, "weekdays": [], "time_of_day": "7am"}),
+        )
+        .await;
+    let p = problem(r).await;
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["blood_group", "par_level", "weekdays", "time_of_day"], "{p}");
+    let body =
+        json!({"hospital": "H-OWN", "product": "red_cells", "blood_group": "O-", "par_level": 3, "weekdays": every_day, "time_of_day": "00:00"});
+    assert_eq!(hospital.post_json("/api/v1/standing-orders", body.clone()).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(t.audit_head().await, head);
+    let r = sales.post_json("/api/v1/standing-orders", body.clone()).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let so: Value = r.json().await.unwrap();
+    assert_eq!(sales.post_json("/api/v1/standing-orders", body).await.status(), StatusCode::CONFLICT, "one per product and group");
+
+    // One unit already on the hospital's shelf: the job orders two, once, even when two
+    // servers run it at the same moment.
+    shipped_unit(&t, "Shelf").await;
+    let now = chrono::Utc::now();
+    let (a, b) = tokio::join!(t.app.run_standing_orders(now), t.app.run_standing_orders(now));
+    let placed: Vec<String> = a.unwrap().into_iter().chain(b.unwrap()).collect();
+    assert_eq!(placed.len(), 1, "{placed:?}");
+    assert!(t.app.run_standing_orders(now).await.unwrap().is_empty(), "once a day");
+    let o: Value = hospital.get(&format!("/api/v1/orders/{}", placed[0])).await.json().await.unwrap();
+    assert_eq!((o["priority"].as_str(), o["channel"].as_str()), (Some("standing"), Some("Standing order")));
+    assert_eq!(o["lines"][0]["words"], "2 × O- red cells (compatible groups accepted)");
+    let list: Value = hospital.get("/api/v1/standing-orders").await.json().await.unwrap();
+    assert!(list[0]["last_note"].as_str().unwrap().contains("1 on the shelf, par 3, 2 ordered"), "{list}");
+
+    // Ended, it orders no more.
+    let id = so["id"].as_str().unwrap();
+    let r = sales.post_json(&format!("/api/v1/standing-orders/{id}/end"), json!({"reason": ""})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "reason");
+    let r = sales.post_json(&format!("/api/v1/standing-orders/{id}/end"), json!({"reason": "contract ended"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(sales.post_json(&format!("/api/v1/standing-orders/{id}/end"), json!({"reason": "again"})).await.status(), StatusCode::CONFLICT);
+}
+
 both_backends!(
+    standing_orders_top_the_shelf_up_once_a_day,
+    supply_views_count_the_service_and_feed_recruitment,
     returns_go_back_through_inspection_and_the_gate,
     hospitals_report_the_fate_of_their_units,
     the_order_pages_take_an_order_through_to_receipt,

@@ -29,6 +29,11 @@ pub struct NeedView {
     pub expected_per_week: f64,
     /// target − expected; positive is a shortfall.
     pub gap: f64,
+    /// Days the stock of what this procedure makes lasts at the current demand (red
+    /// cells for whole blood and double red cells, platelets, plasma), when known.
+    pub days_of_supply: Option<f64>,
+    /// Below the critical level of days of supply: recruit this group first.
+    pub short: bool,
 }
 
 impl App {
@@ -75,6 +80,18 @@ impl App {
         let from = to - Duration::weeks(FORECAST_WEEKS);
         let counts: HashMap<(String, String, String), i64> =
             self.store.donations_by_group(from, to).await?.into_iter().map(|(a, r, p, n)| ((a, r, p), n)).collect();
+        // Days of supply of what each procedure makes feed the needs: the short groups first.
+        let supply = self.supply_lines(to).await?;
+        let supply_of = |group: &str, procedure: DonationProcedure| {
+            use domain::inventory::ProductClass;
+            let product = match procedure {
+                DonationProcedure::WholeBlood | DonationProcedure::DoubleRedCells => ProductClass::RedCells,
+                DonationProcedure::Platelets => ProductClass::Platelets,
+                DonationProcedure::Plasma | DonationProcedure::SourcePlasma => ProductClass::Plasma,
+                DonationProcedure::Autologous => return None,
+            };
+            supply.iter().find(|l| l.product == product && l.group == group)
+        };
         let mut out: Vec<NeedView> = self
             .store
             .list_targets()
@@ -84,7 +101,10 @@ impl App {
                 let key = (t.group.0.abo_str().to_string(), t.group.0.rhd_str().to_string(), t.procedure.as_str().to_string());
                 let n = counts.get(&key).copied().unwrap_or(0);
                 let expected = (n as f64 / FORECAST_WEEKS as f64 * 10.0).round() / 10.0;
+                let line = supply_of(&t.group.0.to_string(), t.procedure);
                 NeedView {
+                    days_of_supply: line.and_then(|l| l.days_of_supply).map(|d| (d * 10.0).round() / 10.0),
+                    short: line.is_some_and(|l| l.critical),
                     blood_group: t.group.0.to_string(),
                     procedure: t.procedure.as_str().to_string(),
                     target_per_week: t.units_per_week,
@@ -93,7 +113,7 @@ impl App {
                 }
             })
             .collect();
-        out.sort_by(|a, b| b.gap.total_cmp(&a.gap).then_with(|| a.blood_group.cmp(&b.blood_group)));
+        out.sort_by(|a, b| b.short.cmp(&a.short).then_with(|| b.gap.total_cmp(&a.gap)).then_with(|| a.blood_group.cmp(&b.blood_group)));
         Ok(out)
     }
 }

@@ -106,6 +106,12 @@ impl Layout {
         if a.can(Permission::ViewOrders) || a.can(Permission::ReportDispositions) {
             orders.push(item("returns", "Returns", "/returns"));
         }
+        if a.can(Permission::ViewOrders) || a.can(Permission::PlaceOrders) {
+            orders.push(item("standing", "Standing orders", "/orders/standing"));
+        }
+        if a.can(Permission::ViewOrders) {
+            orders.push(item("supply", "Sales and supply", "/sales/supply"));
+        }
         if a.can(Permission::ViewContracts) || a.hospital_id.is_some() {
             orders.push(item("contracts", "Contracts", "/sales/contracts"));
         }
