@@ -38,12 +38,12 @@ const EXPECTED_NAV = {
   recruiter: ['dashboard', 'donors', 'recruitment', 'outbox', 'appointments', 'sites', 'rules'],
   collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins', 'rules'],
   lab: ['dashboard', 'donors', 'sites', 'dins', 'labels', 'processing', 'results', 'stock', 'put_away', 'storage', 'excursions', 'notifications', 'lookback'],
-  distribution: ['dashboard', 'sites', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'supply', 'stock', 'put_away', 'storage', 'excursions'],
+  distribution: ['dashboard', 'sites', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'supply', 'contracts', 'stock', 'put_away', 'storage', 'excursions'],
   apheresis: ['dashboard', 'sites', 'hospitals'],
-  sales: ['dashboard', 'sites', 'hospitals', 'orders', 'returns', 'standing', 'supply', 'stock', 'storage', 'excursions'],
+  sales: ['dashboard', 'sites', 'hospitals', 'orders', 'returns', 'standing', 'supply', 'contracts', 'invoices', 'stock', 'storage', 'excursions'],
   quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'deviations', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback', 'recalls'],
   physician: ['dashboard', 'donors', 'sites', 'rules', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
-  hospital: ['dashboard', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'notices'],
+  hospital: ['dashboard', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'notices', 'contracts', 'invoices'],
 };
 const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'physician', 'hospital'];
 

@@ -19,6 +19,7 @@ mod error;
 pub mod follow_up;
 pub mod import;
 pub mod inventory;
+pub mod invoices;
 pub mod labels;
 pub mod mail;
 pub mod policy;

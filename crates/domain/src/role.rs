@@ -119,6 +119,14 @@ pub enum Permission {
     SendShortageNotices,
     /// Set up and end hospitals' standing orders (par levels on a schedule).
     ManageStandingOrders,
+    /// Add hospital contracts with their price lists.
+    ManageContracts,
+    /// See every hospital's contracts (staff).
+    ViewContracts,
+    /// Issue invoices and credit notes, record payments.
+    ManageInvoices,
+    /// See every hospital's invoices (staff).
+    ViewInvoices,
 }
 
 impl Role {
@@ -234,9 +242,21 @@ impl Role {
                 HandleReturns,
                 SendShortageNotices,
                 ManageStandingOrders,
+                ViewContracts,
             ],
             Role::Apheresis => &[ViewSites, ViewHospitals],
-            Role::Sales => &[ViewSites, ViewHospitals, ManageHospitals, ViewInventory, ViewOrders, ManageStandingOrders],
+            Role::Sales => &[
+                ViewSites,
+                ViewHospitals,
+                ManageHospitals,
+                ViewInventory,
+                ViewOrders,
+                ManageStandingOrders,
+                ManageContracts,
+                ViewContracts,
+                ManageInvoices,
+                ViewInvoices,
+            ],
             Role::Quality => &[
                 ViewSites,
                 ViewHospitals,

@@ -13,6 +13,7 @@ mod error;
 pub mod fmt;
 mod follow_up;
 mod inventory;
+mod invoices;
 mod labels;
 mod outbox;
 mod pages;

@@ -3,7 +3,7 @@
 //! matrix test checks it against its own independent expectations.
 
 use crate::{
-    api, appointments, assets, consignees, donations, donors, follow_up, inventory, labels, outbox, pages, quality, recruitment as rec, registry,
+    api, appointments, assets, consignees, donations, donors, follow_up, inventory, invoices, labels, outbox, pages, quality, recruitment as rec, registry,
     release, rules, sales, screening, worklists, AppState,
 };
 use app::Actor;
@@ -53,6 +53,8 @@ pub fn table() -> Vec<Entry> {
     let see_orders = Either(ViewOrders, PlaceOrders);
     let cancel_orders = Either(AllocateOrders, PlaceOrders);
     let see_returns = Either(ViewOrders, ReportDispositions);
+    let see_contracts = Either(ViewContracts, ViewOwnHospital);
+    let see_invoices = Either(ViewInvoices, ViewOwnHospital);
     vec![
         r(Method::GET, "/healthz", Public, "Liveness and database status", get(api::healthz)),
         r(Method::GET, "/static/{file}", Public, "Vendored assets", get(assets::serve)),
@@ -360,6 +362,29 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/returns", Perm(HandleReturns), "Take a unit back from a hospital", post(sales::record_return)),
         r(Method::POST, "/returns/inspection", Perm(HandleReturns), "Inspect a returned unit", post(sales::inspect_return)),
         r(Method::POST, "/dispositions", Perm(ReportDispositions), "Report what became of a unit", post(sales::report_disposition)),
+        r(Method::GET, "/sales/contracts", see_contracts, "Hospital contracts and their prices", get(invoices::contracts)),
+        r(Method::POST, "/sales/contracts", Perm(ManageContracts), "Add a hospital contract", post(invoices::add_contract)),
+        r(Method::GET, "/sales/invoices", see_invoices, "Invoices and credit notes", get(invoices::list)),
+        r(Method::POST, "/sales/invoices", Perm(ManageInvoices), "Invoice a hospital's month", post(invoices::issue_month)),
+        r(Method::POST, "/sales/invoices/shipment", Perm(ManageInvoices), "Invoice a shipment", post(invoices::issue_shipment)),
+        r(Method::GET, "/sales/invoices.csv", see_invoices, "Invoices as CSV for accounting", get(invoices::export_csv)),
+        r(Method::GET, "/invoices/{number}", see_invoices, "An invoice (its PDF when the number ends in .pdf)", get(invoices::show)),
+        r(Method::POST, "/invoices/{number}/credit-notes", Perm(ManageInvoices), "Issue a credit note", post(invoices::credit)),
+        r(Method::POST, "/invoices/{number}/payments", Perm(ManageInvoices), "Record an invoice's payment", post(invoices::pay)),
+        r(Method::GET, "/api/v1/hospitals/{id}/contracts", see_contracts, "A hospital's contracts", get(invoices::api_contracts)),
+        r(Method::POST, "/api/v1/hospitals/{id}/contracts", Perm(ManageContracts), "Add a hospital contract", post(invoices::api_add_contract)),
+        r(Method::POST, "/api/v1/hospitals/{id}/invoices", Perm(ManageInvoices), "Invoice a hospital's month", post(invoices::api_invoice_month)),
+        r(
+            Method::POST,
+            "/api/v1/shipments/{number}/invoice",
+            Perm(ManageInvoices),
+            "Invoice a shipped shipment",
+            post(invoices::api_invoice_shipment),
+        ),
+        r(Method::GET, "/api/v1/invoices", see_invoices, "Invoices and credit notes (a hospital user: their own)", get(invoices::api_list)),
+        r(Method::GET, "/api/v1/invoices/{number}", see_invoices, "An invoice or credit note with its lines", get(invoices::api_show)),
+        r(Method::POST, "/api/v1/invoices/{number}/credit-notes", Perm(ManageInvoices), "Issue a credit note", post(invoices::api_credit)),
+        r(Method::POST, "/api/v1/invoices/{number}/payments", Perm(ManageInvoices), "Record an invoice's payment", post(invoices::api_pay)),
         r(Method::GET, "/api/v1/returns", see_orders, "Returns", get(sales::api_returns)),
         r(Method::POST, "/api/v1/returns", Perm(HandleReturns), "Take a unit back from a hospital", post(sales::api_record_return)),
         r(Method::POST, "/api/v1/returns/inspections", Perm(HandleReturns), "Inspect a returned unit", post(sales::api_inspect_return)),

@@ -54,6 +54,10 @@ const SHIPPERS: &[&str] = &["distribution"];
 const RECEIVERS: &[&str] = &["hospital"];
 const RETURN_HANDLERS: &[&str] = &["distribution"];
 const NOTICE_READERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality", "physician", "hospital"];
+const CONTRACT_VIEWERS: &[&str] = &["distribution", "sales", "hospital"];
+const CONTRACT_MANAGERS: &[&str] = &["sales"];
+const INVOICE_VIEWERS: &[&str] = &["sales", "hospital"];
+const INVOICE_MANAGERS: &[&str] = &["sales"];
 
 /// (method, path, roles allowed). Public routes are listed with `None`.
 fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]>)> {
@@ -242,6 +246,23 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/returns", Some(RETURN_HANDLERS)),
         ("POST", "/returns/inspection", Some(RETURN_HANDLERS)),
         ("POST", "/dispositions", Some(RECEIVERS)),
+        ("GET", "/sales/contracts", Some(CONTRACT_VIEWERS)),
+        ("POST", "/sales/contracts", Some(CONTRACT_MANAGERS)),
+        ("GET", "/sales/invoices", Some(INVOICE_VIEWERS)),
+        ("POST", "/sales/invoices", Some(INVOICE_MANAGERS)),
+        ("POST", "/sales/invoices/shipment", Some(INVOICE_MANAGERS)),
+        ("GET", "/sales/invoices.csv", Some(INVOICE_VIEWERS)),
+        ("GET", "/invoices/{number}", Some(INVOICE_VIEWERS)),
+        ("POST", "/invoices/{number}/credit-notes", Some(INVOICE_MANAGERS)),
+        ("POST", "/invoices/{number}/payments", Some(INVOICE_MANAGERS)),
+        ("GET", "/api/v1/hospitals/{id}/contracts", Some(CONTRACT_VIEWERS)),
+        ("POST", "/api/v1/hospitals/{id}/contracts", Some(CONTRACT_MANAGERS)),
+        ("POST", "/api/v1/hospitals/{id}/invoices", Some(INVOICE_MANAGERS)),
+        ("POST", "/api/v1/shipments/{number}/invoice", Some(INVOICE_MANAGERS)),
+        ("GET", "/api/v1/invoices", Some(INVOICE_VIEWERS)),
+        ("GET", "/api/v1/invoices/{number}", Some(INVOICE_VIEWERS)),
+        ("POST", "/api/v1/invoices/{number}/credit-notes", Some(INVOICE_MANAGERS)),
+        ("POST", "/api/v1/invoices/{number}/payments", Some(INVOICE_MANAGERS)),
         ("GET", "/api/v1/returns", Some(ORDER_VIEWERS)),
         ("POST", "/api/v1/returns", Some(RETURN_HANDLERS)),
         ("POST", "/api/v1/returns/inspections", Some(RETURN_HANDLERS)),

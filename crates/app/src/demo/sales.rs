@@ -631,6 +631,61 @@ impl App {
             time_of_day: "06:00".into(),
         };
         self.add_standing_order(&dist, &standing).await?;
+        self.demo_withdrawal().await
+    }
+
+    /// A market withdrawal of two units that went to two hospitals: both notified, one
+    /// has acknowledged (quarantined), the other not yet.
+    async fn demo_withdrawal(&self) -> Result<()> {
+        let quality = Actor {
+            user_id: None,
+            username: "quality".into(),
+            display_name: "Demo quality".into(),
+            roles: Roles::new([domain::Role::Quality]).expect("a role"),
+            hospital_id: None,
+            via_token: false,
+        };
+        let mut picked: Vec<(String, String, Uuid, String)> = vec![];
+        for sh in self.store.shipments(None, 300).await? {
+            if picked.iter().any(|p| p.2 == sh.hospital_id) {
+                continue;
+            }
+            let Some(h) = self.store.hospital(sh.hospital_id).await? else { continue };
+            if h.fields.contact_email.is_none() || h.fields.status != AccountStatus::Active {
+                continue;
+            }
+            if let Some(u) = self.store.packed_units(sh.id).await?.into_iter().find(|u| u.unit.state == ComponentState::Shipped) {
+                picked.push((u.unit.din, u.unit.product_code, sh.hospital_id, h.fields.code.as_str().to_string()));
+            }
+            if picked.len() == 2 {
+                break;
+            }
+        }
+        if picked.len() < 2 {
+            return Ok(());
+        }
+        let case = self
+            .open_recall(
+                &quality,
+                &crate::consignees::RecallInput {
+                    kind: "withdrawal".into(),
+                    reason: "bag set lot BS2609-02 withdrawn by its manufacturer: the port may leak".into(),
+                    units: picked.iter().map(|(d, c, _, _)| format!("{d} {c}")).collect(),
+                },
+            )
+            .await?;
+        for (_, _, _, code) in &picked {
+            self.send_consignee_notice(&quality, case.id, &crate::consignees::NoticeInput { hospital: code.clone(), kind: String::new() }).await?;
+        }
+        let (din, product_code, hospital, _) = &picked[0];
+        let notices = self.consignee_notices(&hospital_actor(*hospital), 10).await?;
+        if let Some(n) = notices.first() {
+            let ack = crate::consignees::AckInput {
+                units: vec![crate::consignees::AckUnit { din: din.clone(), product_code: product_code.clone(), action: "quarantined".into() }],
+                note: "unit found in the blood bank refrigerator and set aside".into(),
+            };
+            self.acknowledge_notice(&hospital_actor(*hospital), n.id, &ack).await?;
+        }
         Ok(())
     }
 }

@@ -115,6 +115,12 @@ impl Layout {
         if a.can(Permission::ViewOwnHospital) {
             orders.push(item("notices", "Notices", "/portal/notices"));
         }
+        if a.can(Permission::ViewContracts) || a.hospital_id.is_some() {
+            orders.push(item("contracts", "Contracts", "/sales/contracts"));
+        }
+        if a.can(Permission::ViewInvoices) || a.hospital_id.is_some() {
+            orders.push(item("invoices", "Invoices", "/sales/invoices"));
+        }
         let mut inventory = vec![];
         if a.can(Permission::ViewInventory) {
             inventory.push(item("stock", "Stock", "/inventory"));
