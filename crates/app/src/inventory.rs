@@ -479,7 +479,14 @@ impl App {
         Ok(ComponentView::of(&row))
     }
 
-    pub(crate) async fn write_discard(&self, tx: &mut store::WriteTx, by: &str, unit: &ComponentRow, reason: DiscardReason, details: &str) -> Result<()> {
+    pub(crate) async fn write_discard(
+        &self,
+        tx: &mut store::WriteTx,
+        by: &str,
+        unit: &ComponentRow,
+        reason: DiscardReason,
+        details: &str,
+    ) -> Result<()> {
         let at = store::now();
         let words = if details.is_empty() { reason.title().to_string() } else { format!("{}: {details}", reason.title()) };
         tx.add_component_state(unit.id, ComponentState::Discarded, at, by, Some(&words)).await?;

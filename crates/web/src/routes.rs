@@ -3,8 +3,8 @@
 //! matrix test checks it against its own independent expectations.
 
 use crate::{
-    api, appointments, assets, consignees, donations, donors, follow_up, inventory, invoices, labels, outbox, pages, quality, recruitment as rec, registry,
-    release, rules, sales, screening, worklists, AppState,
+    api, appointments, assets, consignees, donations, donors, follow_up, inventory, invoices, labels, outbox, pages, quality, recruitment as rec,
+    registry, release, rules, sales, screening, worklists, AppState,
 };
 use app::Actor;
 use axum::http::Method;
