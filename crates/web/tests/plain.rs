@@ -358,6 +358,11 @@ async fn demo_pages_speak_the_staff_language(backend: Backend) {
     assert!(special.lines[0].short_reason.as_deref().is_some_and(|r| r.contains("irradiated")), "{special:?}");
     assert!(inv.stock.iter().any(|l| l.days_of_supply.is_some()), "days of supply from the shipments: {:?}", inv.stock);
     assert!(!app.dispositions(&op, 10).await.unwrap().is_empty() && !app.returns(&op, 10).await.unwrap().is_empty());
+    // Months of invoices, the older ones paid; a withdrawal reaching two hospitals, one acknowledged.
+    let invoices = app.invoices(&op, None, 1000).await.unwrap();
+    assert!(invoices.len() >= 2, "{invoices:?}");
+    let recalls = app.recall_cases(&op, 10).await.unwrap();
+    assert_eq!(recalls.len(), 1, "one open withdrawal");
     let state = web::AppState::new(app.clone(), false);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(web::serve(listener, state, async move {

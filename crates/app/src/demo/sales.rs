@@ -54,6 +54,17 @@ fn hospital_actor(id: Uuid) -> Actor {
     }
 }
 
+fn sales_actor() -> Actor {
+    Actor {
+        user_id: None,
+        username: "sales".into(),
+        display_name: "Demo sales".into(),
+        roles: Roles::new([domain::Role::Sales]).expect("a role"),
+        hospital_id: None,
+        via_token: false,
+    }
+}
+
 fn distribution_actor() -> Actor {
     Actor {
         user_id: None,
@@ -79,8 +90,73 @@ fn pick<R: Rng>(rng: &mut R, weights: &[u32]) -> usize {
 
 impl App {
     pub(crate) async fn demo_sales(&self, actor: &Actor, seed: u64, as_of: NaiveDate) -> Result<()> {
+        self.demo_contracts(as_of).await?;
         self.demo_sales_history(actor, seed, as_of).await?;
-        self.demo_sales_today().await
+        self.demo_sales_today().await?;
+        self.demo_invoices(as_of).await
+    }
+
+    /// Every open account has a contract from the start of the year before the history.
+    async fn demo_contracts(&self, as_of: NaiveDate) -> Result<()> {
+        let sales = sales_actor();
+        let from = NaiveDate::from_ymd_opt((as_of - Duration::days(120)).year(), 1, 1).expect("a day");
+        for (i, h) in self.store.list_hospitals().await?.into_iter().enumerate() {
+            if h.fields.status == AccountStatus::Closed {
+                continue;
+            }
+            // Bigger customers negotiated a little less per red cell unit.
+            let red = 21_000 - (i as i64 % 4) * 500;
+            let list = serde_json::json!({
+                "currency": "USD",
+                "products": [{"product": "red_cells", "unit_cents": red}, {"product": "platelets", "unit_cents": 52_550},
+                             {"product": "plasma", "unit_cents": 6_000}, {"product": "cryo", "unit_cents": 9_000},
+                             {"product": "whole_blood", "unit_cents": 23_000}],
+                "surcharges": [{"attribute": "irradiated", "unit_cents": 2_500}, {"attribute": "leukoreduced", "unit_cents": 1_500},
+                               {"attribute": "CMV-negative", "unit_cents": 1_250}, {"attribute": "washed", "unit_cents": 6_000}],
+                "volume_tiers": [{"min_units": 100, "discount_percent": 5}, {"min_units": 500, "discount_percent": 7.5}],
+                "delivery_fee_cents": {"routine": 4_500, "urgent": 15_000},
+                "return_credit_percent": 80,
+                "payment_terms_days": 30,
+                "tax_percent": 0
+            });
+            let input = crate::invoices::ContractInput { effective_from: from.to_string(), effective_to: None, price_list: list };
+            self.add_contract(&sales, h.id, &input).await?;
+        }
+        Ok(())
+    }
+
+    /// The full months of the history invoiced per account; all but the last month paid.
+    async fn demo_invoices(&self, as_of: NaiveDate) -> Result<()> {
+        let sales = sales_actor();
+        let this_month = NaiveDate::from_ymd_opt(as_of.year(), as_of.month(), 1).expect("a day");
+        let mut months = vec![];
+        let mut m = this_month;
+        for _ in 0..3 {
+            m = (m - Duration::days(1)).with_day(1).expect("a day");
+            months.push(m);
+        }
+        months.reverse();
+        for h in self.store.list_hospitals().await? {
+            for (i, month) in months.iter().enumerate() {
+                let input = crate::invoices::MonthInput { month: month.format("%Y-%m").to_string() };
+                match self.invoice_month(&sales, h.id, &input).await {
+                    Ok(inv) if i + 1 < months.len() => {
+                        let today = Utc::now().with_timezone(&self.settings.time_zone).date_naive();
+                        let pay = crate::invoices::PaymentInput {
+                            paid_on: today.to_string(),
+                            amount_cents: None,
+                            reference: format!("ACH {}", inv.summary.number),
+                        };
+                        self.record_payment(&sales, &inv.summary.number, &pay).await?;
+                    }
+                    Ok(_) => {}
+                    // A month with nothing shipped to the account has no invoice.
+                    Err(crate::AppError::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn demo_sales_history(&self, actor: &Actor, seed: u64, as_of: NaiveDate) -> Result<()> {
