@@ -510,6 +510,8 @@ async function checkDistribution(page) {
   const text = await page.locator('section.shipment').first().innerText();
   if (!text.includes('on its way')) fail(`the shipment did not leave: ${text.slice(0, 300)}`);
   if (process.env.E2E_GUIDE_SHOTS) {
+    // From the top: a full-page picture of a page scrolled to an anchor repeats the sticky bar.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'distribution-order-1280.png'), fullPage: true, timeout: TIMEOUT });
   }
   return number;
@@ -532,6 +534,7 @@ async function checkHospitalOrders(page) {
   if (!state.includes('Received')) fail(`the new order does not show as received: ${state}`);
   const placed = pathOf(page).split('/').pop();
   if (process.env.E2E_GUIDE_SHOTS) {
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'hospital-order-1280.png'), fullPage: true, timeout: TIMEOUT });
   }
   await clickNav(page, 'orders');
