@@ -1,6 +1,6 @@
 //! Donor search and the donor record over HTTP.
 
-mod common;
+use crate::common;
 
 use common::{problem, TestApp};
 use reqwest::StatusCode;

@@ -4,7 +4,7 @@
 //! follows; a recall by quality quarantines stock and lists its consignees; the trace
 //! from a donor to every hospital; and every refusal changes nothing.
 
-mod common;
+use crate::common;
 
 use common::smtp::SmtpSink;
 use common::units::{released_red_cells, scan, separated};

@@ -2,7 +2,7 @@
 //! a shipment invoiced and printed and paid; a month invoiced with a return credit;
 //! credit notes; every refusal; two invoicing requests racing for one shipment.
 
-mod common;
+use crate::common;
 
 use chrono::Datelike;
 use common::units::{released_red_cells, scan};

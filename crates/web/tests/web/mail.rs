@@ -1,7 +1,7 @@
 //! Outgoing email reaches a real SMTP server (scripts/smtp-sink.py) and every
 //! attempt is recorded.
 
-mod common;
+use crate::common;
 
 use app::mail::{EmailStatus, OutgoingEmail};
 use common::smtp::SmtpSink;

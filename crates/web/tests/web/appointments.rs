@@ -2,7 +2,7 @@
 //! confirmation and reminder emails received by a real SMTP server, no overbooking
 //! under concurrency, and every refusal leaving nothing written.
 
-mod common;
+use crate::common;
 
 use app::donors::NewDonorInput;
 use app::Actor;

@@ -1,7 +1,7 @@
 //! Component manufacture over the API and the pages: separation, modifications,
 //! genealogy and their refusals, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{problem, TestApp};
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! Screening visits (questionnaire + measurements → decision → collection) and the
 //! rule and questionnaire versions quality stores, over HTTP.
 
-mod common;
+use crate::common;
 
 use common::{problem, Session, TestApp};
 use reqwest::StatusCode;

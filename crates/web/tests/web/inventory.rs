@@ -2,7 +2,7 @@
 //! scanned moves (the wrong temperature class refused), temperature excursions that
 //! hold units, discards, the expiry job and the stock views.
 
-mod common;
+use crate::common;
 
 use common::units::{released_red_cells, scan};
 use common::{problem, ApiClient, TestApp};

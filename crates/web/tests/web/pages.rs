@@ -1,6 +1,6 @@
 //! The HTML side: sign-in, lockout, sign-out, CSRF and forms with inline errors.
 
-mod common;
+use crate::common;
 
 use common::{client, csrf_of, TestApp, PASSWORD};
 use reqwest::StatusCode;

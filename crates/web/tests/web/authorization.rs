@@ -3,7 +3,7 @@
 //! The expectations below are written independently of the route table, and every
 //! route in the table must appear here.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use reqwest::{Method, StatusCode};

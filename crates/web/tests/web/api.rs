@@ -1,7 +1,7 @@
 //! The JSON API against the real server: what works, and every refusal with a
 //! problem body that changes nothing.
 
-mod common;
+use crate::common;
 
 use common::{problem, TestApp};
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! The collection record of a donation and donor reactions, over the API and the pages,
 //! on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{problem, TestApp};
 use reqwest::StatusCode;

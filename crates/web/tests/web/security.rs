@@ -1,7 +1,7 @@
 //! Security behaviour over HTTP: rate limits per client address, security headers,
 //! the login redirect, and errors that do not leak internals.
 
-mod common;
+use crate::common;
 
 use common::{client, spawn_app_with, TestApp, PASSWORD};
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! The donor registry over HTTP: versioned edits, merges that keep both histories,
 //! blood group history with its discrepancy flag, special attributes, rare donors.
 
-mod common;
+use crate::common;
 
 use common::{problem, Session, TestApp};
 use reqwest::StatusCode;

@@ -2,7 +2,7 @@
 //! (opening with units on hold, investigation, report to FDA, closing), QC results that
 //! fail a unit, and lifting holds with a signature.
 
-mod common;
+use crate::common;
 
 use common::{problem, TestApp};
 use reqwest::StatusCode;

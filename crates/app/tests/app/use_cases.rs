@@ -341,7 +341,7 @@ async fn labels_are_checked_before_printing(app: App) {
         collected_on: "2099-11-20".into(),
     };
     // Well-formed, but the record knows no such unit: refused, nothing recorded
-    // (printing from a real donation is tested over HTTP in web/tests/labels.rs).
+    // (printing from a real donation is tested over HTTP in web/tests/web/labels.rs).
     let e = app.unit_label(&op, &input, "pdf").await.unwrap_err();
     assert!(matches!(e, AppError::Invalid(ref f) if f.message_for("din").unwrap().starts_with("DIN assigned:")), "{e:?}");
     let v = app::labels::label_values(&app.settings, &input).unwrap();

@@ -1,6 +1,6 @@
 //! Labels and DINs over HTTP: rendered labels scan, refusals change nothing.
 
-mod common;
+use crate::common;
 
 use common::{problem, TestApp};
 use reqwest::StatusCode;

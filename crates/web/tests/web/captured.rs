@@ -1,7 +1,7 @@
 //! Captured mail: without a mail server (or SMS webhook) campaign messages are kept
 //! in the Outbox, marked not sent; with one they go out and nothing is captured.
 
-mod common;
+use crate::common;
 
 use app::Actor;
 use chrono::Utc;

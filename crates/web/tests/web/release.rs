@@ -1,7 +1,7 @@
 //! Testing, the release gate and inventory over the API and the pages, on SQLite and
 //! PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::units::{clear_tests, scan, separated};
 use common::{problem, TestApp};

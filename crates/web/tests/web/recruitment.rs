@@ -1,7 +1,7 @@
 //! Recruitment over HTTP: segments, scores, campaigns by phone and SMS, call outcomes,
 //! needs, and every refusal with nothing written.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, Utc};
 use common::{problem, TestApp};

@@ -1,7 +1,7 @@
 //! Every role's dashboard over HTTP: its own sections, numbers with thousands
 //! separators, and each count linking to a list that shows the same number.
 
-mod common;
+use crate::common;
 
 use app::Actor;
 use chrono::Utc;

@@ -2,7 +2,7 @@
 //! two servers on one database, retries, and targeting that respects merges and
 //! consent. Email goes to a real SMTP server (scripts/smtp-sink.py).
 
-mod common;
+use crate::common;
 
 use app::{Actor, App};
 use chrono::{Duration, Utc};

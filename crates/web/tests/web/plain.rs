@@ -2,7 +2,7 @@
 //! its filters say what is wrong and find every record of a donor; the donor page
 //! shows the blood group as staff expect it.
 
-mod common;
+use crate::common;
 
 use app::Actor;
 use chrono::Utc;

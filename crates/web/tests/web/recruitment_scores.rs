@@ -2,7 +2,7 @@
 //! run instead of scoring the pool per request, say when there is none, and a day's
 //! run is computed once however many ask for it.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, Utc};
 use common::{problem, TestApp};

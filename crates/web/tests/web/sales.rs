@@ -2,7 +2,7 @@
 //! allocation, scanned packing, shipment and receipt; every refusal; and the races
 //! (two orders for the last unit, two picks of one unit, two shipments of one box).
 
-mod common;
+use crate::common;
 
 use common::units::{released_red_cells, released_red_cells_of, scan};
 use common::{problem, ApiClient, TestApp, PASSWORD};
