@@ -26,6 +26,19 @@ use uuid::Uuid;
 
 mod recruitment;
 
+/// The demo's staff member (or hospital user) acting with these roles, as the
+/// people at the centre would. The first role names them.
+pub(crate) fn demo_actor(roles: &[Role], hospital_id: Option<Uuid>) -> Actor {
+    Actor {
+        user_id: None,
+        username: roles[0].as_str().into(),
+        display_name: format!("Demo {}", roles[0].title()),
+        roles: domain::Roles::new(roles.iter().copied()).expect("a role"),
+        hospital_id,
+        via_token: false,
+    }
+}
+
 pub const DEFAULT_SEED: u64 = 2026;
 pub const DEFAULT_DONORS: u32 = 5_000;
 /// The demo's facility identification number: A9990–A9999 are reserved by ICCBBA

@@ -133,17 +133,6 @@ impl App {
             .collect())
     }
 
-    /// A hospital user's own hospital, or every hospital for staff who see orders.
-    pub(crate) fn own_or_all(&self, actor: &Actor) -> Result<Option<Uuid>> {
-        match actor.hospital_id {
-            Some(h) => Ok(Some(h)),
-            None => {
-                actor.require(Permission::ViewOrders)?;
-                Ok(None)
-            }
-        }
-    }
-
     /// Takes a unit back from the hospital it was shipped to. Past the return window the
     /// return is refused (the hospital keeps the unit); out of temperature it is discarded.
     pub async fn record_return(&self, actor: &Actor, input: &ReturnInput) -> Result<ReturnView> {

@@ -223,10 +223,6 @@ fn line_of(row: &OrderLineRow) -> Line {
     }
 }
 
-fn kinds_of(product: ProductClass) -> Vec<&'static str> {
-    domain::component::ComponentKind::ALL.into_iter().filter(|k| ProductClass::of(*k) == product).map(|k| k.as_str()).collect()
-}
-
 fn order_number(year: i32, seq: i64) -> String {
     format!("ORD-{year}-{seq:06}")
 }
@@ -460,14 +456,19 @@ impl App {
     }
 
     /// Orders, newest first: every hospital's for staff, their own for a hospital user.
-    pub async fn orders(&self, actor: &Actor, limit: i64) -> Result<Vec<OrderListItem>> {
-        let hospital = match actor.hospital_id {
-            Some(h) => Some(h),
+    /// A hospital user's own hospital, or every hospital for staff who see orders.
+    pub(crate) fn own_or_all(&self, actor: &Actor) -> Result<Option<Uuid>> {
+        match actor.hospital_id {
+            Some(h) => Ok(Some(h)),
             None => {
                 actor.require(Permission::ViewOrders)?;
-                None
+                Ok(None)
             }
-        };
+        }
+    }
+
+    pub async fn orders(&self, actor: &Actor, limit: i64) -> Result<Vec<OrderListItem>> {
+        let hospital = self.own_or_all(actor)?;
         let now = store::now();
         Ok(self
             .store
@@ -616,9 +617,9 @@ impl App {
         let o = self.open_order_for_update(&mut tx, number).await?;
         let lines = tx.order_lines_in_tx(o.order.id).await?;
         let existing = self.all_allocations_in_tx(&mut tx, o.order.id).await?;
-        let mut kinds: Vec<&str> = lines.iter().flat_map(|l| kinds_of(l.product)).collect();
+        let mut kinds: Vec<&str> = lines.iter().flat_map(|l| l.product.kinds()).collect();
         // O-negative red cells are counted across the whole stock for the reserve.
-        kinds.extend(kinds_of(ProductClass::RedCells));
+        kinds.extend(ProductClass::RedCells.kinds());
         kinds.sort_unstable();
         kinds.dedup();
         let rows = tx.candidates_for_update(&kinds).await?;
@@ -710,7 +711,7 @@ impl App {
             .ok_or_else(|| AppError::from(FieldError::new("scan", format!("no unit {} {}", unit_ref.din, unit_ref.product_code))))?;
         let unit = self.candidates(&mut tx, vec![row]).await?.remove(0);
         // The O-negative reserve counts the whole available stock.
-        let stock = tx.candidates_for_update(&kinds_of(ProductClass::RedCells)).await?;
+        let stock = tx.candidates_for_update(&ProductClass::RedCells.kinds()).await?;
         let o_negative = stock.iter().filter(|c| c.blood_group.as_deref() == Some("O-")).count() as i64;
         let spare = o_negative - policy.o_negative_reserve;
         let f = fit(&line_of(l), &unit, now, &policy, spare).map_err(|(_, why)| AppError::Conflict(why))?;
@@ -1073,13 +1074,7 @@ impl App {
 
     /// Shipments, newest first: every hospital's for staff, their own for a hospital user.
     pub async fn shipments(&self, actor: &Actor, limit: i64) -> Result<Vec<ShipmentSummary>> {
-        let hospital = match actor.hospital_id {
-            Some(h) => Some(h),
-            None => {
-                actor.require(Permission::ViewOrders)?;
-                None
-            }
-        };
+        let hospital = self.own_or_all(actor)?;
         Ok(self.store.shipments(hospital, limit).await?.iter().map(|s| self.shipment_summary(s)).collect())
     }
 }

@@ -5,7 +5,6 @@
 
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, Utc};
-use domain::inventory::ProductClass;
 use domain::order::{line_words, parse_weekdays, standing_due, top_up, weekdays_text, Channel, Line, OrderFields, Priority, StandingInput};
 use domain::{AccountStatus, AuditDraft, FieldError, Permission};
 use serde::{Deserialize, Serialize};
@@ -49,10 +48,6 @@ fn view(l: StandingOrderLine) -> StandingView {
         last_run_on: l.last_run_on,
         last_note: l.last_note,
     }
-}
-
-fn kinds_of(product: ProductClass) -> Vec<&'static str> {
-    domain::component::ComponentKind::ALL.into_iter().filter(|k| ProductClass::of(*k) == product).map(|k| k.as_str()).collect()
 }
 
 impl App {
@@ -175,7 +170,7 @@ impl App {
         let mut lines = vec![];
         let mut notes = vec![];
         for s in standing {
-            let on_shelf = tx.units_on_hospital_shelf(hospital_id, &kinds_of(s.row.product), s.row.blood_group.as_deref()).await?;
+            let on_shelf = tx.units_on_hospital_shelf(hospital_id, &s.row.product.kinds(), s.row.blood_group.as_deref()).await?;
             let need = top_up(s.row.par_level, on_shelf);
             notes.push(format!("{on_shelf} on the shelf, par {}, {need} ordered", s.row.par_level));
             if need > 0 {

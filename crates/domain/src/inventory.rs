@@ -236,6 +236,11 @@ pub enum ProductClass {
 impl ProductClass {
     pub const ALL: [Self; 5] = [Self::RedCells, Self::WholeBlood, Self::Platelets, Self::Plasma, Self::Cryo];
 
+    /// The component kinds sold under this class, by their stored names.
+    pub fn kinds(self) -> Vec<&'static str> {
+        crate::component::ComponentKind::ALL.into_iter().filter(|k| Self::of(*k) == self).map(|k| k.as_str()).collect()
+    }
+
     /// The name in JSON, URLs and files (`red_cells`, `whole_blood`, …).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -7,6 +7,7 @@
 
 use crate::components::{COLUMNS, LATEST};
 use crate::inventory::LOCATION_OF_UNIT;
+use crate::reference::latest_hospital_version;
 use crate::{on_pool, on_tx, Backend, ComponentRow, Result, Store, WriteTx};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -94,18 +95,21 @@ pub struct LookbackResultRow {
 const CASE_UNITS: &str = "(c.id IN (SELECT r.component_id FROM recall_units r WHERE r.case_id = $1) \
      OR c.donation_id IN (SELECT l.donation_id FROM lookback_donations l WHERE l.case_id = $1))";
 
-const NOTICE: &str = "SELECT n.*, h.code AS hospital_code, hv.name AS hospital_name, a.note, a.acknowledged_at, a.acknowledged_by \
-     FROM consignee_notifications n JOIN hospitals h ON h.id = n.hospital_id \
-     JOIN hospital_versions hv ON hv.hospital_id = h.id AND hv.version = (SELECT MAX(y.version) FROM hospital_versions y WHERE y.hospital_id = h.id) \
-     LEFT JOIN consignee_acknowledgements a ON a.notification_id = n.id";
+const NOTICE: &str = concat!(
+    "SELECT n.*, h.code AS hospital_code, hv.name AS hospital_name, a.note, a.acknowledged_at, a.acknowledged_by \
+     FROM consignee_notifications n JOIN hospitals h ON h.id = n.hospital_id ",
+    latest_hospital_version!(),
+    " LEFT JOIN consignee_acknowledgements a ON a.notification_id = n.id"
+);
+
+const LATEST_HOSPITAL: &str = latest_hospital_version!();
 
 fn shipments_sql() -> String {
     format!(
         "SELECT c.id AS component_id, c.din, c.product_code, s.number AS shipment_number, s.hospital_id, h.code AS hospital_code, \
          hv.name AS hospital_name, hv.contact_email, s.shipped_at \
          FROM components c JOIN shipment_items i ON i.component_id = c.id JOIN shipments s ON s.id = i.shipment_id \
-         JOIN hospitals h ON h.id = s.hospital_id \
-         JOIN hospital_versions hv ON hv.hospital_id = h.id AND hv.version = (SELECT MAX(y.version) FROM hospital_versions y WHERE y.hospital_id = h.id) \
+         JOIN hospitals h ON h.id = s.hospital_id {LATEST_HOSPITAL} \
          WHERE s.shipped_at IS NOT NULL AND {CASE_UNITS} ORDER BY h.code, s.shipped_at, c.din, c.product_code"
     )
 }

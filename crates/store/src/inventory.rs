@@ -88,8 +88,21 @@ pub struct IssueRow {
 pub(crate) const LOCATION_OF_UNIT: &str = "LEFT JOIN component_moves m ON m.component_id = c.id \
      AND m.seq = (SELECT MAX(y.seq) FROM component_moves y WHERE y.component_id = c.id) \
      LEFT JOIN storage_locations loc ON loc.id = m.location_id";
-const RELEASED_GROUP: &str =
-    "(SELECT r.blood_group FROM component_releases r WHERE r.component_id = c.id ORDER BY r.released_at DESC LIMIT 1) AS blood_group";
+/// The group a unit `c` was released under (its latest release), as a scalar subquery.
+macro_rules! released_group_of_unit {
+    () => {
+        "(SELECT r.blood_group FROM component_releases r WHERE r.component_id = c.id ORDER BY r.released_at DESC LIMIT 1)"
+    };
+}
+pub(crate) const RELEASED_GROUP_OF_UNIT: &str = released_group_of_unit!();
+/// The same, as the `blood_group` column of a unit row.
+pub(crate) const RELEASED_GROUP: &str = concat!(released_group_of_unit!(), " AS blood_group");
+
+/// Component kinds as an SQL list for `IN (…)`; the names are our own enum's, never
+/// user input, and quotes are stripped all the same.
+pub(crate) fn kinds_sql(kinds: &[&str]) -> String {
+    kinds.iter().map(|k| format!("'{}'", k.replace('\'', ""))).collect::<Vec<_>>().join(", ")
+}
 
 impl Store {
     pub async fn storage_locations(&self) -> Result<Vec<StorageLocationRow>> {

@@ -4,6 +4,7 @@
 //! for one account queue; `invoiced_sources` refuses a second charge of the same
 //! shipped unit, delivery or return whatever the code does.
 
+use crate::reference::latest_hospital_version;
 use crate::{on_pool, on_tx, Backend, Result, Store, WriteTx};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -128,14 +129,16 @@ pub struct CreditableReturn {
     pub product_code: String,
 }
 
-const LIST: &str = "SELECT i.*, h.code AS hospital_code, hv.name AS hospital_name, o.number AS credits_number, \
+const LIST: &str = concat!(
+    "SELECT i.*, h.code AS hospital_code, hv.name AS hospital_name, o.number AS credits_number, \
      p.paid_on, p.reference AS payment_reference, \
      (SELECT COUNT(*) FROM invoice_lines l WHERE l.invoice_id = i.id AND l.amount_cents > 0) AS creditable_lines, \
      (SELECT COUNT(DISTINCT cl.credits_line) FROM invoice_lines cl JOIN invoices cn ON cn.id = cl.invoice_id WHERE cn.credits_invoice_id = i.id) AS credited_lines, \
      CAST(COALESCE((SELECT SUM(cn.total_cents) FROM invoices cn WHERE cn.credits_invoice_id = i.id), 0) AS BIGINT) AS credited_cents \
-     FROM invoices i JOIN hospitals h ON h.id = i.hospital_id \
-     JOIN hospital_versions hv ON hv.hospital_id = h.id AND hv.version = (SELECT MAX(y.version) FROM hospital_versions y WHERE y.hospital_id = h.id) \
-     LEFT JOIN invoices o ON o.id = i.credits_invoice_id LEFT JOIN invoice_payments p ON p.invoice_id = i.id";
+     FROM invoices i JOIN hospitals h ON h.id = i.hospital_id ",
+    latest_hospital_version!(),
+    " LEFT JOIN invoices o ON o.id = i.credits_invoice_id LEFT JOIN invoice_payments p ON p.invoice_id = i.id"
+);
 
 const ITEMS: &str = "SELECT i.id AS item_id, i.shipment_id, s.number AS shipment_number, s.shipped_at, c.id AS component_id, c.donation_id, \
      c.din, c.product_code, c.kind, c.attributes, o.priority, \

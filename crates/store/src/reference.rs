@@ -89,6 +89,15 @@ impl HospitalRow {
     }
 }
 
+/// Joins `hv`, the latest version of hospital `h` (its current name and contacts).
+macro_rules! latest_hospital_version {
+    () => {
+        "JOIN hospital_versions hv ON hv.hospital_id = h.id \
+         AND hv.version = (SELECT MAX(y.version) FROM hospital_versions y WHERE y.hospital_id = h.id)"
+    };
+}
+pub(crate) use latest_hospital_version;
+
 const HOSPITAL_SELECT: &str =
     "SELECT h.id, v.version, h.code, v.name, v.address, v.city, v.contact_name, v.contact_email, v.contact_phone, v.delivery_site, v.status \
      FROM hospitals h JOIN hospital_versions v ON v.hospital_id = h.id \

@@ -4,6 +4,8 @@
 //! order's and the units' rows locked on PostgreSQL.
 
 use crate::components::{ComponentRow, COLUMNS, LATEST};
+use crate::inventory::{kinds_sql, RELEASED_GROUP, RELEASED_GROUP_OF_UNIT};
+use crate::reference::latest_hospital_version;
 use crate::{on_pool, on_tx, Backend, Result, Store, WriteTx};
 use chrono::{DateTime, Utc};
 use domain::inventory::ProductClass;
@@ -177,12 +179,12 @@ pub struct CandidateRow {
     pub donor_id: Option<Uuid>,
 }
 
-const CURRENT_ORDER: &str = "SELECT o.*, st.state, st.changed_at AS state_at, h.code AS hospital_code, hv.name AS hospital_name \
+const CURRENT_ORDER: &str = concat!(
+    "SELECT o.*, st.state, st.changed_at AS state_at, h.code AS hospital_code, hv.name AS hospital_name \
      FROM orders o JOIN order_states st ON st.order_id = o.id AND st.seq = (SELECT MAX(x.seq) FROM order_states x WHERE x.order_id = o.id) \
-     JOIN hospitals h ON h.id = o.hospital_id \
-     JOIN hospital_versions hv ON hv.hospital_id = h.id AND hv.version = (SELECT MAX(y.version) FROM hospital_versions y WHERE y.hospital_id = h.id)";
-const RELEASED_GROUP: &str =
-    "(SELECT r.blood_group FROM component_releases r WHERE r.component_id = c.id ORDER BY r.released_at DESC LIMIT 1) AS blood_group";
+     JOIN hospitals h ON h.id = o.hospital_id ",
+    latest_hospital_version!()
+);
 const ALLOCATION_COLUMNS: &str =
     "a.id, a.order_line_id, a.component_id, a.allocated_at, a.allocated_by, a.warning, a.ended_at, a.ended_by, a.end_reason";
 const ALLOCATED_UNIT: &str =
@@ -266,11 +268,13 @@ impl Store {
 
     /// Every consignee the unit was shipped to, in order.
     pub async fn consignees_of(&self, component_id: Uuid) -> Result<Vec<ConsigneeRow>> {
-        Ok(on_pool!(self, p => sqlx::query_as(
+        const SQL: &str = concat!(
             "SELECT i.component_id, s.number AS shipment_number, s.hospital_id, h.code AS hospital_code, hv.name AS hospital_name, s.shipped_at, s.received_at \
-             FROM shipment_items i JOIN shipments s ON s.id = i.shipment_id JOIN hospitals h ON h.id = s.hospital_id \
-             JOIN hospital_versions hv ON hv.hospital_id = h.id AND hv.version = (SELECT MAX(y.version) FROM hospital_versions y WHERE y.hospital_id = h.id) \
-             WHERE i.component_id = $1 AND s.shipped_at IS NOT NULL ORDER BY s.shipped_at")
+             FROM shipment_items i JOIN shipments s ON s.id = i.shipment_id JOIN hospitals h ON h.id = s.hospital_id ",
+            latest_hospital_version!(),
+            " WHERE i.component_id = $1 AND s.shipped_at IS NOT NULL ORDER BY s.shipped_at"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(SQL)
             .bind(component_id).fetch_all(p).await?))
     }
 }
@@ -355,7 +359,7 @@ impl WriteTx {
     /// allocations never wait on each other in a cycle), read again after the lock so a
     /// unit another transaction reserved meanwhile shows as reserved.
     pub async fn candidates_for_update(&mut self, kinds: &[&str]) -> Result<Vec<CandidateRow>> {
-        let kinds_sql = kinds.iter().map(|k| format!("'{}'", k.replace('\'', ""))).collect::<Vec<_>>().join(", ");
+        let kinds_sql = kinds_sql(kinds);
         if self.backend() == Backend::Postgres {
             let sql = format!("SELECT c.id FROM components c {LATEST} WHERE c.kind IN ({kinds_sql}) AND s.state = 'available' ORDER BY c.id");
             let ids: Vec<(Uuid,)> = on_tx!(self, c => sqlx::query_as(&sql).fetch_all(c).await?);
@@ -718,13 +722,12 @@ impl WriteTx {
     /// Units of a product class and group the hospital holds: shipped to it, with no
     /// disposition reported and not returned.
     pub async fn units_on_hospital_shelf(&mut self, hospital: Uuid, kinds: &[&str], group: Option<&str>) -> Result<i64> {
-        let kinds_sql = kinds.iter().map(|k| format!("'{}'", k.replace('\'', ""))).collect::<Vec<_>>().join(", ");
+        let kinds_sql = kinds_sql(kinds);
         let sql = format!(
             "SELECT COUNT(*) FROM components c {LATEST} WHERE s.state = 'shipped' AND c.kind IN ({kinds_sql}) \
-             AND ($2 IS NULL OR {RELEASED} = $2) \
+             AND ($2 IS NULL OR {RELEASED_GROUP_OF_UNIT} = $2) \
              AND (SELECT sh.hospital_id FROM shipment_items i JOIN shipments sh ON sh.id = i.shipment_id WHERE i.component_id = c.id \
-                  ORDER BY sh.shipped_at DESC LIMIT 1) = $1",
-            RELEASED = "(SELECT r.blood_group FROM component_releases r WHERE r.component_id = c.id ORDER BY r.released_at DESC LIMIT 1)"
+                  ORDER BY sh.shipped_at DESC LIMIT 1) = $1"
         );
         let (n,): (i64,) = on_tx!(self, c => sqlx::query_as(&sql).bind(hospital).bind(group).fetch_one(c).await?);
         Ok(n)

@@ -259,10 +259,7 @@ pub async fn order_test(State(s): State<AppState>, p: Principal, Path(din): Path
         Ok(_) => Ok(Redirect::to(&format!("/donations/{}#tests", din.trim())).into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let mut pg = page(&s, &p, &din).await?;
-            pg.result_error = Some(match &e {
-                AppError::Invalid(errs) => errs.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "),
-                other => other.to_string(),
-            });
+            pg.result_error = Some(crate::error::refusal_text(&e));
             let status = if matches!(e, AppError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
             render_status(status, &pg)
         }

@@ -22,6 +22,15 @@ pub fn status_of(e: &AppError) -> StatusCode {
     }
 }
 
+/// A refusal in one sentence for the top of a form: every field's message, or the
+/// refusal itself.
+pub fn refusal_text(e: &AppError) -> String {
+    match e {
+        AppError::Invalid(errs) => errs.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "),
+        other => other.to_string(),
+    }
+}
+
 /// `Retry-After` (seconds) on a refusal that ends at a known time.
 pub fn add_retry_after(e: &AppError, res: &mut Response) {
     if let AppError::LockedOut { until } = e {

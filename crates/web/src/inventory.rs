@@ -307,10 +307,7 @@ pub async fn discard(
             let mut page = crate::donations::component_page(&s, &p, &din, &code, None).await?;
             page.discard_reason = input.reason;
             page.discard_details = input.details;
-            page.discard_error = Some(match &e {
-                AppError::Invalid(errs) => errs.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "),
-                other => other.to_string(),
-            });
+            page.discard_error = Some(crate::error::refusal_text(&e));
             render_status(status, &page)
         }
         Err(e) => Err(e.into()),

@@ -320,10 +320,7 @@ pub async fn close(State(s): State<AppState>, p: Principal, Path(number): Path<S
         Ok(d) => Ok(Redirect::to(&format!("/quality/deviations/{}", d.number)).into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             // The refusals name the record's fields: say them above the forms.
-            let text = match &e {
-                AppError::Invalid(errs) => errs.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "),
-                other => other.to_string(),
-            };
+            let text = crate::error::refusal_text(&e);
             let mut page = deviation_page(&s, &p, &number).await?;
             page.form = "close";
             page.errors = field_errors(&e);

@@ -319,10 +319,7 @@ async fn refused(s: &AppState, p: &Principal, number: &str, form: &str, scan: St
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         _ => return Err(e.into()),
     };
-    let message = match &e {
-        AppError::Invalid(errs) => errs.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "),
-        other => other.to_string(),
-    };
+    let message = crate::error::refusal_text(&e);
     let mut page = order_page(s, p, number).await?;
     page.refusal = Some((form.to_string(), message));
     page.scan = scan;
@@ -559,10 +556,7 @@ async fn returns_outcome(s: &AppState, p: &Principal, form: &str, scan: String, 
                 AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                 _ => return Err(e.into()),
             };
-            let message = match &e {
-                AppError::Invalid(errs) => errs.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "),
-                other => other.to_string(),
-            };
+            let message = crate::error::refusal_text(&e);
             page.refusal = Some((form.to_string(), message, scan));
             render_status(status, &page)
         }
@@ -983,10 +977,7 @@ pub async fn end_standing(State(s): State<AppState>, p: Principal, Path(id): Pat
         Ok(_) => Ok(Redirect::to("/orders/standing").into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let mut page = standing_page(&s, &p).await?;
-            page.form_error = Some(match e {
-                AppError::Invalid(errs) => errs.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "),
-                other => other.to_string(),
-            });
+            page.form_error = Some(crate::error::refusal_text(&e));
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(e.into()),

@@ -2,26 +2,16 @@
 //! deviation whose units are on hold, a reportable deviation whose report to FDA is
 //! overdue, a closed one, and a platelet unit that failed its pH check.
 
+use super::demo_actor;
 use crate::quality::{DeviationInput, DeviationUpdate, QcInput};
-use crate::{Actor, App, Result};
+use crate::{App, Result};
 use chrono::Duration;
 use domain::component::{ComponentKind, ComponentState};
-use domain::{Role, Roles};
-
-fn demo_actor(role: Role) -> Actor {
-    Actor {
-        user_id: None,
-        username: role.as_str().into(),
-        display_name: format!("Demo {}", role.title()),
-        roles: Roles::new([role]).expect("a role"),
-        hospital_id: None,
-        via_token: false,
-    }
-}
+use domain::Role;
 
 impl App {
     pub(crate) async fn demo_quality(&self) -> Result<()> {
-        let (quality, lab) = (demo_actor(Role::Quality), demo_actor(Role::Lab));
+        let (quality, lab) = (demo_actor(&[Role::Quality], None), demo_actor(&[Role::Lab], None));
         let today = self.today();
         let since = chrono::Utc::now() - Duration::hours(12);
         let mut units = Vec::new();

@@ -10,6 +10,7 @@
 //! waste and expiry, and units nobody ordered expire on the shelf (the outdates).
 //! Today's orders then go through the use cases staff and hospitals use.
 
+use super::demo_actor;
 use crate::sales::{PackInput, ReceiveInput, ShipInput};
 use crate::{Actor, App, Result};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
@@ -18,7 +19,7 @@ use domain::inventory::{DiscardReason, ProductClass};
 use domain::order::{
     propose, requirements_text, AllocationPolicy, Candidate, Channel, Line, LineInput, OrderInput, OrderState, Priority, Requirement, ShippingClass,
 };
-use domain::{AccountStatus, AuditDraft, BloodGroup, DonationProcedure, Roles};
+use domain::{AccountStatus, AuditDraft, BloodGroup, DonationProcedure};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeSet, HashMap};
@@ -43,39 +44,6 @@ struct Unit {
     taken: bool,
 }
 
-fn hospital_actor(id: Uuid) -> Actor {
-    Actor {
-        user_id: None,
-        username: "hospital".into(),
-        display_name: "Demo hospital user".into(),
-        roles: Roles::new([domain::Role::Hospital]).expect("a role"),
-        hospital_id: Some(id),
-        via_token: false,
-    }
-}
-
-fn sales_actor() -> Actor {
-    Actor {
-        user_id: None,
-        username: "sales".into(),
-        display_name: "Demo sales".into(),
-        roles: Roles::new([domain::Role::Sales]).expect("a role"),
-        hospital_id: None,
-        via_token: false,
-    }
-}
-
-fn distribution_actor() -> Actor {
-    Actor {
-        user_id: None,
-        username: "distribution".into(),
-        display_name: "Demo distribution".into(),
-        roles: Roles::new([domain::Role::Distribution, domain::Role::Sales]).expect("roles"),
-        hospital_id: None,
-        via_token: false,
-    }
-}
-
 fn pick<R: Rng>(rng: &mut R, weights: &[u32]) -> usize {
     let total: u32 = weights.iter().sum();
     let mut roll = rng.gen_range(0..total);
@@ -98,7 +66,7 @@ impl App {
 
     /// Every open account has a contract from the start of the year before the history.
     async fn demo_contracts(&self, as_of: NaiveDate) -> Result<()> {
-        let sales = sales_actor();
+        let sales = demo_actor(&[domain::Role::Sales], None);
         let from = NaiveDate::from_ymd_opt((as_of - Duration::days(120)).year(), 1, 1).expect("a day");
         for (i, h) in self.store.list_hospitals().await?.into_iter().enumerate() {
             if h.fields.status == AccountStatus::Closed {
@@ -127,7 +95,7 @@ impl App {
 
     /// The full months of the history invoiced per account; all but the last month paid.
     async fn demo_invoices(&self, as_of: NaiveDate) -> Result<()> {
-        let sales = sales_actor();
+        let sales = demo_actor(&[domain::Role::Sales], None);
         let this_month = NaiveDate::from_ymd_opt(as_of.year(), as_of.month(), 1).expect("a day");
         let mut months = vec![];
         let mut m = this_month;
@@ -647,8 +615,8 @@ impl App {
     async fn demo_sales_today(&self) -> Result<()> {
         let hospitals = self.store.list_hospitals().await?;
         let Some(own) = hospitals.iter().find(|h| h.fields.code.as_str() == super::HOSPITALS[0].0) else { return Ok(()) };
-        let portal = hospital_actor(own.id);
-        let dist = distribution_actor();
+        let portal = demo_actor(&[domain::Role::Hospital], Some(own.id));
+        let dist = demo_actor(&[domain::Role::Distribution, domain::Role::Sales], None);
         let line = |product: &str, group: &str, quantity: i64, requirements: &[Requirement], substitution: bool| LineInput {
             product: product.into(),
             blood_group: group.into(),
@@ -713,14 +681,7 @@ impl App {
     /// A market withdrawal of two units that went to two hospitals: both notified, one
     /// has acknowledged (quarantined), the other not yet.
     async fn demo_withdrawal(&self) -> Result<()> {
-        let quality = Actor {
-            user_id: None,
-            username: "quality".into(),
-            display_name: "Demo quality".into(),
-            roles: Roles::new([domain::Role::Quality]).expect("a role"),
-            hospital_id: None,
-            via_token: false,
-        };
+        let quality = demo_actor(&[domain::Role::Quality], None);
         let mut picked: Vec<(String, String, Uuid, String)> = vec![];
         for sh in self.store.shipments(None, 300).await? {
             if picked.iter().any(|p| p.2 == sh.hospital_id) {
@@ -754,13 +715,13 @@ impl App {
             self.send_consignee_notice(&quality, case.id, &crate::consignees::NoticeInput { hospital: code.clone(), kind: String::new() }).await?;
         }
         let (din, product_code, hospital, _) = &picked[0];
-        let notices = self.consignee_notices(&hospital_actor(*hospital), 10).await?;
+        let notices = self.consignee_notices(&demo_actor(&[domain::Role::Hospital], Some(*hospital)), 10).await?;
         if let Some(n) = notices.first() {
             let ack = crate::consignees::AckInput {
                 units: vec![crate::consignees::AckUnit { din: din.clone(), product_code: product_code.clone(), action: "quarantined".into() }],
                 note: "unit found in the blood bank refrigerator and set aside".into(),
             };
-            self.acknowledge_notice(&hospital_actor(*hospital), n.id, &ack).await?;
+            self.acknowledge_notice(&demo_actor(&[domain::Role::Hospital], Some(*hospital)), n.id, &ack).await?;
         }
         Ok(())
     }

@@ -9,7 +9,6 @@ use crate::release::ReleaseInput;
 use crate::testing::ResultInput;
 use crate::{Actor, App, Result};
 use domain::component::ComponentState;
-use domain::Roles;
 
 impl App {
     pub(crate) async fn demo_testing(&self, actor: &Actor, lab_password: &str) -> Result<()> {
@@ -75,13 +74,6 @@ pub(crate) fn label_scan(din: &str, product_code: &str, group: &str) -> Result<S
 }
 
 /// The demo's laboratory user, acting as staff do.
-pub(crate) fn demo_lab() -> Actor {
-    Actor {
-        user_id: None,
-        username: "lab".into(),
-        display_name: "Demo Laboratory".into(),
-        roles: Roles::new([domain::Role::Lab]).expect("a role"),
-        hospital_id: None,
-        via_token: false,
-    }
+pub(crate) fn demo_lab() -> crate::Actor {
+    super::demo_actor(&[domain::Role::Lab], None)
 }

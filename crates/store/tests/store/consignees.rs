@@ -4,24 +4,6 @@
 use store::{RecallCaseRow, Store, StoreError};
 use uuid::Uuid;
 
-macro_rules! contract {
-    ($($story:ident),* $(,)?) => {$(
-        mod $story {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = store::test_support::fresh(store::Backend::Sqlite).await.unwrap();
-                super::$story(db.store.clone()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = store::test_support::fresh(store::Backend::Postgres).await {
-                    super::$story(db.store.clone()).await;
-                }
-            }
-        }
-    )*};
-}
-
 contract!(recall_cases_are_unique_and_append_only);
 
 fn recall(number: &str) -> RecallCaseRow {

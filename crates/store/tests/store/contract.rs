@@ -6,25 +6,6 @@ use store::test_support::fresh;
 use store::{AuditFilter, Backend, SessionRecord, Store, StoreError, UserRecord, VersionStamp};
 use uuid::Uuid;
 
-/// One `#[tokio::test]` per back end for each story.
-macro_rules! contract {
-    ($($story:ident),* $(,)?) => {$(
-        mod $story {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = store::test_support::fresh(store::Backend::Sqlite).await.unwrap();
-                super::$story(db.store.clone()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = store::test_support::fresh(store::Backend::Postgres).await {
-                    super::$story(db.store.clone()).await;
-                }
-            }
-        }
-    )*};
-}
-
 contract!(
     sites_and_hospitals_are_versioned_never_overwritten,
     duplicate_codes_and_usernames_are_refused,

@@ -6,24 +6,6 @@ use chrono::NaiveDate;
 use store::{DeviationRow, DeviationVersionRow, Store};
 use uuid::Uuid;
 
-macro_rules! contract {
-    ($($story:ident),* $(,)?) => {$(
-        mod $story {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = store::test_support::fresh(store::Backend::Sqlite).await.unwrap();
-                super::$story(db.store.clone()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = store::test_support::fresh(store::Backend::Postgres).await {
-                    super::$story(db.store.clone()).await;
-                }
-            }
-        }
-    )*};
-}
-
 contract!(deviation_numbers_have_no_gaps_and_versions_are_append_only, deviation_numbers_never_repeat_under_concurrency);
 
 fn version(id: Uuid, n: i64, status: &str) -> DeviationVersionRow {

@@ -4,25 +4,7 @@ use chrono::{Duration, NaiveDate};
 use store::{RunClaim, Store};
 use uuid::Uuid;
 
-macro_rules! both_backends {
-    ($($story:ident),* $(,)?) => {$(
-        mod $story {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = store::test_support::fresh(store::Backend::Sqlite).await.unwrap();
-                super::$story(db.store.clone()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = store::test_support::fresh(store::Backend::Postgres).await {
-                    super::$story(db.store.clone()).await;
-                }
-            }
-        }
-    )*};
-}
-
-both_backends!(
+contract!(
     a_run_is_claimed_filled_and_read_back_as_the_latest,
     two_concurrent_claims_of_one_day_give_one_run,
     a_stale_claim_is_taken_over_and_a_failed_one_released,
