@@ -31,6 +31,7 @@ pub mod register;
 pub mod registry;
 pub mod release;
 pub mod returns;
+pub mod revenue;
 pub mod sales;
 pub mod screening;
 pub mod standing;

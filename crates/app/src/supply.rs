@@ -93,6 +93,9 @@ pub struct SupplyView {
     pub months: Vec<MonthFigures>,
     pub supply: Vec<SupplyLine>,
     pub notices: Vec<NoticeView>,
+    /// Net invoiced by month, account and product, one entry per currency; empty for
+    /// staff who do not see invoices.
+    pub revenue: Vec<crate::revenue::Revenue>,
 }
 
 /// A shortage notice to every hospital.
@@ -193,6 +196,7 @@ impl App {
             months,
             supply: self.supply_lines(now).await?,
             notices: self.shortage_notices(actor).await?,
+            revenue: self.revenue(actor).await?,
         })
     }
 

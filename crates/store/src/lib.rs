@@ -64,7 +64,7 @@ pub use sales::{
 };
 pub use scores::{RunClaim, ScoreRunRow};
 pub use screening::{PolicyVersionRow, ScreeningVisitRow};
-pub use supply::{HospitalOrders, ShortageNoticeRow, SupplyEvent};
+pub use supply::{HospitalOrders, RevenueRow, ShortageNoticeRow, SupplyEvent};
 pub use testing::{HoldRow, LookbackCaseRow, NotificationRow, PriorTestRow, ReleaseRow, TestOrderRow, TestResultRow};
 pub use typed::{Group, GroupOnRecord};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, UserRecord};

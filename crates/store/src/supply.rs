@@ -3,7 +3,7 @@
 //! months are cut in the facility's time zone by the caller.
 
 use crate::{on_pool, on_tx, Result, Store, WriteTx};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 /// Orders of one hospital: all time and since the window's start.
@@ -36,7 +36,37 @@ pub struct SupplyEvent {
     pub at: DateTime<Utc>,
 }
 
+/// Net invoiced on one day to one account for one kind of line and component kind.
+/// Credit note lines count (negative) under the line they correct.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RevenueRow {
+    pub issued_on: NaiveDate,
+    pub hospital_id: Uuid,
+    pub currency: String,
+    /// product, surcharge, delivery, return_credit, apheresis, adjustment
+    pub line_kind: String,
+    /// The component the line charges or credits, when it is for a unit.
+    pub component_kind: Option<String>,
+    pub net_cents: i64,
+}
+
 impl Store {
+    /// Invoice and credit note lines issued since `since`, summed by day, account,
+    /// currency, kind of line and component kind.
+    pub async fn revenue(&self, since: NaiveDate) -> Result<Vec<RevenueRow>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT issued_on, hospital_id, currency, line_kind, component_kind, CAST(SUM(amount_cents) AS BIGINT) AS net_cents FROM ( \
+               SELECT i.issued_on, i.hospital_id, i.currency, COALESCE(o.kind, l.kind) AS line_kind, l.amount_cents, \
+                 (SELECT c.kind FROM components c WHERE c.id = CASE COALESCE(l.source_kind, o.source_kind) \
+                    WHEN 'shipment_item' THEN (SELECT si.component_id FROM shipment_items si WHERE si.id = COALESCE(l.source_id, o.source_id)) \
+                    WHEN 'return' THEN (SELECT r.component_id FROM unit_returns r WHERE r.id = COALESCE(l.source_id, o.source_id)) END) AS component_kind \
+               FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
+               LEFT JOIN invoice_lines o ON o.invoice_id = i.credits_invoice_id AND o.line_no = l.credits_line \
+               WHERE i.issued_on >= $1) x \
+             GROUP BY issued_on, hospital_id, currency, line_kind, component_kind")
+            .bind(since).fetch_all(p).await?))
+    }
+
     pub async fn hospital_orders(&self, since: DateTime<Utc>) -> Result<Vec<HospitalOrders>> {
         Ok(on_pool!(self, p => sqlx::query_as(
             "SELECT hospital_id, MIN(placed_at) AS first_order, MAX(placed_at) AS last_order, \

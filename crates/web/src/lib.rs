@@ -21,10 +21,13 @@ mod quality;
 mod recruitment;
 mod registry;
 mod release;
+mod returns;
 pub mod routes;
 mod rules;
 mod sales;
 mod screening;
+mod standing;
+mod supply;
 pub mod words;
 mod worklists;
 

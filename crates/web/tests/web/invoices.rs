@@ -260,6 +260,33 @@ async fn a_month_is_invoiced_with_its_return_credits(t: TestApp) {
         .post_json(&format!("/api/v1/invoices/{number}/payments"), json!({"paid_on": today, "amount_cents": inv["total_cents"], "reference": "B"}))
         .await;
     assert_eq!(problem(r).await["errors"][0]["field"], "amount_cents");
+
+    // Revenue: the invoice less its return credit and its credit note, under the
+    // product each line was for.
+    let net = 21000 * 2 + 4500 * 2 - 16800 - 21000;
+    let supply: Value = sales.get("/api/v1/supply").await.json().await.unwrap();
+    let revenue = &supply["revenue"][0];
+    assert_eq!((revenue["currency"].as_str(), revenue["net_cents"].as_i64()), (Some("USD"), Some(net)), "{revenue}");
+    let product = |name: &str| revenue["products"].as_array().unwrap().iter().find(|p| p["key"] == name).map(|p| p["net_cents"].as_i64().unwrap());
+    assert_eq!((product("Red cells"), product("Delivery")), (Some(21000 * 2 - 16800 - 21000), Some(9000)), "{revenue}");
+    assert_eq!(revenue["accounts"][0]["key"], "H-OWN");
+    assert_eq!(revenue["accounts"][0]["share"].as_f64(), Some(100.0));
+    assert_eq!(revenue["months"].as_array().unwrap().last().unwrap()["month"], month.as_str());
+    let s = t.login_as("sales").await;
+    let csv = s.client.get(t.url("/sales/supply/revenue-months.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(csv.starts_with("month,currency,") && csv.contains(&format!("{month},USD,")), "{csv}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(&format!(",{}.{:02}", net / 100, net % 100)), "{csv}");
+    let csv = s.client.get(t.url("/sales/supply/revenue-accounts.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(csv.contains(&format!("H-OWN,Own Hospital,USD,{}.{:02},100.0", net / 100, net % 100)), "{csv}");
+    let page = s.client.get(t.url("/sales/supply")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Net revenue") && page.contains(&domain::pricing::format_cents(net)), "the page shows the revenue");
+    // Distribution sees the supply figures but not the money.
+    let supply: Value = dist.get("/api/v1/supply").await.json().await.unwrap();
+    assert_eq!(supply["revenue"], json!([]));
+    let d = t.login_as("distribution").await;
+    assert_eq!(d.client.get(t.url("/sales/supply/revenue-months.csv")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let page = d.client.get(t.url("/sales/supply")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("Net revenue"));
 }
 
 async fn contracts_and_invoices_are_refused_with_their_reason(t: TestApp) {
