@@ -484,6 +484,85 @@ async function checkPutAway(page, din, code) {
 // Distribution fills the hospital's STAT order of the demo: a unit not reserved for it is
 // refused beside the scan field, the reserved units are scanned into their box, and the
 // shipment leaves with its courier. Returns the order number.
+// What distribution shipped in this run (the demo's STAT order, to the hospital user's
+// hospital): sales invoices it, quality withdraws its unit, the hospital answers.
+let shippedToday = null;
+
+const squash = (t) => t.replace(/\s+/g, '');
+
+// Sales invoices the shipment distribution just sent (an unknown number is refused
+// beside its field), opens the invoice with the unit on it and its PDF, and finds the
+// revenue on the sales and supply page.
+async function checkInvoicing(page) {
+  if (!shippedToday) return 'no shipment of this run to invoice (distribution did not run)';
+  await clickNav(page, 'invoices');
+  await page.fill('#f-shipment', 'SH-1999-999999');
+  await navigating(page, () => page.click('#invoice-shipment button[type=submit]'));
+  await visible(page.locator('#shipment-error'), 'the refusal of an unknown shipment beside its field');
+  await page.fill('#f-shipment', shippedToday.shipment);
+  await navigating(page, () => page.click('#invoice-shipment button[type=submit]'));
+  const title = await page.locator('h1').innerText();
+  if (!/Invoice INV-\d{4}-\d{6}/.test(title)) fail(`invoicing ${shippedToday.shipment} did not open an invoice: ${title}`);
+  const lines = await page.locator('table#lines').innerText();
+  const din = shippedToday.unit.split(/\s+/).slice(0, -1).join('');
+  if (!squash(lines).includes(din)) fail(`the invoice does not name the unit shipped (${shippedToday.unit}): ${lines.slice(0, 300)}`);
+  const pdf = await page.request.get(url(await page.locator('#pdf-link').getAttribute('href')));
+  if (pdf.status() !== 200 || !(pdf.headers()['content-type'] || '').includes('application/pdf')) fail(`the invoice PDF answered ${pdf.status()}`);
+  const number = title.match(/INV-\d{4}-\d{6}/)[0];
+  shippedToday.invoice = number;
+  await clickNav(page, 'supply');
+  await visible(page.locator('section.revenue'), 'the revenue section on the sales and supply page');
+  return number;
+}
+
+// Quality withdraws the unit shipped in this run (no unit named: refused beside the
+// field), and sends the notice to the hospital that received it.
+async function checkWithdrawal(page) {
+  if (!shippedToday) return 'no shipped unit of this run to withdraw (distribution did not run)';
+  await clickNav(page, 'recalls');
+  await page.selectOption('#f-kind', 'withdrawal');
+  await page.fill('#f-reason', 'Browser test: bag set lot E2E-1 withdrawn by its manufacturer');
+  await navigating(page, () => page.click('form#recall-form button[type=submit]'));
+  const unitsError = await page.locator('#f-units ~ .field-error').innerText().catch(() => '');
+  if (!unitsError) fail('no refusal beside the units field when no unit is named');
+  await page.fill('#f-units', shippedToday.unit);
+  await navigating(page, () => page.click('form#recall-form button[type=submit]'));
+  const consignee = page.locator('#consignees .consignee').filter({ hasText: HOSPITAL_USER_HOSPITAL });
+  await visible(consignee, `the hospital that received ${shippedToday.unit} among the consignees`);
+  await navigating(page, () => consignee.locator('button[type=submit]').click());
+  const status = await page.locator('#consignees .consignee').filter({ hasText: HOSPITAL_USER_HOSPITAL }).innerText();
+  if (!/Notice: sent/i.test(status)) fail(`the notice does not show as sent: ${status.slice(0, 300)}`);
+  shippedToday.recall = await page.locator('h1').innerText();
+  return shippedToday.recall;
+}
+
+// The hospital user answers the withdrawal notice for the unit received in this run
+// (an answer without a unit's action is refused beside the units), and sees this
+// run's invoice among its own.
+async function checkNoticeAnswer(page) {
+  if (!shippedToday || !shippedToday.recall) return 'no notice of this run to answer (quality did not run)';
+  await clickNav(page, 'notices');
+  const din = shippedToday.unit.split(/\s+/).slice(0, -1).join('');
+  let card = null;
+  for (const c of await page.locator('section.notice-card').all()) {
+    if ((await c.locator('form').count()) && squash(await c.innerText()).includes(din)) card = c;
+  }
+  if (!card) fail(`no open notice names the unit ${shippedToday.unit}`);
+  const id = await card.getAttribute('id');
+  await navigating(page, () => card.locator('button[type=submit]').click());
+  await visible(page.locator(`#${id} .field-error`), 'the refusal of an answer without what was done');
+  for (const select of await page.locator(`#${id} select`).all()) await select.selectOption('quarantined');
+  await page.fill(`#${id} input[name=note]`, 'set aside in the blood bank refrigerator');
+  await navigating(page, () => page.locator(`#${id} button[type=submit]`).click());
+  const after = await page.locator(`#${id}`).innerText();
+  if (!after.includes('Acknowledged')) fail(`the notice is not acknowledged: ${after.slice(0, 300)}`);
+  if (shippedToday.invoice) {
+    await clickNav(page, 'invoices');
+    await visible(page.locator('a', { hasText: shippedToday.invoice }).first(), `this run's invoice ${shippedToday.invoice} in the hospital's list`);
+  }
+  return id;
+}
+
 async function checkDistribution(page) {
   await clickNav(page, 'orders');
   const stat = page.locator('table#orders tbody tr', { hasText: 'STAT' }).first();
@@ -509,6 +588,10 @@ async function checkDistribution(page) {
   await navigating(page, () => ship.locator('button[type=submit]').click());
   const text = await page.locator('section.shipment').first().innerText();
   if (!text.includes('on its way')) fail(`the shipment did not leave: ${text.slice(0, 300)}`);
+  const shipment = (text.match(/SH-\d{4}-\d{6}/) || [''])[0];
+  if (!shipment) fail(`no shipment number on the shipped shipment: ${text.slice(0, 300)}`);
+  const unit = (await page.locator('table.shipment-units tbody tr').first().locator('td').nth(1).innerText()).trim();
+  shippedToday = { shipment, unit };
   if (process.env.E2E_GUIDE_SHOTS) {
     // From the top: a full-page picture of a page scrolled to an anchor repeats the sticky bar.
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -729,6 +812,7 @@ async function runRole(browser, role) {
         await checkRuleChange(page);
         notes.push('rule change checked');
         notes.push(`overdue deviation ${await checkDeviations(page)}`);
+        notes.push(`withdrawal sent to the consignee: ${await checkWithdrawal(page)}`);
         break;
       case 'recruiter':
         notes.push(`email campaign captured in the Outbox (${await checkCampaignOutbox(page)} shown)`);
@@ -737,6 +821,7 @@ async function runRole(browser, role) {
         await checkHospitalsCount(page, 1, HOSPITAL_USER_HOSPITAL);
         notes.push('own hospital only');
         notes.push(`ordered ${await checkHospitalOrders(page)} from the portal, confirmed the STAT shipment`);
+        notes.push(`answered the withdrawal notice ${await checkNoticeAnswer(page)}`);
         break;
       case 'distribution':
         notes.push(`packed and shipped ${await checkDistribution(page)}`);
@@ -744,6 +829,7 @@ async function runRole(browser, role) {
       case 'sales':
         await checkHospitalsCount(page, DEMO_HOSPITAL_COUNT);
         notes.push(`${DEMO_HOSPITAL_COUNT} hospitals`);
+        notes.push(`invoiced the STAT shipment: ${await checkInvoicing(page)}`);
         await checkTablet(page, role);
         notes.push('tablet layout');
         break;
