@@ -34,6 +34,7 @@ pub mod returns;
 pub mod revenue;
 pub mod sales;
 pub mod screening;
+pub mod shipping;
 pub mod standing;
 pub mod supply;
 pub mod testing;
