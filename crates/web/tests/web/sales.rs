@@ -370,6 +370,46 @@ async fn shipped_unit(t: &TestApp, name: &str) -> (String, String, String) {
     (din, red, ffp)
 }
 
+/// Two of the same request at once, from two sessions: the statuses, sorted.
+async fn twice_at_once(a: &ApiClient, b: &ApiClient, path: &str, body: Value) -> [StatusCode; 2] {
+    let (r1, r2) = tokio::join!(a.post_json(path, body.clone()), b.post_json(path, body.clone()));
+    let mut codes = [r1.status(), r2.status()];
+    codes.sort();
+    codes
+}
+
+/// Each step after allocation, sent twice at once: exactly one is done.
+async fn packing_receipt_return_and_report_each_happen_once_under_races(t: TestApp) {
+    let (din, red, _) = released_red_cells(&t, "Race").await;
+    let (h1, h2) = (t.api_as("hospital").await, t.api_as("hospital").await);
+    let (d1, d2) = (t.api_as("distribution").await, t.api_as("distribution").await);
+    let o = place(&h1, json!({"priority": "routine", "lines": [red_cells("O-", 1)]})).await;
+    let number = o["number"].as_str().unwrap();
+    assert_eq!(d1.post_json(&format!("/api/v1/orders/{number}/allocate"), json!(null)).await.status(), StatusCode::OK);
+    let unit = scan(&din, &red, "O-");
+    let pack = format!("/api/v1/orders/{number}/pack");
+    assert_eq!(twice_at_once(&d1, &d2, &pack, json!({"scan": unit})).await, [StatusCode::OK, StatusCode::CONFLICT], "one pack");
+    let order: Value = d1.get(&format!("/api/v1/orders/{number}")).await.json().await.unwrap();
+    assert_eq!(order["shipments"].as_array().unwrap().len(), 1, "{order}");
+    let shipment = order["shipments"][0]["number"].as_str().unwrap().to_string();
+    let sh: Value = d1.get(&format!("/api/v1/shipments/{shipment}")).await.json().await.unwrap();
+    assert_eq!(sh["units"].as_array().unwrap().len(), 1, "the unit is packed once: {sh}");
+    assert_eq!(d1.post_json(&format!("/api/v1/shipments/{shipment}/ship"), json!({"courier": "Van"})).await.status(), StatusCode::OK);
+    let receipt = format!("/api/v1/shipments/{shipment}/receipt");
+    assert_eq!(twice_at_once(&h1, &h2, &receipt, json!({})).await, [StatusCode::OK, StatusCode::CONFLICT], "one receipt");
+    let back = json!({"scan": unit, "temperature_kept": true});
+    assert_eq!(twice_at_once(&d1, &d2, "/api/v1/returns", back).await, [StatusCode::CREATED, StatusCode::CONFLICT], "one return");
+    let returns: Value = d1.get("/api/v1/returns").await.json().await.unwrap();
+    assert_eq!(returns.as_array().unwrap().iter().filter(|r| r["din"] == din).count(), 1, "{returns}");
+
+    // Another unit, shipped and received, reported twice at once.
+    let (din2, red2, _) = shipped_unit(&t, "Race2").await;
+    let report = json!({"scan": scan(&din2, &red2, "O-"), "disposition": "transfused"});
+    assert_eq!(twice_at_once(&h1, &h2, "/api/v1/dispositions", report).await, [StatusCode::CREATED, StatusCode::CONFLICT], "one report");
+    let reports: Value = h1.get("/api/v1/dispositions").await.json().await.unwrap();
+    assert_eq!(reports.as_array().unwrap().iter().filter(|r| r["din"] == din2).count(), 1, "{reports}");
+}
+
 async fn returns_go_back_through_inspection_and_the_gate(t: TestApp) {
     let (din, red, ffp) = shipped_unit(&t, "Back").await;
     let dist = t.api_as("distribution").await;
@@ -596,4 +636,5 @@ both_backends!(
     only_released_compatible_units_are_allocated,
     two_orders_racing_for_the_last_unit_never_both_get_it,
     two_parallel_picks_of_the_last_unit_reserve_it_once,
+    packing_receipt_return_and_report_each_happen_once_under_races,
 );
