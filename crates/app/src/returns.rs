@@ -1,8 +1,9 @@
 //! Units coming back from hospitals and what became of the others.
 //!
 //! A return is taken back only from the hospital that received the unit and within the
-//! return window; a unit whose temperature was not kept is discarded on the spot with
-//! the reason. A returned unit waits for inspection: a pass puts it in quarantine, from
+//! return window. Staff read its temperature on arrival: a unit outside the range its
+//! product must keep in transport (21 CFR 600.15), or whose storage record at the
+//! hospital does not show it stayed in range, is discarded on the spot with the reason. A returned unit waits for inspection: a pass puts it in quarantine, from
 //! where the laboratory releases it again through the release gate (label scan and
 //! signature), a fail discards it. Hospitals report the final disposition of every unit
 //! they keep: transfused, wasted or expired.
@@ -10,10 +11,11 @@
 use crate::components::batch::parse_unit_line;
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, Utc};
+use domain::component::ComponentKind;
 use domain::component::ComponentState;
 use domain::inventory::DiscardReason;
-use domain::order::{return_too_late, Disposition};
-use domain::{AuditDraft, FieldError, Permission};
+use domain::order::{return_discard_reason, return_too_late, Disposition, RETURN_READING_C};
+use domain::{AuditDraft, FieldError, FieldErrors, Permission};
 use serde::{Deserialize, Serialize};
 use store::{DispositionRow, InspectionRow, ReturnRow};
 use uuid::Uuid;
@@ -26,6 +28,9 @@ pub struct ReturnInput {
     pub scan: String,
     /// The hospital's storage record shows the unit stayed in its temperature range.
     pub temperature_kept: bool,
+    /// The unit's temperature read on arrival, °C.
+    #[serde(default)]
+    pub temperature_c: Option<f64>,
     #[serde(default)]
     pub note: String,
 }
@@ -64,8 +69,10 @@ pub struct ReturnView {
     pub returned_local: String,
     pub recorded_by: String,
     pub temperature_kept: bool,
+    /// Read on arrival, °C (none on returns recorded before the reading was asked for).
+    pub temperature_c: Option<f64>,
     pub note: String,
-    /// In words: waiting for inspection, back in quarantine for release, discarded.
+    /// In words: waiting for inspection, back in quarantine for release, discarded and why.
     pub outcome: String,
 }
 
@@ -84,7 +91,14 @@ pub struct DispositionView {
 impl App {
     fn return_view(&self, l: &store::ReturnLine) -> ReturnView {
         let outcome = match (l.ret.outcome.as_str(), l.passed) {
-            ("discarded", _) => "discarded: temperature not kept".to_string(),
+            ("discarded", _) => {
+                let why = l
+                    .ret
+                    .temperature_c
+                    .zip(ComponentKind::parse(&l.component_kind).ok())
+                    .and_then(|(c, k)| return_discard_reason(k, c, l.ret.temperature_kept));
+                format!("discarded: {}", why.unwrap_or_else(|| "temperature not kept".into()))
+            }
             (_, Some(true)) => format!("passed inspection ({}); in quarantine until released again", l.inspected_by.clone().unwrap_or_default()),
             (_, Some(false)) => format!("failed inspection: {}", l.inspection_note.clone().unwrap_or_default()),
             _ => "waiting for inspection".to_string(),
@@ -98,6 +112,7 @@ impl App {
             returned_local: self.local_time(l.ret.returned_at),
             recorded_by: l.ret.recorded_by.clone(),
             temperature_kept: l.ret.temperature_kept,
+            temperature_c: l.ret.temperature_c,
             note: l.ret.note.clone(),
             outcome,
         }
@@ -137,7 +152,19 @@ impl App {
     /// return is refused (the hospital keeps the unit); out of temperature it is discarded.
     pub async fn record_return(&self, actor: &Actor, input: &ReturnInput) -> Result<ReturnView> {
         actor.require(Permission::HandleReturns)?;
-        let unit_ref = parse_unit_line(&input.scan).map_err(|m| AppError::from(FieldError::new("scan", m)))?;
+        let mut errors = FieldErrors::default();
+        let unit_ref = errors.take(parse_unit_line(&input.scan).map_err(|m| FieldError::new("scan", m)));
+        let reading = errors.take(match input.temperature_c {
+            None => Err(FieldError::new("temperature_c", "give the temperature read on the unit as it came back (°C)")),
+            Some(c) if !(RETURN_READING_C.0..=RETURN_READING_C.1).contains(&c) => {
+                Err(FieldError::new("temperature_c", format!("{c} °C is not a reading a returned unit can have; read the thermometer again")))
+            }
+            Some(c) => Ok(c),
+        });
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let (unit_ref, reading) = (unit_ref.expect("checked"), reading.expect("checked"));
         let words = format!("{} {}", unit_ref.din, unit_ref.product_code);
         let now = store::now();
         let mut tx = self.store.begin_write().await?;
@@ -157,7 +184,8 @@ impl App {
             return Err(AppError::Conflict(format!("unit {words}: {why}")));
         }
         let hospital = tx.hospital(shipment.hospital_id).await?.map(|h| h.fields.code.as_str().to_string()).unwrap_or_default();
-        let outcome = if input.temperature_kept { "awaiting_inspection" } else { "discarded" };
+        let discard = return_discard_reason(unit.kind, reading, input.temperature_kept);
+        let outcome = if discard.is_none() { "awaiting_inspection" } else { "discarded" };
         let row = ReturnRow {
             id: Uuid::now_v7(),
             component_id: unit.id,
@@ -168,6 +196,7 @@ impl App {
             temperature_kept: input.temperature_kept,
             note: input.note.trim().to_string(),
             outcome: outcome.into(),
+            temperature_c: Some(reading),
         };
         tx.insert_return(&row).await?;
         tx.add_component_state(
@@ -178,15 +207,15 @@ impl App {
             Some(&format!("returned by {hospital} from {}", shipment.number)),
         )
         .await?;
-        if !input.temperature_kept {
-            let details = format!("returned by {hospital}; its temperature was not kept");
+        if let Some(why) = &discard {
+            let details = format!("returned by {hospital}; {why}");
             self.write_discard(&mut tx, &actor.username, &unit, DiscardReason::TemperatureExcursion, &details).await?;
         }
         tx.append_audit(
             AuditDraft::new(&actor.username, "component.return", "component", unit.id)
                 .before(serde_json::json!({"state": "shipped", "consignee": hospital, "shipment": shipment.number}))
-                .after(serde_json::json!({"state": if input.temperature_kept { "returned" } else { "discarded" },
-                    "temperature_kept": input.temperature_kept, "note": row.note})),
+                .after(serde_json::json!({"state": if discard.is_none() { "returned" } else { "discarded" },
+                    "temperature_kept": input.temperature_kept, "temperature_c": reading, "discarded_because": discard, "note": row.note})),
         )
         .await?;
         tx.commit().await?;

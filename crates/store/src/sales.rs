@@ -524,6 +524,8 @@ pub struct ReturnRow {
     pub temperature_kept: bool,
     pub note: String,
     pub outcome: String,
+    /// Read on arrival, °C.
+    pub temperature_c: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -542,6 +544,8 @@ pub struct ReturnLine {
     pub ret: ReturnRow,
     pub din: String,
     pub product_code: String,
+    /// The component kind's stored name (`red_cells`, `ffp`, …).
+    pub component_kind: String,
     pub hospital_code: String,
     pub shipment_number: String,
     pub inspected_at: Option<DateTime<Utc>>,
@@ -575,7 +579,7 @@ impl Store {
     /// Returns, newest first; one hospital's when given.
     pub async fn returns(&self, hospital: Option<Uuid>, limit: i64) -> Result<Vec<ReturnLine>> {
         Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT r.*, c.din, c.product_code, h.code AS hospital_code, s.number AS shipment_number, \
+            "SELECT r.*, c.din, c.product_code, c.kind AS component_kind, h.code AS hospital_code, s.number AS shipment_number, \
              i.inspected_at, i.inspected_by, i.passed, i.note AS inspection_note \
              FROM unit_returns r JOIN components c ON c.id = r.component_id JOIN hospitals h ON h.id = r.hospital_id \
              JOIN shipments s ON s.id = r.shipment_id LEFT JOIN return_inspections i ON i.return_id = r.id \
@@ -607,10 +611,10 @@ impl WriteTx {
     }
 
     pub async fn insert_return(&mut self, r: &ReturnRow) -> Result<()> {
-        on_tx!(self, c => sqlx::query("INSERT INTO unit_returns (id, component_id, hospital_id, shipment_id, returned_at, recorded_by, temperature_kept, note, outcome) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        on_tx!(self, c => sqlx::query("INSERT INTO unit_returns (id, component_id, hospital_id, shipment_id, returned_at, recorded_by, temperature_kept, note, outcome, temperature_c) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(r.id).bind(r.component_id).bind(r.hospital_id).bind(r.shipment_id).bind(r.returned_at).bind(&r.recorded_by)
-            .bind(r.temperature_kept).bind(&r.note).bind(&r.outcome)
+            .bind(r.temperature_kept).bind(&r.note).bind(&r.outcome).bind(r.temperature_c)
             .execute(c).await?.rows_affected());
         Ok(())
     }

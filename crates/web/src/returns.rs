@@ -23,6 +23,9 @@ pub struct ReturnsPage {
     pub can_report: bool,
     /// Which form was refused, why, and what was entered.
     pub refusal: Option<(String, String, String)>,
+    /// The temperature as typed, and its error, on a refused return.
+    pub temperature: String,
+    pub temperature_error: Option<String>,
     pub done: Option<String>,
 }
 
@@ -31,7 +34,7 @@ impl ReturnsPage {
         self.refusal.as_ref().filter(|(f, _, _)| f == form).map(|(_, m, _)| m.as_str())
     }
     pub fn scanned(&self, form: &str) -> &str {
-        self.refusal.as_ref().filter(|(f, _, _)| f == form).map(|(_, _, s)| s.as_str()).unwrap_or("")
+        self.refusal.as_ref().filter(|(f, _, _)| f == form || (form == "return" && f == "return-reading")).map(|(_, _, s)| s.as_str()).unwrap_or("")
     }
     pub fn dispositions_list(&self) -> Vec<(&'static str, &'static str)> {
         domain::order::Disposition::ALL.iter().map(|d| (d.as_str(), d.title())).collect()
@@ -46,6 +49,8 @@ async fn returns_page(s: &AppState, p: &Principal) -> Result<ReturnsPage, AppErr
         can_return: p.actor.can(Permission::HandleReturns),
         can_report: p.actor.can(Permission::ReportDispositions),
         refusal: None,
+        temperature: String::new(),
+        temperature_error: None,
         done: None,
     })
 }
@@ -77,12 +82,52 @@ async fn returns_outcome(s: &AppState, p: &Principal, form: &str, scan: String, 
     }
 }
 
-/// `POST /returns` (form: scan, temperature_kept, note): take a unit back.
+/// `POST /returns` (form: scan, temperature_c, temperature_kept, note): take a unit back.
 pub async fn record_return(State(s): State<AppState>, p: Principal, Form(form): Form<Vec<(String, String)>>) -> PageResult {
     let scan = value(&form, "scan");
-    let input =
-        app::returns::ReturnInput { scan: scan.clone(), temperature_kept: value(&form, "temperature_kept") == "yes", note: value(&form, "note") };
-    let result = s.app.record_return(&p.actor, &input).await.map(|r| format!("{} {} from {}: {}", r.din, r.product_code, r.hospital_code, r.outcome));
+    let typed = value(&form, "temperature_c");
+    // A decimal comma is how many thermometers and people write it.
+    let reading = match typed.trim().replace(',', ".") {
+        t if t.is_empty() => Ok(None),
+        t => t.parse::<f64>().map(Some).map_err(|_| format!("write the reading as degrees Celsius, e.g. 4.5 or -25 (not \"{}\")", typed.trim())),
+    };
+    let result = match reading {
+        Ok(temperature_c) => {
+            let input = app::returns::ReturnInput {
+                scan: scan.clone(),
+                temperature_kept: value(&form, "temperature_kept") == "yes",
+                temperature_c,
+                note: value(&form, "note"),
+            };
+            s.app.record_return(&p.actor, &input).await
+        }
+        Err(m) => Err(domain::FieldError::new("temperature_c", m).into()),
+    };
+    // An error of the reading goes beside the reading; the rest beside the scan.
+    let (result, temperature_error) = match result {
+        Err(AppError::Invalid(mut errs)) if errs.0.iter().any(|e| e.field == "temperature_c") => {
+            let at = errs.0.iter().position(|e| e.field == "temperature_c").expect("found");
+            let mine = errs.0.remove(at).message;
+            let rest = if errs.0.is_empty() { Ok(None) } else { Err(AppError::Invalid(errs)) };
+            (rest, Some(mine.to_string()))
+        }
+        other => (other.map(Some), None),
+    };
+    if let Some(e) = temperature_error {
+        let mut page = returns_page(&s, &p).await?;
+        page.temperature = typed;
+        page.temperature_error = Some(e);
+        if let Err(rest) = result {
+            page.refusal = Some(("return".into(), crate::error::refusal_text(&rest), scan));
+        } else {
+            page.refusal = Some(("return-reading".into(), String::new(), scan));
+        }
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let result = result.map(|r| {
+        let r = r.expect("a return");
+        format!("{} {} from {}: {}", r.din, r.product_code, r.hospital_code, r.outcome)
+    });
     returns_outcome(&s, &p, "return", scan, result).await
 }
 
@@ -112,7 +157,7 @@ pub async fn api_returns(State(s): State<AppState>, p: Principal) -> Result<impl
     Ok(Json(s.app.returns(&p.actor, 1000).await?))
 }
 
-/// `POST /api/v1/returns` `{"scan", "temperature_kept", "note"?}`: 201.
+/// `POST /api/v1/returns` `{"scan", "temperature_c", "temperature_kept", "note"?}`: 201.
 pub async fn api_record_return(
     State(s): State<AppState>,
     p: Principal,

@@ -509,6 +509,15 @@ impl App {
             if roll < 20 {
                 // Returned unused within the day, inspected and released again.
                 let back = shipped + Duration::hours(20);
+                // Read on arrival: inside the product's transport range, or (rarely) warm.
+                let range = domain::order::TransportRange::of(u.kind);
+                let reading = match (range.min_c, range.max_c, roll >= 4) {
+                    (Some(a), Some(b), true) => (a + b) / 2.0,
+                    (None, Some(b), true) => b - 7.0,
+                    (_, Some(b), false) => b + 3.0,
+                    (Some(a), None, _) => a + 2.0,
+                    (None, None, _) => 4.0,
+                };
                 let r = ReturnRow {
                     id: Uuid::now_v7(),
                     component_id: u.id,
@@ -516,9 +525,10 @@ impl App {
                     shipment_id: shipment.id,
                     returned_at: back,
                     recorded_by: "distribution".into(),
-                    temperature_kept: roll >= 4,
+                    temperature_kept: true,
                     note: "surgery cancelled".into(),
                     outcome: if roll >= 4 { "awaiting_inspection" } else { "discarded" }.into(),
+                    temperature_c: Some(reading),
                 };
                 tx.insert_return(&r).await?;
                 tx.add_component_state(u.id, ComponentState::Returned, back, "distribution", Some("returned")).await?;
@@ -527,7 +537,10 @@ impl App {
                     tx.insert_discard(&DiscardRow {
                         component_id: u.id,
                         reason: DiscardReason::TemperatureExcursion,
-                        details: format!("returned by {hospital_code}; its temperature was not kept"),
+                        details: format!(
+                            "returned by {hospital_code}; {}",
+                            domain::order::return_discard_reason(u.kind, reading, true).unwrap_or_else(|| "its temperature was not kept".into())
+                        ),
                         discarded_at: back,
                         discarded_by: "distribution".into(),
                     })

@@ -118,6 +118,63 @@ pub fn return_too_late(shipped_at: DateTime<Utc>, now: DateTime<Utc>, policy: &R
     })
 }
 
+/// The temperatures a unit must keep while it travels, by 21 CFR 600.15(a)
+/// ("Temperatures during shipment"): `None` is an open end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TransportRange {
+    pub min_c: Option<f64>,
+    pub max_c: Option<f64>,
+}
+
+impl TransportRange {
+    pub fn of(kind: ComponentKind) -> Self {
+        use ComponentKind::*;
+        let (min_c, max_c) = match kind {
+            // Red Blood Cells (liquid product), and Whole Blood from the storage facility.
+            RedCells | WholeBlood => (Some(1.0), Some(10.0)),
+            RedCellsFrozen => (None, Some(-65.0)),
+            // Liquid Plasma: thawed plasma travels as a liquid plasma.
+            ThawedPlasma => (Some(1.0), Some(10.0)),
+            Ffp | Pf24 | Plasma | CryoReducedPlasma | Cryo => (None, Some(-18.0)),
+            SourcePlasma => (None, Some(-5.0)),
+            // Platelets labelled for 20–24 °C: kept as close as possible to that range.
+            Platelets => (Some(20.0), Some(24.0)),
+        };
+        Self { min_c, max_c }
+    }
+
+    pub fn words(&self) -> String {
+        match (self.min_c, self.max_c) {
+            (Some(a), Some(b)) => format!("{a:.0} to {b:.0} °C"),
+            (None, Some(b)) => format!("{b:.0} °C or colder"),
+            (Some(a), None) => format!("{a:.0} °C or warmer"),
+            (None, None) => "any temperature".into(),
+        }
+    }
+
+    pub fn holds(&self, c: f64) -> bool {
+        self.min_c.is_none_or(|m| c >= m) && self.max_c.is_none_or(|m| c <= m)
+    }
+}
+
+/// A thermometer reading no return can have: a typing slip, not a unit to judge.
+pub const RETURN_READING_C: (f64, f64) = (-90.0, 45.0);
+
+/// Why a returned unit is discarded on arrival, if it is: a reading outside the range
+/// its product must keep in transport, or a hospital storage record that does not show
+/// the unit stayed in range.
+pub fn return_discard_reason(kind: ComponentKind, reading_c: f64, storage_kept: bool) -> Option<String> {
+    let range = TransportRange::of(kind);
+    if !range.holds(reading_c) {
+        return Some(format!(
+            "it arrived at {reading_c:.1} °C, outside the {} {} must keep in transport (21 CFR 600.15)",
+            range.words(),
+            kind.title()
+        ));
+    }
+    (!storage_kept).then(|| "the hospital's storage record does not show it stayed in its temperature range".to_string())
+}
+
 #[cfg(test)]
 mod return_tests {
     use super::*;
@@ -132,5 +189,20 @@ mod return_tests {
         assert!(why.contains("within 72 hours") && why.contains("73 hours ago"), "{why}");
         assert_eq!(Disposition::parse(" Transfused ").unwrap(), Disposition::Transfused);
         assert!(Disposition::parse("lost").is_err());
+    }
+
+    #[test]
+    fn a_return_is_judged_by_the_transport_range_of_its_product() {
+        assert_eq!(return_discard_reason(ComponentKind::RedCells, 4.0, true), None);
+        assert_eq!(return_discard_reason(ComponentKind::RedCells, 10.0, true), None, "the bounds hold");
+        let warm = return_discard_reason(ComponentKind::RedCells, 10.5, true).unwrap();
+        assert!(warm.contains("10.5 °C") && warm.contains("1 to 10 °C") && warm.contains("600.15"), "{warm}");
+        assert!(return_discard_reason(ComponentKind::RedCells, 0.5, true).is_some(), "frozen red cells are lost");
+        assert_eq!(return_discard_reason(ComponentKind::Ffp, -25.0, true), None);
+        assert!(return_discard_reason(ComponentKind::Ffp, -10.0, true).unwrap().contains("-18 °C or colder"));
+        assert!(return_discard_reason(ComponentKind::RedCellsFrozen, -60.0, true).is_some());
+        assert!(return_discard_reason(ComponentKind::Platelets, 4.0, true).is_some(), "cold platelets");
+        assert_eq!(return_discard_reason(ComponentKind::Platelets, 22.0, true), None);
+        assert!(return_discard_reason(ComponentKind::RedCells, 4.0, false).unwrap().contains("storage record"));
     }
 }

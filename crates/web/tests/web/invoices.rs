@@ -195,7 +195,7 @@ async fn a_month_is_invoiced_with_its_return_credits(t: TestApp) {
     let dist = t.api_as("distribution").await;
     add_contract(&t, t.own_hospital).await;
     let (_, din_a, red_a) = shipped(&t, "Back", None, "routine").await;
-    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din_a, &red_a, "O-"), "temperature_kept": true})).await;
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din_a, &red_a, "O-"), "temperature_c": 4.0, "temperature_kept": true})).await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
     let r = dist.post_json("/api/v1/returns/inspections", json!({"scan": scan(&din_a, &red_a, "O-"), "passed": true})).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());

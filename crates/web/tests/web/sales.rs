@@ -397,7 +397,7 @@ async fn packing_receipt_return_and_report_each_happen_once_under_races(t: TestA
     assert_eq!(d1.post_json(&format!("/api/v1/shipments/{shipment}/ship"), json!({"courier": "Van"})).await.status(), StatusCode::OK);
     let receipt = format!("/api/v1/shipments/{shipment}/receipt");
     assert_eq!(twice_at_once(&h1, &h2, &receipt, json!({})).await, [StatusCode::OK, StatusCode::CONFLICT], "one receipt");
-    let back = json!({"scan": unit, "temperature_kept": true});
+    let back = json!({"scan": unit, "temperature_c": 4.0, "temperature_kept": true});
     assert_eq!(twice_at_once(&d1, &d2, "/api/v1/returns", back).await, [StatusCode::CREATED, StatusCode::CONFLICT], "one return");
     let returns: Value = d1.get("/api/v1/returns").await.json().await.unwrap();
     assert_eq!(returns.as_array().unwrap().iter().filter(|r| r["din"] == din).count(), 1, "{returns}");
@@ -417,18 +417,40 @@ async fn returns_go_back_through_inspection_and_the_gate(t: TestApp) {
     let hospital = t.api_as("hospital").await;
     let head = t.audit_head().await;
     // Only a shipped unit comes back; the hospital does not record returns itself.
-    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &ffp, "O-"), "temperature_kept": true})).await;
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &ffp, "O-"), "temperature_c": 4.0, "temperature_kept": true})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(problem(r).await["detail"].as_str().unwrap().contains("only a unit shipped"));
     assert_eq!(
-        hospital.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_kept": true})).await.status(),
+        hospital.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_c": 4.0, "temperature_kept": true})).await.status(),
         StatusCode::FORBIDDEN
     );
     let r = dist.post_json("/api/v1/returns/inspections", json!({"scan": scan(&din, &red, "O-"), "passed": true})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT, "nothing to inspect yet");
+    // The reading on arrival is needed, and must be one a unit can have.
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_kept": true})).await;
+    assert_eq!(problem(r).await["errors"][0]["field"], "temperature_c");
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_c": 300.0, "temperature_kept": true})).await;
+    let p = problem(r).await;
+    assert_eq!(p["errors"][0]["field"], "temperature_c");
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("not a reading"), "{p}");
+    assert_eq!(t.audit_head().await, head);
+    // On the page, the reading's error sits beside the reading.
+    let d = t.login_as("distribution").await;
+    let head = t.audit_head().await;
+    let form = [("_csrf", d.csrf.as_str()), ("scan", &scan(&din, &red, "O-")), ("temperature_c", "cold"), ("temperature_kept", "yes")];
+    let r = d.client.post(t.url("/returns")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    let field = &html[html.find("f-return-temperature").unwrap()..];
+    assert!(field[..field.find("</div>").unwrap()].contains("write the reading as degrees Celsius"), "{html}");
     assert_eq!(t.audit_head().await, head);
 
-    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_kept": true, "note": "surgery cancelled"})).await;
+    let r = dist
+        .post_json(
+            "/api/v1/returns",
+            json!({"scan": scan(&din, &red, "O-"), "temperature_c": 4.0, "temperature_kept": true, "note": "surgery cancelled"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
     let v: Value = r.json().await.unwrap();
     assert_eq!((v["hospital_code"].as_str(), v["outcome"].as_str()), (Some("H-OWN"), Some("waiting for inspection")));
@@ -452,8 +474,11 @@ async fn returns_go_back_through_inspection_and_the_gate(t: TestApp) {
     dist.post_json(&format!("/api/v1/orders/{number}/allocate"), json!(null)).await;
     let s: Value = dist.post_json(&format!("/api/v1/orders/{number}/pack"), json!({"scan": scan(&din, &red, "O-")})).await.json().await.unwrap();
     dist.post_json(&format!("/api/v1/shipments/{}/ship", s["number"].as_str().unwrap()), json!({"courier": "Van"})).await;
-    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_kept": false})).await;
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_c": 14.5, "temperature_kept": true})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    let outcome = v["outcome"].as_str().unwrap();
+    assert!(outcome.starts_with("discarded") && outcome.contains("14.5 °C") && outcome.contains("1 to 10 °C"), "{outcome}");
     assert_eq!(state_of(&lab, &din, &red).await, "discarded");
 }
 
@@ -490,7 +515,7 @@ async fn hospitals_report_the_fate_of_their_units(t: TestApp) {
     let list: Value = dist.get("/api/v1/dispositions").await.json().await.unwrap();
     assert_eq!((list[0]["din"].as_str(), list[0]["disposition"].as_str()), (Some(din.as_str()), Some("transfused")));
     // A transfused unit does not come back.
-    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_kept": true})).await;
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_c": 4.0, "temperature_kept": true})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 }
 
@@ -498,7 +523,7 @@ async fn a_return_past_its_time_limit_is_refused(t: TestApp) {
     let (din, red, _) = shipped_unit(&t, "Late").await;
     let dist = t.api_as("distribution").await;
     let head = t.audit_head().await;
-    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_kept": true})).await;
+    let r = dist.post_json("/api/v1/returns", json!({"scan": scan(&din, &red, "O-"), "temperature_c": 4.0, "temperature_kept": true})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(problem(r).await["detail"].as_str().unwrap().contains("returns are accepted within 0 hours"));
     assert_eq!(t.audit_head().await, head);
