@@ -41,9 +41,9 @@ const GUIDE = {
   lab: [['dashboard', /^\/$/], ['dins', /^\/lab\/dins$/], ['labels', /^\/lab\/labels$/], ['donation', /^\/donations\/[A-Z0-9]+$/]],
   quality: [['dashboard', /^\/$/], ['rules', /^\/quality\/rules$/], ['rule', /^\/quality\/rules\/EVENT_TATTOO$/], ['donor', /^\/donors\/[A-Z]+\d+$/]],
   physician: [['dashboard', /^\/$/]],
-  distribution: [['dashboard', /^\/$/]],
+  distribution: [['dashboard', /^\/$/], ['returns', /^\/returns$/]],
   apheresis: [['dashboard', /^\/$/]],
-  sales: [['dashboard', /^\/$/], ['hospitals', /^\/hospitals$/]],
+  sales: [['dashboard', /^\/$/], ['hospitals', /^\/hospitals$/], ['supply', /^\/sales\/supply$/]],
   hospital: [['dashboard', /^\/$/], ['hospital', /^\/hospitals$/]],
 };
 const GUIDE_DIR = process.env.E2E_GUIDE_SHOTS;

@@ -22,6 +22,9 @@ pub struct BarChart {
     /// Read by screen readers as the chart's name.
     pub title: String,
     pub bars: Vec<Bar>,
+    /// Show each bar's share of the total beside its value: for counts of one whole
+    /// (units by group), not for rates, days or money per month.
+    pub shares: bool,
 }
 
 /// Font size of every text in the chart, in user units (px when drawn 1:1).
@@ -151,7 +154,8 @@ impl BarChart {
             }
             let _ = write!(
                 svg,
-                r#"</text><rect x="{BAR_X}" y="{y:.1}" width="{len}" height="{BAR_H}" rx="3" class="bar"><title>{full}: {v}</title></rect><text x="{vx}" y="{ty:.1}" class="value" text-anchor="end">{v} · {share:.1}%</text></g>"#,
+                r#"</text><rect x="{BAR_X}" y="{y:.1}" width="{len}" height="{BAR_H}" rx="3" class="bar"><title>{full}: {v}</title></rect><text x="{vx}" y="{ty:.1}" class="value" text-anchor="end">{v}{shown}</text></g>"#,
+                shown = if self.shares { format!(" · {share:.1}%") } else { String::new() },
                 y = mid - BAR_H / 2.0,
                 vx = WIDTH - 2.0,
                 ty = mid + FONT * 0.35,
@@ -172,7 +176,14 @@ mod tests {
         BarChart {
             title: "Donors by ABO/RhD".into(),
             bars: vec![Bar { label: "O+".into(), value: 380 }, Bar { label: "AB-".into(), value: 10 }, Bar { label: "A<B".into(), value: 0 }],
+            shares: true,
         }
+    }
+
+    #[test]
+    fn a_chart_of_rates_or_days_shows_no_shares() {
+        let svg = BarChart { shares: false, ..chart() }.to_svg();
+        assert!(svg.contains(">380</text>") && !svg.contains(" · "), "{svg}");
     }
 
     fn labels<'a>(doc: &'a Document) -> Vec<Node<'a, 'a>> {
@@ -204,14 +215,14 @@ mod tests {
 
     #[test]
     fn empty_chart_still_renders() {
-        let svg = BarChart { title: "none".into(), bars: vec![] }.to_svg();
+        let svg = BarChart { title: "none".into(), bars: vec![], shares: true }.to_svg();
         assert!(Document::parse(&svg).is_ok());
     }
 
     #[test]
     fn a_long_label_is_cut_to_its_slot_and_kept_whole_in_a_tooltip() {
         let long = "First-time donors from the university spring blood drive, second reminder by text message";
-        let svg = BarChart { title: "Units per campaign".into(), bars: vec![Bar { label: long.into(), value: 12 }] }.to_svg();
+        let svg = BarChart { title: "Units per campaign".into(), bars: vec![Bar { label: long.into(), value: 12 }], shares: true }.to_svg();
         let doc = Document::parse(&svg).unwrap();
         let label = labels(&doc)[0];
         let drawn = lines(label);
@@ -233,7 +244,7 @@ mod tests {
         let (lines_, cut) = fit_label(label, 110.0);
         assert!(!cut && lines_.len() == 2, "{lines_:?}");
         assert_eq!(lines_.join(" "), label);
-        let svg = BarChart { title: "t".into(), bars: vec![Bar { label: "O- SMS appeal to lapsed donors".into(), value: 3 }] }.to_svg();
+        let svg = BarChart { title: "t".into(), bars: vec![Bar { label: "O- SMS appeal to lapsed donors".into(), value: 3 }], shares: true }.to_svg();
         let doc = Document::parse(&svg).unwrap();
         let l = labels(&doc)[0];
         assert!(l.children().all(|n| !n.has_tag_name("title")), "nothing cut, no tooltip needed");
@@ -256,7 +267,7 @@ mod tests {
             Bar { label: "Ärztliche Blutspende-Aktion München Süd".into(), value: 1_234_567 },
             Bar { label: "O+".into(), value: 1 },
         ];
-        let svg = BarChart { title: "t".into(), bars }.to_svg();
+        let svg = BarChart { title: "t".into(), bars, shares: true }.to_svg();
         let doc = Document::parse(&svg).unwrap();
         let rects: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("rect")).collect();
         let mut previous_bottom = 0.0;

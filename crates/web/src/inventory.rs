@@ -48,17 +48,19 @@ pub async fn inventory(State(s): State<AppState>, p: Principal) -> PageResult {
     let stock_chart = BarChart {
         title: "Available units by product and ABO/RhD".into(),
         bars: v.stock.iter().map(|l| Bar { label: label(l), value: l.available }).collect(),
+        shares: true,
     }
     .to_svg();
     let supply: Vec<Bar> = v.stock.iter().filter_map(|l| l.days_of_supply.map(|d| Bar { label: label(l), value: d.round() as i64 })).collect();
     let supply_chart = if supply.is_empty() {
         String::new()
     } else {
-        BarChart { title: "Days of supply at the average daily demand".into(), bars: supply }.to_svg()
+        BarChart { title: "Days of supply at the average daily demand".into(), bars: supply, shares: false }.to_svg()
     };
     let quarantine_chart = BarChart {
         title: "Units held back, by reason".into(),
         bars: v.quarantine_by_reason.iter().map(|(r, n)| Bar { label: capitalised(r), value: *n }).collect(),
+        shares: true,
     }
     .to_svg();
     render(&InventoryPage { layout: Layout::new(&p, "stock"), v, stock_chart, supply_chart, quarantine_chart })

@@ -199,13 +199,16 @@ async fn recruitment_page(s: &AppState, p: &Principal, form: &TargetForm, error:
         .filter(|n| n.gap > 0.0)
         .map(|n| Bar { label: format!("{} {}", n.blood_group, crate::words::code(&n.procedure).to_lowercase()), value: n.gap.round() as i64 })
         .collect();
-    let needs_chart =
-        if shortfall.is_empty() { String::new() } else { BarChart { title: "Shortfall, units per week".into(), bars: shortfall }.to_svg() };
+    let needs_chart = if shortfall.is_empty() {
+        String::new()
+    } else {
+        BarChart { title: "Shortfall, units per week".into(), bars: shortfall, shares: false }.to_svg()
+    };
     let units: Vec<Bar> = campaigns.iter().take(12).map(|c| Bar { label: c.name.clone(), value: c.stats.units }).collect();
     let campaigns_chart = if units.iter().all(|b| b.value == 0) {
         String::new()
     } else {
-        BarChart { title: "Units collected per campaign (30 days after contact)".into(), bars: units }.to_svg()
+        BarChart { title: "Units collected per campaign (30 days after contact)".into(), bars: units, shares: true }.to_svg()
     };
     let mut target_fields = target_fields(form);
     let error = error.map(|e| error_text(&mut target_fields, e));
@@ -564,6 +567,7 @@ pub async fn campaign_show(State(s): State<AppState>, p: Principal, Path(id): Pa
             Bar { label: "booked".into(), value: st.bookings },
             Bar { label: "donated".into(), value: st.donated },
         ],
+        shares: false,
     }
     .to_svg();
     render_page(&CampaignPage {

@@ -67,11 +67,13 @@ fn revenue_block(r: &app::revenue::Revenue) -> RevenueBlock {
     let months = BarChart {
         title: format!("Net revenue per month ({})", r.currency),
         bars: r.months.iter().map(|m| Bar { label: m.month.clone(), value: whole(m.net_cents) }).collect(),
+        shares: false,
     }
     .to_svg();
     let accounts = BarChart {
         title: format!("Net revenue by hospital ({})", r.currency),
         bars: r.accounts.iter().map(|a| Bar { label: a.key.clone(), value: whole(a.net_cents) }).collect(),
+        shares: true,
     }
     .to_svg();
     RevenueBlock { r: r.clone(), months_chart: months, accounts_chart: accounts }
@@ -83,11 +85,13 @@ async fn supply_page(s: &AppState, p: &Principal) -> Result<SupplyPage, AppError
     let fill_chart = BarChart {
         title: format!("Fill rate by hospital, last {} days (%)", v.window_days),
         bars: v.hospitals.iter().filter_map(|h| h.fill_rate.map(|r| Bar { label: h.code.clone(), value: r.round() as i64 })).collect(),
+        shares: false,
     }
     .to_svg();
     let months_chart = BarChart {
         title: "Units shipped per month".into(),
         bars: v.months.iter().map(|m| Bar { label: m.month.clone(), value: m.shipped }).collect(),
+        shares: false,
     }
     .to_svg();
     let supply_chart = BarChart {
@@ -97,6 +101,7 @@ async fn supply_page(s: &AppState, p: &Principal) -> Result<SupplyPage, AppError
             .iter()
             .filter_map(|l| l.days_of_supply.map(|d| Bar { label: format!("{} {}", l.product_title, l.group), value: d.round() as i64 }))
             .collect(),
+        shares: false,
     }
     .to_svg();
     let revenue = v.revenue.iter().map(revenue_block).collect();

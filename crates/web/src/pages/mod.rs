@@ -412,6 +412,7 @@ pub async fn dashboard(State(s): State<AppState>, p: Principal) -> PageResult {
             ::render::chart::BarChart {
                 title: "Donors by ABO/RhD".into(),
                 bars: o.by_group.iter().map(|(g, n)| ::render::chart::Bar { label: g.clone(), value: *n }).collect(),
+                shares: true,
             }
             .to_svg()
         }
