@@ -38,6 +38,7 @@ pub mod shipping;
 pub mod standing;
 pub mod supply;
 pub mod testing;
+pub mod trace;
 pub mod users;
 
 pub use error::AppError;
