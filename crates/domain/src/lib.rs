@@ -4,6 +4,7 @@
 //! This crate never touches SQL, HTTP, files or the clock: callers pass in the time
 //! and the data, and get back checked values or decisions.
 
+pub mod apheresis;
 pub mod appointment;
 pub mod audit;
 pub mod catalog;

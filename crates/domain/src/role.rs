@@ -127,6 +127,8 @@ pub enum Permission {
     ManageInvoices,
     /// See every hospital's invoices (staff).
     ViewInvoices,
+    /// Work out a therapeutic apheresis plan: blood and plasma volumes, the exchange.
+    PlanApheresis,
 }
 
 impl Role {
@@ -244,7 +246,7 @@ impl Role {
                 ManageStandingOrders,
                 ViewContracts,
             ],
-            Role::Apheresis => &[ViewSites, ViewHospitals],
+            Role::Apheresis => &[ViewSites, ViewHospitals, PlanApheresis],
             Role::Sales => &[
                 ViewSites,
                 ViewHospitals,
@@ -279,7 +281,7 @@ impl Role {
                 RecordQc,
                 LiftHolds,
             ],
-            Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease, ViewInventory, NotifyDonors],
+            Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease, ViewInventory, NotifyDonors, PlanApheresis],
             Role::Hospital => &[ViewOwnHospital, PlaceOrders, ReceiveShipments, ReportDispositions],
         }
     }

@@ -59,6 +59,12 @@ pub enum RulesCommand {
     /// "recipient": {"abo", "rhd"}}` on standard input, `{"compatible", "reason"}` on
     /// standard output. Exits non-zero on bad input, naming the field on standard error.
     Compatible,
+    /// A therapeutic apheresis plan: `{"sex": "F" | "M", "height_cm", "weight_kg",
+    /// "hematocrit" (a fraction), "plasma_volumes"}` on standard input,
+    /// `{"total_blood_volume_ml", "plasma_volume_ml", "exchange_volume_ml",
+    /// "fraction_removed", "method"}` on standard output (Nadler's formula; 70 mL/kg
+    /// under 25 kg). Exits non-zero on an impossible case, naming the field.
+    Apheresis,
 }
 
 /// The versions from the file (or built in), plus the stored ones when asked.
@@ -91,6 +97,12 @@ pub async fn run(cmd: RulesCommand, database: &str) -> anyhow::Result<ExitCode> 
             let mut input = String::new();
             std::io::stdin().read_to_string(&mut input).context("reading the case from standard input")?;
             println!("{}", compatibility(&input)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Apheresis => {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input).context("reading the case from standard input")?;
+            println!("{}", apheresis_plan(&input)?);
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::DatingReport => {
@@ -173,6 +185,15 @@ fn compatibility(input: &str) -> anyhow::Result<String> {
         .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))
         .context("the compatibility case on standard input")?;
     Ok(serde_json::to_string_pretty(&domain::compatibility::compatible(&case))?)
+}
+
+fn apheresis_plan(input: &str) -> anyhow::Result<String> {
+    let case = domain::apheresis::case_from_json(input)
+        .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))
+        .context("the apheresis case on standard input")?;
+    let plan =
+        domain::apheresis::plan(&case).map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message)).context("the apheresis case on standard input")?;
+    Ok(serde_json::to_string_pretty(&plan)?)
 }
 
 fn write_report(evidence: &Evidence, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {

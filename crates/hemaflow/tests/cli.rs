@@ -275,6 +275,28 @@ fn rules_compatible_answers_and_refuses_bad_cases() {
 }
 
 #[test]
+fn rules_apheresis_plans_a_worked_example_and_refuses_impossible_patients() {
+    let dir = tempfile::tempdir().unwrap();
+    let man = r#"{"sex": "M", "height_cm": 180, "weight_kg": 80, "hematocrit": 0.45, "plasma_volumes": 1.5}"#;
+    let p: serde_json::Value = serde_json::from_str(&ok(&hemaflow_stdin(dir.path(), &["rules", "apheresis"], man))).unwrap();
+    // Nadler: 0.3669 × 1.8³ + 0.03219 × 80 + 0.6041 = 5.319 L; PV 5319 × 0.55; 1.5 PV.
+    assert_eq!(p["total_blood_volume_ml"], 5319.0, "{p}");
+    assert_eq!(p["plasma_volume_ml"], 2925.0);
+    assert_eq!(p["exchange_volume_ml"], 4388.0);
+    assert_eq!(p["fraction_removed"], 0.7769);
+    for (bad, field) in [
+        (man.replace("180", "1.8"), "height_cm"),
+        (man.replace("0.45", "45"), "as a fraction"),
+        (man.replace(r#""M""#, r#""male""#), "sex"),
+        (man.replace("1.5}", "0}"), "plasma_volumes"),
+        (man.replace(r#""sex""#, r#""age": 40, "sex""#), "age"),
+    ] {
+        let msg = err(&hemaflow_stdin(dir.path(), &["rules", "apheresis"], &bad));
+        assert!(msg.contains(field), "{field}: {msg}");
+    }
+}
+
+#[test]
 fn rules_use_the_versions_stored_by_quality_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("h.db").display());

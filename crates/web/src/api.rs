@@ -388,6 +388,21 @@ pub async fn dating(p: Principal, headers: axum::http::HeaderMap, body: axum::bo
     Ok(Json(domain::dating::expiry(&domain::dating::DatingBook::defaults(), &case).map_err(invalid)?))
 }
 
+/// `POST /api/v1/rules/apheresis`: the volumes of a therapeutic apheresis plan (the case
+/// of `hemaflow rules apheresis`).
+pub async fn apheresis(p: Principal, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> ApiResult<impl IntoResponse> {
+    p.actor.require(domain::Permission::PlanApheresis)?;
+    let json = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError(AppError::Invalid(FieldErrors(vec![FieldError::new("content-type", "send the case as application/json")]))));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid(FieldErrors(vec![FieldError::new("case", "the body is not UTF-8")])))?;
+    let case =
+        domain::apheresis::case_from_json(text).map_err(|(field, message)| AppError::Invalid(FieldErrors(vec![FieldError::new(field, message)])))?;
+    let plan = domain::apheresis::plan(&case).map_err(|e| AppError::Invalid(FieldErrors(vec![FieldError::new(e.field, e.message)])))?;
+    Ok(Json(plan))
+}
+
 /// `POST /api/v1/rules/compatible`: ABO/RhD compatibility of a component for a recipient
 /// (the case of `hemaflow rules compatible`).
 pub async fn compatible(p: Principal, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> ApiResult<impl IntoResponse> {

@@ -688,6 +688,13 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/api/v1/rules/compatible", Perm(ViewDonors), "ABO/RhD compatibility of a component for a recipient", post(api::compatible)),
         r(
             Method::POST,
+            "/api/v1/rules/apheresis",
+            Perm(PlanApheresis),
+            "Therapeutic apheresis plan: blood and plasma volume, exchange volume, fraction removed",
+            post(api::apheresis),
+        ),
+        r(
+            Method::POST,
             "/api/v1/rules/eligibility/{code}/change",
             Perm(ManageEligibilityRules),
             "Check (or store) a change to one rule's numbers: the new version and its boundary cases",

@@ -26,6 +26,7 @@ const MANUFACTURERS: &[&str] = &["lab"];
 const SET_MANAGERS: &[&str] = &["lab"];
 const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality", "physician"];
 const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality", "physician"];
+const APHERESIS_PLANNERS: &[&str] = &["apheresis", "physician"];
 const DEFERRERS: &[&str] = &["collector", "quality"];
 const REENTERERS: &[&str] = &["quality"];
 const REGISTRARS: &[&str] = &["admin", "recruiter", "collector"];
@@ -108,6 +109,7 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/rules/eligibility", Some(ELIGIBILITY)),
         ("POST", "/api/v1/rules/dating", Some(DONOR_VIEWERS)),
         ("POST", "/api/v1/rules/compatible", Some(DONOR_VIEWERS)),
+        ("POST", "/api/v1/rules/apheresis", Some(APHERESIS_PLANNERS)),
         ("GET", "/api/v1/donations/{din}/tests", Some(DONOR_VIEWERS)),
         ("POST", "/api/v1/donations/{din}/results", Some(&["lab"])),
         ("GET", "/api/v1/components/{din}/{code}/release", Some(DONOR_VIEWERS)),

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod common;
+mod apheresis;
 mod api;
 mod appointments;
 mod authorization;
