@@ -142,6 +142,63 @@ pub fn plan(case: &ApheresisCase) -> Result<ApheresisPlan, CaseError> {
     })
 }
 
+/// A red cell exchange to bring the sickle haemoglobin fraction down, with HbS-negative
+/// donor red cells.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedCellExchangeCase {
+    pub total_blood_volume_ml: f64,
+    pub hematocrit_initial: f64,
+    pub hematocrit_target: f64,
+    /// HbS as a fraction of all haemoglobin, before and wanted after (0.90 → 0.30).
+    pub hbs_initial: f64,
+    pub hbs_target: f64,
+    /// Of the donor red cell units (about 0.55 to 0.80 with additive solutions).
+    pub replacement_hematocrit: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RedCellExchangePlan {
+    /// The patient's red cells left at the end: hbs_target / hbs_initial.
+    pub fraction_of_cells_remaining: f64,
+    /// Red cell volume at the mean of the starting and target hematocrit.
+    pub red_cell_volume_ml: f64,
+    /// Donor red cells (as cells) the exchange puts in.
+    pub replacement_red_cells_ml: f64,
+    /// The same as donor units' volume, at their hematocrit.
+    pub replacement_volume_ml: f64,
+}
+
+/// The red cell exchange volume by the same one-compartment model as plasma exchange,
+/// applied to red cells: the patient's cells left fall as e^(−cells exchanged / red
+/// cell volume), and with HbS-negative donor cells the HbS fraction falls with them,
+/// so cells exchanged = −RCV × ln(HbS target / HbS initial). When the hematocrit moves
+/// during the exchange the red cell volume is taken at the mean of the two: an estimate
+/// to plan units by, not the device's own programme.
+pub fn red_cell_exchange(case: &RedCellExchangeCase) -> Result<RedCellExchangePlan, CaseError> {
+    within("total_blood_volume_ml", case.total_blood_volume_ml, (50.0, 15_000.0), "a blood volume in mL")?;
+    within("hematocrit_initial", case.hematocrit_initial, HEMATOCRIT, "a hematocrit (a fraction)")?;
+    within("hematocrit_target", case.hematocrit_target, HEMATOCRIT, "a hematocrit (a fraction)")?;
+    within("hbs_initial", case.hbs_initial, (0.01, 1.0), "an HbS fraction")?;
+    within("hbs_target", case.hbs_target, (0.01, 1.0), "an HbS fraction")?;
+    within("replacement_hematocrit", case.replacement_hematocrit, (0.40, 0.90), "the hematocrit of red cell units")?;
+    if case.hbs_target >= case.hbs_initial {
+        return Err(CaseError {
+            field: "hbs_target",
+            message: format!("an exchange lowers HbS: the target {} must be below the starting {}", case.hbs_target, case.hbs_initial),
+        });
+    }
+    let remaining = case.hbs_target / case.hbs_initial;
+    let rcv = case.total_blood_volume_ml * (case.hematocrit_initial + case.hematocrit_target) / 2.0;
+    let cells = -rcv * remaining.ln();
+    Ok(RedCellExchangePlan {
+        fraction_of_cells_remaining: round_to(remaining, 4),
+        red_cell_volume_ml: rcv.round(),
+        replacement_red_cells_ml: cells.round(),
+        replacement_volume_ml: (cells / case.replacement_hematocrit).round(),
+    })
+}
+
 /// Reads a case from JSON, naming the field at fault.
 pub fn case_from_json(text: &str) -> Result<ApheresisCase, (String, String)> {
     crate::eligibility::json_at_path(text, "case")
@@ -224,5 +281,49 @@ mod tests {
         assert_eq!(field, "sex");
         let (field, _) = case_from_json(r#"{"sex": "F", "height_cm": 165, "weight_kg": 60, "hematocrit": 0.4}"#).unwrap_err();
         assert!(field.contains("case") || field.contains("plasma_volumes"), "{field}");
+    }
+
+    /// Worked by hand: TBV 5,000 mL at a steady hematocrit of 0.30 is 1,500 mL of red
+    /// cells; HbS 0.90 → 0.30 leaves a third of them: 1,500 × ln 3 = 1,648 mL of donor
+    /// cells, 2,747 mL of units at a hematocrit of 0.60.
+    #[test]
+    fn a_red_cell_exchange_from_hbs_90_to_30_percent() {
+        let p = red_cell_exchange(&RedCellExchangeCase {
+            total_blood_volume_ml: 5000.0,
+            hematocrit_initial: 0.30,
+            hematocrit_target: 0.30,
+            hbs_initial: 0.90,
+            hbs_target: 0.30,
+            replacement_hematocrit: 0.60,
+        })
+        .unwrap();
+        assert_eq!((p.red_cell_volume_ml, p.replacement_red_cells_ml, p.replacement_volume_ml), (1500.0, 1648.0, 2747.0));
+        assert_eq!(p.fraction_of_cells_remaining, 0.3333);
+        // One red cell volume exchanged leaves e^-1 of the cells, as for plasma.
+        let one = red_cell_exchange(&RedCellExchangeCase { hbs_target: 0.90 * (-1.0f64).exp(), ..rce() }).unwrap();
+        assert_eq!(one.replacement_red_cells_ml, one.red_cell_volume_ml);
+    }
+
+    fn rce() -> RedCellExchangeCase {
+        RedCellExchangeCase {
+            total_blood_volume_ml: 5000.0,
+            hematocrit_initial: 0.25,
+            hematocrit_target: 0.30,
+            hbs_initial: 0.90,
+            hbs_target: 0.30,
+            replacement_hematocrit: 0.60,
+        }
+    }
+
+    #[test]
+    fn a_red_cell_exchange_that_cannot_be_is_refused() {
+        let field = |c: RedCellExchangeCase| red_cell_exchange(&c).unwrap_err().field;
+        assert_eq!(field(RedCellExchangeCase { hbs_target: 0.95, ..rce() }), "hbs_target");
+        assert_eq!(field(RedCellExchangeCase { hbs_initial: 90.0, ..rce() }), "hbs_initial");
+        assert_eq!(field(RedCellExchangeCase { replacement_hematocrit: 0.2, ..rce() }), "replacement_hematocrit");
+        assert_eq!(field(RedCellExchangeCase { hematocrit_target: 1.3, ..rce() }), "hematocrit_target");
+        // A rising hematocrit takes the mean red cell volume: more cells than at the start.
+        let rising = red_cell_exchange(&rce()).unwrap();
+        assert_eq!(rising.red_cell_volume_ml, 1375.0);
     }
 }
