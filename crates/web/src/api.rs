@@ -364,22 +364,23 @@ pub async fn eligibility(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<impl IntoResponse> {
+    let text = case_text(&headers, &body)?;
+    Ok(Json(s.app.evaluate_eligibility(&p.actor, text).await?))
+}
+
+/// The body of a rules case: JSON, UTF-8, or the refusal naming what is wrong.
+fn case_text<'a>(headers: &axum::http::HeaderMap, body: &'a [u8]) -> Result<&'a str, AppError> {
     let json = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
     if !json {
-        return Err(ApiError(AppError::Invalid(FieldErrors(vec![FieldError::new("content-type", "send the case as application/json")]))));
+        return Err(AppError::Invalid(FieldErrors(vec![FieldError::new("content-type", "send the case as application/json")])));
     }
-    let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid(FieldErrors(vec![FieldError::new("case", "the body is not UTF-8")])))?;
-    Ok(Json(s.app.evaluate_eligibility(&p.actor, text).await?))
+    std::str::from_utf8(body).map_err(|_| AppError::Invalid(FieldErrors(vec![FieldError::new("case", "the body is not UTF-8")])))
 }
 
 /// `POST /api/v1/rules/dating`: when a component expires (the case of `hemaflow rules dating`).
 pub async fn dating(p: Principal, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> ApiResult<impl IntoResponse> {
     p.actor.require(domain::Permission::ViewDonors)?;
-    let json = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        return Err(ApiError(AppError::Invalid(FieldErrors(vec![FieldError::new("content-type", "send the case as application/json")]))));
-    }
-    let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid(FieldErrors(vec![FieldError::new("case", "the body is not UTF-8")])))?;
+    let text = case_text(&headers, &body)?;
     let invalid = |e: domain::dating::DatingError| match e {
         domain::dating::DatingError::Case { field, message } => AppError::Invalid(FieldErrors(vec![FieldError::new(field, message)])),
         other => AppError::Conflict(other.to_string()),
@@ -392,11 +393,7 @@ pub async fn dating(p: Principal, headers: axum::http::HeaderMap, body: axum::bo
 /// of `hemaflow rules apheresis`).
 pub async fn apheresis(p: Principal, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> ApiResult<impl IntoResponse> {
     p.actor.require(domain::Permission::PlanApheresis)?;
-    let json = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        return Err(ApiError(AppError::Invalid(FieldErrors(vec![FieldError::new("content-type", "send the case as application/json")]))));
-    }
-    let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid(FieldErrors(vec![FieldError::new("case", "the body is not UTF-8")])))?;
+    let text = case_text(&headers, &body)?;
     let case =
         domain::apheresis::case_from_json(text).map_err(|(field, message)| AppError::Invalid(FieldErrors(vec![FieldError::new(field, message)])))?;
     let plan = domain::apheresis::plan(&case).map_err(|e| AppError::Invalid(FieldErrors(vec![FieldError::new(e.field, e.message)])))?;
@@ -407,11 +404,7 @@ pub async fn apheresis(p: Principal, headers: axum::http::HeaderMap, body: axum:
 /// (the case of `hemaflow rules compatible`).
 pub async fn compatible(p: Principal, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> ApiResult<impl IntoResponse> {
     p.actor.require(domain::Permission::ViewDonors)?;
-    let json = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        return Err(ApiError(AppError::Invalid(FieldErrors(vec![FieldError::new("content-type", "send the case as application/json")]))));
-    }
-    let text = std::str::from_utf8(&body).map_err(|_| AppError::Invalid(FieldErrors(vec![FieldError::new("case", "the body is not UTF-8")])))?;
+    let text = case_text(&headers, &body)?;
     let case = domain::compatibility::case_from_json(text)
         .map_err(|(field, message)| AppError::Invalid(FieldErrors(vec![FieldError::new(field, message)])))?;
     Ok(Json(domain::compatibility::compatible(&case)))

@@ -12,24 +12,6 @@ use domain::{Role, Roles, SiteInput};
 use store::{DinAssignment, DonationRow, DonorRow, ScreeningVisitRow};
 use uuid::Uuid;
 
-macro_rules! both_backends {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = store::test_support::fresh(store::Backend::Sqlite).await.unwrap();
-                super::$case(app::App::new(db.store.clone(), Default::default())).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = store::test_support::fresh(store::Backend::Postgres).await {
-                    super::$case(app::App::new(db.store.clone(), Default::default())).await;
-                }
-            }
-        }
-    )*};
-}
-
 both_backends!(
     quality_counts_open_discrepancies_deferrals_for_review_and_possible_duplicates,
     collector_counts_each_sites_own_day,

@@ -6,24 +6,6 @@ use app::registry::{AttributesInput, DonorPatch, MergeInput};
 use app::{Actor, App, AppError};
 use store::{DonorQuery, RareQuery, StoreError};
 
-macro_rules! both_backends {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = store::test_support::fresh(store::Backend::Sqlite).await.unwrap();
-                super::$case(app::App::new(db.store.clone(), Default::default())).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = store::test_support::fresh(store::Backend::Postgres).await {
-                    super::$case(app::App::new(db.store.clone(), Default::default())).await;
-                }
-            }
-        }
-    )*};
-}
-
 both_backends!(
     names_are_found_by_prefix_whatever_the_case_and_accents,
     phones_are_found_by_their_last_digits_in_any_formatting,

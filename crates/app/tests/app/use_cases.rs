@@ -7,24 +7,6 @@ use chrono::NaiveDate;
 use domain::{HospitalInput, SiteInput};
 use store::{AuditFilter, Backend};
 
-macro_rules! both_backends {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = store::test_support::fresh(store::Backend::Sqlite).await.unwrap();
-                super::$case(app::App::new(db.store.clone(), Default::default())).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = store::test_support::fresh(store::Backend::Postgres).await {
-                    super::$case(app::App::new(db.store.clone(), Default::default())).await;
-                }
-            }
-        }
-    )*};
-}
-
 both_backends!(
     demo_centre_is_complete_and_audited,
     demo_refuses_a_database_that_has_data,
