@@ -109,8 +109,27 @@ async fn postgres_template(base: &str) -> &'static str {
                 sqlx::query(&format!("CREATE DATABASE {building}")).execute(&mut admin).await.expect("create template");
                 let store = Store::open(&database_url(base, &building)).await.expect("migrate postgres template");
                 store.close().await;
-                // Renamed only once complete, so a test never copies a half-migrated template.
-                sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}")).execute(&mut admin).await.expect("name template");
+                // A closed pool's server processes may linger (one was seen for
+                // seconds): end them, then rename, trying again while any remains.
+                let mut renamed = false;
+                for _ in 0..100 {
+                    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+                        .bind(&building)
+                        .execute(&mut admin)
+                        .await
+                        .expect("end template sessions");
+                    match sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}")).execute(&mut admin).await {
+                        Ok(_) => {
+                            renamed = true;
+                            break;
+                        }
+                        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55006") => {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        }
+                        Err(e) => panic!("name template: {e}"),
+                    }
+                }
+                assert!(renamed, "the template database {building} stayed in use");
             }
             sqlx::query("SELECT pg_advisory_unlock(4711001)").execute(&mut admin).await.expect("template unlock");
             name
