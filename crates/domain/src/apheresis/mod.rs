@@ -11,6 +11,11 @@
 //! - one-compartment removal: fraction remaining = e^(−V exchanged / PV), so 1.0 plasma
 //!   volume removes about 63 %, 1.5 about 78 % and 2.0 about 86 %.
 
+pub mod catalog;
+pub mod fluids;
+pub mod request;
+pub mod schedule;
+
 use serde::{Deserialize, Serialize};
 
 /// Nadler's formula holds from this weight; below it the mL/kg estimate is used.
@@ -81,19 +86,34 @@ fn within(field: &'static str, v: f64, (lo, hi): (f64, f64), what: &str) -> Resu
     Ok(())
 }
 
+/// A height a patient can have, in centimetres.
+pub fn check_height(height_cm: f64) -> Result<(), CaseError> {
+    within("height_cm", height_cm, HEIGHT_CM, "a height in centimetres")
+}
+
+/// A weight a patient can have, in kilograms.
+pub fn check_weight(weight_kg: f64) -> Result<(), CaseError> {
+    within("weight_kg", weight_kg, WEIGHT_KG, "a weight in kilograms")
+}
+
+/// A hematocrit as a fraction; one given as a percentage is told how to write it.
+pub fn check_hematocrit(hematocrit: f64) -> Result<(), CaseError> {
+    if hematocrit > 1.0 && hematocrit <= 100.0 {
+        return Err(CaseError {
+            field: "hematocrit",
+            message: format!("give the hematocrit as a fraction: {hematocrit} % is {:.2}", hematocrit / 100.0),
+        });
+    }
+    within("hematocrit", hematocrit, HEMATOCRIT, "a hematocrit (a fraction)")
+}
+
 impl ApheresisCase {
     /// Refuses what no patient or plan can be; every field is checked, the first
     /// refusal is returned.
     pub fn check(&self) -> Result<(), CaseError> {
-        within("height_cm", self.height_cm, HEIGHT_CM, "a height in centimetres")?;
-        within("weight_kg", self.weight_kg, WEIGHT_KG, "a weight in kilograms")?;
-        if self.hematocrit > 1.0 && self.hematocrit <= 100.0 {
-            return Err(CaseError {
-                field: "hematocrit",
-                message: format!("give the hematocrit as a fraction: {} % is {:.2}", self.hematocrit, self.hematocrit / 100.0),
-            });
-        }
-        within("hematocrit", self.hematocrit, HEMATOCRIT, "a hematocrit (a fraction)")?;
+        check_height(self.height_cm)?;
+        check_weight(self.weight_kg)?;
+        check_hematocrit(self.hematocrit)?;
         if !self.plasma_volumes.is_finite() || self.plasma_volumes <= 0.0 || self.plasma_volumes > MAX_PLASMA_VOLUMES {
             return Err(CaseError {
                 field: "plasma_volumes",
