@@ -25,7 +25,7 @@ pub const TOKEN_WARNING_DAYS: i64 = 14;
 pub const AUDIT_CHECK_ON_PAGE: i64 = 25_000;
 
 /// The order of sections for a person with several roles: hands-on daily work first.
-const MAIN_WORK_FIRST: [Role; 10] = [
+const MAIN_WORK_FIRST: [Role; 11] = [
     Role::Collector,
     Role::Lab,
     Role::Quality,
@@ -33,6 +33,7 @@ const MAIN_WORK_FIRST: [Role; 10] = [
     Role::Recruiter,
     Role::Distribution,
     Role::Apheresis,
+    Role::ApheresisNurse,
     Role::Sales,
     Role::Hospital,
     Role::Admin,
@@ -232,7 +233,8 @@ impl App {
                 Role::Admin => self.admin_section(actor, now).await?,
                 Role::Hospital => self.hospital_section(actor).await?,
                 Role::Physician => self.physician_section().await?,
-                Role::Distribution | Role::Apheresis | Role::Sales => self.accounts_section(actor, role).await?,
+                Role::Apheresis | Role::ApheresisNurse => self.apheresis_section(actor, role, now).await?,
+                Role::Distribution | Role::Sales => self.accounts_section(actor, role).await?,
             });
         }
         Ok(Dashboard { today: self.today(), now: self.local_time(now), sections })
@@ -373,6 +375,22 @@ impl App {
             s.intro = format!("{} ({}) — account {}.", h.fields.name, h.fields.code.as_str(), h.fields.status.as_str().replace('_', " "));
             s.links = vec![("Your account".into(), format!("/hospitals/{}", h.id))];
         }
+        Ok(s)
+    }
+
+    /// Apheresis: requests waiting for a decision (the coordinator) and today's
+    /// treatments (a nurse's own).
+    async fn apheresis_section(&self, actor: &Actor, role: Role, now: DateTime<Utc>) -> Result<Section> {
+        let nurse = role == Role::ApheresisNurse;
+        let mut s = Section::new(role, if nurse { "Your treatments today." } else { "Requests to decide and today's treatments at the hospitals." });
+        if !nurse {
+            let waiting = self.store.apheresis_requests(None, 1000).await?.into_iter().filter(|r| r.state.awaits_decision()).count();
+            s.figures.push(Figure::new("apheresis-waiting", "requests waiting for a decision", waiting, Some("/apheresis".into())));
+        }
+        let (from, to) = day_bounds(self.settings.time_zone, now.with_timezone(&self.settings.time_zone).date_naive());
+        let today = self.store.treatments_between(from, to).await?.into_iter().filter(|t| !nurse || t.nurse_username == actor.username).count();
+        s.figures.push(Figure::new(format!("{}-today", role.as_str()), "treatments today", today, Some("/apheresis/calendar?span=day".into())));
+        s.links = vec![("Requests".into(), "/apheresis".into()), ("Calendar".into(), "/apheresis/calendar".into())];
         Ok(s)
     }
 

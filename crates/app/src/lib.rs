@@ -2,6 +2,8 @@
 //! the domain rules and writes the state change together with its audit record in
 //! one store transaction. Nothing here knows about HTTP or the command line.
 
+pub mod apheresis;
+pub mod apheresis_schedule;
 pub mod appointments;
 pub mod audit;
 pub mod auth;

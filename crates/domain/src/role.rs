@@ -16,6 +16,8 @@ pub enum Role {
     Lab,
     Distribution,
     Apheresis,
+    /// A nurse sent to hospitals with a device; sees their own calendar and procedures.
+    ApheresisNurse,
     Sales,
     Quality,
     /// The physician (medical director) who signs emergency releases.
@@ -129,16 +131,26 @@ pub enum Permission {
     ViewInvoices,
     /// Work out a therapeutic apheresis plan: blood and plasma volumes, the exchange.
     PlanApheresis,
+    /// Ask for a course of therapeutic apheresis: a hospital user for their own hospital,
+    /// the coordinator for any (a phone call).
+    RequestApheresis,
+    /// See apheresis requests with their patients, the calendars and the procedures
+    /// (apheresis staff; a nurse sees their own).
+    ViewApheresis,
+    /// Accept, reject and schedule requests; keep nurses, devices, travel times and the
+    /// on-call rota.
+    ManageApheresis,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::Admin,
         Role::Recruiter,
         Role::Collector,
         Role::Lab,
         Role::Distribution,
         Role::Apheresis,
+        Role::ApheresisNurse,
         Role::Sales,
         Role::Quality,
         Role::Physician,
@@ -153,6 +165,7 @@ impl Role {
             Role::Lab => "lab",
             Role::Distribution => "distribution",
             Role::Apheresis => "apheresis",
+            Role::ApheresisNurse => "apheresis_nurse",
             Role::Sales => "sales",
             Role::Quality => "quality",
             Role::Physician => "physician",
@@ -169,6 +182,7 @@ impl Role {
             Role::Lab => "Laboratory",
             Role::Distribution => "Distribution",
             Role::Apheresis => "Apheresis coordinator",
+            Role::ApheresisNurse => "Apheresis nurse",
             Role::Sales => "Sales / account manager",
             Role::Quality => "Quality",
             Role::Physician => "Physician / medical director",
@@ -246,7 +260,8 @@ impl Role {
                 ManageStandingOrders,
                 ViewContracts,
             ],
-            Role::Apheresis => &[ViewSites, ViewHospitals, PlanApheresis],
+            Role::Apheresis => &[ViewSites, ViewHospitals, PlanApheresis, RequestApheresis, ViewApheresis, ManageApheresis],
+            Role::ApheresisNurse => &[PlanApheresis, ViewApheresis],
             Role::Sales => &[
                 ViewSites,
                 ViewHospitals,
@@ -282,7 +297,7 @@ impl Role {
                 LiftHolds,
             ],
             Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease, ViewInventory, NotifyDonors, PlanApheresis],
-            Role::Hospital => &[ViewOwnHospital, PlaceOrders, ReceiveShipments, ReportDispositions],
+            Role::Hospital => &[ViewOwnHospital, PlaceOrders, ReceiveShipments, ReportDispositions, RequestApheresis],
         }
     }
 }
@@ -294,7 +309,9 @@ impl fmt::Display for Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role '{0}'; roles are admin, recruiter, collector, lab, distribution, apheresis, sales, quality, physician, hospital")]
+#[error(
+    "unknown role '{0}'; roles are admin, recruiter, collector, lab, distribution, apheresis, apheresis_nurse, sales, quality, physician, hospital"
+)]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {

@@ -5,6 +5,7 @@
 //! Writes happen only inside a [`WriteTx`], so a use case can write its state change
 //! and its audit record together or not at all. This crate holds no business rules.
 
+mod apheresis;
 mod appointments;
 mod audit;
 mod captured;
@@ -36,6 +37,9 @@ mod typed;
 mod users;
 mod worklists;
 
+pub use apheresis::{
+    ApheresisRequestRow, CertificationRow, DeviceRow, NurseRow, OnCallRow, RequestCurrent, RequestStateRow, TravelRow, TreatmentLine, TreatmentRow,
+};
 pub use appointments::{AppointmentRow, BookingLinkRow, DriveRow, ScheduleRow};
 pub use audit::{AuditFilter, AuditPage};
 pub use captured::CapturedMessageRow;

@@ -2,6 +2,7 @@
 //! and a JSON API under `/api/v1` for systems. Handlers translate HTTP to use-case
 //! calls and back; they never touch SQL and hold no business rules.
 
+mod apheresis;
 mod api;
 mod appointments;
 mod assets;

@@ -80,7 +80,10 @@ pub struct CaseError {
 }
 
 fn within(field: &'static str, v: f64, (lo, hi): (f64, f64), what: &str) -> Result<(), CaseError> {
-    if !v.is_finite() || v < lo || v > hi {
+    if !v.is_finite() {
+        return Err(CaseError { field, message: format!("give {what} as a number between {lo} and {hi}") });
+    }
+    if v < lo || v > hi {
         return Err(CaseError { field, message: format!("{v} is not {what} (between {lo} and {hi})") });
     }
     Ok(())

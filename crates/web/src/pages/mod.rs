@@ -121,6 +121,19 @@ impl Layout {
         if a.can(Permission::ViewInvoices) || a.hospital_id.is_some() {
             orders.push(item("invoices", "Invoices", "/sales/invoices"));
         }
+        let mut apheresis = vec![];
+        if a.can(Permission::ViewApheresis) || a.can(Permission::RequestApheresis) {
+            apheresis.push(item("apheresis", "Requests", "/apheresis"));
+        }
+        if a.can(Permission::RequestApheresis) {
+            apheresis.push(item("apheresis_new", "New request", "/apheresis/new"));
+        }
+        if a.can(Permission::ViewApheresis) || a.can(Permission::RequestApheresis) {
+            apheresis.push(item("apheresis_calendar", "Calendar", "/apheresis/calendar"));
+        }
+        if a.can(Permission::ViewApheresis) && !a.is_apheresis_nurse_only() {
+            apheresis.push(item("apheresis_resources", "Nurses and devices", "/apheresis/resources"));
+        }
         let mut inventory = vec![];
         if a.can(Permission::ViewInventory) {
             inventory.push(item("stock", "Stock", "/inventory"));
@@ -167,6 +180,7 @@ impl Layout {
             ("recruitment", "Recruitment", recruitment),
             ("lab", "Lab", lab),
             ("orders", "Orders", orders),
+            ("apheresis", "Apheresis", apheresis),
             ("inventory", "Inventory", inventory),
             ("quality", "Quality", quality),
             ("organisation", "Organisation", organisation),
@@ -181,7 +195,8 @@ impl Layout {
             Some(Role::Lab) => "lab",
             Some(Role::Quality) => "quality",
             Some(Role::Distribution) | Some(Role::Hospital) => "orders",
-            Some(Role::Admin) | Some(Role::Sales) | Some(Role::Apheresis) => "organisation",
+            Some(Role::Apheresis) | Some(Role::ApheresisNurse) => "apheresis",
+            Some(Role::Admin) | Some(Role::Sales) => "organisation",
             _ => "donors",
         };
         if let Some(i) = areas.iter().position(|g| g.key == main) {
