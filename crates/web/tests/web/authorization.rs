@@ -13,7 +13,8 @@ use std::collections::BTreeSet;
 // collection, deferral, reentry, typing, group resolution, merges, rule versions,
 // labels) unless also given a clinical role.
 const STAFF: &[&str] = &["admin", "recruiter", "collector", "lab", "distribution", "apheresis", "sales", "quality", "physician"];
-const ALL: &[&str] = &["admin", "recruiter", "collector", "lab", "distribution", "apheresis", "sales", "quality", "physician", "hospital"];
+const ALL: &[&str] =
+    &["admin", "recruiter", "collector", "lab", "distribution", "apheresis", "apheresis_nurse", "sales", "quality", "physician", "hospital"];
 const ADMIN: &[&str] = &["admin"];
 const SITE_MANAGERS: &[&str] = &["admin"];
 const HOSPITAL_VIEWERS: &[&str] = &["admin", "distribution", "apheresis", "sales", "quality", "hospital"];
@@ -26,7 +27,11 @@ const MANUFACTURERS: &[&str] = &["lab"];
 const SET_MANAGERS: &[&str] = &["lab"];
 const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality", "physician"];
 const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality", "physician"];
-const APHERESIS_PLANNERS: &[&str] = &["apheresis", "physician"];
+const APHERESIS_PLANNERS: &[&str] = &["apheresis", "apheresis_nurse", "physician"];
+const APHERESIS_VIEWERS: &[&str] = &["apheresis", "apheresis_nurse", "hospital"];
+const APHERESIS_STAFF: &[&str] = &["apheresis", "apheresis_nurse"];
+const APHERESIS_REQUESTERS: &[&str] = &["apheresis", "hospital"];
+const APHERESIS_COORDINATORS: &[&str] = &["apheresis"];
 const DEFERRERS: &[&str] = &["collector", "quality"];
 const REENTERERS: &[&str] = &["quality"];
 const REGISTRARS: &[&str] = &["admin", "recruiter", "collector"];
@@ -110,6 +115,41 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/rules/dating", Some(DONOR_VIEWERS)),
         ("POST", "/api/v1/rules/compatible", Some(DONOR_VIEWERS)),
         ("POST", "/api/v1/rules/apheresis", Some(APHERESIS_PLANNERS)),
+        ("GET", "/apheresis", Some(APHERESIS_VIEWERS)),
+        ("GET", "/apheresis/new", Some(APHERESIS_REQUESTERS)),
+        ("POST", "/apheresis", Some(APHERESIS_REQUESTERS)),
+        ("GET", "/apheresis/calendar", Some(APHERESIS_VIEWERS)),
+        ("GET", "/apheresis/resources", Some(APHERESIS_STAFF)),
+        ("POST", "/apheresis/nurses", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/apheresis/certifications", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/apheresis/on-call", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/apheresis/devices", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/apheresis/devices/service", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/apheresis/travel-times", Some(APHERESIS_COORDINATORS)),
+        ("GET", "/apheresis/{number}", Some(APHERESIS_VIEWERS)),
+        ("POST", "/apheresis/{number}/decision", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/apheresis/{number}/answer", Some(APHERESIS_REQUESTERS)),
+        ("POST", "/apheresis/{number}/schedule", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/apheresis/{number}/cancel", Some(APHERESIS_REQUESTERS)),
+        ("POST", "/apheresis/treatments/{id}/reschedule", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/apheresis/treatments/{id}/cancel", Some(APHERESIS_COORDINATORS)),
+        ("GET", "/api/v1/apheresis/requests", Some(APHERESIS_VIEWERS)),
+        ("POST", "/api/v1/apheresis/requests", Some(APHERESIS_REQUESTERS)),
+        ("GET", "/api/v1/apheresis/requests/{number}", Some(APHERESIS_VIEWERS)),
+        ("POST", "/api/v1/apheresis/requests/{number}/decision", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/api/v1/apheresis/requests/{number}/answer", Some(APHERESIS_REQUESTERS)),
+        ("POST", "/api/v1/apheresis/requests/{number}/schedule", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/api/v1/apheresis/requests/{number}/cancel", Some(APHERESIS_REQUESTERS)),
+        ("POST", "/api/v1/apheresis/treatments/{id}/reschedule", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/api/v1/apheresis/treatments/{id}/cancel", Some(APHERESIS_COORDINATORS)),
+        ("GET", "/api/v1/apheresis/calendar", Some(APHERESIS_VIEWERS)),
+        ("GET", "/api/v1/apheresis/resources", Some(APHERESIS_STAFF)),
+        ("POST", "/api/v1/apheresis/nurses", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/api/v1/apheresis/nurses/{username}/certifications", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/api/v1/apheresis/on-call", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/api/v1/apheresis/devices", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/api/v1/apheresis/devices/{serial}/service", Some(APHERESIS_COORDINATORS)),
+        ("POST", "/api/v1/apheresis/travel-times", Some(APHERESIS_COORDINATORS)),
         ("GET", "/api/v1/donations/{din}/tests", Some(DONOR_VIEWERS)),
         ("POST", "/api/v1/donations/{din}/results", Some(&["lab"])),
         ("GET", "/api/v1/components/{din}/{code}/release", Some(DONOR_VIEWERS)),
@@ -391,6 +431,7 @@ fn concrete(t: &TestApp, path: &str) -> String {
     path.replace("{id}", &id)
         .replace("{username}", "lab")
         .replace("{file}", "app.css")
+        .replace("{serial}", "SN-NONE")
         .replace("{number}", "D0000001")
         .replace("{token}", "hfb_unknown")
         .replace("{code}", "TEMPERATURE")

@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 mod apheresis;
+mod apheresis_service;
 mod api;
 mod appointments;
 mod authorization;
