@@ -373,7 +373,7 @@ impl App {
         let now = store::now();
         tx.add_apheresis_request_state(r.request.id, state, now, &actor.username, &note).await?;
         tx.append_audit(
-            AuditDraft::new(&actor.username, &format!("apheresis_request.{action}"), "apheresis_request", r.request.id)
+            AuditDraft::new(&actor.username, format!("apheresis_request.{action}"), "apheresis_request", r.request.id)
                 .before(serde_json::json!({"state": r.state.as_str()}))
                 .after(serde_json::json!({"state": state.as_str()}))
                 .reason((!note.is_empty()).then(|| note.clone())),
