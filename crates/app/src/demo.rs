@@ -6,6 +6,7 @@
 //! A+ 34%, A- 6%, B+ 9%, B- 2%, AB+ 3%, AB- 1%). Donation intervals respect the
 //! 8-week whole blood and 16-week double red cell intervals (reference/domain-rules.md §1.2).
 
+mod apheresis;
 mod appointments;
 mod inventory;
 mod manufacture;
@@ -438,6 +439,7 @@ impl App {
         self.score_pool(&actor, opts.as_of).await?;
         self.demo_recruitment(&actor, opts.as_of).await?;
         self.demo_appointments(&actor, opts.seed).await?;
+        self.demo_apheresis(&actor).await?;
         Ok(DemoSummary { sites: SITES.len(), hospitals: HOSPITALS.len(), donors: opts.donors, donations, logins })
     }
 }

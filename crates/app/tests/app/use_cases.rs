@@ -31,7 +31,7 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     let s = app.generate_demo(small_demo(), |_, _| calls += 1).await.unwrap();
     assert!(calls >= 1);
     assert_eq!((s.sites, s.hospitals, s.donors), (7, 20, 60));
-    assert_eq!(s.logins.len(), 10);
+    assert_eq!(s.logins.len(), 11);
     assert!(s.donations > 60, "{} donations", s.donations);
     let o = app.overview(&Actor::operator()).await.unwrap();
     assert_eq!(o.donors, 61, "60 donors and one likely duplicate registered again");
@@ -52,6 +52,26 @@ async fn demo_centre_is_complete_and_audited(app: App) {
         recruitment += app.store.audit_page(&f, 1, 0).await.unwrap().total as u64;
     }
     assert!(recruitment >= 11 + 3 + 2, "targets, segments, past campaigns: {recruitment}");
+    // The apheresis service: requests in each state before a procedure, the scheduled
+    // ones booked whole in the coming two weeks, a nurse seeing their own calendar.
+    let op = Actor::operator();
+    let requests = app.apheresis_requests(&op, 100).await.unwrap();
+    let states: std::collections::BTreeSet<&str> = requests.iter().map(|r| r.state.as_str()).collect();
+    for st in ["submitted", "info_requested", "accepted", "rejected", "scheduled", "cancelled"] {
+        assert!(states.contains(st), "no demo request is {st}: {states:?}");
+    }
+    let mut booked = 0;
+    for r in requests.iter().filter(|r| r.state.as_str() == "scheduled") {
+        let d = app.apheresis_request(&op, &r.number).await.unwrap();
+        assert_eq!(d.treatments.len() as i64, r.treatments, "{} booked whole", r.number);
+        booked += d.treatments.len();
+    }
+    assert!(booked >= 10, "{booked} treatments booked");
+    let session = app.login("apheresis_nurse", "apheresis_nurse-demo-pass").await.unwrap();
+    let (nurse, _) = app.session_actor(&session.token).await.unwrap().unwrap();
+    let week = app.apheresis_calendar(&nurse, &app::apheresis_schedule::CalendarQuery { span: "week".into(), ..Default::default() }).await.unwrap();
+    assert_eq!(week.nurse, "apheresis_nurse");
+    let o = app.overview(&Actor::operator()).await.unwrap();
     assert_eq!(app.verify_audit().await.unwrap(), Ok(o.audit_records));
     for l in &s.logins {
         app.login(&l.username, &l.password).await.unwrap();
