@@ -27,7 +27,7 @@ const BASE = rawBase.replace(/\/+$/, '');
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 15_000);
 const EXECUTABLE = process.env.CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOT_DIR = path.join(process.cwd(), 'target', 'screenshots');
-const ROLES = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'physician', 'hospital'];
+const ROLES = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'apheresis_nurse', 'sales', 'quality', 'physician', 'hospital'];
 const roles = process.env.E2E_ROLES ? ROLES.filter((r) => process.env.E2E_ROLES.split(',').includes(r)) : ROLES;
 const VIEWPORTS = [
   { name: 'desktop', width: 1280, height: 800 },
@@ -42,7 +42,8 @@ const GUIDE = {
   quality: [['dashboard', /^\/$/], ['rules', /^\/quality\/rules$/], ['rule', /^\/quality\/rules\/EVENT_TATTOO$/], ['donor', /^\/donors\/[A-Z]+\d+$/]],
   physician: [['dashboard', /^\/$/]],
   distribution: [['dashboard', /^\/$/], ['returns', /^\/returns$/]],
-  apheresis: [['dashboard', /^\/$/]],
+  apheresis: [['dashboard', /^\/$/], ['requests', /^\/apheresis$/], ['request', /^\/apheresis\/APH-\d{4}-\d+$/], ['calendar', /^\/apheresis\/calendar$/]],
+  apheresis_nurse: [['dashboard', /^\/$/]],
   sales: [['dashboard', /^\/$/], ['hospitals', /^\/hospitals$/], ['supply', /^\/sales\/supply$/]],
   hospital: [['dashboard', /^\/$/], ['hospital', /^\/hospitals$/]],
 };

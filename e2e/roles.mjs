@@ -39,13 +39,16 @@ const EXPECTED_NAV = {
   collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins', 'rules'],
   lab: ['dashboard', 'donors', 'sites', 'dins', 'labels', 'processing', 'results', 'stock', 'put_away', 'storage', 'excursions', 'notifications', 'lookback'],
   distribution: ['dashboard', 'sites', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'supply', 'contracts', 'stock', 'put_away', 'storage', 'excursions'],
-  apheresis: ['dashboard', 'sites', 'hospitals'],
+  apheresis: ['dashboard', 'apheresis', 'apheresis_new', 'apheresis_calendar', 'apheresis_resources', 'sites', 'hospitals'],
+  apheresis_nurse: ['dashboard', 'apheresis', 'apheresis_calendar'],
   sales: ['dashboard', 'sites', 'hospitals', 'orders', 'returns', 'standing', 'supply', 'contracts', 'invoices', 'stock', 'storage', 'excursions'],
   quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'deviations', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback', 'recalls'],
   physician: ['dashboard', 'donors', 'sites', 'rules', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
-  hospital: ['dashboard', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'notices', 'contracts', 'invoices'],
+  hospital: ['dashboard', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'notices', 'contracts', 'invoices', 'apheresis', 'apheresis_new', 'apheresis_calendar'],
 };
-const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'physician', 'hospital'];
+// The apheresis nurse comes last: the coordinator books the request the hospital user
+// sent in this run, then the nurse finds it in their calendar.
+const ROLE_ORDER = ['admin', 'recruiter', 'collector', 'lab', 'distribution', 'apheresis', 'sales', 'quality', 'physician', 'hospital', 'apheresis_nurse'];
 
 // Each role's dashboard: its own section (id dash-ROLE) with these headings.
 const DASHBOARD = {
@@ -55,6 +58,7 @@ const DASHBOARD = {
   lab: ['Laboratory'],
   distribution: ['Distribution'],
   apheresis: ['Apheresis coordinator'],
+  apheresis_nurse: ['Apheresis nurse'],
   sales: ['Sales / account manager'],
   quality: ['Quality'],
   physician: ['Physician / medical director'],
@@ -563,6 +567,96 @@ async function checkNoticeAnswer(page) {
   return id;
 }
 
+// The apheresis request of this run: the hospital user sends it, the coordinator books
+// it, the nurse finds it in their calendar.
+let aphRequest = null;
+
+// The coordinator's own pages over the demo: requests waiting, the week's bookings, the
+// overdue device marked; a travel time to the same place is refused beside its field.
+async function checkApheresisCoordinator(page) {
+  await clickNav(page, 'apheresis');
+  const waiting = await rowCount(page, 'table#requests-open tbody tr', 'table#requests-open');
+  if (!waiting) fail('no demo request waits for a step');
+  await clickNav(page, 'apheresis_calendar');
+  await visible(page.locator('#calendar .calendar-entries li').first(), 'a treatment booked in the coming week');
+  await clickNav(page, 'apheresis_resources');
+  await visible(page.locator('#devices .tag', { hasText: 'overdue' }), 'the device past its maintenance date marked overdue');
+  await page.fill('#f-travel-from', 'MAIN');
+  await page.fill('#f-travel-to', 'MAIN');
+  await page.fill('#f-travel-minutes', '10');
+  await navigating(page, () => page.click('form#travel-form button[type=submit]'));
+  await visible(page.locator('#e-travel-to'), 'the refusal beside the second place of a travel time');
+  return waiting;
+}
+
+// The hospital user requests apheresis from the portal: a hematocrit typed as a
+// percentage is refused beside its field, then the request is sent.
+async function checkApheresisRequest(page) {
+  await clickNav(page, 'apheresis_new');
+  const fields = {
+    mrn: 'SM-E2E-1', patient_name: 'Browser Test Patient', height_cm: '176', weight_kg: '82', hematocrit: '38',
+    ordering_physician: 'Dr. E. Twoe', indication: 'Hyperleukocytosis in acute myeloid leukaemia', treatments: '1', every_days: '1',
+    location: 'Haematology ward, room 12', vascular_access: 'Dialysis catheter',
+  };
+  for (const [k, v] of Object.entries(fields)) await page.fill(`#f-${k}`, v);
+  await page.fill('#f-birth_date', '1961-05-04');
+  await page.selectOption('#f-sex', 'M');
+  await page.selectOption('#f-asfa_category', 'III');
+  await page.selectOption('#f-asfa_grade', '2B');
+  await page.selectOption('#f-procedure', 'leukocytapheresis');
+  await page.selectOption('#f-urgency', 'scheduled');
+  await navigating(page, () => submitOf(page, '#f-mrn').click());
+  const hctError = await page.locator('#e-hematocrit').innerText().catch(() => '');
+  if (!hctError.includes('0.38')) fail(`no refusal beside the hematocrit typed as 38: "${hctError}"`);
+  await page.fill('#f-hematocrit', '0.38');
+  await navigating(page, () => submitOf(page, '#f-mrn').click());
+  const state = await page.locator('#request-state').innerText().catch(() => '');
+  if (!state.includes('Submitted')) fail(`the request does not show as submitted: ${state}`);
+  aphRequest = pathOf(page).split('/').pop();
+  return aphRequest;
+}
+
+// The coordinator accepts the hospital's request (a rejection without its reason is
+// refused beside the note) and books it; returns the first treatment's local day.
+async function coordinatorBooks(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    await goto(page, '/');
+    await login(page, 'apheresis', 'apheresis-demo-pass');
+    await goto(page, `/apheresis/${aphRequest}`);
+    await page.check('#decide input[value=reject]');
+    await navigating(page, () => page.click('#decide button[type=submit]'));
+    await visible(page.locator('#decision-error'), 'the refusal of a rejection without its reason');
+    await page.check('#decide input[value=accept]');
+    await page.fill('#f-decision-note', '');
+    await navigating(page, () => page.click('#decide button[type=submit]'));
+    await visible(page.locator('#schedule button[type=submit]'), 'the booking form of the accepted request');
+    await navigating(page, () => page.click('#schedule button[type=submit]'));
+    const state = await page.locator('#request-state').innerText();
+    if (!state.includes('Scheduled')) fail(`the coordinator could not book ${aphRequest}: ${state} ${await pageTextSnippet(page, 400)}`);
+    const when = (await page.locator('#treatment-table tbody tr').first().locator('td').nth(1).innerText()).trim();
+    return when.slice(0, 10);
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+// The nurse (leukocytapheresis is Alex Reed's alone in the demo) finds the booked
+// treatment in their calendar on its day and opens the request with its patient.
+async function checkNurse(page, browser) {
+  if (!aphRequest) return 'no request of this run to find (the hospital user did not run)';
+  const day = await coordinatorBooks(browser);
+  await clickNav(page, 'apheresis_calendar');
+  await goto(page, `/apheresis/calendar?span=day&date=${day}`);
+  const entry = page.locator('#calendar .calendar-entries li', { hasText: aphRequest });
+  await visible(entry, `the treatment of ${aphRequest} in the nurse's calendar on ${day}`);
+  await navigating(page, () => entry.locator('a').first().click());
+  const text = await page.locator('main').innerText();
+  if (!text.includes('Browser Test Patient') || !text.includes('Leukocytapheresis')) fail(`the nurse's request page lacks the patient or the procedure: ${text.slice(0, 300)}`);
+  return `${aphRequest} on ${day}`;
+}
+
 async function checkDistribution(page) {
   await clickNav(page, 'orders');
   const stat = page.locator('table#orders tbody tr', { hasText: 'STAT' }).first();
@@ -822,6 +916,13 @@ async function runRole(browser, role) {
         notes.push('own hospital only');
         notes.push(`ordered ${await checkHospitalOrders(page)} from the portal, confirmed the STAT shipment`);
         notes.push(`answered the withdrawal notice ${await checkNoticeAnswer(page)}`);
+        notes.push(`requested apheresis ${await checkApheresisRequest(page)}`);
+        break;
+      case 'apheresis':
+        notes.push(`${await checkApheresisCoordinator(page)} requests waiting, calendar, overdue device, bad travel time refused`);
+        break;
+      case 'apheresis_nurse':
+        notes.push(`booked by the coordinator and found in the nurse's calendar: ${await checkNurse(page, browser)}`);
         break;
       case 'distribution':
         notes.push(`packed and shipped ${await checkDistribution(page)}`);

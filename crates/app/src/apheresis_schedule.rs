@@ -184,6 +184,11 @@ pub(crate) fn local_to_utc(tz: Tz, t: NaiveDateTime) -> DateTime<Utc> {
     tz.from_local_datetime(&t).earliest().map(|x| x.with_timezone(&Utc)).unwrap_or_else(|| Utc.from_utc_datetime(&t))
 }
 
+/// An instant as the audit trail shows it to staff: local time with the zone.
+fn local_words(tz: Tz, at: DateTime<Utc>) -> String {
+    at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
 /// The calendars as the scheduler sees them, read in the write transaction.
 struct Calendars {
     nurses: Vec<NurseCalendar>,
@@ -324,7 +329,7 @@ impl App {
                 .before(serde_json::json!({"state": r.state.as_str()}))
                 .after(serde_json::json!({"state": "scheduled", "treatments": placed.iter().map(|p| serde_json::json!({
                     "seq": p.seq, "nurse": names(p.nurse_id), "device": serials(p.device_id),
-                    "starts": p.start.format("%Y-%m-%dT%H:%M").to_string(), "ends": p.end.format("%Y-%m-%dT%H:%M").to_string(),
+                    "starts": local_words(tz, local_to_utc(tz, p.start)), "ends": local_words(tz, local_to_utc(tz, p.end)),
                 })).collect::<Vec<_>>()})),
         )
         .await?;
@@ -409,8 +414,8 @@ impl App {
         tx.insert_treatment(&new).await?;
         tx.append_audit(
             AuditDraft::new(&actor.username, "apheresis_treatment.reschedule", "apheresis_treatment", new.id)
-                .before(serde_json::json!({"treatment": old.id, "starts_at": old.starts_at, "nurse_id": old.nurse_id, "device_id": old.device_id}))
-                .after(serde_json::json!({"starts_at": new.starts_at, "nurse": input.nurse.trim(), "device": input.device.trim()}))
+                .before(serde_json::json!({"treatment": old.id, "starts": local_words(tz, old.starts_at), "nurse_id": old.nurse_id, "device_id": old.device_id}))
+                .after(serde_json::json!({"starts": local_words(tz, new.starts_at), "nurse": input.nurse.trim(), "device": input.device.trim()}))
                 .reason(Some(reason)),
         )
         .await?;
@@ -436,7 +441,7 @@ impl App {
         tx.end_treatment(id, store::now(), &actor.username, "cancelled", &reason).await?;
         tx.append_audit(
             AuditDraft::new(&actor.username, "apheresis_treatment.cancel", "apheresis_treatment", id)
-                .before(serde_json::json!({"starts_at": t.starts_at}))
+                .before(serde_json::json!({"starts": local_words(self.tz(), t.starts_at)}))
                 .after(serde_json::json!({"cancelled": true}))
                 .reason(Some(reason)),
         )

@@ -228,11 +228,26 @@ pub struct FieldView {
     pub error: Option<String>,
     pub help: &'static str,
     pub required: bool,
+    /// Sets the element ids apart when one page holds several forms with a field of
+    /// the same name (`f-PREFIX-NAME`).
+    pub prefix: &'static str,
 }
 
 impl FieldView {
     pub fn text(name: &'static str, label: &'static str, value: &str) -> Self {
-        Self { name, label, kind: "text", value: value.to_string(), options: vec![], error: None, help: "", required: false }
+        Self { name, label, kind: "text", value: value.to_string(), options: vec![], error: None, help: "", required: false, prefix: "" }
+    }
+    pub fn prefixed(mut self, prefix: &'static str) -> Self {
+        self.prefix = prefix;
+        self
+    }
+    /// The element id of the field (`f-…`); its error's is `e-…`.
+    pub fn id(&self) -> String {
+        if self.prefix.is_empty() {
+            self.name.to_string()
+        } else {
+            format!("{}-{}", self.prefix, self.name)
+        }
     }
     pub fn required(mut self) -> Self {
         self.required = true;
