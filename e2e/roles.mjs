@@ -649,7 +649,7 @@ async function checkNurse(page, browser) {
   const day = await coordinatorBooks(browser);
   await clickNav(page, 'apheresis_calendar');
   await goto(page, `/apheresis/calendar?span=day&date=${day}`);
-  const entry = page.locator('#calendar .calendar-entries li', { hasText: aphRequest });
+  const entry = page.locator('#calendar .calendar-entries li', { has: page.locator(`a[href="/apheresis/${aphRequest}"]`) });
   await visible(entry, `the treatment of ${aphRequest} in the nurse's calendar on ${day}`);
   await navigating(page, () => entry.locator('a').first().click());
   const text = await page.locator('main').innerText();
