@@ -205,6 +205,22 @@ impl Actor {
     }
 }
 
+/// The request, its row locked on PostgreSQL; a hospital user's only if it is theirs.
+pub(crate) async fn locked_request(tx: &mut store::WriteTx, actor: &Actor, number: &str) -> Result<RequestCurrent> {
+    let r = tx.apheresis_request_for_update(number.trim()).await?.ok_or_else(|| AppError::NotFound(format!("no apheresis request {}", number.trim())))?;
+    if actor.hospital_id.is_some_and(|h| h != r.request.hospital_id) {
+        return Err(AppError::NotFound(format!("no apheresis request {} for you", r.request.number)));
+    }
+    Ok(r)
+}
+
+/// Reads the request back in the transaction and commits.
+pub(crate) async fn commit_request(mut tx: store::WriteTx, number: &str) -> Result<RequestView> {
+    let saved = tx.apheresis_request_for_update(number).await?.ok_or_else(|| AppError::NotFound("the request is missing".into()))?;
+    tx.commit().await?;
+    Ok(request_view(saved))
+}
+
 impl App {
     /// Which requests the actor may see: a hospital user their hospital's, apheresis
     /// staff all (a nurse those they are booked on). Others are refused.
@@ -337,10 +353,8 @@ impl App {
             "asfa": format!("{} {}", row.asfa_category, row.asfa_grade), "channel": row.channel,
         })))
         .await?;
-        let saved = tx.apheresis_request_for_update(&row.number).await?.ok_or_else(|| AppError::NotFound("the request is missing".into()))?;
-        tx.commit().await?;
         tracing::info!(request = %row.number, urgency = row.urgency.as_str(), "apheresis request submitted");
-        Ok(request_view(saved))
+        commit_request(tx, &row.number).await
     }
 
     /// Accept, reject (with the reason) or ask the hospital for information (with the
@@ -354,10 +368,7 @@ impl App {
             other => return Err(FieldError::new("decision", format!("'{other}' is not a decision; use accept, reject or ask")).into()),
         };
         let mut tx = self.store.begin_write().await?;
-        let r = tx
-            .apheresis_request_for_update(number.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no apheresis request {}", number.trim())))?;
+        let r = locked_request(&mut tx, actor, number).await?;
         if !r.state.awaits_decision() {
             return Err(AppError::Conflict(format!(
                 "request {} is {}; only a submitted request can be decided",
@@ -379,9 +390,7 @@ impl App {
                 .reason((!note.is_empty()).then(|| note.clone())),
         )
         .await?;
-        let saved = tx.apheresis_request_for_update(&r.request.number).await?.ok_or_else(|| AppError::NotFound("the request is missing".into()))?;
-        tx.commit().await?;
-        Ok(request_view(saved))
+        commit_request(tx, &r.request.number).await
     }
 
     /// The hospital answers the coordinator's question; the request is submitted again.
@@ -389,13 +398,7 @@ impl App {
         actor.require(Permission::RequestApheresis)?;
         let note = required_note(&input.note, "write the answer to the question")?;
         let mut tx = self.store.begin_write().await?;
-        let r = tx
-            .apheresis_request_for_update(number.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no apheresis request {}", number.trim())))?;
-        if actor.hospital_id.is_some_and(|h| h != r.request.hospital_id) {
-            return Err(AppError::NotFound(format!("no apheresis request {} for you", r.request.number)));
-        }
+        let r = locked_request(&mut tx, actor, number).await?;
         if r.state != RequestState::InfoRequested {
             return Err(AppError::Conflict(format!(
                 "request {} is {}; no question awaits an answer",
@@ -412,9 +415,7 @@ impl App {
                 .reason(Some(note)),
         )
         .await?;
-        let saved = tx.apheresis_request_for_update(&r.request.number).await?.ok_or_else(|| AppError::NotFound("the request is missing".into()))?;
-        tx.commit().await?;
-        Ok(request_view(saved))
+        commit_request(tx, &r.request.number).await
     }
 
     /// Cancels a request that is not closed, with its bookings: the hospital for its own,
@@ -428,13 +429,7 @@ impl App {
         let reason = required_note(&input.note, "say why the request is cancelled")?;
         let mut tx = self.store.begin_write().await?;
         tx.lock_apheresis_calendars().await?;
-        let r = tx
-            .apheresis_request_for_update(number.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no apheresis request {}", number.trim())))?;
-        if actor.hospital_id.is_some_and(|h| h != r.request.hospital_id) {
-            return Err(AppError::NotFound(format!("no apheresis request {} for you", r.request.number)));
-        }
+        let r = locked_request(&mut tx, actor, number).await?;
         if r.state.is_closed() {
             return Err(AppError::Conflict(format!("request {} is {} already", r.request.number, r.state.title().to_lowercase())));
         }
@@ -451,8 +446,6 @@ impl App {
                 .reason(Some(reason)),
         )
         .await?;
-        let saved = tx.apheresis_request_for_update(&r.request.number).await?.ok_or_else(|| AppError::NotFound("the request is missing".into()))?;
-        tx.commit().await?;
-        Ok(request_view(saved))
+        commit_request(tx, &r.request.number).await
     }
 }

@@ -3,7 +3,7 @@
 //! every nurse and device row locked on PostgreSQL, so two coordinators booking at
 //! once cannot double-book a nurse or a device.
 
-use crate::apheresis::{request_view, treatment_view, RequestView, TreatmentView};
+use crate::apheresis::{treatment_view, RequestView, TreatmentView};
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -270,10 +270,7 @@ impl App {
         let now = store::now();
         let tz = self.tz();
         let mut tx = self.store.begin_write().await?;
-        let r = tx
-            .apheresis_request_for_update(number.trim())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no apheresis request {}", number.trim())))?;
+        let r = crate::apheresis::locked_request(&mut tx, actor, number).await?;
         if r.state != RequestState::Accepted {
             return Err(AppError::Conflict(format!(
                 "request {} is {}; only an accepted request is scheduled",
@@ -333,9 +330,7 @@ impl App {
                 })).collect::<Vec<_>>()})),
         )
         .await?;
-        let saved = tx.apheresis_request_for_update(&q.number).await?.ok_or_else(|| AppError::NotFound("the request is missing".into()))?;
-        tx.commit().await?;
-        Ok(request_view(saved))
+        crate::apheresis::commit_request(tx, &q.number).await
     }
 
     /// Moves one treatment to a nurse, a device and a time the coordinator chose, each
