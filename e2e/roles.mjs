@@ -43,7 +43,7 @@ const EXPECTED_NAV = {
   apheresis_nurse: ['dashboard', 'apheresis', 'apheresis_calendar'],
   sales: ['dashboard', 'sites', 'hospitals', 'orders', 'returns', 'standing', 'supply', 'contracts', 'invoices', 'stock', 'storage', 'excursions'],
   quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'deviations', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback', 'recalls'],
-  physician: ['dashboard', 'donors', 'sites', 'rules', 'stock', 'storage', 'excursions', 'notifications', 'lookback'],
+  physician: ['dashboard', 'donors', 'sites', 'rules', 'stock', 'storage', 'excursions', 'notifications', 'lookback', 'apheresis', 'apheresis_calendar', 'apheresis_resources'],
   hospital: ['dashboard', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'notices', 'contracts', 'invoices', 'apheresis', 'apheresis_new', 'apheresis_calendar'],
 };
 // The apheresis nurse comes last: the coordinator books the request the hospital user

@@ -207,11 +207,18 @@ impl Actor {
 
 /// The request, its row locked on PostgreSQL; a hospital user's only if it is theirs.
 pub(crate) async fn locked_request(tx: &mut store::WriteTx, actor: &Actor, number: &str) -> Result<RequestCurrent> {
-    let r = tx.apheresis_request_for_update(number.trim()).await?.ok_or_else(|| AppError::NotFound(format!("no apheresis request {}", number.trim())))?;
+    let r =
+        tx.apheresis_request_for_update(number.trim()).await?.ok_or_else(|| AppError::NotFound(format!("no apheresis request {}", number.trim())))?;
     if actor.hospital_id.is_some_and(|h| h != r.request.hospital_id) {
         return Err(AppError::NotFound(format!("no apheresis request {} for you", r.request.number)));
     }
     Ok(r)
+}
+
+/// The request by id, its row locked on PostgreSQL.
+pub(crate) async fn locked_request_by_id(tx: &mut store::WriteTx, id: Uuid) -> Result<RequestCurrent> {
+    let row = tx.apheresis_request_by_id_in_tx(id).await?.ok_or_else(|| AppError::NotFound("the request is missing".into()))?;
+    tx.apheresis_request_for_update(&row.number).await?.ok_or_else(|| AppError::NotFound("the request is missing".into()))
 }
 
 /// Reads the request back in the transaction and commits.

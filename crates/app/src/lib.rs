@@ -3,6 +3,7 @@
 //! one store transaction. Nothing here knows about HTTP or the command line.
 
 pub mod apheresis;
+pub mod apheresis_procedure;
 pub mod apheresis_schedule;
 pub mod appointments;
 pub mod audit;

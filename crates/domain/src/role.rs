@@ -140,6 +140,10 @@ pub enum Permission {
     /// Accept, reject and schedule requests; keep nurses, devices, travel times and the
     /// on-call rota.
     ManageApheresis,
+    /// Keep and sign the record of a procedure at the bedside (the nurse booked).
+    RecordProcedures,
+    /// Add the physician's note to a signed procedure record.
+    ReviewProcedures,
 }
 
 impl Role {
@@ -261,7 +265,7 @@ impl Role {
                 ViewContracts,
             ],
             Role::Apheresis => &[ViewSites, ViewHospitals, PlanApheresis, RequestApheresis, ViewApheresis, ManageApheresis],
-            Role::ApheresisNurse => &[PlanApheresis, ViewApheresis],
+            Role::ApheresisNurse => &[PlanApheresis, ViewApheresis, RecordProcedures],
             Role::Sales => &[
                 ViewSites,
                 ViewHospitals,
@@ -296,7 +300,17 @@ impl Role {
                 RecordQc,
                 LiftHolds,
             ],
-            Role::Physician => &[ViewSites, EvaluateEligibility, ViewDonors, SignEmergencyRelease, ViewInventory, NotifyDonors, PlanApheresis],
+            Role::Physician => &[
+                ViewSites,
+                EvaluateEligibility,
+                ViewDonors,
+                SignEmergencyRelease,
+                ViewInventory,
+                NotifyDonors,
+                PlanApheresis,
+                ViewApheresis,
+                ReviewProcedures,
+            ],
             Role::Hospital => &[ViewOwnHospital, PlaceOrders, ReceiveShipments, ReportDispositions, RequestApheresis],
         }
     }

@@ -390,3 +390,158 @@ impl WriteTx {
         Ok(on_tx!(self, c => sqlx::query_as("SELECT * FROM apheresis_requests WHERE id = $1").bind(id).fetch_optional(c).await?))
     }
 }
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ProcedureRow {
+    pub id: Uuid,
+    pub treatment_id: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub processed_ml: i64,
+    pub removed_ml: i64,
+    pub albumin_ml: i64,
+    pub saline_ml: i64,
+    pub vitals_before: String,
+    pub vitals_after: String,
+    pub adverse_events: String,
+    pub note: String,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: String,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub signed_by: Option<String>,
+    pub signature_meaning: Option<String>,
+    pub physician_note: Option<String>,
+    pub physician_by: Option<String>,
+    pub physician_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AmendmentRow {
+    pub id: Uuid,
+    pub procedure_id: Uuid,
+    pub field: String,
+    pub before_value: String,
+    pub after_value: String,
+    pub reason: String,
+    pub amended_at: DateTime<Utc>,
+    pub amended_by: String,
+}
+
+/// A plasma unit given in a procedure, with its label identity.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PlasmaGivenRow {
+    pub procedure_id: Uuid,
+    pub component_id: Uuid,
+    pub scanned: String,
+    pub scanned_at: DateTime<Utc>,
+    pub scanned_by: String,
+    pub din: String,
+    pub product_code: String,
+}
+
+const PLASMA_GIVEN: &str = "SELECT g.*, c.din, c.product_code FROM apheresis_plasma_units g JOIN components c ON c.id = g.component_id";
+
+impl Store {
+    pub async fn treatment_line(&self, id: Uuid) -> Result<Option<TreatmentLine>> {
+        let sql = format!("{TREATMENT_LINE} WHERE t.id = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
+    }
+
+    pub async fn procedure_of_treatment(&self, treatment_id: Uuid) -> Result<Option<ProcedureRow>> {
+        Ok(
+            on_pool!(self, p => sqlx::query_as("SELECT * FROM apheresis_procedures WHERE treatment_id = $1").bind(treatment_id).fetch_optional(p).await?),
+        )
+    }
+
+    pub async fn procedure_amendments(&self, procedure_id: Uuid) -> Result<Vec<AmendmentRow>> {
+        Ok(on_pool!(self, p => sqlx::query_as("SELECT * FROM apheresis_amendments WHERE procedure_id = $1 ORDER BY amended_at, id")
+            .bind(procedure_id).fetch_all(p).await?))
+    }
+
+    pub async fn plasma_given(&self, procedure_id: Uuid) -> Result<Vec<PlasmaGivenRow>> {
+        let sql = format!("{PLASMA_GIVEN} WHERE g.procedure_id = $1 ORDER BY g.scanned_at");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(procedure_id).fetch_all(p).await?))
+    }
+
+    /// The signed procedures of a request's bookings, by treatment.
+    pub async fn procedures_of_request(&self, request_id: Uuid) -> Result<Vec<ProcedureRow>> {
+        Ok(
+            on_pool!(self, p => sqlx::query_as("SELECT p.* FROM apheresis_procedures p JOIN apheresis_treatments t ON t.id = p.treatment_id WHERE t.request_id = $1")
+            .bind(request_id).fetch_all(p).await?),
+        )
+    }
+}
+
+impl WriteTx {
+    /// The treatment, its row locked on PostgreSQL (two records of one treatment queue).
+    pub async fn treatment_for_update(&mut self, id: Uuid) -> Result<Option<TreatmentRow>> {
+        if self.backend() == Backend::Postgres {
+            on_tx!(self, c => sqlx::query("SELECT id FROM apheresis_treatments WHERE id = $1 FOR UPDATE").bind(id).execute(c).await?.rows_affected());
+        }
+        self.treatment_in_tx(id).await
+    }
+
+    pub async fn procedure_of_treatment_in_tx(&mut self, treatment_id: Uuid) -> Result<Option<ProcedureRow>> {
+        Ok(
+            on_tx!(self, c => sqlx::query_as("SELECT * FROM apheresis_procedures WHERE treatment_id = $1").bind(treatment_id).fetch_optional(c).await?),
+        )
+    }
+
+    pub async fn insert_procedure(&mut self, r: &ProcedureRow) -> Result<()> {
+        on_tx!(self, c => sqlx::query("INSERT INTO apheresis_procedures (id, treatment_id, started_at, ended_at, processed_ml, removed_ml, albumin_ml, saline_ml, \
+            vitals_before, vitals_after, adverse_events, note, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+            .bind(r.id).bind(r.treatment_id).bind(r.started_at).bind(r.ended_at).bind(r.processed_ml).bind(r.removed_ml).bind(r.albumin_ml)
+            .bind(r.saline_ml).bind(&r.vitals_before).bind(&r.vitals_after).bind(&r.adverse_events).bind(&r.note).bind(r.recorded_at).bind(&r.recorded_by)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Rewrites an unsigned record (the database refuses a signed one).
+    pub async fn update_procedure_draft(&mut self, r: &ProcedureRow) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE apheresis_procedures SET started_at = $2, ended_at = $3, processed_ml = $4, removed_ml = $5, albumin_ml = $6, \
+            saline_ml = $7, vitals_before = $8, vitals_after = $9, adverse_events = $10, note = $11, recorded_at = $12, recorded_by = $13 WHERE id = $1")
+            .bind(r.id).bind(r.started_at).bind(r.ended_at).bind(r.processed_ml).bind(r.removed_ml).bind(r.albumin_ml).bind(r.saline_ml)
+            .bind(&r.vitals_before).bind(&r.vitals_after).bind(&r.adverse_events).bind(&r.note).bind(r.recorded_at).bind(&r.recorded_by)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn sign_procedure(&mut self, id: Uuid, at: DateTime<Utc>, by: &str, meaning: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE apheresis_procedures SET signed_at = $2, signed_by = $3, signature_meaning = $4 WHERE id = $1")
+            .bind(id).bind(at).bind(by).bind(meaning).execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn set_physician_note(&mut self, id: Uuid, note: &str, at: DateTime<Utc>, by: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE apheresis_procedures SET physician_note = $2, physician_at = $3, physician_by = $4 WHERE id = $1")
+            .bind(id).bind(note).bind(at).bind(by).execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn insert_amendment(&mut self, a: &AmendmentRow) -> Result<()> {
+        on_tx!(self, c => sqlx::query("INSERT INTO apheresis_amendments (id, procedure_id, field, before_value, after_value, reason, amended_at, amended_by) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(a.id).bind(a.procedure_id).bind(&a.field).bind(&a.before_value).bind(&a.after_value).bind(&a.reason).bind(a.amended_at).bind(&a.amended_by)
+            .execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn procedure_amendments_in_tx(&mut self, procedure_id: Uuid) -> Result<Vec<AmendmentRow>> {
+        Ok(on_tx!(self, c => sqlx::query_as("SELECT * FROM apheresis_amendments WHERE procedure_id = $1 ORDER BY amended_at, id")
+            .bind(procedure_id).fetch_all(c).await?))
+    }
+
+    pub async fn insert_plasma_given(&mut self, procedure_id: Uuid, component_id: Uuid, scanned: &str, at: DateTime<Utc>, by: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query("INSERT INTO apheresis_plasma_units (procedure_id, component_id, scanned, scanned_at, scanned_by) VALUES ($1, $2, $3, $4, $5)")
+            .bind(procedure_id).bind(component_id).bind(scanned).bind(at).bind(by).execute(c).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Open bookings of a request with no signed record.
+    pub async fn unsigned_treatments_of_request(&mut self, request_id: Uuid) -> Result<i64> {
+        let (n,): (i64,) = on_tx!(self, c => sqlx::query_as("SELECT COUNT(*) FROM apheresis_treatments t LEFT JOIN apheresis_procedures p ON p.treatment_id = t.id \
+            WHERE t.request_id = $1 AND t.ended_at IS NULL AND (p.id IS NULL OR p.signed_at IS NULL)")
+            .bind(request_id).fetch_one(c).await?);
+        Ok(n)
+    }
+}

@@ -266,13 +266,22 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(shipment_id).fetch_all(p).await?))
     }
 
-    /// Every consignee the unit was shipped to, in order.
+    /// Every consignee the unit was shipped to, in order; a plasma unit given in an
+    /// apheresis procedure names the patient's hospital, under the request's number.
     pub async fn consignees_of(&self, component_id: Uuid) -> Result<Vec<ConsigneeRow>> {
         const SQL: &str = concat!(
             "SELECT i.component_id, s.number AS shipment_number, s.hospital_id, h.code AS hospital_code, hv.name AS hospital_name, s.shipped_at, s.received_at \
              FROM shipment_items i JOIN shipments s ON s.id = i.shipment_id JOIN hospitals h ON h.id = s.hospital_id ",
             latest_hospital_version!(),
-            " WHERE i.component_id = $1 AND s.shipped_at IS NOT NULL ORDER BY s.shipped_at"
+            " WHERE i.component_id = $1 AND s.shipped_at IS NOT NULL \
+             UNION ALL \
+             SELECT g.component_id, r.number AS shipment_number, r.hospital_id, h.code AS hospital_code, hv.name AS hospital_name, \
+               g.scanned_at AS shipped_at, g.scanned_at AS received_at \
+             FROM apheresis_plasma_units g JOIN apheresis_procedures p ON p.id = g.procedure_id \
+             JOIN apheresis_treatments t ON t.id = p.treatment_id JOIN apheresis_requests r ON r.id = t.request_id \
+             JOIN hospitals h ON h.id = r.hospital_id ",
+            latest_hospital_version!(),
+            " WHERE g.component_id = $1 ORDER BY shipped_at"
         );
         Ok(on_pool!(self, p => sqlx::query_as(SQL)
             .bind(component_id).fetch_all(p).await?))

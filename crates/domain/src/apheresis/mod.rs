@@ -13,6 +13,7 @@
 
 pub mod catalog;
 pub mod fluids;
+pub mod record;
 pub mod request;
 pub mod schedule;
 

@@ -16,11 +16,11 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-fn day(n: i64) -> String {
+pub(crate) fn day(n: i64) -> String {
     (today() + Duration::days(n)).to_string()
 }
 
-async fn ok(r: reqwest::Response, what: &str) -> Value {
+pub(crate) async fn ok(r: reqwest::Response, what: &str) -> Value {
     let status = r.status();
     let body = r.text().await.unwrap();
     assert!(status.is_success(), "{what}: {status} {body}");
@@ -31,7 +31,7 @@ async fn ok(r: reqwest::Response, what: &str) -> Value {
     }
 }
 
-async fn user(t: &TestApp, username: &str, role: &str, hospital: Option<&str>) {
+pub(crate) async fn user(t: &TestApp, username: &str, role: &str, hospital: Option<&str>) {
     t.app
         .create_user(
             &Actor::operator(),
@@ -50,7 +50,7 @@ async fn user(t: &TestApp, username: &str, role: &str, hospital: Option<&str>) {
 /// One nurse working every day 07:00–19:00 from MAIN, certified for plasma exchange;
 /// one centrifugal device; MAIN is 30 min from H-OWN and 45 from H-OTHER, which are
 /// 40 min apart.
-async fn service(t: &TestApp) -> ApiClient {
+pub(crate) async fn service(t: &TestApp) -> ApiClient {
     let coord = t.api_as("apheresis").await;
     for (a, b, m) in [("MAIN", "H-OWN", 30), ("MAIN", "H-OTHER", 45), ("H-OWN", "H-OTHER", 40)] {
         ok(coord.post_json("/api/v1/apheresis/travel-times", json!({"from": a, "to": b, "minutes": m})).await, "travel").await;
@@ -70,7 +70,7 @@ async fn service(t: &TestApp) -> ApiClient {
     coord
 }
 
-fn ttp(treatments: i64, every_days: i64) -> Value {
+pub(crate) fn ttp(treatments: i64, every_days: i64) -> Value {
     json!({
         "mrn": "MRN-4471", "patient_name": "Ada Example", "birth_date": "1971-03-02", "sex": "F",
         "height_cm": 165, "weight_kg": 60, "hematocrit": 0.40,
@@ -82,7 +82,7 @@ fn ttp(treatments: i64, every_days: i64) -> Value {
 }
 
 /// Submitted by `by`, accepted by the coordinator; the request's number.
-async fn accepted(by: &ApiClient, coord: &ApiClient, body: Value) -> String {
+pub(crate) async fn accepted(by: &ApiClient, coord: &ApiClient, body: Value) -> String {
     let r = ok(by.post_json("/api/v1/apheresis/requests", body).await, "submit").await;
     let number = r["number"].as_str().unwrap().to_string();
     ok(coord.post_json(&format!("/api/v1/apheresis/requests/{number}/decision"), json!({"decision": "accept"})).await, "accept").await;

@@ -28,8 +28,11 @@ const SET_MANAGERS: &[&str] = &["lab"];
 const ELIGIBILITY: &[&str] = &["admin", "recruiter", "collector", "quality", "physician"];
 const DONOR_VIEWERS: &[&str] = &["admin", "recruiter", "collector", "lab", "quality", "physician"];
 const APHERESIS_PLANNERS: &[&str] = &["apheresis", "apheresis_nurse", "physician"];
-const APHERESIS_VIEWERS: &[&str] = &["apheresis", "apheresis_nurse", "hospital"];
-const APHERESIS_STAFF: &[&str] = &["apheresis", "apheresis_nurse"];
+const APHERESIS_VIEWERS: &[&str] = &["apheresis", "apheresis_nurse", "physician", "hospital"];
+const APHERESIS_STAFF: &[&str] = &["apheresis", "apheresis_nurse", "physician"];
+const APHERESIS_NURSES: &[&str] = &["apheresis_nurse"];
+const APHERESIS_AMENDERS: &[&str] = &["apheresis", "apheresis_nurse"];
+const APHERESIS_REVIEWERS: &[&str] = &["physician"];
 const APHERESIS_REQUESTERS: &[&str] = &["apheresis", "hospital"];
 const APHERESIS_COORDINATORS: &[&str] = &["apheresis"];
 const DEFERRERS: &[&str] = &["collector", "quality"];
@@ -150,6 +153,18 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/api/v1/apheresis/devices", Some(APHERESIS_COORDINATORS)),
         ("POST", "/api/v1/apheresis/devices/{serial}/service", Some(APHERESIS_COORDINATORS)),
         ("POST", "/api/v1/apheresis/travel-times", Some(APHERESIS_COORDINATORS)),
+        ("GET", "/apheresis/treatments/{id}", Some(APHERESIS_VIEWERS)),
+        ("POST", "/apheresis/treatments/{id}/record", Some(APHERESIS_NURSES)),
+        ("POST", "/apheresis/treatments/{id}/plasma", Some(APHERESIS_NURSES)),
+        ("POST", "/apheresis/treatments/{id}/sign", Some(APHERESIS_NURSES)),
+        ("POST", "/apheresis/treatments/{id}/amend", Some(APHERESIS_AMENDERS)),
+        ("POST", "/apheresis/treatments/{id}/physician-note", Some(APHERESIS_REVIEWERS)),
+        ("GET", "/api/v1/apheresis/treatments/{id}", Some(APHERESIS_VIEWERS)),
+        ("POST", "/api/v1/apheresis/treatments/{id}/record", Some(APHERESIS_NURSES)),
+        ("POST", "/api/v1/apheresis/treatments/{id}/plasma", Some(APHERESIS_NURSES)),
+        ("POST", "/api/v1/apheresis/treatments/{id}/sign", Some(APHERESIS_NURSES)),
+        ("POST", "/api/v1/apheresis/treatments/{id}/amend", Some(APHERESIS_AMENDERS)),
+        ("POST", "/api/v1/apheresis/treatments/{id}/physician-note", Some(APHERESIS_REVIEWERS)),
         ("GET", "/api/v1/donations/{din}/tests", Some(DONOR_VIEWERS)),
         ("POST", "/api/v1/donations/{din}/results", Some(&["lab"])),
         ("GET", "/api/v1/components/{din}/{code}/release", Some(DONOR_VIEWERS)),

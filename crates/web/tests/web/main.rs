@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 mod apheresis;
+mod apheresis_records;
 mod apheresis_service;
 mod api;
 mod appointments;
