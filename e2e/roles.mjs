@@ -654,7 +654,30 @@ async function checkNurse(page, browser) {
   await navigating(page, () => entry.locator('a').first().click());
   const text = await page.locator('main').innerText();
   if (!text.includes('Browser Test Patient') || !text.includes('Leukocytapheresis')) fail(`the nurse's request page lacks the patient or the procedure: ${text.slice(0, 300)}`);
-  return `${aphRequest} on ${day}`;
+  // At the bedside, on a tablet: the record (vitals missing: refused beside the field),
+  // then signed with the password.
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await navigating(page, () => page.locator('#treatment-table a[href^="/apheresis/treatments/"]').first().click());
+  await page.fill('#f-processed_ml', '9000');
+  await page.fill('#f-removed_ml', '350');
+  await page.fill('#f-vitals_before', '');
+  await page.fill('#f-vitals_after', 'BP 130/82, pulse 88');
+  await navigating(page, () => page.click('#record-form button[type=submit]'));
+  await visible(page.locator('#e-vitals_before'), 'the refusal beside the missing vitals');
+  await page.fill('#f-vitals_before', 'BP 128/80, pulse 92, SpO2 97 %');
+  await navigating(page, () => page.click('#record-form button[type=submit]'));
+  await visible(page.locator('#sign-form'), 'the signature form of the saved record');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 1) fail(`at 820 px wide, the procedure record scrolls sideways by ${overflow} px`);
+  await page.fill('#f-sign-password', 'apheresis_nurse-demo-pass');
+  await navigating(page, () => page.click('#sign-form button[type=submit]'));
+  const state = await page.locator('#procedure-state').innerText();
+  if (!state.includes('Signed')) fail(`the record is not signed: ${state}`);
+  if (process.env.E2E_GUIDE_SHOTS) {
+    await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'apheresis_nurse-procedure-820.png'), fullPage: true, timeout: TIMEOUT });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  return `${aphRequest} on ${day}, recorded and signed at the bedside`;
 }
 
 async function checkDistribution(page) {
