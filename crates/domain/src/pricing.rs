@@ -121,6 +121,9 @@ pub struct PriceList {
     pub payment_terms_days: u32,
     #[serde(default)]
     pub tax_percent: Percent,
+    /// Therapeutic apheresis services, by procedure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apheresis: Vec<apheresis::ApheresisPrice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,6 +253,9 @@ impl PriceList {
         }
         if self.payment_terms_days > MAX_PAYMENT_TERMS_DAYS {
             err("payment_terms_days".into(), format!("{} days is more than {MAX_PAYMENT_TERMS_DAYS}", self.payment_terms_days));
+        }
+        for (field, message) in apheresis::problems(self) {
+            err(field, message);
         }
         if errors.is_empty() {
             Ok(())
@@ -707,6 +713,8 @@ impl<'de> Deserialize<'de> for InvoiceNumber {
         Self::parse(&s).map_err(serde::de::Error::custom)
     }
 }
+
+pub mod apheresis;
 
 #[cfg(test)]
 mod tests;

@@ -545,3 +545,32 @@ impl WriteTx {
         Ok(n)
     }
 }
+
+/// A signed procedure not yet invoiced, with what its charge depends on.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct BillableProcedure {
+    pub procedure_id: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub seq: i64,
+    pub request_number: String,
+    #[sqlx(try_from = "String")]
+    pub procedure: Procedure,
+    #[sqlx(try_from = "String")]
+    pub urgency: Urgency,
+    pub treatments: i64,
+}
+
+impl WriteTx {
+    /// Signed procedures of the hospital's patients that started in [from, to), not yet
+    /// invoiced.
+    pub async fn uninvoiced_procedures(&mut self, hospital_id: Uuid, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<BillableProcedure>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT p.id AS procedure_id, p.started_at, p.ended_at, t.seq, r.number AS request_number, r.procedure, r.urgency, r.treatments \
+             FROM apheresis_procedures p JOIN apheresis_treatments t ON t.id = p.treatment_id JOIN apheresis_requests r ON r.id = t.request_id \
+             WHERE r.hospital_id = $1 AND p.signed_at IS NOT NULL AND p.started_at >= $2 AND p.started_at < $3 \
+             AND NOT EXISTS (SELECT 1 FROM invoiced_sources x WHERE x.source_kind = 'procedure' AND x.source_id = p.id) \
+             ORDER BY p.started_at, r.number")
+            .bind(hospital_id).bind(from).bind(to).fetch_all(c).await?))
+    }
+}

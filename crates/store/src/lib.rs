@@ -38,8 +38,8 @@ mod users;
 mod worklists;
 
 pub use apheresis::{
-    AmendmentRow, ApheresisRequestRow, CertificationRow, DeviceRow, NurseRow, OnCallRow, PlasmaGivenRow, ProcedureRow, RequestCurrent,
-    RequestStateRow, TravelRow, TreatmentLine, TreatmentRow,
+    AmendmentRow, ApheresisRequestRow, BillableProcedure, CertificationRow, DeviceRow, NurseRow, OnCallRow, PlasmaGivenRow, ProcedureRow,
+    RequestCurrent, RequestStateRow, TravelRow, TreatmentLine, TreatmentRow,
 };
 pub use appointments::{AppointmentRow, BookingLinkRow, DriveRow, ScheduleRow};
 pub use audit::{AuditFilter, AuditPage};

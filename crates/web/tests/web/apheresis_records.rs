@@ -18,7 +18,8 @@ async fn a_procedure_is_recorded_signed_and_only_amended(t: TestApp) {
     let number = accepted(&hospital, &coord, ttp(1, 1)).await;
     let booked = ok(coord.post_json(&format!("/api/v1/apheresis/requests/{number}/schedule"), json!({})).await, "schedule").await;
     let id = booked["treatments"][0]["id"].as_str().unwrap().to_string();
-    let start = booked["treatments"][0]["starts_at"].as_str().unwrap()[..16].to_string();
+    // Recorded as done three hours ago (the record holds when it really ran).
+    let start = (chrono::Utc::now() - chrono::Duration::hours(3)).format("%Y-%m-%dT%H:%M").to_string();
     let base = format!("/api/v1/apheresis/treatments/{id}");
     let nurse = t.api_as("apheresis_nurse").await;
     let v = ok(nurse.get(&base).await, "read").await;
@@ -122,6 +123,31 @@ async fn a_procedure_is_recorded_signed_and_only_amended(t: TestApp) {
     // The database itself refuses an edit of a signed record.
     let refused = t.app.store.execute_raw_for_tests("UPDATE apheresis_procedures SET processed_ml = 1").await;
     assert!(refused.is_err(), "a signed record changed under the database's eyes");
+
+    // The charge: on the hospital's month invoice under its contract, once.
+    let sales = t.api_as("sales").await;
+    let list = json!({
+        "currency": "USD", "products": [{"product": "plasma", "unit_cents": 6000}],
+        "delivery_fee_cents": {"routine": 4500, "urgent": 15000}, "payment_terms_days": 30,
+        "apheresis": [{"procedure": "plasma_exchange", "base_cents": 120000, "supplies_cents": 30000, "after_hours_cents": 25000, "emergency_cents": 50000}]
+    });
+    let month = start[..7].to_string();
+    let invoices = format!("/api/v1/hospitals/{}/invoices", t.own_hospital);
+    let r = sales.post_json(&invoices, json!({"month": month})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "no contract yet");
+    let r = sales
+        .post_json(&format!("/api/v1/hospitals/{}/contracts", t.own_hospital), json!({"effective_from": "2020-01-01", "price_list": list}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let inv = ok(sales.post_json(&invoices, json!({"month": month})).await, "invoice").await;
+    let lines: Vec<&Value> = inv["lines"].as_array().unwrap().iter().filter(|l| l["kind"] == "apheresis").collect();
+    let s0 = chrono::NaiveDateTime::parse_from_str(&start, "%Y-%m-%dT%H:%M").unwrap();
+    let late = domain::pricing::apheresis::after_hours(s0, s0 + chrono::Duration::minutes(125));
+    let expected: Vec<i64> = if late { vec![120000, 30000, 25000] } else { vec![120000, 30000] };
+    assert_eq!(lines.iter().map(|l| l["amount_cents"].as_i64().unwrap()).collect::<Vec<_>>(), expected, "{inv}");
+    assert!(lines.iter().all(|l| l["reference"] == format!("{number} treatment 1 of 1")));
+    let r = sales.post_json(&invoices, json!({"month": month})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "a procedure is invoiced once");
 
     // The page at the bedside, in the nurse's words.
     let s = t.login_as("apheresis_nurse").await;
