@@ -85,7 +85,15 @@ impl App {
                 "delivery_fee_cents": {"routine": 4_500, "urgent": 15_000},
                 "return_credit_percent": 80,
                 "payment_terms_days": 30,
-                "tax_percent": 0
+                "tax_percent": 0,
+                // Demo prices of the apheresis service (base fee, disposables, surcharges).
+                "apheresis": [
+                    {"procedure": "plasma_exchange", "base_cents": 145_000, "supplies_cents": 38_000, "after_hours_cents": 30_000, "emergency_cents": 60_000},
+                    {"procedure": "red_cell_exchange", "base_cents": 165_000, "supplies_cents": 42_000, "after_hours_cents": 30_000, "emergency_cents": 60_000},
+                    {"procedure": "leukocytapheresis", "base_cents": 150_000, "supplies_cents": 40_000, "after_hours_cents": 30_000, "emergency_cents": 60_000},
+                    {"procedure": "photopheresis", "base_cents": 210_000, "supplies_cents": 95_000, "after_hours_cents": 30_000, "emergency_cents": 60_000},
+                    {"procedure": "ldl_apheresis", "base_cents": 190_000, "supplies_cents": 120_000, "after_hours_cents": 30_000, "emergency_cents": 60_000}
+                ]
             });
             let input = crate::invoices::ContractInput { effective_from: from.to_string(), effective_to: None, price_list: list };
             self.add_contract(&sales, h.id, &input).await?;
