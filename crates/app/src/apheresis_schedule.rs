@@ -759,11 +759,7 @@ impl App {
         for t in lines {
             let day = t.treatment.starts_at.with_timezone(&tz).date_naive();
             if let Some(d) = out.iter_mut().find(|d| d.date == day) {
-                let mut v = treatment_view(t);
-                if actor.hospital_id.is_none() && !actor.can(Permission::ViewApheresis) {
-                    v.patient_name.clear();
-                }
-                d.treatments.push(v);
+                d.treatments.push(treatment_view(t));
             }
         }
         Ok(CalendarView { from, span, nurse, device, hospital, days: out })

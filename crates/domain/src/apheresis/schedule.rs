@@ -257,6 +257,10 @@ fn place_one(
     while t < day_end {
         let slot = Slot { place: req.place.clone(), start: t, end: t + Duration::minutes(req.minutes) };
         for &n in &order_n {
+            // Called out at any hour, the nurse on call still has to get there.
+            if on_call && travel.minutes(&nurses[n].home, &slot.place).is_some_and(|m| from + Duration::minutes(m) > slot.start) {
+                continue;
+            }
             match nurses[n].refusal(req.procedure, &slot, on_call, travel) {
                 Some(why) => last_nurse_refusal = Some(why),
                 None => {
@@ -307,15 +311,18 @@ fn explain(
 }
 
 /// Books a whole series or says why it cannot: the first day may move up to
-/// [`FIRST_DAY_SLACK`] days later (an emergent first treatment may not), the rest keep
-/// their interval. The calendars given are not changed.
+/// [`FIRST_DAY_SLACK`] days later (an emergent first treatment only past midnight, to
+/// the next day's nurse on call), the rest keep their interval. The calendars given are
+/// not changed.
 pub fn propose_series(
     req: &SeriesRequest,
     nurses: &[NurseCalendar],
     devices: &[DeviceCalendar],
     travel: &TravelTimes,
 ) -> Result<Vec<Placed>, String> {
-    let slack = if req.emergent { 1 } else { FIRST_DAY_SLACK + 1 };
+    // An emergent call late in the evening may run past midnight, to the next day's nurse
+    // on call; a scheduled series may move up to a week.
+    let slack = if req.emergent { 2 } else { FIRST_DAY_SLACK + 1 };
     let mut first_refusal = None;
     for shift in 0..slack {
         let mut nurses = nurses.to_vec();
@@ -503,7 +510,8 @@ mod tests {
         let req = SeriesRequest { emergent: true, ..tpe("STM", 2, at(7, 21, 10)) };
         let placed = propose_series(&req, &[day_nurse.clone(), on_call.clone()], &[device("Optia SN-1")], &t).unwrap();
         assert_eq!(placed[0].nurse_id, on_call.id);
-        assert_eq!(placed[0].start, at(7, 21, 15));
+        // Called at 21:10, 30 min from STM: the first quarter hour after 21:40.
+        assert_eq!(placed[0].start, at(7, 21, 45));
         // The second treatment, next day, in working hours.
         assert_eq!(placed[1].start.date(), NaiveDate::from_ymd_opt(2026, 12, 8).unwrap());
         assert!(placed[1].start.time() >= NaiveTime::from_hms_opt(7, 30, 0).unwrap());

@@ -269,6 +269,41 @@ async fn bad_requests_and_bookings_are_refused_and_change_nothing(t: TestApp) {
     assert_eq!(other.get(&format!("/api/v1/apheresis/requests/{first}")).await.status(), StatusCode::NOT_FOUND);
 }
 
+/// An emergent request: the first treatment goes to the nurse on call, no sooner than
+/// their drive from home allows.
+async fn an_emergent_request_goes_to_the_nurse_on_call(t: TestApp) {
+    let coord = service(&t).await;
+    user(&t, "nurse2", "apheresis_nurse", None).await;
+    let every_day = json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+    ok(coord.post_json("/api/v1/apheresis/nurses", json!({"username": "nurse2", "name": "Nurse Brook", "home_site": "MAIN", "weekdays": every_day, "day_start": "07:00", "day_end": "19:00"})).await, "nurse2").await;
+    ok(
+        coord.post_json("/api/v1/apheresis/nurses/nurse2/certifications", json!({"procedure": "plasma_exchange", "expires_on": day(365)})).await,
+        "cert",
+    )
+    .await;
+    let hospital = t.api_as("hospital").await;
+    let mut body = ttp(2, 1);
+    body["urgency"] = json!("emergent");
+    body["earliest_on"] = json!("");
+    let number = accepted(&hospital, &coord, body).await;
+    let r = coord.post_json(&format!("/api/v1/apheresis/requests/{number}/schedule"), json!({})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "nobody on call");
+    assert!(problem(r).await["detail"].as_str().unwrap().contains("on call"));
+    for d in [0, 1] {
+        let r = coord.post_json("/api/v1/apheresis/on-call", json!({"nurse": "nurse2", "date": day(d)})).await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    }
+    let r = coord.post_json("/api/v1/apheresis/on-call", json!({"nurse": "nurse2", "date": day(0)})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "on call once a day");
+    let called = Utc::now();
+    let d = ok(coord.post_json(&format!("/api/v1/apheresis/requests/{number}/schedule"), json!({})).await, "schedule").await;
+    let first = &d["treatments"][0];
+    assert_eq!(first["nurse_username"], "nurse2", "{first}");
+    let starts: chrono::DateTime<Utc> = first["starts_at"].as_str().unwrap().parse().unwrap();
+    assert!(starts >= called + Duration::minutes(30), "30 min from MAIN to H-OWN: {starts} after a call at {called}");
+    assert!(starts <= called + Duration::hours(24), "within the day: {starts}");
+}
+
 /// Two coordinators move two treatments into the same nurse's same hour at once:
 /// exactly one wins, on both back ends (the calendars are read under lock).
 async fn two_moves_into_one_slot_at_once_one_wins(t: TestApp) {
@@ -321,3 +356,4 @@ async fn two_moves_into_one_slot_at_once_one_wins(t: TestApp) {
 both_backends!(a_request_goes_from_the_hospital_to_a_booked_series);
 both_backends!(bad_requests_and_bookings_are_refused_and_change_nothing);
 both_backends!(two_moves_into_one_slot_at_once_one_wins);
+both_backends!(an_emergent_request_goes_to_the_nurse_on_call);
