@@ -39,7 +39,7 @@ const EXPECTED_NAV = {
   collector: ['dashboard', 'donors', 'appointments', 'sites', 'dins', 'rules'],
   lab: ['dashboard', 'donors', 'sites', 'dins', 'labels', 'processing', 'results', 'stock', 'put_away', 'storage', 'excursions', 'notifications', 'lookback'],
   distribution: ['dashboard', 'sites', 'hospitals', 'orders', 'new_order', 'returns', 'standing', 'supply', 'contracts', 'stock', 'put_away', 'storage', 'excursions'],
-  apheresis: ['dashboard', 'apheresis', 'apheresis_new', 'apheresis_calendar', 'apheresis_resources', 'sites', 'hospitals'],
+  apheresis: ['dashboard', 'apheresis', 'apheresis_new', 'apheresis_calendar', 'apheresis_resources', 'apheresis_reports', 'sites', 'hospitals'],
   apheresis_nurse: ['dashboard', 'apheresis', 'apheresis_calendar'],
   sales: ['dashboard', 'sites', 'hospitals', 'orders', 'returns', 'standing', 'supply', 'contracts', 'invoices', 'stock', 'storage', 'excursions'],
   quality: ['dashboard', 'donors', 'recruitment', 'sites', 'hospitals', 'rules', 'deviations', 'audit', 'stock', 'storage', 'excursions', 'notifications', 'lookback', 'recalls'],

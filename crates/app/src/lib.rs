@@ -4,6 +4,7 @@
 
 pub mod apheresis;
 pub mod apheresis_procedure;
+pub mod apheresis_report;
 pub mod apheresis_schedule;
 pub mod appointments;
 pub mod audit;

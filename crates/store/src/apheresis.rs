@@ -574,3 +574,63 @@ impl WriteTx {
             .bind(hospital_id).bind(from).bind(to).fetch_all(c).await?))
     }
 }
+
+/// A signed procedure as the reports count it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ProcedureFactRow {
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub hospital_code: String,
+    #[sqlx(try_from = "String")]
+    pub procedure: Procedure,
+    pub nurse: String,
+    pub device: String,
+}
+
+/// An emergent request and when its first treatment started (or is booked to).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct EmergentWaitRow {
+    pub number: String,
+    pub hospital_code: String,
+    pub created_at: DateTime<Utc>,
+    pub first_start: DateTime<Utc>,
+}
+
+/// An apheresis invoice line's amount, by the invoice's day and currency.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ServiceRevenueRow {
+    pub issued_on: NaiveDate,
+    pub currency: String,
+    pub amount_cents: i64,
+}
+
+impl Store {
+    /// Signed procedures that started from `from` on.
+    pub async fn signed_procedure_facts(&self, from: DateTime<Utc>) -> Result<Vec<ProcedureFactRow>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT p.started_at, p.ended_at, h.code AS hospital_code, r.procedure, n.username AS nurse, d.serial AS device \
+             FROM apheresis_procedures p JOIN apheresis_treatments t ON t.id = p.treatment_id JOIN apheresis_requests r ON r.id = t.request_id \
+             JOIN hospitals h ON h.id = r.hospital_id JOIN apheresis_nurses n ON n.id = t.nurse_id JOIN apheresis_devices d ON d.id = t.device_id \
+             WHERE p.signed_at IS NOT NULL AND p.started_at >= $1 ORDER BY p.started_at")
+            .bind(from).fetch_all(p).await?))
+    }
+
+    /// Emergent requests made from `from` on whose first treatment is booked or done.
+    pub async fn emergent_waits(&self, from: DateTime<Utc>) -> Result<Vec<EmergentWaitRow>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT r.number, h.code AS hospital_code, r.created_at, COALESCE(p.started_at, t.starts_at) AS first_start \
+             FROM apheresis_requests r JOIN hospitals h ON h.id = r.hospital_id \
+             JOIN apheresis_treatments t ON t.request_id = r.id AND t.seq = 1 AND t.ended_at IS NULL \
+             LEFT JOIN apheresis_procedures p ON p.treatment_id = t.id \
+             WHERE r.urgency = 'emergent' AND r.created_at >= $1 ORDER BY r.created_at")
+            .bind(from).fetch_all(p).await?))
+    }
+
+    /// Apheresis lines of invoices and credit notes issued from `from` on.
+    pub async fn service_revenue(&self, from: NaiveDate) -> Result<Vec<ServiceRevenueRow>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT i.issued_on, i.currency, l.amount_cents FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
+             WHERE l.kind = 'apheresis' AND i.issued_on >= $1 ORDER BY i.issued_on")
+            .bind(from).fetch_all(p).await?))
+    }
+}

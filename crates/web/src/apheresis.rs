@@ -899,3 +899,64 @@ pub async fn api_physician_note(
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(s.app.add_physician_note(&p.actor, id, &input).await?))
 }
+
+// ------------------------------------------------------------------ reports
+
+#[derive(Template)]
+#[template(path = "apheresis_reports.html")]
+pub struct ReportsPage {
+    pub layout: Layout,
+    pub r: app::apheresis_report::ApheresisReport,
+    pub charts: Vec<(String, String)>,
+}
+
+impl ReportsPage {
+    pub fn money(&self, cents: &i64) -> String {
+        domain::pricing::format_cents(*cents)
+    }
+    pub fn wait(&self, minutes: &i64) -> String {
+        if *minutes < 120 {
+            format!("{minutes} min")
+        } else {
+            format!("{} h {:02} min", minutes / 60, minutes % 60)
+        }
+    }
+}
+
+/// `GET /apheresis/reports`: procedures, utilization, emergent waits, revenue.
+pub async fn reports(State(s): State<AppState>, p: Principal) -> PageResult {
+    use render::chart::{Bar, BarChart};
+    let r = s.app.apheresis_report(&p.actor, chrono::Utc::now()).await?;
+    let counts = |title: &str, c: &[domain::apheresis::report::Count], shares: bool| {
+        (
+            title.to_string(),
+            BarChart { title: title.into(), bars: c.iter().map(|x| Bar { label: x.key.clone(), value: x.count }).collect(), shares }.to_svg(),
+        )
+    };
+    let uses = |title: &str, u: &[app::apheresis_report::Use]| {
+        (
+            title.to_string(),
+            BarChart {
+                title: title.into(),
+                bars: u.iter().filter_map(|x| x.percent.map(|v| Bar { label: x.key.clone(), value: v })).collect(),
+                shares: false,
+            }
+            .to_svg(),
+        )
+    };
+    let charts = vec![
+        counts("Procedures per month (signed)", &r.procedures_by_month, false),
+        counts("Procedures by hospital, 12 months", &r.procedures_by_hospital, true),
+        counts("Procedures by type, 12 months", &r.procedures_by_type, true),
+        uses("Nurses: time in procedures, last 4 weeks (%)", &r.nurses_done),
+        uses("Nurses: time booked, next 2 weeks (%)", &r.nurses_booked),
+        uses("Devices: time in procedures, last 4 weeks (%)", &r.devices_done),
+        uses("Devices: time booked, next 2 weeks (%)", &r.devices_booked),
+    ];
+    render(&ReportsPage { layout: Layout::new(&p, "apheresis_reports"), r, charts })
+}
+
+/// `GET /api/v1/apheresis/reports`.
+pub async fn api_reports(State(s): State<AppState>, p: Principal) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(s.app.apheresis_report(&p.actor, chrono::Utc::now()).await?))
+}

@@ -14,6 +14,7 @@
 pub mod catalog;
 pub mod fluids;
 pub mod record;
+pub mod report;
 pub mod request;
 pub mod schedule;
 

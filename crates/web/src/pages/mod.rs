@@ -134,6 +134,9 @@ impl Layout {
         if a.can(Permission::ViewApheresis) && !a.is_apheresis_nurse_only() {
             apheresis.push(item("apheresis_resources", "Nurses and devices", "/apheresis/resources"));
         }
+        if a.can(Permission::ManageApheresis) {
+            apheresis.push(item("apheresis_reports", "Reports", "/apheresis/reports"));
+        }
         let mut inventory = vec![];
         if a.can(Permission::ViewInventory) {
             inventory.push(item("stock", "Stock", "/inventory"));

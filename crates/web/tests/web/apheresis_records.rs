@@ -149,6 +149,21 @@ async fn a_procedure_is_recorded_signed_and_only_amended(t: TestApp) {
     let r = sales.post_json(&invoices, json!({"month": month})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT, "a procedure is invoiced once");
 
+    // The reports count it: its month and hospital, the nurse's time, the revenue.
+    assert_eq!(nurse.get("/api/v1/apheresis/reports").await.status(), StatusCode::FORBIDDEN);
+    let rep = ok(coord.get("/api/v1/apheresis/reports").await, "reports").await;
+    let by_month = rep["procedures_by_month"].as_array().unwrap();
+    assert_eq!((by_month.len(), by_month[0]["key"].as_str(), by_month[0]["count"].as_i64()), (1, Some(month.as_str()), Some(1)), "{rep}");
+    assert_eq!(rep["procedures_by_hospital"][0]["key"], "H-OWN");
+    let ames = rep["nurses_done"].as_array().unwrap().iter().find(|n| n["key"] == "Nurse Ames").unwrap();
+    assert_eq!(ames["busy_minutes"], 125, "{ames}");
+    assert!(ames["percent"].as_i64().unwrap() > 0);
+    let net: i64 = expected.iter().sum();
+    assert_eq!(rep["revenue"][0]["net_cents"], net, "{rep}");
+    let s = t.login_as("apheresis").await;
+    let html = s.client.get(t.url("/apheresis/reports")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Procedures per month") && html.contains("<svg"), "the reports page draws its charts");
+
     // The page at the bedside, in the nurse's words.
     let s = t.login_as("apheresis_nurse").await;
     let html = s.client.get(t.url(&format!("/apheresis/treatments/{id}"))).send().await.unwrap().text().await.unwrap();

@@ -302,6 +302,12 @@ async fn an_emergent_request_goes_to_the_nurse_on_call(t: TestApp) {
     let starts: chrono::DateTime<Utc> = first["starts_at"].as_str().unwrap().parse().unwrap();
     assert!(starts >= called + Duration::minutes(30), "30 min from MAIN to H-OWN: {starts} after a call at {called}");
     assert!(starts <= called + Duration::hours(24), "within the day: {starts}");
+    // The report measures the wait from the call to the first treatment.
+    let rep = ok(coord.get("/api/v1/apheresis/reports").await, "reports").await;
+    let w = &rep["emergent"][0];
+    assert_eq!(w["number"], number.as_str());
+    assert!(w["minutes"].as_i64().unwrap() >= 30, "{w}");
+    assert_eq!(rep["emergent_median_minutes"], w["minutes"]);
 }
 
 /// Two coordinators move two treatments into the same nurse's same hour at once:

@@ -123,6 +123,8 @@ fn expected() -> Vec<(&'static str, &'static str, Option<&'static [&'static str]
         ("POST", "/apheresis", Some(APHERESIS_REQUESTERS)),
         ("GET", "/apheresis/calendar", Some(APHERESIS_VIEWERS)),
         ("GET", "/apheresis/resources", Some(APHERESIS_STAFF)),
+        ("GET", "/apheresis/reports", Some(APHERESIS_COORDINATORS)),
+        ("GET", "/api/v1/apheresis/reports", Some(APHERESIS_COORDINATORS)),
         ("POST", "/apheresis/nurses", Some(APHERESIS_COORDINATORS)),
         ("POST", "/apheresis/certifications", Some(APHERESIS_COORDINATORS)),
         ("POST", "/apheresis/on-call", Some(APHERESIS_COORDINATORS)),
