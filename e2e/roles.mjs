@@ -658,6 +658,10 @@ async function checkNurse(page, browser) {
   // then signed with the password.
   await page.setViewportSize({ width: 820, height: 1180 });
   await navigating(page, () => page.locator('#treatment-table a[href^="/apheresis/treatments/"]').first().click());
+  // The times it really ran (the booking is ahead): the demo facility's clock.
+  const local = (hoursAgo) => new Date(Date.now() - hoursAgo * 3600e3).toLocaleString('sv-SE', { timeZone: 'America/Chicago' }).replace(' ', 'T').slice(0, 16);
+  await page.fill('#f-started_at', local(3));
+  await page.fill('#f-ended_at', local(1));
   await page.fill('#f-processed_ml', '9000');
   await page.fill('#f-removed_ml', '350');
   await page.fill('#f-vitals_before', '');

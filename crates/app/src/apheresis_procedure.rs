@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 use store::{AmendmentRow, ProcedureRow};
 use uuid::Uuid;
 
+/// Clocks differ: an end this many minutes ahead of the server's is still taken.
+pub const FUTURE_GRACE_MINUTES: i64 = 10;
+
 /// What the nurse's signature means.
 pub const NURSE_MEANING: &str = "performed the procedure and recorded it";
 
@@ -213,6 +216,10 @@ impl App {
         let f: RecordFields = input.validate()?;
         let tz = self.settings.time_zone;
         let now = store::now();
+        // A record tells what happened: a procedure that has not ended is not recorded yet.
+        if local_to_utc(tz, f.ended_at) > now + chrono::Duration::minutes(FUTURE_GRACE_MINUTES) {
+            return Err(FieldError::new("ended_at", "is in the future: record the procedure once it has ended, with the times it ran").into());
+        }
         let mut tx = self.store.begin_write().await?;
         let t = self.nurses_treatment(&mut tx, actor, treatment_id).await?;
         let existing = tx.procedure_of_treatment_in_tx(t.id).await?;

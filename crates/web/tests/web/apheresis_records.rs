@@ -54,6 +54,11 @@ async fn a_procedure_is_recorded_signed_and_only_amended(t: TestApp) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<String> = problem(r).await["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
     assert_eq!(fields, ["ended_at", "processed_ml", "vitals_after"]);
+    let mut ahead = record.clone();
+    ahead["started_at"] = json!((chrono::Utc::now() + chrono::Duration::hours(2)).format("%Y-%m-%dT%H:%M").to_string());
+    ahead["ended_at"] = json!((chrono::Utc::now() + chrono::Duration::hours(4)).format("%Y-%m-%dT%H:%M").to_string());
+    let r = nurse.post_json(&format!("{base}/record"), ahead).await;
+    assert!(problem(r).await["errors"][0]["message"].as_str().unwrap().contains("in the future"), "a procedure not yet ended");
     let r = nurse.post_json(&format!("{base}/plasma"), json!({"scan": "anything"})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a scan that is no unit");
     assert_eq!(t.audit_head().await, head);
