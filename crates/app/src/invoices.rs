@@ -435,28 +435,6 @@ impl App {
         Ok(Draft { line: delivery_line(&list, urgent, &s.number), source: Some(("shipment", s.id)) })
     }
 
-    /// The charge of a signed apheresis procedure under the contract in force on its day:
-    /// base fee, supplies, and the after-hours and emergency surcharges that apply.
-    fn procedure_drafts(&self, code: &str, contracts: &[ContractRow], p: &store::BillableProcedure, used: &mut BTreeSet<Uuid>) -> Result<Vec<Draft>> {
-        let tz = self.settings.time_zone;
-        let (start, end) = (p.started_at.with_timezone(&tz).naive_local(), p.ended_at.with_timezone(&tz).naive_local());
-        let day = start.date();
-        let c = contract_in_force(contracts, day).ok_or_else(|| no_contract(code, day))?;
-        used.insert(c.id);
-        let list = PriceList::from_json(&c.price_list)?;
-        let emergent = p.urgency == domain::apheresis::request::Urgency::Emergent && p.seq == 1;
-        let reference = format!("{} treatment {} of {}", p.request_number, p.seq, p.treatments);
-        let lines = domain::pricing::apheresis::procedure_lines(
-            &list,
-            p.procedure,
-            domain::pricing::apheresis::after_hours(start, end),
-            emergent,
-            &reference,
-        )
-        .map_err(|e| AppError::Conflict(format!("{reference} under contract {}: {e}", c.number)))?;
-        Ok(lines.into_iter().map(|line| Draft { line, source: Some(("procedure", p.procedure_id)) }).collect())
-    }
-
     /// Writes an invoice with its lines and the sources it charges, and its audit record.
     #[allow(clippy::too_many_arguments)]
     async fn write_invoice(
@@ -900,6 +878,8 @@ fn line_row(invoice_id: Uuid, n: usize, l: &InvoiceLine, source: Option<(&'stati
         source_id: source.map(|s| s.1),
     }
 }
+
+mod apheresis;
 
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 //! calls and back; they never touch SQL and hold no business rules.
 
 mod apheresis;
+mod apheresis_records;
 mod api;
 mod appointments;
 mod assets;

@@ -3,8 +3,8 @@
 //! matrix test checks it against its own independent expectations.
 
 use crate::{
-    apheresis as aph, api, appointments, assets, consignees, donations, donors, follow_up, inventory, invoices, labels, outbox, pages, quality,
-    recruitment as rec, registry, release, returns, rules, sales, screening, standing, supply, worklists, AppState,
+    api, appointments, assets, consignees, donations, donors, follow_up, inventory, invoices, labels, outbox, pages, quality, recruitment as rec,
+    registry, release, returns, rules, sales, screening, standing, supply, worklists, AppState,
 };
 use app::Actor;
 use axum::http::Method;
@@ -40,6 +40,8 @@ pub struct RouteSpec {
     pub summary: &'static str,
 }
 
+mod apheresis;
+
 type Entry = (RouteSpec, MethodRouter<AppState>);
 
 fn r(method: Method, path: &'static str, access: Access, summary: &'static str, handler: MethodRouter<AppState>) -> Entry {
@@ -55,8 +57,7 @@ pub fn table() -> Vec<Entry> {
     let see_returns = Either(ViewOrders, ReportDispositions);
     let see_contracts = Either(ViewContracts, ViewOwnHospital);
     let see_invoices = Either(ViewInvoices, ViewOwnHospital);
-    let see_apheresis = Either(ViewApheresis, RequestApheresis);
-    vec![
+    let mut table = vec![
         r(Method::GET, "/healthz", Public, "Liveness and database status", get(api::healthz)),
         r(Method::GET, "/static/{file}", Public, "Vendored assets", get(assets::serve)),
         r(Method::GET, "/login", Public, "Sign-in form", get(pages::login_form)),
@@ -687,115 +688,6 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/api/v1/rules/eligibility", Perm(EvaluateEligibility), "Decide donor eligibility for a case", post(api::eligibility)),
         r(Method::POST, "/api/v1/rules/dating", Perm(ViewDonors), "When a component expires: the dating rules applied to a case", post(api::dating)),
         r(Method::POST, "/api/v1/rules/compatible", Perm(ViewDonors), "ABO/RhD compatibility of a component for a recipient", post(api::compatible)),
-        r(Method::GET, "/apheresis", see_apheresis, "Apheresis requests", get(aph::requests)),
-        r(Method::GET, "/apheresis/new", Perm(RequestApheresis), "Request therapeutic apheresis form", get(aph::new_request)),
-        r(Method::POST, "/apheresis", Perm(RequestApheresis), "Request therapeutic apheresis", post(aph::submit_request)),
-        r(Method::GET, "/apheresis/calendar", see_apheresis, "Calendar of treatments (nurse, device, hospital; day or week)", get(aph::calendar)),
-        r(
-            Method::GET,
-            "/apheresis/reports",
-            Perm(ManageApheresis),
-            "Apheresis reports: procedures, utilization, emergent waits, revenue",
-            get(aph::reports),
-        ),
-        r(Method::GET, "/api/v1/apheresis/reports", Perm(ManageApheresis), "Apheresis reports", get(aph::api_reports)),
-        r(Method::GET, "/apheresis/resources", Perm(ViewApheresis), "Nurses, devices and travel times", get(aph::resources)),
-        r(Method::POST, "/apheresis/nurses", Perm(ManageApheresis), "Add an apheresis nurse", post(aph::add_nurse)),
-        r(Method::POST, "/apheresis/certifications", Perm(ManageApheresis), "Record a nurse's certification", post(aph::certify)),
-        r(Method::POST, "/apheresis/on-call", Perm(ManageApheresis), "Put a nurse on call for a day", post(aph::on_call)),
-        r(Method::POST, "/apheresis/devices", Perm(ManageApheresis), "Add an apheresis device", post(aph::add_device)),
-        r(Method::POST, "/apheresis/devices/service", Perm(ManageApheresis), "Record a device's service", post(aph::service_device)),
-        r(Method::POST, "/apheresis/travel-times", Perm(ManageApheresis), "Set a travel time between two places", post(aph::travel)),
-        r(Method::GET, "/apheresis/{number}", see_apheresis, "One apheresis request", get(aph::request)),
-        r(Method::POST, "/apheresis/{number}/decision", Perm(ManageApheresis), "Accept, reject or ask about a request", post(aph::decide)),
-        r(Method::POST, "/apheresis/{number}/answer", Perm(RequestApheresis), "Answer the coordinator's question", post(aph::answer)),
-        r(Method::POST, "/apheresis/{number}/schedule", Perm(ManageApheresis), "Book the request's treatment series", post(aph::schedule)),
-        r(Method::POST, "/apheresis/{number}/cancel", Perm(RequestApheresis), "Cancel a request", post(aph::cancel)),
-        r(Method::POST, "/apheresis/treatments/{id}/reschedule", Perm(ManageApheresis), "Move one treatment", post(aph::reschedule)),
-        r(Method::POST, "/apheresis/treatments/{id}/cancel", Perm(ManageApheresis), "Cancel one treatment", post(aph::cancel_treatment)),
-        r(Method::GET, "/api/v1/apheresis/requests", see_apheresis, "Apheresis requests", get(aph::api_requests)),
-        r(Method::POST, "/api/v1/apheresis/requests", Perm(RequestApheresis), "Request therapeutic apheresis", post(aph::api_submit)),
-        r(
-            Method::GET,
-            "/api/v1/apheresis/requests/{number}",
-            see_apheresis,
-            "One apheresis request with its treatments and plan",
-            get(aph::api_request),
-        ),
-        r(
-            Method::POST,
-            "/api/v1/apheresis/requests/{number}/decision",
-            Perm(ManageApheresis),
-            "Accept, reject or ask about a request",
-            post(aph::api_decide),
-        ),
-        r(
-            Method::POST,
-            "/api/v1/apheresis/requests/{number}/answer",
-            Perm(RequestApheresis),
-            "Answer the coordinator's question",
-            post(aph::api_answer),
-        ),
-        r(
-            Method::POST,
-            "/api/v1/apheresis/requests/{number}/schedule",
-            Perm(ManageApheresis),
-            "Book the request's treatment series",
-            post(aph::api_schedule),
-        ),
-        r(Method::POST, "/api/v1/apheresis/requests/{number}/cancel", Perm(RequestApheresis), "Cancel a request", post(aph::api_cancel)),
-        r(Method::POST, "/api/v1/apheresis/treatments/{id}/reschedule", Perm(ManageApheresis), "Move one treatment", post(aph::api_reschedule)),
-        r(Method::POST, "/api/v1/apheresis/treatments/{id}/cancel", Perm(ManageApheresis), "Cancel one treatment", post(aph::api_cancel_treatment)),
-        r(Method::GET, "/api/v1/apheresis/calendar", see_apheresis, "Calendar of treatments", get(aph::api_calendar)),
-        r(Method::GET, "/api/v1/apheresis/resources", Perm(ViewApheresis), "Nurses, devices and travel times", get(aph::api_resources)),
-        r(Method::POST, "/api/v1/apheresis/nurses", Perm(ManageApheresis), "Add an apheresis nurse", post(aph::api_add_nurse)),
-        r(
-            Method::POST,
-            "/api/v1/apheresis/nurses/{username}/certifications",
-            Perm(ManageApheresis),
-            "Record a nurse's certification",
-            post(aph::api_certify),
-        ),
-        r(Method::POST, "/api/v1/apheresis/on-call", Perm(ManageApheresis), "Put a nurse on call for a day", post(aph::api_on_call)),
-        r(Method::POST, "/api/v1/apheresis/devices", Perm(ManageApheresis), "Add an apheresis device", post(aph::api_add_device)),
-        r(
-            Method::POST,
-            "/api/v1/apheresis/devices/{serial}/service",
-            Perm(ManageApheresis),
-            "Record a device's service",
-            post(aph::api_service_device),
-        ),
-        r(Method::POST, "/api/v1/apheresis/travel-times", Perm(ManageApheresis), "Set a travel time between two places", post(aph::api_travel)),
-        r(Method::GET, "/apheresis/treatments/{id}", see_apheresis, "A treatment's procedure record", get(aph::procedure)),
-        r(Method::POST, "/apheresis/treatments/{id}/record", Perm(RecordProcedures), "Save the procedure record", post(aph::save_record)),
-        r(Method::POST, "/apheresis/treatments/{id}/plasma", Perm(RecordProcedures), "Scan a plasma unit given", post(aph::give_plasma)),
-        r(Method::POST, "/apheresis/treatments/{id}/sign", Perm(RecordProcedures), "Sign the procedure record", post(aph::sign_record)),
-        r(
-            Method::POST,
-            "/apheresis/treatments/{id}/amend",
-            Either(RecordProcedures, ManageApheresis),
-            "Amend a signed procedure record",
-            post(aph::amend_record),
-        ),
-        r(Method::POST, "/apheresis/treatments/{id}/physician-note", Perm(ReviewProcedures), "Add the physician's note", post(aph::physician_note)),
-        r(Method::GET, "/api/v1/apheresis/treatments/{id}", see_apheresis, "A treatment's procedure record", get(aph::api_procedure)),
-        r(Method::POST, "/api/v1/apheresis/treatments/{id}/record", Perm(RecordProcedures), "Save the procedure record", post(aph::api_save_record)),
-        r(Method::POST, "/api/v1/apheresis/treatments/{id}/plasma", Perm(RecordProcedures), "Scan a plasma unit given", post(aph::api_give_plasma)),
-        r(Method::POST, "/api/v1/apheresis/treatments/{id}/sign", Perm(RecordProcedures), "Sign the procedure record", post(aph::api_sign_record)),
-        r(
-            Method::POST,
-            "/api/v1/apheresis/treatments/{id}/amend",
-            Either(RecordProcedures, ManageApheresis),
-            "Amend a signed procedure record",
-            post(aph::api_amend_record),
-        ),
-        r(
-            Method::POST,
-            "/api/v1/apheresis/treatments/{id}/physician-note",
-            Perm(ReviewProcedures),
-            "Add the physician's note",
-            post(aph::api_physician_note),
-        ),
         r(
             Method::POST,
             "/api/v1/rules/apheresis",
@@ -893,7 +785,9 @@ pub fn table() -> Vec<Entry> {
         r(Method::POST, "/book/{token}", Public, "Book from a personal link", post(appointments::public_book)),
         r(Method::GET, "/book/cancel/{token}", Public, "Cancel an appointment from its email link", get(appointments::public_cancel_form)),
         r(Method::POST, "/book/cancel/{token}", Public, "Cancel an appointment from its email link", post(appointments::public_cancel)),
-    ]
+    ];
+    table.extend(apheresis::routes());
+    table
 }
 
 /// The table without handlers, for the guard, the OpenAPI document and tests.
