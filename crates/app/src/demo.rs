@@ -363,7 +363,9 @@ impl App {
             .await?;
         }
 
-        let as_of = Utc.from_utc_datetime(&opts.as_of.and_hms_opt(12, 0, 0).expect("noon"));
+        // Noon of the day, but never later than now: a demo made in the early hours (UTC)
+        // must not date its donors, typings and donations in the future.
+        let as_of = Utc.from_utc_datetime(&opts.as_of.and_hms_opt(12, 0, 0).expect("noon")).min(Utc::now());
         let mut din_seq: std::collections::HashMap<i32, u32> = Default::default();
         let mut donations = 0u64;
         const BATCH: u32 = 250;

@@ -535,7 +535,9 @@ async fn generate_demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
     bar.set_style(
         ProgressStyle::with_template("demo centre {bar:40.red/white} {pos}/{len} donors ({eta} left)").expect("template").progress_chars("█▉ "),
     );
-    let opts = DemoOptions { seed: args.seed, donors: args.donors, ..Default::default() };
+    // The demo's day is the facility's, not the UTC date (they differ in the evening in America).
+    let as_of = chrono::Utc::now().with_timezone(&app.settings.time_zone).date_naive();
+    let opts = DemoOptions { seed: args.seed, donors: args.donors, as_of };
     let summary = app.generate_demo(opts, |done, _| bar.set_position(done)).await.context("generating the demo centre")?;
     bar.finish();
     println!(

@@ -116,7 +116,8 @@ impl App {
             for (i, month) in months.iter().enumerate() {
                 let input = crate::invoices::MonthInput { month: month.format("%Y-%m").to_string() };
                 match self.invoice_month(&sales, h.id, &input).await {
-                    Ok(inv) if i + 1 < months.len() => {
+                    // A month whose return credits outweigh its charges leaves nothing to pay.
+                    Ok(inv) if i + 1 < months.len() && inv.summary.total_cents > 0 => {
                         let today = Utc::now().with_timezone(&self.settings.time_zone).date_naive();
                         let pay = crate::invoices::PaymentInput {
                             paid_on: today.to_string(),

@@ -142,7 +142,8 @@ async fn a_repeat_reactive_result_quarantines_defers_and_looks_back(t: TestApp) 
     assert_eq!(g["unit"]["state"], "available");
     let number = g["donor_number"].as_str().unwrap().to_string();
     let quality = t.api_as("quality").await;
-    let today = chrono::Utc::now().date_naive().to_string();
+    // The collection day as the site (America/Chicago) counts it, not the UTC date.
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::America::Chicago).date_naive().to_string();
     let r = quality
         .post_json(
             &format!("/api/v1/donors/{number}/deferrals"),
