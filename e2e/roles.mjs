@@ -403,7 +403,7 @@ async function checkManufacture(page) {
   if (!(await page.locator('.form-error').innerText().catch(() => '')).includes('not confirmed')) fail('the refusal does not say the group is not confirmed');
   const donorLink = page.locator('main a[href^="/donors/D"]').first();
   await navigating(page, () => donorLink.click());
-  for (const [when, withDin] of [['2025-01-10', ''], [new Date().toISOString().slice(0, 10), din]]) {
+  for (const [when, withDin] of [['2025-01-10', ''], [new Date().toLocaleString('sv-SE', { timeZone: 'America/Chicago' }).slice(0, 10), din]]) {
     await page.selectOption('form#blood-group-form select[name=abo]', 'A');
     await page.selectOption('form#blood-group-form select[name=rhd]', 'pos');
     await page.fill('form#blood-group-form input[name=determined_on]', when);
