@@ -190,12 +190,12 @@ fn local_words(tz: Tz, at: DateTime<Utc>) -> String {
 }
 
 /// The calendars as the scheduler sees them, read in the write transaction.
-struct Calendars {
-    nurses: Vec<NurseCalendar>,
-    devices: Vec<DeviceCalendar>,
-    travel: TravelTimes,
-    nurse_rows: Vec<NurseRow>,
-    device_rows: Vec<DeviceRow>,
+pub(crate) struct Calendars {
+    pub(crate) nurses: Vec<NurseCalendar>,
+    pub(crate) devices: Vec<DeviceCalendar>,
+    pub(crate) travel: TravelTimes,
+    pub(crate) nurse_rows: Vec<NurseRow>,
+    pub(crate) device_rows: Vec<DeviceRow>,
 }
 
 impl App {
@@ -205,7 +205,7 @@ impl App {
 
     /// Locks and reads every calendar over [from, to], leaving out one booking (the one
     /// being moved).
-    async fn calendars(&self, tx: &mut WriteTx, from: NaiveDate, to: NaiveDate, leave_out: Option<Uuid>) -> Result<Calendars> {
+    pub(crate) async fn calendars(&self, tx: &mut WriteTx, from: NaiveDate, to: NaiveDate, leave_out: Option<Uuid>) -> Result<Calendars> {
         tx.lock_apheresis_calendars().await?;
         let tz = self.tz();
         let nurse_rows = tx.apheresis_nurses_in_tx().await?;

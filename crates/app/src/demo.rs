@@ -7,6 +7,7 @@
 //! 8-week whole blood and 16-week double red cell intervals (reference/domain-rules.md §1.2).
 
 mod apheresis;
+mod apheresis_history;
 mod appointments;
 mod inventory;
 mod manufacture;
@@ -429,6 +430,9 @@ impl App {
         }
         tx.commit().await?;
         self.demo_screening(&actor, opts.donors).await?;
+        self.demo_apheresis_service(&actor).await?;
+        // Before the sales, whose month invoices then carry the procedures too.
+        self.demo_apheresis_history(&actor, opts.seed, opts.as_of).await?;
         if self.settings.fin.is_some() {
             self.demo_manufacture(&actor).await?;
             let lab = demo_logins().into_iter().find(|l| l.role == Role::Lab).expect("a lab login");
@@ -441,7 +445,7 @@ impl App {
         self.score_pool(&actor, opts.as_of).await?;
         self.demo_recruitment(&actor, opts.as_of).await?;
         self.demo_appointments(&actor, opts.seed).await?;
-        self.demo_apheresis(&actor).await?;
+        self.demo_apheresis_requests(&actor).await?;
         Ok(DemoSummary { sites: SITES.len(), hospitals: HOSPITALS.len(), donors: opts.donors, donations, logins })
     }
 }

@@ -1,9 +1,10 @@
 //! Demo: the therapeutic apheresis service. Four nurses (the demo login
 //! `apheresis_nurse` among them) with certifications, hours and an on-call rota for the
 //! next two weeks; seven devices, one past its maintenance date; travel times from the
-//! two donor centres to the hospitals; requests in every state the service reaches
-//! before a procedure is recorded, the scheduled ones filling the coming two weeks.
-//! Everything goes through the use cases staff use.
+//! two donor centres to the hospitals; today's requests in every state the service
+//! reaches before a procedure is recorded, the scheduled ones filling the coming two
+//! weeks. Everything goes through the use cases staff use; the completed requests of the
+//! past are imported (`apheresis_history`).
 
 use crate::apheresis::{DecisionInput, NoteInput};
 use crate::apheresis_schedule::{CertificationInput, DeviceInput, NurseInput, OnCallInput, ScheduleInput, TravelInput};
@@ -386,7 +387,8 @@ const CASES: &[Case] = &[
 ];
 
 impl App {
-    pub(crate) async fn demo_apheresis(&self, actor: &Actor) -> Result<()> {
+    /// The service's people and machines: travel times, nurses, the on-call rota, devices.
+    pub(crate) async fn demo_apheresis_service(&self, actor: &Actor) -> Result<()> {
         let today = store::now().with_timezone(&self.settings.time_zone).date_naive();
         let day = |d: i64| (today + Duration::days(d)).to_string();
         for (a, b, m) in TRAVEL {
@@ -435,6 +437,12 @@ impl App {
             };
             self.add_apheresis_device(actor, &input).await?;
         }
+        Ok(())
+    }
+
+    /// Today's requests, after the history, so the scheduler books them around it.
+    pub(crate) async fn demo_apheresis_requests(&self, actor: &Actor) -> Result<()> {
+        let today = store::now().with_timezone(&self.settings.time_zone).date_naive();
         for c in CASES {
             self.demo_case(actor, c, today).await?;
         }

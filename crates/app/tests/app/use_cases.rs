@@ -57,9 +57,23 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     let op = Actor::operator();
     let requests = app.apheresis_requests(&op, 100).await.unwrap();
     let states: std::collections::BTreeSet<&str> = requests.iter().map(|r| r.state.as_str()).collect();
-    for st in ["submitted", "info_requested", "accepted", "rejected", "scheduled", "cancelled"] {
+    for st in ["submitted", "info_requested", "accepted", "rejected", "scheduled", "cancelled", "completed"] {
         assert!(states.contains(st), "no demo request is {st}: {states:?}");
     }
+    // The imported history: completed courses, every treatment signed, none in two places.
+    let completed: Vec<_> = requests.iter().filter(|r| r.state.as_str() == "completed").collect();
+    assert!(completed.len() >= 15, "{} completed requests in the history", completed.len());
+    for r in &completed {
+        let row = app.store.apheresis_request(&r.number).await.unwrap().unwrap();
+        let records = app.store.procedures_of_request(row.request.id).await.unwrap();
+        assert_eq!(records.len() as i64, r.treatments, "{} done whole", r.number);
+        assert!(records.iter().all(|p| p.signed_at.is_some_and(|s| s < store::now())), "{} signed", r.number);
+    }
+    let report = app.apheresis_report(&op, store::now()).await.unwrap();
+    let done: i64 = report.procedures_by_month.iter().map(|c| c.count).sum();
+    assert!(done >= 30, "{done} procedures in the report");
+    assert!(report.emergent_median_minutes.is_some(), "emergent calls in the history");
+    assert!(report.nurses_done.iter().any(|u| u.busy_minutes > 0));
     let mut booked = 0;
     for r in requests.iter().filter(|r| r.state.as_str() == "scheduled") {
         let d = app.apheresis_request(&op, &r.number).await.unwrap();
