@@ -7,7 +7,7 @@ use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::apheresis::fluids::{default_replacement, fluid_plan, FluidPlan};
 use domain::apheresis::request::{AsfaCategory, RequestFields, RequestInput, RequestState};
-use domain::apheresis::{plan, ApheresisCase, ApheresisPlan};
+use domain::apheresis::{plan, red_cell_exchange, ApheresisCase, ApheresisPlan, RedCellExchangeCase, RedCellExchangePlan, RedCellTargets};
 use domain::{AccountStatus, AuditDraft, FieldError, Permission, Role};
 use serde::{Deserialize, Serialize};
 use store::{ApheresisRequestRow, RequestCurrent, TreatmentLine};
@@ -18,6 +18,10 @@ pub const PLAN_PLASMA_VOLUMES: f64 = 1.0;
 /// The volume of one plasma unit used to count the units a TTP exchange needs before
 /// the real units are scanned. A planning figure, not a label volume.
 pub const PLAN_PLASMA_UNIT_ML: f64 = 250.0;
+/// The hematocrit of donor red cell units a red cell exchange plan counts their volume
+/// at. A planning figure between additive-solution units and packed cells (Wayne et al.
+/// give 0.70 to 0.80 for packed cells); the device takes the units' own.
+pub const PLAN_RED_CELL_UNIT_HEMATOCRIT: f64 = 0.60;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestView {
@@ -35,6 +39,8 @@ pub struct RequestView {
     pub height_cm: f64,
     pub weight_kg: f64,
     pub hematocrit: f64,
+    /// A red cell exchange's targets, when the order gives them.
+    pub red_cell_targets: Option<RedCellTargets>,
     pub ordering_physician: String,
     pub indication: String,
     pub asfa_category: String,
@@ -90,6 +96,9 @@ pub struct PlanView {
     pub plasma_volumes: f64,
     pub volumes: ApheresisPlan,
     pub fluids: Option<FluidPlan>,
+    /// For a red cell exchange ordered with its targets: the donor red cells to put in.
+    pub red_cell: Option<RedCellExchangePlan>,
+    pub red_cell_unit_hematocrit: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +130,7 @@ pub struct NoteInput {
 pub(crate) fn request_view(r: RequestCurrent) -> RequestView {
     let q = r.request;
     let category = AsfaCategory::parse(&q.asfa_category).ok();
+    let targets = red_cell_targets(&q);
     RequestView {
         number: q.number,
         hospital_code: r.hospital_code,
@@ -136,6 +146,7 @@ pub(crate) fn request_view(r: RequestCurrent) -> RequestView {
         height_cm: q.height_cm,
         weight_kg: q.weight_kg,
         hematocrit: q.hematocrit,
+        red_cell_targets: targets,
         ordering_physician: q.ordering_physician,
         indication: q.indication,
         asfa_category: q.asfa_category,
@@ -184,7 +195,25 @@ fn plan_of(r: &ApheresisRequestRow) -> Option<PlanView> {
     let fluids = (r.procedure == domain::apheresis::catalog::Procedure::PlasmaExchange)
         .then(|| fluid_plan(volumes.exchange_volume_ml, default_replacement(&r.indication), PLAN_PLASMA_UNIT_ML).ok())
         .flatten();
-    Some(PlanView { plasma_volumes: PLAN_PLASMA_VOLUMES, volumes, fluids })
+    let red_cell = red_cell_targets(r).and_then(|t| {
+        red_cell_exchange(&RedCellExchangeCase {
+            total_blood_volume_ml: volumes.total_blood_volume_ml,
+            hematocrit_initial: r.hematocrit,
+            hematocrit_target: t.hematocrit_target,
+            hbs_initial: t.hbs_initial,
+            hbs_target: t.hbs_target,
+            replacement_hematocrit: PLAN_RED_CELL_UNIT_HEMATOCRIT,
+        })
+        .ok()
+    });
+    Some(PlanView { plasma_volumes: PLAN_PLASMA_VOLUMES, volumes, fluids, red_cell, red_cell_unit_hematocrit: PLAN_RED_CELL_UNIT_HEMATOCRIT })
+}
+
+fn red_cell_targets(r: &ApheresisRequestRow) -> Option<RedCellTargets> {
+    match (r.hematocrit_target, r.hbs_initial, r.hbs_target) {
+        (Some(hematocrit_target), Some(hbs_initial), Some(hbs_target)) => Some(RedCellTargets { hematocrit_target, hbs_initial, hbs_target }),
+        _ => None,
+    }
 }
 
 fn required_note(note: &str, what: &str) -> Result<String> {
@@ -335,6 +364,9 @@ impl App {
             height_cm: f.height_cm,
             weight_kg: f.weight_kg,
             hematocrit: f.hematocrit,
+            hematocrit_target: f.red_cell_targets.map(|t| t.hematocrit_target),
+            hbs_initial: f.red_cell_targets.map(|t| t.hbs_initial),
+            hbs_target: f.red_cell_targets.map(|t| t.hbs_target),
             ordering_physician: f.ordering_physician,
             indication: f.indication,
             asfa_category: f.asfa_category.as_str().into(),

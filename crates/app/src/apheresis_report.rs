@@ -86,7 +86,7 @@ impl App {
         let done = |key: &str, by_nurse: bool| -> i64 {
             facts
                 .iter()
-                .filter(|f| f.day >= past && f.day < today && if by_nurse { f.nurse == key } else { f.device == key })
+                .filter(|f| f.day >= past && f.day <= today && if by_nurse { f.nurse == key } else { f.device == key })
                 .map(|f| f.minutes)
                 .sum()
         };

@@ -76,6 +76,10 @@ pub struct ApheresisRequestRow {
     pub height_cm: f64,
     pub weight_kg: f64,
     pub hematocrit: f64,
+    /// Red cell exchange only: the hematocrit wanted, HbS now and wanted (fractions).
+    pub hematocrit_target: Option<f64>,
+    pub hbs_initial: Option<f64>,
+    pub hbs_target: Option<f64>,
     pub ordering_physician: String,
     pub indication: String,
     pub asfa_category: String,
@@ -287,13 +291,14 @@ impl WriteTx {
     pub async fn insert_apheresis_request(&mut self, r: &ApheresisRequestRow) -> Result<()> {
         on_tx!(self, c => sqlx::query("INSERT INTO apheresis_requests (id, number, hospital_id, mrn, patient_name, birth_date, sex, height_cm, weight_kg, \
             hematocrit, ordering_physician, indication, asfa_category, asfa_grade, procedure, treatments, every_days, urgency, earliest_on, location, \
-            vascular_access, note, channel, created_at, created_by) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)")
+            vascular_access, note, channel, created_at, created_by, hematocrit_target, hbs_initial, hbs_target) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)")
             .bind(r.id).bind(&r.number).bind(r.hospital_id).bind(&r.mrn).bind(&r.patient_name).bind(r.birth_date).bind(&r.sex)
             .bind(r.height_cm).bind(r.weight_kg).bind(r.hematocrit).bind(&r.ordering_physician).bind(&r.indication)
             .bind(&r.asfa_category).bind(&r.asfa_grade).bind(r.procedure.as_str()).bind(r.treatments).bind(r.every_days)
             .bind(r.urgency.as_str()).bind(r.earliest_on).bind(&r.location).bind(&r.vascular_access).bind(&r.note).bind(&r.channel)
-            .bind(r.created_at).bind(&r.created_by).execute(c).await?.rows_affected());
+            .bind(r.created_at).bind(&r.created_by).bind(r.hematocrit_target).bind(r.hbs_initial).bind(r.hbs_target)
+            .execute(c).await?.rows_affected());
         Ok(())
     }
 

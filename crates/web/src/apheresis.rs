@@ -30,6 +30,12 @@ fn number(form: &FormData, key: &str) -> f64 {
     value(form, key).trim().replace(',', ".").parse().unwrap_or(f64::NAN)
 }
 
+/// A number that may be left empty.
+fn optional_number(form: &FormData, key: &str) -> Option<f64> {
+    let v = value(form, key);
+    (!v.trim().is_empty()).then(|| number(form, key))
+}
+
 fn whole(form: &FormData, key: &str) -> i64 {
     value(form, key).trim().parse().unwrap_or(0)
 }
@@ -44,6 +50,9 @@ fn request_input(form: &FormData) -> RequestInput {
         height_cm: number(form, "height_cm"),
         weight_kg: number(form, "weight_kg"),
         hematocrit: number(form, "hematocrit"),
+        hematocrit_target: optional_number(form, "hematocrit_target"),
+        hbs_initial: optional_number(form, "hbs_initial"),
+        hbs_target: optional_number(form, "hbs_target"),
         ordering_physician: value(form, "ordering_physician"),
         indication: value(form, "indication"),
         asfa_category: value(form, "asfa_category"),
@@ -101,6 +110,11 @@ async fn request_fields(s: &AppState, p: &Principal, form: &FormData) -> Result<
         FieldView::text("procedure", "Procedure", &v("procedure", "plasma_exchange"))
             .select(options(&Procedure::ALL, Procedure::as_str, Procedure::title))
             .required(),
+        FieldView::text("hematocrit_target", "Red cell exchange: hematocrit wanted (fraction)", &v("hematocrit_target", ""))
+            .help("Red cell exchange only, with HbS now and wanted; e.g. 0.30."),
+        FieldView::text("hbs_initial", "Red cell exchange: HbS now (fraction)", &v("hbs_initial", ""))
+            .help("HbS share of haemoglobin: 90 % is 0.90."),
+        FieldView::text("hbs_target", "Red cell exchange: HbS wanted after (fraction)", &v("hbs_target", "")).help("e.g. 0.30."),
         FieldView::text("treatments", "Number of treatments", &v("treatments", "1")).kind("number").required(),
         FieldView::text("every_days", "Days between treatments", &v("every_days", "1"))
             .kind("number")

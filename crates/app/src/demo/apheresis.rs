@@ -129,6 +129,8 @@ struct Case {
     access: &'static str,
     /// submitted, info_requested, accepted, rejected, scheduled, cancelled
     goes_to: &'static str,
+    /// A red cell exchange's targets: hematocrit wanted, HbS now, HbS wanted.
+    red_cell_targets: Option<(f64, f64, f64)>,
 }
 
 const CASES: &[Case] = &[
@@ -152,6 +154,7 @@ const CASES: &[Case] = &[
         location: "ICU, bed 7",
         access: "Central venous catheter (right internal jugular)",
         goes_to: "scheduled",
+        red_cell_targets: None,
     },
     Case {
         hospital: "H-SPGEN",
@@ -173,6 +176,7 @@ const CASES: &[Case] = &[
         location: "Neurology ward, room 412",
         access: "Peripheral veins",
         goes_to: "scheduled",
+        red_cell_targets: None,
     },
     Case {
         hospital: "H-RIVKIDS",
@@ -194,6 +198,7 @@ const CASES: &[Case] = &[
         location: "Paediatric ICU, bed 2",
         access: "Central venous catheter (femoral)",
         goes_to: "scheduled",
+        red_cell_targets: Some((0.30, 0.92, 0.30)),
     },
     Case {
         hospital: "H-LAKEVIEW",
@@ -215,6 +220,7 @@ const CASES: &[Case] = &[
         location: "Medical ward 3B",
         access: "Dialysis catheter",
         goes_to: "scheduled",
+        red_cell_targets: None,
     },
     Case {
         hospital: "H-STJOHN",
@@ -236,6 +242,7 @@ const CASES: &[Case] = &[
         location: "Haematology day unit",
         access: "Port",
         goes_to: "scheduled",
+        red_cell_targets: None,
     },
     Case {
         hospital: "H-PRAIRIE",
@@ -257,6 +264,7 @@ const CASES: &[Case] = &[
         location: "Cardiology outpatients",
         access: "Peripheral veins",
         goes_to: "scheduled",
+        red_cell_targets: None,
     },
     Case {
         hospital: "H-STMARY",
@@ -278,6 +286,7 @@ const CASES: &[Case] = &[
         location: "Haematology ward, room 9",
         access: "Peripheral veins",
         goes_to: "submitted",
+        red_cell_targets: None,
     },
     Case {
         hospital: "H-SPGEN",
@@ -299,6 +308,7 @@ const CASES: &[Case] = &[
         location: "Neurology day unit",
         access: "Peripheral veins",
         goes_to: "submitted",
+        red_cell_targets: None,
     },
     Case {
         hospital: "H-MEMORIAL",
@@ -320,6 +330,7 @@ const CASES: &[Case] = &[
         location: "ICU, bed 3",
         access: "Central venous catheter",
         goes_to: "info_requested",
+        red_cell_targets: None,
     },
     Case {
         hospital: "H-RIVKIDS",
@@ -341,6 +352,7 @@ const CASES: &[Case] = &[
         location: "Day hospital",
         access: "Port",
         goes_to: "accepted",
+        red_cell_targets: Some((0.30, 0.45, 0.30)),
     },
     Case {
         hospital: "H-LAKEVIEW",
@@ -362,6 +374,7 @@ const CASES: &[Case] = &[
         location: "Neurology ward",
         access: "Peripheral veins",
         goes_to: "rejected",
+        red_cell_targets: None,
     },
     Case {
         hospital: "H-STJOHN",
@@ -383,6 +396,7 @@ const CASES: &[Case] = &[
         location: "Haematology ward",
         access: "Dialysis catheter",
         goes_to: "cancelled",
+        red_cell_targets: None,
     },
 ];
 
@@ -459,6 +473,9 @@ impl App {
             height_cm: c.height,
             weight_kg: c.weight,
             hematocrit: c.hct,
+            hematocrit_target: c.red_cell_targets.map(|t| t.0),
+            hbs_initial: c.red_cell_targets.map(|t| t.1),
+            hbs_target: c.red_cell_targets.map(|t| t.2),
             ordering_physician: c.physician.into(),
             indication: c.indication.into(),
             asfa_category: c.asfa.0.into(),

@@ -197,6 +197,10 @@ impl App {
                 height_cm: height,
                 weight_kg: weight,
                 hematocrit: (hematocrit * 100.0_f64).round() / 100.0,
+                // Sickle cell exchanges are ordered to HbS 30 % at a hematocrit of 0.30.
+                hematocrit_target: (procedure == Procedure::RedCellExchange).then_some(0.30),
+                hbs_initial: (procedure == Procedure::RedCellExchange).then(|| (rng.gen_range(0.55..0.95_f64) * 100.0).round() / 100.0),
+                hbs_target: (procedure == Procedure::RedCellExchange).then_some(0.30),
                 ordering_physician: physicians.choose(&mut rng).expect("a physician").to_string(),
                 indication: indication.into(),
                 asfa_category: category.into(),

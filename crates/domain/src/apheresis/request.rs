@@ -7,7 +7,7 @@
 //! ineffective or harmful; grades 1 (strong) or 2 (weak) with A, B or C evidence.
 
 use super::catalog::Procedure;
-use super::{check_height, check_hematocrit, check_weight, Sex};
+use super::{check_height, check_hematocrit, check_weight, RedCellTargets, Sex};
 use crate::validation::{parse_day, required_text};
 use crate::{FieldError, FieldErrors};
 use chrono::NaiveDate;
@@ -200,6 +200,14 @@ pub struct RequestInput {
     pub weight_kg: f64,
     /// As a fraction: 0.42, not 42.
     pub hematocrit: f64,
+    /// Red cell exchange only, all three or none, as fractions: the hematocrit wanted
+    /// at the end, the HbS share of haemoglobin now and wanted after.
+    #[serde(default)]
+    pub hematocrit_target: Option<f64>,
+    #[serde(default)]
+    pub hbs_initial: Option<f64>,
+    #[serde(default)]
+    pub hbs_target: Option<f64>,
     pub ordering_physician: String,
     pub indication: String,
     pub asfa_category: String,
@@ -234,6 +242,7 @@ pub struct RequestFields {
     pub height_cm: f64,
     pub weight_kg: f64,
     pub hematocrit: f64,
+    pub red_cell_targets: Option<RedCellTargets>,
     pub ordering_physician: String,
     pub indication: String,
     pub asfa_category: AsfaCategory,
@@ -284,6 +293,7 @@ impl RequestInput {
         let asfa_category = e.take(AsfaCategory::parse(&self.asfa_category).map_err(|m| FieldError::new("asfa_category", m)));
         let asfa_grade = e.take(parse_grade(&self.asfa_grade).map_err(|m| FieldError::new("asfa_grade", m)));
         let procedure = e.take(Procedure::parse(&self.procedure).map_err(|m| FieldError::new("procedure", m)));
+        let red_cell_targets = self.red_cell_targets(procedure.as_ref(), &mut e);
         if !(1..=MAX_TREATMENTS).contains(&self.treatments) {
             e.0.push(FieldError::new("treatments", format!("give 1 to {MAX_TREATMENTS} treatments")));
         }
@@ -318,6 +328,7 @@ impl RequestInput {
             height_cm: self.height_cm,
             weight_kg: self.weight_kg,
             hematocrit: self.hematocrit,
+            red_cell_targets,
             ordering_physician: ordering_physician.expect("checked"),
             indication: indication.expect("checked"),
             asfa_category: asfa_category.expect("checked"),
@@ -331,6 +342,43 @@ impl RequestInput {
             vascular_access: vascular_access.expect("checked"),
             note,
         })
+    }
+}
+
+impl RequestInput {
+    /// The targets of a red cell exchange: all three given and possible, or none; other
+    /// procedures take none.
+    fn red_cell_targets(&self, procedure: Option<&Procedure>, e: &mut FieldErrors) -> Option<RedCellTargets> {
+        let given = [("hematocrit_target", self.hematocrit_target), ("hbs_initial", self.hbs_initial), ("hbs_target", self.hbs_target)];
+        if given.iter().all(|(_, v)| v.is_none()) {
+            return None;
+        }
+        match (procedure, self.hematocrit_target, self.hbs_initial, self.hbs_target) {
+            (Some(Procedure::RedCellExchange), Some(hematocrit_target), Some(hbs_initial), Some(hbs_target)) => {
+                let t = RedCellTargets { hematocrit_target, hbs_initial, hbs_target };
+                match t.check() {
+                    Ok(()) => Some(t),
+                    Err(err) => {
+                        e.0.push(FieldError::new(err.field, err.message));
+                        None
+                    }
+                }
+            }
+            (Some(Procedure::RedCellExchange), ..) => {
+                for (field, _) in given.iter().filter(|(_, v)| v.is_none()) {
+                    e.0.push(FieldError::new(*field, "give the hematocrit wanted, HbS now and HbS wanted together, or none of them"));
+                }
+                None
+            }
+            (Some(_), ..) => {
+                for (field, _) in given.iter().filter(|(_, v)| v.is_some()) {
+                    e.0.push(FieldError::new(*field, "only a red cell exchange is ordered with HbS and hematocrit targets"));
+                }
+                None
+            }
+            // The procedure itself is refused.
+            (None, ..) => None,
+        }
     }
 }
 
@@ -359,7 +407,7 @@ pub(crate) mod tests {
             earliest_on: String::new(),
             location: "ICU bed 4".into(),
             vascular_access: "Central venous catheter".into(),
-            note: String::new(),
+            ..Default::default()
         }
     }
 
@@ -374,6 +422,27 @@ pub(crate) mod tests {
         assert_eq!(f.asfa_category, AsfaCategory::I);
         assert_eq!(f.urgency, Urgency::Emergent);
         assert_eq!(f.sex, Sex::Female);
+    }
+
+    #[test]
+    fn a_red_cell_exchange_carries_its_targets_all_or_none() {
+        let rce = RequestInput { procedure: "red_cell_exchange".into(), indication: "Sickle cell disease, acute stroke".into(), ..ttp_request() };
+        assert_eq!(rce.validate(today()).unwrap().red_cell_targets, None, "targets are not required");
+        let with = RequestInput { hematocrit_target: Some(0.30), hbs_initial: Some(0.90), hbs_target: Some(0.30), ..rce.clone() };
+        let t = with.validate(today()).unwrap().red_cell_targets.unwrap();
+        assert_eq!((t.hematocrit_target, t.hbs_initial, t.hbs_target), (0.30, 0.90, 0.30));
+        // A part of them, a percentage, a target above the start: each beside its field.
+        let e = RequestInput { hbs_target: None, ..with.clone() }.validate(today()).unwrap_err();
+        assert!(e.message_for("hbs_target").unwrap().contains("together"));
+        let e = RequestInput { hbs_initial: Some(90.0), ..with.clone() }.validate(today()).unwrap_err();
+        assert!(e.message_for("hbs_initial").unwrap().contains("0.90"));
+        let e = RequestInput { hbs_target: Some(0.95), ..with.clone() }.validate(today()).unwrap_err();
+        assert!(e.message_for("hbs_target").unwrap().contains("lowers HbS"));
+        // Another procedure takes none.
+        let e = RequestInput { procedure: "plasma_exchange".into(), ..with }.validate(today()).unwrap_err();
+        for f in ["hematocrit_target", "hbs_initial", "hbs_target"] {
+            assert!(e.message_for(f).unwrap().contains("only a red cell exchange"), "{f}");
+        }
     }
 
     #[test]
