@@ -642,6 +642,31 @@ async function coordinatorBooks(browser) {
   }
 }
 
+// Sales invoices the hospital's month: the procedure the nurse just signed is charged on
+// it under the hospital's contract, beside the products. Returns the invoice number.
+async function salesInvoicesTheProcedure(browser, month) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    await goto(page, '/');
+    await login(page, 'sales', 'sales-demo-pass');
+    await clickNav(page, 'invoices');
+    const option = page.locator('#f-month-hospital option', { hasText: HOSPITAL_USER_HOSPITAL }).first();
+    await page.selectOption('#f-month-hospital', await option.getAttribute('value'));
+    await page.fill('#f-month', month);
+    await navigating(page, () => page.click('#invoice-month button[type=submit]'));
+    const title = await page.locator('h1').innerText();
+    if (!/Invoice INV-\d{4}-\d{6}/.test(title)) fail(`invoicing ${month} did not open an invoice: ${title} ${await pageTextSnippet(page, 400)}`);
+    const charged = page.locator('table#lines tbody tr', { hasText: `${aphRequest} treatment 1 of 1` });
+    if (!(await charged.count())) fail(`the invoice of ${month} does not charge ${aphRequest}: ${(await page.locator('table#lines').innerText()).slice(0, 400)}`);
+    const text = await charged.first().innerText();
+    if (!/Leukocytapheresis/i.test(text)) fail(`the charge does not name the procedure: ${text}`);
+    return title.match(/INV-\d{4}-\d{6}/)[0];
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
 // The nurse (leukocytapheresis is Alex Reed's alone in the demo) finds the booked
 // treatment in their calendar on its day and opens the request with its patient.
 async function checkNurse(page, browser) {
@@ -681,7 +706,8 @@ async function checkNurse(page, browser) {
     await page.screenshot({ path: path.join(process.env.E2E_GUIDE_SHOTS, 'apheresis_nurse-procedure-820.png'), fullPage: true, timeout: TIMEOUT });
   }
   await page.setViewportSize({ width: 1280, height: 800 });
-  return `${aphRequest} on ${day}, recorded and signed at the bedside`;
+  const invoice = await salesInvoicesTheProcedure(browser, local(3).slice(0, 7));
+  return `${aphRequest} on ${day}, recorded and signed at the bedside, charged on ${invoice}`;
 }
 
 async function checkDistribution(page) {
@@ -949,7 +975,7 @@ async function runRole(browser, role) {
         notes.push(`${await checkApheresisCoordinator(page)} requests waiting, calendar, overdue device, bad travel time refused`);
         break;
       case 'apheresis_nurse':
-        notes.push(`booked by the coordinator and found in the nurse's calendar: ${await checkNurse(page, browser)}`);
+        notes.push(`booked by the coordinator, found in the nurse's calendar, recorded, signed and invoiced: ${await checkNurse(page, browser)}`);
         break;
       case 'distribution':
         notes.push(`packed and shipped ${await checkDistribution(page)}`);
