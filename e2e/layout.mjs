@@ -42,7 +42,7 @@ const GUIDE = {
   quality: [['dashboard', /^\/$/], ['rules', /^\/quality\/rules$/], ['rule', /^\/quality\/rules\/EVENT_TATTOO$/], ['donor', /^\/donors\/[A-Z]+\d+$/]],
   physician: [['dashboard', /^\/$/]],
   distribution: [['dashboard', /^\/$/], ['returns', /^\/returns$/]],
-  apheresis: [['dashboard', /^\/$/], ['requests', /^\/apheresis$/], ['request', /^\/apheresis\/APH-\d{4}-\d+$/], ['calendar', /^\/apheresis\/calendar$/]],
+  apheresis: [['dashboard', /^\/$/], ['requests', /^\/apheresis$/], ['request', /^\/apheresis\/APH-\d{4}-\d+$/], ['calendar', /^\/apheresis\/calendar$/], ['reports', /^\/apheresis\/reports$/]],
   apheresis_nurse: [['dashboard', /^\/$/]],
   sales: [['dashboard', /^\/$/], ['hospitals', /^\/hospitals$/], ['supply', /^\/sales\/supply$/]],
   hospital: [['dashboard', /^\/$/], ['hospital', /^\/hospitals$/]],
