@@ -257,11 +257,18 @@ fn place_one(
     while t < day_end {
         let slot = Slot { place: req.place.clone(), start: t, end: t + Duration::minutes(req.minutes) };
         for &n in &order_n {
-            // Called out at any hour, the nurse on call still has to get there.
+            // Called out, a nurse still has to get there from base.
             if on_call && travel.minutes(&nurses[n].home, &slot.place).is_some_and(|m| from + Duration::minutes(m) > slot.start) {
                 continue;
             }
-            match nurses[n].refusal(req.procedure, &slot, on_call, travel) {
+            // An emergent treatment goes to the nurse on call at any hour, or to a nurse
+            // working then if one can start sooner (the one on call may be busy or not
+            // certified for it).
+            let refusal = match nurses[n].refusal(req.procedure, &slot, on_call, travel) {
+                Some(why) if on_call => nurses[n].refusal(req.procedure, &slot, false, travel).map(|_| why),
+                other => other,
+            };
+            match refusal {
                 Some(why) => last_nurse_refusal = Some(why),
                 None => {
                     for &d in &order_d {
@@ -310,6 +317,10 @@ fn explain(
     }
 }
 
+/// The hour from which the nurse on call takes a later treatment of an emergent series
+/// on a day no working nurse can.
+pub const FOLLOW_UP_ON_CALL_FROM: u32 = 8;
+
 /// Books a whole series or says why it cannot: the first day may move up to
 /// [`FIRST_DAY_SLACK`] days later (an emergent first treatment only past midnight, to
 /// the next day's nurse on call), the rest keep their interval. The calendars given are
@@ -334,7 +345,16 @@ pub fn propose_series(
         for k in 0..req.treatments {
             let day = first_day + Duration::days(k * req.every_days);
             let on_call = req.emergent && k == 0;
-            match place_one(req, day, req.earliest, on_call, prefer, (&nurses, &devices), travel) {
+            let mut got = place_one(req, day, req.earliest, on_call, prefer, (&nurses, &devices), travel);
+            // The rest of an emergent series keeps going on a day nobody works (a
+            // weekend): the nurse on call takes it, from the morning.
+            if got.is_err() && req.emergent && k > 0 {
+                let morning = day.and_time(NaiveTime::from_hms_opt(FOLLOW_UP_ON_CALL_FROM, 0, 0).unwrap_or(NaiveTime::MIN));
+                if let Ok(p) = place_one(req, day, morning, true, prefer, (&nurses, &devices), travel) {
+                    got = Ok(p);
+                }
+            }
+            match got {
                 Ok((n, d, slot)) => {
                     let b = Booked { place: slot.place.clone(), start: slot.start, end: slot.end };
                     nurses[n].bookings.push(b.clone());
@@ -515,9 +535,56 @@ mod tests {
         // The second treatment, next day, in working hours.
         assert_eq!(placed[1].start.date(), NaiveDate::from_ymd_opt(2026, 12, 8).unwrap());
         assert!(placed[1].start.time() >= NaiveTime::from_hms_opt(7, 30, 0).unwrap());
-        // Nobody on call: refused, not moved to another day.
-        let why = propose_series(&req, &[day_nurse], &[device("Optia SN-1")], &t).unwrap_err();
-        assert!(why.contains("on call"), "{why}");
+        // Nobody on call that night: the first working nurse, next morning, as early as
+        // the drive allows (07:00 + 30 min).
+        let placed = propose_series(&req, std::slice::from_ref(&day_nurse), &[device("Optia SN-1")], &t).unwrap();
+        assert_eq!((placed[0].nurse_id, placed[0].start), (day_nurse.id, at(8, 7, 30)));
+        // Nobody certified: refused, saying so.
+        let mut uncertified = day_nurse.clone();
+        uncertified.certifications.clear();
+        let why = propose_series(&req, &[uncertified], &[device("Optia SN-1")], &t).unwrap_err();
+        assert!(why.contains("certification"), "{why}");
+    }
+
+    /// Called at 02:30 on a Saturday for two daily exchanges; the working nurse works
+    /// Monday to Friday. The first goes to Saturday's nurse on call at once, the second
+    /// to Sunday's nurse on call from 08:00, rather than the whole series slipping.
+    #[test]
+    fn an_emergent_series_goes_on_over_the_weekend_with_the_nurses_on_call() {
+        let t = travel();
+        let saturday = NaiveDate::from_ymd_opt(2026, 12, 12).unwrap();
+        let day_nurse = nurse("Nurse Ames");
+        let mut on_call = nurse("Nurse Brook");
+        on_call.on_call = vec![saturday, saturday + Duration::days(1)];
+        let req = SeriesRequest { emergent: true, ..tpe("STM", 2, at(12, 2, 30)) };
+        let placed = propose_series(&req, &[day_nurse.clone(), on_call.clone()], &[device("Optia SN-1")], &t).unwrap();
+        assert_eq!((placed[0].nurse_id, placed[0].start), (on_call.id, at(12, 3, 0)));
+        assert_eq!((placed[1].nurse_id, placed[1].start), (on_call.id, at(13, 8, 30)));
+        // A scheduled series does not call on the nurse on call.
+        let scheduled = SeriesRequest { emergent: false, ..req };
+        let placed = propose_series(&scheduled, &[day_nurse, on_call], &[device("Optia SN-1")], &t).unwrap();
+        assert_eq!(placed[0].start.date().weekday(), Weekday::Mon);
+    }
+
+    /// Called at 06:40 on a Monday: the nurse on call is not certified for red cell
+    /// exchange, so a certified nurse starts in working hours the same morning instead
+    /// of the next night's nurse on call; and when the nurse on call is free and
+    /// certified, they start sooner than the day shift could.
+    #[test]
+    fn an_emergent_request_goes_to_whoever_can_start_first() {
+        let t = travel();
+        let monday = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let mut day_nurse = nurse("Nurse Ames");
+        day_nurse.certifications.push(Certification { procedure: Procedure::RedCellExchange, expires_on: monday + Duration::days(300) });
+        let mut on_call = nurse("Nurse Brook");
+        on_call.on_call = vec![monday, monday + Duration::days(1)];
+        let rce = SeriesRequest { procedure: Procedure::RedCellExchange, emergent: true, minutes: 180, ..tpe("STM", 1, at(7, 6, 40)) };
+        let placed = propose_series(&rce, &[day_nurse.clone(), on_call.clone()], &[device("Optia SN-1")], &t).unwrap();
+        assert_eq!((placed[0].nurse_id, placed[0].start), (day_nurse.id, at(7, 7, 30)));
+        on_call.certifications.push(Certification { procedure: Procedure::RedCellExchange, expires_on: monday + Duration::days(300) });
+        let placed = propose_series(&rce, &[day_nurse.clone(), on_call.clone()], &[device("Optia SN-1")], &t).unwrap();
+        // 06:40 + 30 min drive: 07:15, before the day shift's 07:30.
+        assert_eq!((placed[0].nurse_id, placed[0].start), (on_call.id, at(7, 7, 15)));
     }
 
     /// Six series over three places, two nurses and uneven travel: every two bookings

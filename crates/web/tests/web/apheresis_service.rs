@@ -270,24 +270,27 @@ async fn bad_requests_and_bookings_are_refused_and_change_nothing(t: TestApp) {
 }
 
 /// An emergent request: the first treatment goes to the nurse on call, no sooner than
-/// their drive from home allows.
+/// their drive from home allows. Only Nurse Brook is certified for leukapheresis and works
+/// only on a day three days off, so today and tomorrow only a turn on call lets her take it.
 async fn an_emergent_request_goes_to_the_nurse_on_call(t: TestApp) {
     let coord = service(&t).await;
     user(&t, "nurse2", "apheresis_nurse", None).await;
-    let every_day = json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
-    ok(coord.post_json("/api/v1/apheresis/nurses", json!({"username": "nurse2", "name": "Nurse Brook", "home_site": "MAIN", "weekdays": every_day, "day_start": "07:00", "day_end": "19:00"})).await, "nurse2").await;
+    let off = (today() + Duration::days(3)).format("%a").to_string().to_lowercase();
+    ok(coord.post_json("/api/v1/apheresis/nurses", json!({"username": "nurse2", "name": "Nurse Brook", "home_site": "MAIN", "weekdays": [off], "day_start": "07:00", "day_end": "19:00"})).await, "nurse2").await;
     ok(
-        coord.post_json("/api/v1/apheresis/nurses/nurse2/certifications", json!({"procedure": "plasma_exchange", "expires_on": day(365)})).await,
+        coord.post_json("/api/v1/apheresis/nurses/nurse2/certifications", json!({"procedure": "leukocytapheresis", "expires_on": day(365)})).await,
         "cert",
     )
     .await;
     let hospital = t.api_as("hospital").await;
-    let mut body = ttp(2, 1);
+    let mut body = ttp(1, 1);
     body["urgency"] = json!("emergent");
     body["earliest_on"] = json!("");
+    body["procedure"] = json!("leukocytapheresis");
+    body["indication"] = json!("Hyperleukocytosis with leukostasis");
     let number = accepted(&hospital, &coord, body).await;
     let r = coord.post_json(&format!("/api/v1/apheresis/requests/{number}/schedule"), json!({})).await;
-    assert_eq!(r.status(), StatusCode::CONFLICT, "nobody on call");
+    assert_eq!(r.status(), StatusCode::CONFLICT, "nobody certified on call or at work");
     assert!(problem(r).await["detail"].as_str().unwrap().contains("on call"));
     for d in [0, 1] {
         let r = coord.post_json("/api/v1/apheresis/on-call", json!({"nurse": "nurse2", "date": day(d)})).await;
