@@ -11,6 +11,7 @@ use crate::recruitment::{CampaignView, NeedView, ATTRIBUTION_DAYS};
 use crate::users::ApiTokenView;
 use crate::{Actor, App, AppError, Result};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use domain::apheresis::request::RequestState;
 use domain::{parse_day, FieldError, Permission, Role};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -384,7 +385,7 @@ impl App {
         let nurse = role == Role::ApheresisNurse;
         let mut s = Section::new(role, if nurse { "Your treatments today." } else { "Requests to decide and today's treatments at the hospitals." });
         if !nurse {
-            let waiting = self.store.apheresis_requests(None, 1000).await?.into_iter().filter(|r| r.state.awaits_decision()).count();
+            let waiting = self.store.count_apheresis_requests_in(RequestState::Submitted).await? as usize;
             s.figures.push(Figure::new("apheresis-waiting", "requests waiting for a decision", waiting, Some("/apheresis".into())));
         }
         let (from, to) = day_bounds(self.settings.time_zone, now.with_timezone(&self.settings.time_zone).date_naive());

@@ -209,6 +209,14 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(hospital).bind(limit).fetch_all(p).await?))
     }
 
+    /// How many requests stand in a state now.
+    pub async fn count_apheresis_requests_in(&self, state: RequestState) -> Result<i64> {
+        Ok(on_pool!(self, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM apheresis_request_states st WHERE st.state = $1 \
+             AND st.seq = (SELECT MAX(x.seq) FROM apheresis_request_states x WHERE x.request_id = st.request_id)")
+            .bind(state.as_str()).fetch_one(p).await?))
+    }
+
     pub async fn apheresis_request(&self, number: &str) -> Result<Option<RequestCurrent>> {
         let sql = format!("{CURRENT_REQUEST} WHERE r.number = $1");
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(number).fetch_optional(p).await?))

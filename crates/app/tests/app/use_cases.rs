@@ -85,6 +85,13 @@ async fn demo_centre_is_complete_and_audited(app: App) {
     let (nurse, _) = app.session_actor(&session.token).await.unwrap().unwrap();
     let week = app.apheresis_calendar(&nurse, &app::apheresis_schedule::CalendarQuery { span: "week".into(), ..Default::default() }).await.unwrap();
     assert_eq!(week.nurse, "apheresis_nurse");
+    // The coordinator's dashboard counts the requests waiting for a decision.
+    let session = app.login("apheresis", "apheresis-demo-pass").await.unwrap();
+    let (coordinator, _) = app.session_actor(&session.token).await.unwrap().unwrap();
+    let dash = app.dashboard(&coordinator).await.unwrap();
+    let waiting = dash.sections.iter().flat_map(|s| &s.figures).find(|f| f.key == "apheresis-waiting").expect("the waiting figure").value;
+    assert_eq!(waiting, requests.iter().filter(|r| r.state.as_str() == "submitted").count() as i64);
+    assert!(waiting >= 2, "{waiting} waiting");
     let o = app.overview(&Actor::operator()).await.unwrap();
     assert_eq!(app.verify_audit().await.unwrap(), Ok(o.audit_records));
     for l in &s.logins {
