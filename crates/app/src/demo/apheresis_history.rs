@@ -7,11 +7,12 @@
 //! and signed by its nurse, some reviewed by the physician, and the request completed.
 //! The months before this one are invoiced with the product sales.
 
+use super::sales::pick;
 use super::{demo_actor, FEMALE, LAST, MALE};
 use crate::apheresis_procedure::NURSE_MEANING;
 use crate::apheresis_schedule::local_to_utc;
 use crate::{Actor, App, Result};
-use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use domain::apheresis::catalog::Procedure;
 use domain::apheresis::request::{RequestState, Urgency};
 use domain::apheresis::schedule::SeriesRequest;
@@ -69,18 +70,6 @@ const ADVERSE: &[&str] = &[
 const PHYSICIAN_NOTES: &[&str] =
     &["Reviewed; tolerated well. Continue as planned.", "Reviewed. Check fibrinogen before the next exchange.", "Reviewed; response as expected."];
 
-fn pick<'a, T>(rng: &mut ChaCha8Rng, weighted: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
-    let total: u32 = weighted.iter().map(&weight).sum();
-    let mut x = rng.gen_range(0..total);
-    for item in weighted {
-        if x < weight(item) {
-            return item;
-        }
-        x -= weight(item);
-    }
-    weighted.last().expect("a choice")
-}
-
 fn vitals(rng: &mut ChaCha8Rng) -> String {
     format!("BP {}/{}, pulse {}, SpO2 {} %", rng.gen_range(104..146), rng.gen_range(60..90), rng.gen_range(62..104), rng.gen_range(94..100))
 }
@@ -131,9 +120,10 @@ impl App {
         let hospitals = self.store.list_hospitals().await?;
 
         // Arrival times first, in order, so each is booked against the calendar before it.
+        let weights: Vec<u32> = KINDS.iter().map(|k| k.7).collect();
         let mut arrivals: Vec<(NaiveDateTime, &Kind)> = (0..REQUESTS)
             .map(|_| {
-                let kind = pick(&mut rng, KINDS, |k| k.7);
+                let kind = &KINDS[pick(&mut rng, &weights)];
                 let span = (kind.1 - 1) * kind.2 + 10;
                 let day = first_day + Duration::days(rng.gen_range(0..(DAYS - span).max(1)));
                 let hour = if kind.6 == Urgency::Emergent { rng.gen_range(0..24) } else { rng.gen_range(8..17) };
@@ -164,7 +154,7 @@ impl App {
                 Urgency::Scheduled => (arrived.date() + Duration::days(rng.gen_range(2..6))).and_time(NaiveTime::MIN),
                 _ => accepted,
             };
-            let year = local_to_utc(tz, arrived).format("%Y").to_string().parse::<i32>().expect("a year");
+            let year = local_to_utc(tz, arrived).year();
 
             let mut tx = self.store.begin_write().await?;
             let last_day = earliest.date() + Duration::days(domain::apheresis::schedule::FIRST_DAY_SLACK + treatments * every_days + 1);

@@ -44,7 +44,8 @@ struct Unit {
     taken: bool,
 }
 
-fn pick<R: Rng>(rng: &mut R, weights: &[u32]) -> usize {
+/// An index drawn with the given weights.
+pub(super) fn pick<R: Rng>(rng: &mut R, weights: &[u32]) -> usize {
     let total: u32 = weights.iter().sum();
     let mut roll = rng.gen_range(0..total);
     for (i, w) in weights.iter().enumerate() {

@@ -348,11 +348,9 @@ pub fn propose_series(
             let mut got = place_one(req, day, req.earliest, on_call, prefer, (&nurses, &devices), travel);
             // The rest of an emergent series keeps going on a day nobody works (a
             // weekend): the nurse on call takes it, from the morning.
-            if got.is_err() && req.emergent && k > 0 {
+            if req.emergent && k > 0 {
                 let morning = day.and_time(NaiveTime::from_hms_opt(FOLLOW_UP_ON_CALL_FROM, 0, 0).unwrap_or(NaiveTime::MIN));
-                if let Ok(p) = place_one(req, day, morning, true, prefer, (&nurses, &devices), travel) {
-                    got = Ok(p);
-                }
+                got = got.or_else(|why| place_one(req, day, morning, true, prefer, (&nurses, &devices), travel).map_err(|_| why));
             }
             match got {
                 Ok((n, d, slot)) => {
